@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { ensureDatabase, createSingleProcess, allMigrations } from './apps/single-process.ts';
+import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
+import { createDatabase } from './platform/database/database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
+import { migrate } from './platform/database/migrations.ts';
+import { createLogger, type Logger } from './platform/logging/logger.ts';
+
+const usage = `Usage: orderstream <command> [options]
+
+Commands:
+  start [--role all]   Run OrderStream (default: every module in one process)
+  migrate              Apply pending database migrations and exit
+  help                 Show this text
+
+Configuration comes from environment variables; see README.md.`;
+
+/** The embedded database when DATABASE_URL is unset, else the configured one. */
+async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedPostgresServer }> {
+  if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL };
+  const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_POSTGRES_DIR, port: config.EMBEDDED_POSTGRES_PORT, logger });
+  try {
+    return { url: await ensureDatabase(embedded.url, 'orderstream'), embedded };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}
+
+async function start(config: Config, logger: Logger, role: string): Promise<void> {
+  if (role !== 'all') throw new UsageError(`Unknown role "${role}"; this version runs only --role all (the single process).`);
+  const startedAt = performance.now();
+  const database = await openDatabaseUrl(config, logger);
+  let orderstream;
+  try {
+    orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url });
+    await orderstream.start();
+    await orderstream.app.listen({ host: config.HOST, port: config.PORT });
+  } catch (error) {
+    await orderstream?.close().catch(() => undefined);
+    await database.embedded?.stop();
+    throw error;
+  }
+  const address = orderstream.app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  logger.info({ url: `http://${config.HOST}:${port}`, startupMs: Math.round(performance.now() - startedAt), embeddedDatabase: database.embedded !== undefined },
+    'OrderStream is listening');
+
+  const running = orderstream;
+  let shuttingDown = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      await running.close();
+      await database.embedded?.stop();
+      logger.info('stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.on('SIGINT', (signal) => { void shutdown(signal); });
+  process.on('SIGTERM', (signal) => { void shutdown(signal); });
+}
+
+async function migrateOnly(config: Config, logger: Logger): Promise<void> {
+  const database = await openDatabaseUrl(config, logger);
+  const db = createDatabase({ url: database.url, poolSize: 1 });
+  try {
+    const applied = await migrate(db, allMigrations, logger);
+    logger.info({ applied: applied.length }, applied.length === 0 ? 'database is up to date' : 'migrations applied');
+  } finally {
+    await db.destroy();
+    await database.embedded?.stop();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } } });
+  const command = positionals[0] ?? 'help';
+  if (values.help === true || command === 'help') {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  switch (command) {
+    case 'start':
+      await start(config, logger, values.role);
+      return;
+    case 'migrate':
+      await migrateOnly(config, logger);
+      return;
+    default:
+      throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    console.error(error.message);
+    process.exitCode = 2;
+    return;
+  }
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

@@ -1,0 +1,24 @@
+import { ProductNotFoundError } from '../domain/product.errors.ts';
+import { changeProduct, type Product, type ProductChanges } from '../domain/product.ts';
+import type { ProductRepository } from './ports.ts';
+import { productChangedEvent } from './product-changed-event.ts';
+
+/** Changes a product's name, description or price; a change that changes nothing writes nothing. */
+export class UpdateProduct {
+  readonly #products: ProductRepository;
+  readonly #now: () => Date;
+
+  constructor(deps: { products: ProductRepository; now?: () => Date }) {
+    this.#products = deps.products;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async execute(id: string, changes: ProductChanges): Promise<Product> {
+    const current = await this.#products.findById(id);
+    if (current === undefined) throw new ProductNotFoundError(id);
+    const changed = changeProduct(current, changes, this.#now());
+    if (changed === current) return current;
+    await this.#products.update(changed, productChangedEvent(changed, 'updated'));
+    return changed;
+  }
+}

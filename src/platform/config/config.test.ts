@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, describeConfig, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  test('when nothing is set, then every default applies and the embedded database is used', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.DATABASE_URL, undefined);
+    assert.equal(config.LOG_LEVEL, 'info');
+  });
+
+  test('when values are set, then they are parsed to their types', () => {
+    const config = loadConfig({ PORT: '9000', DATABASE_URL: 'postgres://u:p@db:5432/orders', DATABASE_POOL_SIZE: '4' });
+    assert.equal(config.PORT, 9000);
+    assert.equal(config.DATABASE_URL, 'postgres://u:p@db:5432/orders');
+    assert.equal(config.DATABASE_POOL_SIZE, 4);
+  });
+
+  test('when several values are bad, then one error names each of them', () => {
+    const error = captureConfigError({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_POOL_SIZE: '0' });
+    assert.equal(error.issues.length, 3);
+    assert.match(error.message, /PORT="eighty"/);
+    assert.match(error.message, /LOG_LEVEL="loud"/);
+    assert.match(error.message, /DATABASE_POOL_SIZE="0"/);
+  });
+
+  test('when a secret value is bad, then the error names it without printing the value', () => {
+    const error = captureConfigError({ DATABASE_URL: 'mysql://admin:hunter2@db/orders' });
+    assert.match(error.message, /DATABASE_URL=\(value hidden\)/);
+    assert.doesNotMatch(error.message, /hunter2/);
+  });
+
+  test('when a variable is an empty string, then it counts as unset', () => {
+    assert.equal(loadConfig({ PORT: '' }).PORT, 8080);
+  });
+});
+
+describe('describeConfig', () => {
+  test('when documenting, then every variable has a description and its default', () => {
+    const rows = describeConfig();
+    assert.ok(rows.every((row) => row.description.length > 0));
+    assert.equal(rows.find((row) => row.name === 'PORT')?.defaultValue, '8080');
+  });
+});
+
+function captureConfigError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}

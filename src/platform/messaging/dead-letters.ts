@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import type { Database } from '../database/database.ts';
+import type { Envelope } from './envelope.ts';
+
+/** A message that failed every delivery attempt to one consumer. */
+export interface DeadLetter {
+  id: number;
+  consumer: string;
+  messageId: string;
+  envelope: Envelope;
+  attempts: number;
+  lastError: string;
+  failedAt: Date;
+}
+
+interface DeadLetterRow {
+  id: number;
+  consumer: string;
+  message_id: string;
+  envelope: Envelope;
+  attempts: number;
+  last_error: string;
+  failed_at: Date;
+}
+
+/** Dead letters not yet replayed, oldest first, `limit` at a time after the id `after`. */
+export async function listDeadLetters(db: Database, page: { limit: number; after?: number }): Promise<DeadLetter[]> {
+  const result = await sql<DeadLetterRow>`
+    select id, consumer, message_id, envelope, attempts, last_error, failed_at
+    from messaging.dead_letters
+    where replayed_at is null and id > ${page.after ?? 0}
+    order by id limit ${page.limit}`.execute(db);
+  return result.rows.map((row) => ({
+    id: row.id, consumer: row.consumer, messageId: row.message_id, envelope: row.envelope,
+    attempts: row.attempts, lastError: row.last_error, failedAt: row.failed_at,
+  }));
+}
+
+/**
+ * Sends a dead letter back to its consumer with a fresh set of attempts, due now. Returns false
+ * when there is no such dead letter, or it was already replayed.
+ */
+export async function replayDeadLetter(db: Database, id: number): Promise<boolean> {
+  return db.transaction().execute(async (transaction) => {
+    const found = await sql<DeadLetterRow>`
+      update messaging.dead_letters set replayed_at = now()
+      where id = ${id} and replayed_at is null
+      returning consumer, message_id, envelope`.execute(transaction);
+    const row = found.rows[0];
+    if (row === undefined) return false;
+    await sql`
+      insert into messaging.retries (consumer, message_id, envelope, attempts, next_attempt_at, last_error)
+      values (${row.consumer}, ${row.message_id}, ${JSON.stringify(row.envelope)}::jsonb, 0, now(), 'replayed')
+      on conflict (consumer, message_id) do update set attempts = 0, next_attempt_at = now()`.execute(transaction);
+    return true;
+  });
+}

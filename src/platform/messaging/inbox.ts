@@ -1,0 +1,80 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database/database.ts';
+import type { Envelope } from './envelope.ts';
+
+/** A consumer of integration events: its effect runs in one transaction with its inbox record. */
+export interface MessageConsumer {
+  /** Unique and stable: the inbox and retries are keyed by it. */
+  name: string;
+  types: readonly string[];
+  handle(envelope: Envelope, transaction: Transaction<object>): Promise<void>;
+}
+
+/**
+ * Runs `effect` and records `(consumer, message id)` in the same transaction. A message seen before
+ * (a redelivery, or a concurrent duplicate, which waits on the first one's row) has no second effect.
+ */
+export async function handleOnce(
+  db: Database,
+  consumer: string,
+  envelope: Envelope,
+  effect: (transaction: Transaction<object>) => Promise<void>,
+): Promise<'handled' | 'duplicate'> {
+  return db.transaction().execute(async (transaction) => {
+    const inserted = await sql`
+      insert into messaging.inbox (consumer, message_id) values (${consumer}, ${envelope.id})
+      on conflict do nothing returning 1 as fresh`.execute(transaction);
+    if (inserted.rows.length === 0) return 'duplicate';
+    await effect(transaction);
+    return 'handled';
+  });
+}
+
+/** How often, and how patiently, a failing delivery is tried again. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+}
+
+/** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = policy.baseDelayMs * 2 ** Math.min(attempt - 1, 20);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Records that `attempts` deliveries of a message to a consumer have failed: schedules the next
+ * attempt, or after the last one moves the message to the dead letters.
+ */
+export async function recordFailedDelivery(
+  db: Kysely<object>,
+  consumer: string,
+  envelope: Envelope,
+  attempts: number,
+  error: unknown,
+  policy: RetryPolicy,
+): Promise<'retry' | 'dead-letter'> {
+  const reason = describeError(error);
+  if (attempts >= policy.maxAttempts) {
+    await db.transaction().execute(async (transaction) => {
+      await sql`
+        insert into messaging.dead_letters (consumer, message_id, envelope, attempts, last_error)
+        values (${consumer}, ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, ${attempts}, ${reason})`.execute(transaction);
+      await sql`delete from messaging.retries where consumer = ${consumer} and message_id = ${envelope.id}`.execute(transaction);
+    });
+    return 'dead-letter';
+  }
+  const delay = retryDelayMs(policy, attempts);
+  await sql`
+    insert into messaging.retries (consumer, message_id, envelope, attempts, next_attempt_at, last_error)
+    values (${consumer}, ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, ${attempts},
+            now() + make_interval(secs => ${delay / 1000}), ${reason})
+    on conflict (consumer, message_id) do update
+      set attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`.execute(db);
+  return 'retry';
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 2000);
+}

@@ -1,0 +1,12 @@
+export { createEnvelope, topicOf, type Envelope } from './envelope.ts';
+export { appendToOutbox } from './outbox.ts';
+export { handleOnce, recordFailedDelivery, retryDelayMs, type MessageConsumer, type RetryPolicy } from './inbox.ts';
+export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { InProcessTransport } from './in-process-transport.ts';
+export { OutboxRelay } from './outbox-relay.ts';
+export { RetryScheduler } from './retry-scheduler.ts';
+export { createMessaging, type Messaging } from './messaging.ts';
+export type { MessageTransport, OutgoingMessage, Subscription, DeliveryHandler } from './transport.ts';
+
+/** The messaging tables (outbox, inbox, retries, dead letters) live in their own schema. */
+export const messagingMigrations = { module: 'messaging', schema: 'messaging', directory: new URL('./migrations/', import.meta.url) };

@@ -1,0 +1,132 @@
+import pg from 'pg';
+import { sql } from 'kysely';
+import type { Database } from '../database/database.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Envelope } from './envelope.ts';
+import { outboxChannel } from './outbox.ts';
+import type { MessageTransport, OutgoingMessage } from './transport.ts';
+import { WakeSignal } from './wake-signal.ts';
+
+interface OutboxRow {
+  position: number;
+  id: string;
+  topic: string;
+  type: string;
+  version: number;
+  key: string;
+  occurred_at: Date;
+  traceparent: string | null;
+  request_id: string | null;
+  payload: unknown;
+}
+
+// Only one relay per database publishes at a time, which keeps the outbox order on the wire.
+const relayLockKey = 727_100_002;
+
+/**
+ * Publishes unsent outbox rows through the transport in outbox order and marks them sent in the
+ * same transaction. A crash before that commit re-publishes the batch (consumers' inboxes absorb
+ * it); nothing is marked sent that was not published. Idle, it sleeps until a commit notifies it or
+ * the poll interval passes.
+ */
+export class OutboxRelay {
+  readonly #db: Database;
+  readonly #transport: MessageTransport;
+  readonly #logger: Logger;
+  readonly #pollIntervalMs: number;
+  readonly #batchSize: number;
+  readonly #listenUrl: string | undefined;
+  readonly #wake = new WakeSignal();
+  #listener: pg.Client | undefined;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+
+  constructor(options: { db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string }) {
+    this.#db = options.db;
+    this.#transport = options.transport;
+    this.#logger = options.logger;
+    this.#pollIntervalMs = options.pollIntervalMs;
+    this.#batchSize = options.batchSize ?? 100;
+    this.#listenUrl = options.listenUrl;
+  }
+
+  /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
+  async relayOnce(): Promise<number> {
+    return this.#db.transaction().execute(async (transaction) => {
+      const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${relayLockKey}) as locked`.execute(transaction);
+      if (lock.rows[0]?.locked !== true) return 0;
+      const rows = await sql<OutboxRow>`
+        select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
+        from messaging.outbox where sent_at is null order by position limit ${this.#batchSize}`.execute(transaction);
+      if (rows.rows.length === 0) return 0;
+      await this.#transport.publish(rows.rows.map(toOutgoingMessage));
+      const positions = rows.rows.map((row) => row.position);
+      await sql`update messaging.outbox set sent_at = now() where position = any(${positions}::bigint[])`.execute(transaction);
+      return rows.rows.length;
+    });
+  }
+
+  /** Starts relaying in the background until `stop()`. */
+  async start(): Promise<void> {
+    await this.#listen();
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake.wake();
+    await this.#loop;
+    await this.#listener?.end().catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      try {
+        const published = await this.relayOnce();
+        failures = 0;
+        if (published === this.#batchSize) continue;
+      } catch (error) {
+        failures += 1;
+        this.#logger.error({ err: error, failures }, 'outbox relay could not publish; will retry');
+        await this.#wake.wait(Math.min(this.#pollIntervalMs * 2 ** failures, 30_000));
+        continue;
+      }
+      await this.#wake.wait(this.#pollIntervalMs);
+    }
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#listenUrl === undefined || this.#stopping) return;
+    const client = new pg.Client({ connectionString: this.#listenUrl, application_name: 'orderstream-outbox-listener' });
+    client.on('notification', () => { this.#wake.wake(); });
+    client.on('error', (error) => {
+      this.#logger.warn({ err: error }, 'outbox listener lost its connection; polling until it reconnects');
+      this.#listener = undefined;
+      setTimeout(() => { void this.#listen(); }, this.#pollIntervalMs).unref();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${outboxChannel}`);
+      this.#listener = client;
+      this.#wake.wake(); // rows may have been committed while not listening
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'outbox listener could not connect; polling instead');
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+function toOutgoingMessage(row: OutboxRow): OutgoingMessage {
+  const envelope: Envelope = {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    key: row.key,
+    occurredAt: row.occurred_at.toISOString(),
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+    ...(row.request_id === null ? {} : { requestId: row.request_id }),
+    payload: row.payload,
+  };
+  return { topic: row.topic, envelope };
+}

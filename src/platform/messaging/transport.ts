@@ -1,0 +1,28 @@
+import type { Envelope } from './envelope.ts';
+
+/** A message leaving through the relay, addressed to its topic. */
+export interface OutgoingMessage {
+  topic: string;
+  envelope: Envelope;
+}
+
+/** Receives one message for one consumer; resolves once the message is handled or durably set aside. */
+export type DeliveryHandler = (envelope: Envelope) => Promise<void>;
+
+/** A named consumer and the message types it wants. */
+export interface Subscription {
+  consumer: string;
+  types: readonly string[];
+  deliver: DeliveryHandler;
+}
+
+/**
+ * Carries messages from the outbox relay to consumers (port). `publish` resolves only when the
+ * transport has taken responsibility for every message: an in-process transport once each consumer
+ * has handled it or recorded a retry; a broker once it has acknowledged the write.
+ */
+export interface MessageTransport {
+  publish(messages: readonly OutgoingMessage[]): Promise<void>;
+  subscribe(subscription: Subscription): void;
+  close(): Promise<void>;
+}
