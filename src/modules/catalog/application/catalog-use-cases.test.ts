@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { DuplicateSkuError, InvalidProductError, ProductNotFoundError } from '../domain/product.errors.ts';
+import { InMemoryProductRepository } from '../testing/in-memory-product-repository.ts';
+import { aNewProduct } from '../testing/product-builder.ts';
+import { CreateProduct } from './create-product.ts';
+import { FindProductsBySku } from './find-products-by-sku.ts';
+import { InvalidCursorError, ListProducts } from './list-products.ts';
+import { UpdateProduct } from './update-product.ts';
+
+let products: InMemoryProductRepository;
+let clock: number;
+const now = () => new Date(Date.UTC(2026, 0, 1) + (clock += 1000));
+
+beforeEach(() => {
+  products = new InMemoryProductRepository();
+  clock = 0;
+});
+
+describe('CreateProduct', () => {
+  test('when a product is created, then it is stored and one created event is published', async () => {
+    const product = await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'tea-1' }));
+    assert.equal(products.products.get(product.id)?.sku, 'TEA-1');
+    assert.deepEqual(products.published.map((event) => [event.productId, event.change, event.productVersion]), [[product.id, 'created', 1]]);
+  });
+
+  test('when the SKU is taken (in any letter case), then it fails and publishes nothing more', async () => {
+    const create = new CreateProduct({ products, now });
+    await create.execute(aNewProduct({ sku: 'TEA-1' }));
+    await assert.rejects(create.execute(aNewProduct({ sku: 'tea-1' })), DuplicateSkuError);
+    assert.equal(products.products.size, 1);
+    assert.equal(products.published.length, 1);
+  });
+
+  test('when the input breaks a rule, then nothing is stored', async () => {
+    await assert.rejects(new CreateProduct({ products, now }).execute(aNewProduct({ price: { amount: -5, currency: 'EUR' } })), InvalidProductError);
+    assert.equal(products.products.size, 0);
+    assert.equal(products.published.length, 0);
+  });
+});
+
+describe('UpdateProduct', () => {
+  test('when the price changes, then the stored product and an updated event carry the new price', async () => {
+    const created = await new CreateProduct({ products, now }).execute(aNewProduct());
+    const updated = await new UpdateProduct({ products, now }).execute(created.id, { price: { amount: 2500, currency: 'EUR' } });
+    assert.equal(products.products.get(created.id)?.price.amount, 2500);
+    assert.equal(updated.version, 2);
+    assert.deepEqual(products.published.at(-1)?.price, { amount: 2500, currency: 'EUR' });
+    assert.equal(products.published.at(-1)?.change, 'updated');
+  });
+
+  test('when nothing actually changes, then no event is published', async () => {
+    const created = await new CreateProduct({ products, now }).execute(aNewProduct({ name: 'Same' }));
+    await new UpdateProduct({ products, now }).execute(created.id, { name: 'Same' });
+    assert.equal(products.published.length, 1);
+  });
+
+  test('when the product does not exist, then it fails with not found', async () => {
+    await assert.rejects(new UpdateProduct({ products, now }).execute('prod_missing', { name: 'x' }), ProductNotFoundError);
+  });
+});
+
+describe('ListProducts', () => {
+  test('when pages are followed by cursor, then every product is listed once in creation order', async () => {
+    const create = new CreateProduct({ products, now });
+    const created = [];
+    for (let index = 0; index < 7; index += 1) created.push(await create.execute(aNewProduct()));
+    const list = new ListProducts({ products });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list.execute({ limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...page.items.map((product) => product.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    assert.deepEqual(seen, created.map((product) => product.id));
+  });
+
+  test('when filtering by text and price range, then only matching products are listed', async () => {
+    const create = new CreateProduct({ products, now });
+    await create.execute(aNewProduct({ name: 'Green tea', price: { amount: 500, currency: 'EUR' } }));
+    await create.execute(aNewProduct({ name: 'Black tea', price: { amount: 1500, currency: 'EUR' } }));
+    await create.execute(aNewProduct({ name: 'Coffee', price: { amount: 900, currency: 'EUR' } }));
+    const page = await new ListProducts({ products }).execute({ text: 'TEA', minPriceAmount: 1000, limit: 10 });
+    assert.deepEqual(page.items.map((product) => product.name), ['Black tea']);
+    assert.equal(page.nextCursor, null);
+  });
+
+  test('when the cursor is not one we issued, then it fails with an invalid cursor', async () => {
+    await assert.rejects(new ListProducts({ products }).execute({ cursor: 'not-a-cursor', limit: 5 }), InvalidCursorError);
+  });
+});
+
+describe('FindProductsBySku', () => {
+  test('when asked for SKUs in any letter case, then the known ones come back with their prices', async () => {
+    await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'CUP-1', price: { amount: 700, currency: 'EUR' } }));
+    const found = await new FindProductsBySku({ products }).execute(['cup-1', 'NOPE']);
+    assert.deepEqual(found.map((product) => [product.sku, product.price.amount]), [['CUP-1', 700]]);
+  });
+});
