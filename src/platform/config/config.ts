@@ -2,8 +2,6 @@ import { z } from 'zod';
 
 /** Environment variables OrderStream reads, with their meaning; the README's table is checked against this list. */
 export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development')
-    .describe('Runtime environment; `production` turns off development-only conveniences.'),
   HOST: z.string().min(1).default('127.0.0.1')
     .describe('Interface the HTTP server listens on.'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080)
