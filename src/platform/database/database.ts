@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 
 /**
  * The handle every module's repositories are given. Modules type their own tables with
- * `db.withTables<TheirTables>()`; the platform's own tables are reached with plain `sql`.
+ * `db.$extendTables<TheirTables>()`; the platform's own tables are reached with plain `sql`.
  */
 export type Database = Kysely<object>;
 

@@ -39,8 +39,8 @@ export function createHttpApp(options: {
   title?: string;
 }): HttpApp {
   const { logger } = options;
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+  const app = Fastify<RawServerDefault>({
+    loggerInstance: logger,
     // Request-scoped fields come from the log context, not from per-request child loggers.
     childLoggerFactory: (parent) => parent,
     // One access-log line per request is written by the onResponse hook below instead.

@@ -36,7 +36,7 @@ export function embeddedServerUrl(): string {
 }
 
 /** A fresh, uniquely named database on `serverUrl`, migrated with `migrations`, dropped by `drop()`. */
-export async function createTestDatabase(serverUrl: string, migrations: readonly MigrationSet[]): Promise<{ url: string; db: Database; drop(): Promise<void> }> {
+export async function createTestDatabase(serverUrl: string, migrations: readonly MigrationSet[]): Promise<{ url: string; db: Database; drop: () => Promise<void> }> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = createDatabase({ url: serverUrl, poolSize: 1 });
   await sql.raw(`create database ${name}`).execute(admin);
@@ -47,7 +47,7 @@ export async function createTestDatabase(serverUrl: string, migrations: readonly
   return {
     url: url.toString(),
     db,
-    async drop() {
+    drop: async () => {
       await db.destroy();
       await sql.raw(`drop database if exists ${name} with (force)`).execute(admin);
       await admin.destroy();

@@ -28,7 +28,7 @@ export const updateProductRequest = z.strictObject({
   name: z.string().min(1).max(maxNameLength).optional(),
   description: z.string().max(maxDescriptionLength).optional(),
   price: moneyDto.optional(),
-}).refine((changes) => Object.values(changes).some((value) => value !== undefined), {
+}).refine((changes) => changes.name !== undefined || changes.description !== undefined || changes.price !== undefined, {
   message: 'give at least one of name, description or price',
 }).meta({ id: 'UpdateProductRequest' });
 

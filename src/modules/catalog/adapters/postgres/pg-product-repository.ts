@@ -32,7 +32,7 @@ export class PgProductRepository implements ProductRepository {
   readonly #db: Kysely<CatalogTables>;
 
   constructor(db: Database) {
-    this.#db = db.withTables<CatalogTables>();
+    this.#db = db.$extendTables<CatalogTables>();
   }
 
   async findById(id: string): Promise<Product | undefined> {
@@ -109,7 +109,7 @@ function toRow(product: Product): ProductsTable {
 function toProduct(row: ProductRow): Product {
   return {
     id: row.id, sku: row.sku, name: row.name, description: row.description,
-    price: { amount: Number(row.price_amount), currency: row.price_currency },
+    price: { amount: row.price_amount, currency: row.price_currency },
     createdAt: row.created_at, updatedAt: row.updated_at, version: row.version,
   };
 }
