@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type QueryExecutorProvider, type Transaction } from 'kysely';
 import type { Database } from '../database/database.ts';
 import type { Envelope } from './envelope.ts';
 
@@ -72,6 +72,14 @@ export async function recordFailedDelivery(
     on conflict (consumer, message_id) do update
       set attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`.execute(db);
   return 'retry';
+}
+
+/**
+ * Forgets the pending retry of a delivery that has now succeeded, or turned out to be done already;
+ * left behind, it would come due again every lease for ever.
+ */
+export async function forgetRetry(db: QueryExecutorProvider, consumer: string, envelope: Envelope): Promise<void> {
+  await sql`delete from messaging.retries where consumer = ${consumer} and message_id = ${envelope.id}`.execute(db);
 }
 
 function describeError(error: unknown): string {

@@ -2,7 +2,7 @@ import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
 import type { Envelope } from './envelope.ts';
-import { handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
+import { forgetRetry, handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { RetryScheduler } from './retry-scheduler.ts';
 import type { MessageTransport } from './transport.ts';
@@ -29,11 +29,19 @@ export function createMessaging(options: {
   const { db, transport, logger, retryPolicy } = options;
   const consumers = new Map<string, MessageConsumer>();
 
-  async function attempt(consumer: MessageConsumer, envelope: Envelope, previousAttempts: number): Promise<void> {
+  // `retry` says the attempt comes from a row in messaging.retries, which success must remove (in
+  // the effect's transaction); a first delivery has no such row and spends no statement on it.
+  async function attempt(consumer: MessageConsumer, envelope: Envelope, previousAttempts: number, retry: boolean): Promise<void> {
     await runWithContext({ messageId: envelope.id, ...(envelope.requestId === undefined ? {} : { requestId: envelope.requestId }) }, async () => {
       try {
-        const outcome = await handleOnce(db, consumer.name, envelope, (transaction) => consumer.handle(envelope, transaction));
-        if (outcome === 'duplicate') logger.debug({ consumer: consumer.name, type: envelope.type }, 'duplicate message skipped');
+        const outcome = await handleOnce(db, consumer.name, envelope, async (transaction) => {
+          await consumer.handle(envelope, transaction);
+          if (retry) await forgetRetry(transaction, consumer.name, envelope);
+        });
+        if (outcome === 'duplicate') {
+          if (retry) await forgetRetry(db, consumer.name, envelope);
+          logger.debug({ consumer: consumer.name, type: envelope.type }, 'duplicate message skipped');
+        }
       } catch (error) {
         const attempts = previousAttempts + 1;
         const next = await recordFailedDelivery(db, consumer.name, envelope, attempts, error, retryPolicy);
@@ -52,7 +60,7 @@ export function createMessaging(options: {
         logger.error({ consumer: consumerName }, 'a retry names a consumer this process does not run; leaving it');
         return;
       }
-      await attempt(consumer, envelope, attemptsSoFar);
+      await attempt(consumer, envelope, attemptsSoFar, true);
     },
   });
 
@@ -62,7 +70,7 @@ export function createMessaging(options: {
     register(consumer) {
       if (consumers.has(consumer.name)) throw new Error(`Consumer ${consumer.name} is registered twice`);
       consumers.set(consumer.name, consumer);
-      transport.subscribe({ consumer: consumer.name, types: consumer.types, deliver: (envelope) => attempt(consumer, envelope, 0) });
+      transport.subscribe({ consumer: consumer.name, types: consumer.types, deliver: (envelope) => attempt(consumer, envelope, 0, false) });
     },
     async start() {
       await relay.start();

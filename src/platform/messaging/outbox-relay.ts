@@ -22,6 +22,8 @@ interface OutboxRow {
 
 // Only one relay per database publishes at a time, which keeps the outbox order on the wire.
 const relayLockKey = 727_100_002;
+const listenRetryBaseMs = 500;
+const listenRetryMaxMs = 30_000;
 
 /**
  * Publishes unsent outbox rows through the transport in outbox order and marks them sent in the
@@ -38,6 +40,7 @@ export class OutboxRelay {
   readonly #listenUrl: string | undefined;
   readonly #wake = new WakeSignal();
   #listener: pg.Client | undefined;
+  #listenFailures = 0;
   #loop: Promise<void> | undefined;
   #stopping = false;
 
@@ -97,23 +100,42 @@ export class OutboxRelay {
   }
 
   async #listen(): Promise<void> {
-    if (this.#listenUrl === undefined || this.#stopping) return;
+    if (this.#listenUrl === undefined) return;
     const client = new pg.Client({ connectionString: this.#listenUrl, application_name: 'orderstream-outbox-listener' });
     client.on('notification', () => { this.#wake.wake(); });
     client.on('error', (error) => {
-      this.#logger.warn({ err: error }, 'outbox listener lost its connection; polling until it reconnects');
+      // A lost connection reports twice (the server's message, then the socket's end): reconnect once.
+      if (this.#listener !== client) return;
       this.#listener = undefined;
-      setTimeout(() => { void this.#listen(); }, this.#pollIntervalMs).unref();
+      this.#logger.warn({ err: error }, 'outbox listener lost its connection; polling until it reconnects');
+      void client.end().catch(() => undefined);
+      this.#listenAgainLater();
     });
     try {
       await client.connect();
       await client.query(`listen ${outboxChannel}`);
-      this.#listener = client;
-      this.#wake.wake(); // rows may have been committed while not listening
     } catch (error) {
-      this.#logger.warn({ err: error }, 'outbox listener could not connect; polling instead');
+      this.#logger.warn({ err: error, failures: this.#listenFailures + 1 }, 'outbox listener could not connect; polling until it does');
       await client.end().catch(() => undefined);
+      this.#listenFailures += 1;
+      this.#listenAgainLater();
+      return;
     }
+    if (this.#stopping) { // stop() ran while connecting, and has no handle on this client
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#listenFailures = 0;
+    this.#listener = client;
+    this.#wake.wake(); // rows may have been committed while not listening
+  }
+
+  // Reconnects soon, not after a poll interval (which may be long because notifications are expected),
+  // backing off while the database stays unreachable.
+  #listenAgainLater(): void {
+    if (this.#stopping) return;
+    const delayMs = Math.min(listenRetryBaseMs * 2 ** this.#listenFailures, listenRetryMaxMs);
+    setTimeout(() => { if (!this.#stopping) void this.#listen(); }, delayMs).unref();
   }
 }
 
