@@ -10,8 +10,8 @@ export const configSchema = z.object({
     .describe('Minimum level of the JSON log lines written to standard output.'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
     .describe('PostgreSQL connection string. Unset: an embedded PostgreSQL is started from node_modules.'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10)
-    .describe('Maximum connections in the database pool.'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10)
+    .describe('Maximum connections in the database pool (at least 2: the outbox relay holds one while consumers use another).'),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres')
     .describe('Data folder of the embedded PostgreSQL (relative to the working directory).'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0)
