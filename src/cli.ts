@@ -30,6 +30,23 @@ async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: s
 async function start(config: Config, logger: Logger, role: string): Promise<void> {
   if (role !== 'all') throw new UsageError(`Unknown role "${role}"; this version runs only --role all (the single process).`);
   const startedAt = performance.now();
+  // Signals are taken from the first moment: the embedded database runs in its own process group, so
+  // a Ctrl-C that ended Node while starting would leave it running. An early one is obeyed once started.
+  let shutdown: ((signal: NodeJS.Signals) => Promise<void>) | undefined = undefined;
+  let signalWhileStarting: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown !== undefined) {
+      void shutdown(signal);
+    } else if (signalWhileStarting === undefined) {
+      signalWhileStarting = signal;
+      logger.info({ signal }, 'stopping as soon as started');
+    } else {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const database = await openDatabaseUrl(config, logger);
   let orderstream;
   try {
@@ -43,12 +60,13 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   }
   const address = orderstream.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-  logger.info({ url: `http://${config.HOST}:${port}`, startupMs: Math.round(performance.now() - startedAt), embeddedDatabase: database.embedded !== undefined },
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  logger.info({ url: `http://${host}:${port}`, startupMs: Math.round(performance.now() - startedAt), embeddedDatabase: database.embedded !== undefined },
     'OrderStream is listening');
 
   const running = orderstream;
   let shuttingDown = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
+  const stopAll = async (signal: NodeJS.Signals) => {
     if (shuttingDown) {
       logger.warn({ signal }, 'second signal: exiting at once');
       process.exit(1);
@@ -69,8 +87,8 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
       process.exitCode = 1;
     }
   };
-  process.on('SIGINT', (signal) => { void shutdown(signal); });
-  process.on('SIGTERM', (signal) => { void shutdown(signal); });
+  shutdown = stopAll;
+  if (signalWhileStarting !== undefined) await stopAll(signalWhileStarting);
 }
 
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
@@ -87,8 +105,21 @@ async function migrateOnly(config: Config, logger: Logger): Promise<void> {
 
 class UsageError extends Error {}
 
+/** The arguments, with a mistyped option reported as the usage mistake it is rather than a crash. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+    }
+    throw error;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] ?? 'help';
   if (values.help === true || command === 'help') {
     console.log(usage);

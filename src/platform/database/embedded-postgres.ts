@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -45,11 +45,12 @@ export async function startEmbeddedPostgres(options: {
       dataDir = fallback;
     }
   }
-  await mkdir(path.dirname(dataDir), { recursive: true });
+  await makeParentFolders(dataDir, ids);
   const credentialsFile = `${dataDir}.credentials.json`;
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   const credentials = initialised ? await readCredentials(credentialsFile) : { user: 'postgres', password: randomBytes(18).toString('base64url') };
-  await clearStaleLock(dataDir, logger);
+  const binaries = await postgresBinaries();
+  await clearStaleLock(dataDir, binaries.postgres, logger);
 
   const port = options.port !== undefined && options.port !== 0 ? options.port : await findFreePort();
   const recentOutput: string[] = [];
@@ -63,7 +64,6 @@ export async function startEmbeddedPostgres(options: {
     }
   };
 
-  const binaries = await postgresBinaries();
   if (!initialised) {
     await removeInterruptedInitialisation(dataDir);
     logger.info({ dataDir }, 'initialising embedded postgres (first start)');
@@ -180,6 +180,20 @@ async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/**
+ * Creates the folders above `dir`. As root, those made here get mode 0755 whatever the umask, so that
+ * a private umask does not lock the postgres user out of a path that was checked to be reachable.
+ */
+async function makeParentFolders(dir: string, ids: { uid: number; gid: number } | undefined): Promise<void> {
+  const parent = path.dirname(dir);
+  const firstCreated = await mkdir(parent, { recursive: true });
+  if (firstCreated === undefined || ids === undefined) return;
+  for (let folder = parent; ; folder = path.dirname(folder)) {
+    await chmod(folder, 0o755);
+    if (folder === firstCreated) return;
+  }
+}
+
 /** The first existing folder above `dir` that the user `ids` may not pass through, if any. */
 async function firstUnreachableAncestor(dir: string, ids: { uid: number; gid: number }): Promise<string | undefined> {
   let current = path.dirname(dir);
@@ -195,7 +209,7 @@ async function firstUnreachableAncestor(dir: string, ids: { uid: number; gid: nu
     try {
       info = await stat(folder);
     } catch {
-      return undefined; // the rest will be created by us, and chowned where needed
+      return undefined; // the rest are created by us, passable by anyone
     }
     const mode = info.mode;
     const passable = info.uid === ids.uid ? (mode & 0o100) !== 0
@@ -208,10 +222,12 @@ async function firstUnreachableAncestor(dir: string, ids: { uid: number; gid: nu
 
 /**
  * A server killed without a clean shutdown leaves `postmaster.pid` behind, and a Node process killed
- * hard leaves its PostgreSQL child running, orphaned. The first is harmless to remove; the second is
- * shut down. A server whose parent is a live process belongs to another OrderStream and is left alone.
+ * hard leaves its PostgreSQL child running, orphaned. The first is removed once the killed server's
+ * own processes are gone; the second is shut down. A server whose parent is a live Node process
+ * belongs to another OrderStream and is left alone. The pid in a stale lock may since have been
+ * reused, even by another PostgreSQL, so only a postgres process working in this folder counts.
  */
-async function clearStaleLock(dataDir: string, logger: Logger): Promise<void> {
+async function clearStaleLock(dataDir: string, postgresBinary: string, logger: Logger): Promise<void> {
   const lockFile = path.join(dataDir, 'postmaster.pid');
   let pid: number;
   try {
@@ -219,26 +235,49 @@ async function clearStaleLock(dataDir: string, logger: Logger): Promise<void> {
   } catch {
     return;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) {
+  const servers = await serverProcessesIn(dataDir, postgresBinary);
+  if (servers.includes(pid)) {
+    const parentPid = await readParentPid(pid);
+    const parentCommand = parentPid === undefined ? '' : await readFile(`/proc/${parentPid}/cmdline`, 'utf8').catch(() => '');
+    if (parentPid !== undefined && parentPid !== 1 && parentCommand.includes('node')) {
+      throw new Error(`The embedded database in ${dataDir} is in use by another process (pid ${parentPid}). Stop it first, or set EMBEDDED_POSTGRES_DIR to another folder.`);
+    }
+    logger.warn({ pid }, 'shutting down an orphaned embedded postgres left by a crashed run');
+    process.kill(pid, 'SIGINT');
+    await waitFor(() => !isAlive(pid), `An orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not shut down.`);
+  } else {
     logger.warn({ lockFile }, 'removing the lock of an embedded postgres that did not shut down cleanly');
-    await rm(lockFile, { force: true });
-    return;
   }
-  const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!command.includes('postgres')) {
-    await rm(lockFile, { force: true });
-    return;
+  // The processes of a server killed hard exit once they notice. PostgreSQL's own guard against
+  // starting beside them reads the lock removed below, so wait for them here instead.
+  let leftovers: number[] = [];
+  await waitFor(async () => {
+    leftovers = await serverProcessesIn(dataDir, postgresBinary);
+    return leftovers.length === 0;
+  }, () => `PostgreSQL processes (pids ${leftovers.join(', ')}) still use ${dataDir}; stop them first.`);
+  await rm(lockFile, { force: true });
+}
+
+/** Live PostgreSQL processes working in `dataDir` (a server changes into its data folder, and its children inherit that). */
+async function serverProcessesIn(dataDir: string, postgresBinary: string): Promise<number[]> {
+  const folder = await realpath(dataDir);
+  const binary = await realpath(postgresBinary);
+  const pids = (await readdir('/proc').catch(() => [])).filter((entry) => /^\d+$/.test(entry));
+  const found: number[] = [];
+  for (const pid of pids) {
+    const [cwd, exe] = await Promise.all([
+      readlink(`/proc/${pid}/cwd`).catch(() => ''),
+      readlink(`/proc/${pid}/exe`).catch(() => ''),
+    ]);
+    if (cwd === folder && exe === binary) found.push(Number(pid));
   }
-  const parentPid = await readParentPid(pid);
-  const parentCommand = parentPid === undefined ? '' : await readFile(`/proc/${parentPid}/cmdline`, 'utf8').catch(() => '');
-  if (parentPid !== undefined && parentPid !== 1 && parentCommand.includes('node')) {
-    throw new Error(`The embedded database in ${dataDir} is in use by another process (pid ${parentPid}). Stop it first, or set EMBEDDED_POSTGRES_DIR to another folder.`);
-  }
-  logger.warn({ pid }, 'shutting down an orphaned embedded postgres left by a crashed run');
-  process.kill(pid, 'SIGINT');
+  return found;
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, failure: string | (() => string)): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) throw new Error(`An orphaned PostgreSQL (pid ${pid}) on ${dataDir} did not shut down.`);
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(typeof failure === 'string' ? failure : failure());
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -251,12 +290,22 @@ async function readParentPid(pid: number): Promise<number | undefined> {
   return Number.isInteger(parent) ? parent : undefined;
 }
 
+/** True while `pid` runs. A zombie is dead: where PID 1 reaps orphans late, or never, it would otherwise live on. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const statLine = readProcessStat(pid);
+  return !['Z', 'X'].includes(statLine.slice(statLine.lastIndexOf(')') + 2, statLine.lastIndexOf(')') + 3));
+}
+
+function readProcessStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const cliEntry = path.join(import.meta.dirname, 'cli.ts');
+
+/** The environment of this run without anything that would change what the CLI under test does. */
+const baseEnvironment: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => ![
+  'DATABASE_URL', 'HOST', 'PORT', 'LOG_LEVEL', 'NODE_ENV', 'EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'SHUTDOWN_TIMEOUT_MS',
+].includes(name)));
+
+let workDir: string;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  workDir = path.join(projectRoot, '.data', `tmp-${randomBytes(6).toString('hex')}`);
+  await mkdir(workDir, { recursive: true, mode: 0o755 });
+});
+
+after(async () => {
+  // A failed test may leave a CLI running: stop it the way an operator would, then make sure of its database.
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  for (const entry of await readdir(workDir).catch(() => [])) {
+    const pid = Number.parseInt((await readFile(path.join(workDir, entry, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0] ?? '', 10);
+    if (!Number.isInteger(pid) || (await postgresProcessesIn(path.join(workDir, entry))).length === 0) continue;
+    process.kill(pid, 'SIGINT');
+    await waitUntil(async () => (await postgresProcessesIn(path.join(workDir, entry))).length === 0, `postgres ${pid} to stop`);
+  }
+  await rm(workDir, { recursive: true, force: true });
+});
+
+interface LogLine { msg?: string; url?: string; [field: string]: unknown }
+
+interface RunningCli {
+  child: ChildProcess;
+  logs: LogLine[];
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function runCli(args: string[], environment: NodeJS.ProcessEnv = {}): RunningCli {
+  const child = spawn(process.execPath, [cliEntry, ...args], {
+    cwd: projectRoot,
+    env: { ...baseEnvironment, ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  const logs: LogLine[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stdout += text;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('{')) logs.push(JSON.parse(line) as LogLine);
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const exit = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => { resolve(code); });
+  });
+  return { child, logs, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Starts `orderstream start` on an embedded database in `dataDir` and resolves with its base URL once it listens. */
+async function startCli(dataDir: string): Promise<RunningCli & { url: string }> {
+  const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir });
+  let exitCode: number | null | undefined;
+  void cli.exit.then((code) => { exitCode = code; });
+  await waitUntil(() => {
+    if (exitCode !== undefined) throw new Error(`the CLI exited (${exitCode}) before listening:\n${cli.stdout()}\n${cli.stderr()}`);
+    return cli.logs.some((line) => line.msg === 'OrderStream is listening');
+  }, 'the CLI to listen', 60_000);
+  const url = cli.logs.find((line) => line.msg === 'OrderStream is listening')?.url;
+  assert.ok(url !== undefined);
+  return { ...cli, url };
+}
+
+async function stopCli(cli: RunningCli): Promise<number | null> {
+  cli.child.kill('SIGINT');
+  return cli.exit;
+}
+
+/** Pids of PostgreSQL processes working in `dataDir` (a server changes into its data folder). */
+async function postgresProcessesIn(dataDir: string): Promise<number[]> {
+  const folder = await realpath(dataDir).catch(() => dataDir);
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+    if (cwd === folder) found.push(Number(entry));
+  }
+  return found;
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('orderstream CLI', () => {
+  test('when started with a bad PORT and LOG_LEVEL, then it exits with code 2 naming both', async () => {
+    const cli = runCli(['start'], { PORT: 'eighty', LOG_LEVEL: 'loud' });
+
+    assert.equal(await cli.exit, 2);
+    assert.match(cli.stderr(), /PORT="eighty"/);
+    assert.match(cli.stderr(), /LOG_LEVEL="loud"/);
+  });
+
+  test('when asked for help, or given no command, then it prints the usage and exits 0', async () => {
+    for (const args of [['help'], ['--help'], []]) {
+      const cli = runCli(args);
+      assert.equal(await cli.exit, 0, `orderstream ${args.join(' ')}`);
+      assert.match(cli.stdout(), /^Usage: orderstream <command>/);
+      assert.match(cli.stdout(), /start \[--role all\]/);
+    }
+  });
+
+  test('when the command is unknown, then it exits with code 2 and says so', async () => {
+    const cli = runCli(['frobnicate']);
+
+    assert.equal(await cli.exit, 2);
+    assert.match(cli.stderr(), /Unknown command "frobnicate"/);
+    assert.match(cli.stderr(), /Usage: orderstream/);
+  });
+
+  test('when an option is unknown or a role unsupported, then it exits with code 2 and a one-line reason', async () => {
+    const unknownOption = runCli(['start', '--frobnicate']);
+    assert.equal(await unknownOption.exit, 2);
+    assert.match(unknownOption.stderr(), /--frobnicate/);
+    assert.doesNotMatch(unknownOption.stderr(), /\n\s+at /, 'no stack trace for a usage mistake');
+
+    const unknownRole = runCli(['start', '--role', 'gateway']);
+    assert.equal(await unknownRole.exit, 2);
+    assert.match(unknownRole.stderr(), /Unknown role "gateway"/);
+  });
+
+  test('when started on PORT=0 without DATABASE_URL, then it serves on an embedded database, stops cleanly on SIGINT and keeps the data', async () => {
+    const dataDir = path.join(workDir, 'postgres');
+
+    const first = await startCli(dataDir);
+    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(new URL(first.url).port, '0', 'the logged URL carries the real port');
+    assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
+    const created = await fetch(`${first.url}/v1/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'CLI-1', name: 'Kept across restarts', price: { amount: 1250, currency: 'EUR' } }),
+    });
+    assert.equal(created.status, 201);
+    const product = await created.json() as { id: string };
+    const listed = await (await fetch(`${first.url}/v1/products`)).json() as { items: { id: string }[] };
+    assert.deepEqual(listed.items.map((item) => item.id), [product.id]);
+
+    assert.equal(await stopCli(first), 0, first.stderr());
+    const messages = first.logs.map((line) => line.msg);
+    assert.ok(messages.includes('embedded postgres stopped'), messages.join('\n'));
+    assert.ok(messages.includes('stopped'), messages.join('\n'));
+    assert.deepEqual(await postgresProcessesIn(dataDir), []);
+    assert.ok(!existsSync(path.join(dataDir, 'postmaster.pid')), 'a clean shutdown removes the lock');
+
+    const second = await startCli(dataDir);
+    const relisted = await (await fetch(`${second.url}/v1/products`)).json() as { items: { id: string; sku: string }[] };
+    assert.deepEqual(relisted.items.map((item) => [item.id, item.sku]), [[product.id, 'CLI-1']]);
+    assert.ok(!second.logs.some((line) => line.msg === 'initialising embedded postgres (first start)'), 'the second start reuses the folder');
+    assert.equal(await stopCli(second), 0, second.stderr());
+    assert.deepEqual(await postgresProcessesIn(dataDir), []);
+  });
+
+  test('when SIGINT comes while it is still starting, then it still stops its embedded database and exits 0', async () => {
+    const dataDir = path.join(workDir, 'interrupted');
+    const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir });
+    await waitUntil(() => cli.logs.some((line) => line.msg === 'embedded postgres ready'), 'the embedded database to start', 60_000);
+
+    assert.equal(await stopCli(cli), 0, cli.stderr());
+    const messages = cli.logs.map((line) => line.msg);
+    assert.ok(messages.includes('embedded postgres stopped'), messages.join('\n'));
+    assert.deepEqual(await postgresProcessesIn(dataDir), []);
+  });
+});
