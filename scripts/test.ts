@@ -11,7 +11,7 @@ const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 // Separate folders let several test runs go at once (TEST_POSTGRES_DIR=.data/test-postgres-2 npm test).
 const server = await startEmbeddedPostgres({ dataDir: process.env.TEST_POSTGRES_DIR ?? '.data/test-postgres', logger });
 const requested = process.argv.slice(2);
-const files = requested.some((argument) => !argument.startsWith('-')) ? [] : ['src/**/*.test.ts', 'scripts/**/*.test.ts'];
+const files = requested.some((argument) => !argument.startsWith('-')) ? [] : ['src/**/*.test.ts', 'scripts/*.test.ts'];
 const runner = spawn(process.execPath, ['--test', '--test-concurrency=4', '--test-timeout=120000', ...requested, ...files], {
   stdio: 'inherit',
   env: { ...process.env, TEST_EMBEDDED_DATABASE_URL: server.url },

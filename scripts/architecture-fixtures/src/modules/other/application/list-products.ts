@@ -1,0 +1,5 @@
+import type { Product } from '../domain/product.ts';
+
+export function listProducts(): Product[] {
+  return [];
+}

@@ -1,0 +1,3 @@
+export interface Product {
+  readonly sku: string;
+}

@@ -1,0 +1,5 @@
+import { listProducts } from './application/list-products.ts';
+
+export function createOtherClient(): { listProducts: typeof listProducts } {
+  return { listProducts };
+}

@@ -1,0 +1,8 @@
+import { createOtherClient } from '../../../other/index.ts'; // allowed: another module through its index.ts
+import { listProducts } from '../../../other/application/list-products.ts'; // VIOLATION module-boundary: another module's internals
+import { buildProduct } from '../../../other/testing/product-builder.ts'; // VIOLATION module-boundary: another module's testing/ from product code
+import { placeOrder } from '../../application/place-order.ts'; // allowed: own module
+
+export function shopRoutes(): unknown[] {
+  return [createOtherClient, listProducts, buildProduct, placeOrder];
+}

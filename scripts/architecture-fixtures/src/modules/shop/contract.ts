@@ -1,0 +1,3 @@
+export interface OrderPlacedV1 {
+  readonly orderId: string;
+}

@@ -1,0 +1,80 @@
+/**
+ * What the inventory module promises other modules: the commands it obeys and the events it
+ * emits, all keyed by order id so one order's stock messages stay in order.
+ */
+
+export interface OrderLineQuantityV1 {
+  sku: string;
+  quantity: number;
+}
+
+/** Command `inventory.reserve-stock`: reserve every line, all or nothing. */
+export interface ReserveStockV1 {
+  orderId: string;
+  lines: OrderLineQuantityV1[];
+}
+
+/** Command `inventory.release-stock`: give an unconfirmed reservation back (cancel, timeout). */
+export interface ReleaseStockV1 {
+  orderId: string;
+  reason: string;
+}
+
+/** Command `inventory.commit-stock`: the order is paid; reserved units leave the shelf (on_hand decreases). */
+export interface CommitStockV1 {
+  orderId: string;
+}
+
+/** Command `inventory.restock`: a committed order was refunded; its units return to the shelf. */
+export interface RestockV1 {
+  orderId: string;
+  reason: string;
+}
+
+/** Event `inventory.reserved`: every line is reserved until `expiresAt`. */
+export interface StockReservedV1 {
+  orderId: string;
+  expiresAt: string;
+}
+
+/** Event `inventory.reservation-failed`: nothing was reserved. */
+export interface ReservationFailedV1 {
+  orderId: string;
+  reason: 'insufficient-stock' | 'unknown-sku';
+  skus: string[];
+}
+
+/** Event `inventory.released`: the reservation is gone (or never existed), stock is available again. */
+export interface StockReleasedV1 {
+  orderId: string;
+  reason: 'requested' | 'expired';
+}
+
+/** Event `inventory.committed`: the units left the shelf. */
+export interface StockCommittedV1 {
+  orderId: string;
+}
+
+/** Event `inventory.commit-failed`: the reservation had expired and the stock was sold meanwhile. */
+export interface StockCommitFailedV1 {
+  orderId: string;
+  reason: 'reservation-expired';
+}
+
+/** Event `inventory.restocked`: a refunded order's units are back on the shelf. */
+export interface RestockedV1 {
+  orderId: string;
+}
+
+export const inventoryMessages = {
+  reserveStock: { type: 'inventory.reserve-stock', version: 1 },
+  releaseStock: { type: 'inventory.release-stock', version: 1 },
+  commitStock: { type: 'inventory.commit-stock', version: 1 },
+  restock: { type: 'inventory.restock', version: 1 },
+  reserved: { type: 'inventory.reserved', version: 1 },
+  reservationFailed: { type: 'inventory.reservation-failed', version: 1 },
+  released: { type: 'inventory.released', version: 1 },
+  committed: { type: 'inventory.committed', version: 1 },
+  commitFailed: { type: 'inventory.commit-failed', version: 1 },
+  restocked: { type: 'inventory.restocked', version: 1 },
+} as const;
