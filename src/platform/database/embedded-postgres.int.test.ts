@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,8 +21,11 @@ const strayPostmasters = new Set<number>();
 const ownerProcesses = new Set<ChildProcess>();
 
 before(async () => {
-  workDir = path.join(projectRoot, '.data', `tmp-${randomBytes(6).toString('hex')}`);
+  // Not under the project: a checkout in a private folder (CI clones under /root) would send every
+  // server to the fallback folder, and these tests assert where the data goes.
+  workDir = path.join('/var/tmp/orderstream-tests', `tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(workDir, { recursive: true, mode: 0o755 });
+  await chmod(path.dirname(workDir), 0o755);
 });
 
 after(async () => {
