@@ -8,6 +8,8 @@ export interface MessageConsumer {
   name: string;
   types: readonly string[];
   handle(envelope: Envelope, transaction: Transaction<object>): Promise<void>;
+  /** Runs after `handle`'s transaction committed (never for a duplicate), e.g. to wake a worker. */
+  afterCommit?(envelope: Envelope): void;
 }
 
 /**

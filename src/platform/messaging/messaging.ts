@@ -38,6 +38,7 @@ export function createMessaging(options: {
           await consumer.handle(envelope, transaction);
           if (retry) await forgetRetry(transaction, consumer.name, envelope);
         });
+        if (outcome === 'handled') consumer.afterCommit?.(envelope);
         if (outcome === 'duplicate') {
           if (retry) await forgetRetry(db, consumer.name, envelope);
           logger.debug({ consumer: consumer.name, type: envelope.type }, 'duplicate message skipped');

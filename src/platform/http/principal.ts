@@ -1,0 +1,39 @@
+import type { FastifyRequest } from 'fastify';
+import { HttpProblem } from './problem.ts';
+
+/** Who is calling: established at the edge, read by inbound adapters to authorize. */
+export interface Principal {
+  id: string;
+  email: string;
+  roles: readonly ('customer' | 'admin')[];
+}
+
+const idPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * Development-only identity: until the gateway verifies tokens, the caller names itself with
+ * `x-dev-customer-id` (and optionally `x-dev-customer-email`, `x-dev-roles: admin`). Enabled by
+ * DEV_IDENTITY_HEADERS; the gateway work replaces this function's source, not its callers.
+ */
+export function principalOf(request: FastifyRequest, options: { devIdentityHeaders: boolean }): Principal | undefined {
+  if (!options.devIdentityHeaders) return undefined;
+  const id = request.headers['x-dev-customer-id'];
+  if (typeof id !== 'string' || !idPattern.test(id)) return undefined;
+  const emailHeader = request.headers['x-dev-customer-email'];
+  const email = typeof emailHeader === 'string' && /^[^\s@]+@[^\s@]+$/.test(emailHeader) ? emailHeader : `${id}@customers.orderstream.local`;
+  const rolesHeader = request.headers['x-dev-roles'];
+  const admin = typeof rolesHeader === 'string' && rolesHeader.split(',').map((role) => role.trim()).includes('admin');
+  return { id, email, roles: admin ? ['customer', 'admin'] : ['customer'] };
+}
+
+/** The caller, or a 401 problem when the request carries no identity. */
+export function requirePrincipal(request: FastifyRequest, options: { devIdentityHeaders: boolean }): Principal {
+  const principal = principalOf(request, options);
+  if (principal === undefined) {
+    throw new HttpProblem({
+      status: 401, slug: 'unauthenticated', title: 'Authentication required',
+      detail: options.devIdentityHeaders ? 'Send x-dev-customer-id (development identity) to act as a customer.' : 'No identity was presented.',
+    });
+  }
+  return principal;
+}
