@@ -1,0 +1,39 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../../../platform/database/database.ts';
+import type { StockRepository } from '../../application/ports.ts';
+import type { StockLevel } from '../../domain/stock-level.ts';
+import type { InventoryTables, StockItemsTable } from './inventory-tables.ts';
+
+/** Stock levels in PostgreSQL, as admins set and read them. */
+export class PgStockRepository implements StockRepository {
+  readonly #db: Kysely<InventoryTables>;
+
+  constructor(db: Database) {
+    this.#db = db.$extendTables<InventoryTables>();
+  }
+
+  async find(sku: string): Promise<StockLevel | undefined> {
+    const row = await this.#db.selectFrom('inventory.stock_items').select(['sku', 'on_hand', 'reserved']).where('sku', '=', sku).executeTakeFirst();
+    return row === undefined ? undefined : toStockLevel(row);
+  }
+
+  async setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }> {
+    // One statement: the row lock taken by ON CONFLICT makes the "not below reserved" check and the
+    // write atomic, whatever reservations run concurrently.
+    const saved = await sql<Pick<StockItemsTable, 'sku' | 'on_hand' | 'reserved'>>`
+      insert into inventory.stock_items as item (sku, on_hand, reserved) values (${sku}, ${onHand}, 0)
+      on conflict (sku) do update set on_hand = excluded.on_hand, updated_at = now()
+        where item.reserved <= excluded.on_hand
+      returning sku, on_hand, reserved`.execute(this.#db);
+    const row = saved.rows[0];
+    if (row !== undefined) return { saved: toStockLevel(row) };
+    const current = await this.find(sku);
+    // Only a row reserved above onHand refuses; rows are never deleted, so it is still there.
+    if (current === undefined) throw new Error(`stock item ${sku} refused an update and then vanished`);
+    return { refused: current };
+  }
+}
+
+function toStockLevel(row: Pick<StockItemsTable, 'sku' | 'on_hand' | 'reserved'>): StockLevel {
+  return { sku: row.sku, onHand: row.on_hand, reserved: row.reserved };
+}

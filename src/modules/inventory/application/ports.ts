@@ -1,0 +1,52 @@
+import type { Reservation, ReservationLine, StockShortfall } from '../domain/reservation.ts';
+import type { StockLevel } from '../domain/stock-level.ts';
+import type { InventoryEvent } from './inventory-events.ts';
+
+/** Stock levels as admins set and read them; each call is its own transaction. */
+export interface StockRepository {
+  find(sku: string): Promise<StockLevel | undefined>;
+  /**
+   * Sets the on-hand count, creating the stock item when new. Atomically refuses when the count is
+   * below what is reserved, answering the current level instead and changing nothing.
+   */
+  setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }>;
+}
+
+/**
+ * Stock and reservations inside one transaction, with the events it emits: everything commits
+ * together or not at all. Every stock change locks its stock items in SKU order first (the one order
+ * every writer uses, so writers never deadlock) and then applies all its lines in one conditional
+ * statement, so concurrent writers can never oversell.
+ */
+export interface InventoryStore {
+  /**
+   * Records a new reservation (with its lines) unless the order already has one; answers that
+   * existing one (locked until the transaction ends) instead, writing nothing.
+   */
+  addReservation(reservation: Reservation): Promise<Reservation | undefined>;
+  /** The order's reservation, locked until the transaction ends. */
+  findReservationForUpdate(orderId: string): Promise<Reservation | undefined>;
+  /** Active reservations that expired at `now`, oldest first, locked; ones another transaction holds are skipped. */
+  findExpiredForUpdate(now: Date, limit: number): Promise<Reservation[]>;
+  /** Stores the status (and failure) of reservations already recorded. */
+  saveReservations(reservations: readonly Reservation[]): Promise<void>;
+
+  /** reserved += quantity for every line, if every SKU exists with that many units available; else changes nothing. */
+  reserve(lines: readonly ReservationLine[]): Promise<StockShortfall | undefined>;
+  /** on_hand −= quantity for every line, taken from available units, if every line can be; else changes nothing. */
+  takeAvailable(lines: readonly ReservationLine[]): Promise<StockShortfall | undefined>;
+  /** reserved −= quantity: reserved units become available again. */
+  release(lines: readonly ReservationLine[]): Promise<void>;
+  /** on_hand −= quantity and reserved −= quantity: reserved units leave the shelf. */
+  removeReserved(lines: readonly ReservationLine[]): Promise<void>;
+  /** on_hand += quantity: units come back to the shelf. */
+  putBack(lines: readonly ReservationLine[]): Promise<void>;
+
+  /** Queues events in this transaction's outbox, keyed by their order id. */
+  emit(events: readonly InventoryEvent[]): Promise<void>;
+}
+
+/** Opens a transaction for work that has none yet (the expiry sweeper); consumers get theirs from the inbox. */
+export interface InventoryTransactions {
+  run<T>(work: (store: InventoryStore) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,75 @@
+/**
+ * The inventory module's only public door: its factory, its migrations and its contract.
+ * Other modules and the composition roots import from here and nowhere else in the module.
+ */
+import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { Database } from '../../platform/database/database.ts';
+import type { MigrationSet } from '../../platform/database/migrations.ts';
+import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import { CommitStock } from './application/commit-stock.ts';
+import { ExpireReservations } from './application/expire-reservations.ts';
+import { GetStockLevel } from './application/get-stock-level.ts';
+import { ReleaseStock } from './application/release-stock.ts';
+import { ReserveStock } from './application/reserve-stock.ts';
+import { RestockOrder } from './application/restock-order.ts';
+import { SetStockLevel } from './application/set-stock-level.ts';
+import { inventoryRoutes } from './adapters/http/inventory-routes.ts';
+import { inventoryConsumers } from './adapters/messaging/inventory-consumers.ts';
+import { PgInventoryTransactions } from './adapters/postgres/pg-inventory-store.ts';
+import { PgStockRepository } from './adapters/postgres/pg-stock-repository.ts';
+
+export * from './contract.ts';
+
+export const inventoryMigrations: MigrationSet = {
+  module: 'inventory',
+  schema: 'inventory',
+  directory: new URL('./adapters/postgres/migrations/', import.meta.url),
+};
+
+export interface InventoryModule {
+  routes: RouteRegistration;
+  /** `inventory.reserve-stock`, `inventory.release-stock`, `inventory.commit-stock`, `inventory.restock`. */
+  consumers: MessageConsumer[];
+  /** The reservation expiry sweeper. */
+  background: BackgroundTask[];
+}
+
+/** Expired reservations released per sweeper transaction; the loop runs again at once while it finds work. */
+const expiryBatchSize = 100;
+
+/** Wires inventory's use cases to PostgreSQL. */
+export function createInventoryModule(deps: {
+  db: Database;
+  logger: Logger;
+  /** How long a reservation holds its units before the sweeper releases it (RESERVATION_TTL_SECONDS). */
+  reservationTtlSeconds: number;
+  /** How often the expiry sweeper looks for expired reservations; 1000 ms by default. */
+  sweepIntervalMs?: number;
+}): InventoryModule {
+  const { db, logger } = deps;
+  const stock = new PgStockRepository(db);
+  const transactions = new PgInventoryTransactions(db);
+  const expireReservations = new ExpireReservations();
+  return {
+    routes: inventoryRoutes({
+      setStockLevel: new SetStockLevel({ stock }),
+      getStockLevel: new GetStockLevel({ stock }),
+    }),
+    consumers: inventoryConsumers({
+      reserveStock: new ReserveStock({ reservationTtlSeconds: deps.reservationTtlSeconds }),
+      releaseStock: new ReleaseStock(),
+      commitStock: new CommitStock(),
+      restockOrder: new RestockOrder(),
+    }, logger),
+    background: [
+      new BackgroundLoop({
+        name: 'inventory.reservation-expiry',
+        intervalMs: deps.sweepIntervalMs ?? 1000,
+        logger,
+        step: () => transactions.run((store) => expireReservations.execute(store, expiryBatchSize)),
+      }),
+    ],
+  };
+}
