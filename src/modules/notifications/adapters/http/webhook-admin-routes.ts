@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { HttpApp } from '../../../../platform/http/app.ts';
+import { conflict, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
+import type { DeleteWebhookEndpoint } from '../../application/delete-webhook-endpoint.ts';
+import type { ListWebhookDeliveries } from '../../application/list-webhook-deliveries.ts';
+import type { ListWebhookEndpoints } from '../../application/list-webhook-endpoints.ts';
+import { InvalidCursorError } from '../../application/page-cursor.ts';
+import type { RegisterWebhookEndpoint } from '../../application/register-webhook-endpoint.ts';
+import type { RetryWebhookDelivery } from '../../application/retry-webhook-delivery.ts';
+import {
+  DeliveryNotDeadError, DeliveryNotFoundError, InvalidWebhookEndpointError, WebhookEndpointNotFoundError,
+} from '../../domain/delivery.errors.ts';
+import {
+  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listWebhookDeliveriesQuery, listWebhookEndpointsQuery,
+  toWebhookDeliveryDto, toWebhookEndpointDto, webhookDeliveryDto, webhookDeliveryPageDto, webhookEndpointPageDto,
+} from './webhook-dtos.ts';
+
+export interface WebhookAdminUseCases {
+  registerWebhookEndpoint: RegisterWebhookEndpoint;
+  listWebhookEndpoints: ListWebhookEndpoints;
+  deleteWebhookEndpoint: DeleteWebhookEndpoint;
+  listWebhookDeliveries: ListWebhookDeliveries;
+  retryWebhookDelivery: RetryWebhookDelivery;
+}
+
+const problems = { 400: problemSchema, 404: problemSchema, 409: problemSchema };
+const tags = ['notifications (admin)'];
+
+/**
+ * The admin API of webhooks: endpoints and their deliveries. Open for now; the gateway's route
+ * policy will make it admin-only.
+ */
+export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
+  return (app: HttpApp): void => {
+    app.post('/v1/admin/webhooks', {
+      schema: { tags, summary: 'Register a webhook endpoint', body: createWebhookEndpointRequest, response: { 201: createdWebhookEndpointDto, ...problems } },
+    }, async (request, reply) => {
+      const endpoint = await useCases.registerWebhookEndpoint.execute(request.body).catch(mapNotificationsError);
+      return reply.status(201).send({ ...toWebhookEndpointDto(endpoint), secret: endpoint.secret });
+    });
+
+    app.get('/v1/admin/webhooks', {
+      schema: { tags, summary: 'List webhook endpoints (without secrets)', querystring: listWebhookEndpointsQuery, response: { 200: webhookEndpointPageDto, ...problems } },
+    }, async (request) => {
+      const { cursor, limit } = request.query;
+      const page = await useCases.listWebhookEndpoints.execute({ ...(cursor === undefined ? {} : { cursor }), limit }).catch(mapNotificationsError);
+      return { items: page.items.map(toWebhookEndpointDto), nextCursor: page.nextCursor };
+    });
+
+    app.delete('/v1/admin/webhooks/:id', {
+      schema: { tags, summary: 'Delete a webhook endpoint and cancel its unsent deliveries', params: idParams, response: { 204: z.null(), ...problems } },
+    }, async (request, reply) => {
+      await useCases.deleteWebhookEndpoint.execute(request.params.id).catch(mapNotificationsError);
+      return reply.status(204).send(null);
+    });
+
+    app.get('/v1/admin/webhook-deliveries', {
+      schema: { tags, summary: 'List webhook deliveries, e.g. the dead ones', querystring: listWebhookDeliveriesQuery, response: { 200: webhookDeliveryPageDto, ...problems } },
+    }, async (request) => {
+      const { status, cursor, limit } = request.query;
+      const page = await useCases.listWebhookDeliveries.execute({
+        ...(status === undefined ? {} : { status }),
+        ...(cursor === undefined ? {} : { cursor }),
+        limit,
+      }).catch(mapNotificationsError);
+      return { items: page.items.map(toWebhookDeliveryDto), nextCursor: page.nextCursor };
+    });
+
+    app.post('/v1/admin/webhook-deliveries/:id/retry', {
+      schema: { tags, summary: 'Retry a dead webhook delivery with fresh attempts', params: idParams, response: { 202: webhookDeliveryDto, ...problems } },
+    }, async (request, reply) => {
+      const view = await useCases.retryWebhookDelivery.execute(request.params.id).catch(mapNotificationsError);
+      return reply.status(202).send(toWebhookDeliveryDto(view));
+    });
+  };
+}
+
+function mapNotificationsError(error: unknown): never {
+  if (error instanceof InvalidWebhookEndpointError) {
+    throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
+  }
+  if (error instanceof InvalidCursorError) throw invalidRequest(error.message, [{ location: 'querystring', field: 'cursor', message: 'is not valid' }]);
+  if (error instanceof WebhookEndpointNotFoundError || error instanceof DeliveryNotFoundError) throw notFound(error.message);
+  if (error instanceof DeliveryNotDeadError) throw conflict(error.message);
+  throw error;
+}

@@ -1,0 +1,94 @@
+/**
+ * The notifications module's only public door: its factory, its migrations and its contract.
+ * Other modules and the composition roots import from here and nowhere else in the module.
+ */
+import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { Database } from '../../platform/database/database.ts';
+import type { MigrationSet } from '../../platform/database/migrations.ts';
+import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import { DeleteWebhookEndpoint } from './application/delete-webhook-endpoint.ts';
+import { ListWebhookDeliveries } from './application/list-webhook-deliveries.ts';
+import { ListWebhookEndpoints } from './application/list-webhook-endpoints.ts';
+import type { EmailSender } from './application/ports.ts';
+import { RegisterWebhookEndpoint } from './application/register-webhook-endpoint.ts';
+import { RetryWebhookDelivery } from './application/retry-webhook-delivery.ts';
+import { SendDueDeliveries } from './application/send-due-deliveries.ts';
+import { FileEmailSender } from './adapters/email/file-email-sender.ts';
+import { SmtpEmailSender } from './adapters/email/smtp-email-sender.ts';
+import { webhookAdminRoutes } from './adapters/http/webhook-admin-routes.ts';
+import { orderEventsConsumer } from './adapters/messaging/order-events-consumer.ts';
+import { PgDeliveryRepository } from './adapters/postgres/pg-delivery-repository.ts';
+import { PgWebhookEndpointRepository } from './adapters/postgres/pg-webhook-endpoint-repository.ts';
+import { HttpWebhookSender } from './adapters/webhook/http-webhook-sender.ts';
+
+export * from './contract.ts';
+
+export const notificationsMigrations: MigrationSet = {
+  module: 'notifications',
+  schema: 'notifications',
+  directory: new URL('./adapters/postgres/migrations/', import.meta.url),
+};
+
+/** How customer emails leave: as `.eml` files in a folder (development), or through an SMTP server. */
+export type EmailTransportSettings = { transport: 'file'; outboxDir: string } | { transport: 'smtp'; smtpUrl: string };
+
+export interface NotificationsModule {
+  routes: RouteRegistration;
+  consumers: MessageConsumer[];
+  background: BackgroundTask[];
+}
+
+/**
+ * Wires the notifications module: the consumer that schedules deliveries of order events, the
+ * worker that sends them (emails and signed webhooks, retried with backoff), and the webhook admin API.
+ */
+export function createNotificationsModule(deps: {
+  db: Database;
+  logger: Logger;
+  email: EmailTransportSettings;
+  emailFrom: string;
+  /** Attempts of one delivery before it is dead. */
+  maxAttempts: number;
+  /** First retry delay; doubles with each attempt, with jitter. */
+  retryBaseMs: number;
+  webhookTimeoutMs: number;
+  /** How often the idle worker looks for due deliveries (a new delivery wakes it at once). Default 1000. */
+  workerIntervalMs?: number;
+}): NotificationsModule {
+  const { db, logger } = deps;
+  const logFor = logger.child({ module: 'notifications' });
+  const deliveries = new PgDeliveryRepository(db);
+  const endpoints = new PgWebhookEndpointRepository(db);
+  const emailSender: EmailSender = deps.email.transport === 'smtp'
+    ? new SmtpEmailSender({ smtpUrl: deps.email.smtpUrl, from: deps.emailFrom })
+    : new FileEmailSender({ outboxDir: deps.email.outboxDir, from: deps.emailFrom, logger: logFor });
+  const sendDueDeliveries = new SendDueDeliveries({
+    deliveries,
+    email: emailSender,
+    webhooks: new HttpWebhookSender({ timeoutMs: deps.webhookTimeoutMs }),
+    policy: { maxAttempts: deps.maxAttempts, baseDelayMs: deps.retryBaseMs },
+    // Longer than any send can take (webhook timeout; the SMTP client's own timeouts stay under a minute).
+    leaseMs: Math.max(60_000, deps.webhookTimeoutMs * 4),
+    log: logFor,
+  });
+  const worker = new BackgroundLoop({
+    name: 'notifications.delivery-worker',
+    intervalMs: deps.workerIntervalMs ?? 1000,
+    logger: logFor,
+    step: () => sendDueDeliveries.execute(),
+  });
+  const wakeWorker = () => { worker.wake(); };
+  return {
+    routes: webhookAdminRoutes({
+      registerWebhookEndpoint: new RegisterWebhookEndpoint({ endpoints }),
+      listWebhookEndpoints: new ListWebhookEndpoints({ endpoints }),
+      deleteWebhookEndpoint: new DeleteWebhookEndpoint({ endpoints }),
+      listWebhookDeliveries: new ListWebhookDeliveries({ deliveries }),
+      retryWebhookDelivery: new RetryWebhookDelivery({ deliveries, wakeWorker }),
+    }),
+    consumers: [orderEventsConsumer({ wakeWorker })],
+    background: [worker],
+  };
+}
