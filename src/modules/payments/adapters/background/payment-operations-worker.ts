@@ -1,0 +1,74 @@
+import { BackgroundLoop, type BackgroundTask } from '../../../../platform/background/background-loop.ts';
+import type { Logger } from '../../../../platform/logging/logger.ts';
+import type { ClaimedOperation } from '../../application/ports.ts';
+import type { RunPaymentOperations } from '../../application/run-payment-operations.ts';
+
+/**
+ * Runs payment operations in the background, up to `concurrency` provider calls at once: a slow
+ * call holds one slot, not the whole worker. Sleeps until woken (a consumer recorded work) or
+ * `intervalMs` passes (retries and expired leases come due by time). Renews the lease of each
+ * call in flight every `heartbeatMs`, so leases can be short and a crashed worker's operations
+ * are taken over soon. `stop()` waits for the calls in flight to be settled.
+ */
+export class PaymentOperationsWorker implements BackgroundTask {
+  readonly name = 'payments.operations-worker';
+  readonly #operations: RunPaymentOperations;
+  readonly #logger: Logger;
+  readonly #concurrency: number;
+  readonly #heartbeatMs: number;
+  readonly #loop: BackgroundLoop;
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(options: { operations: RunPaymentOperations; logger: Logger; intervalMs: number; concurrency: number; heartbeatMs: number }) {
+    this.#operations = options.operations;
+    this.#logger = options.logger;
+    this.#concurrency = Math.max(1, options.concurrency);
+    this.#heartbeatMs = options.heartbeatMs;
+    this.#loop = new BackgroundLoop({ name: this.name, intervalMs: options.intervalMs, logger: options.logger, step: () => this.#step() });
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  /** Looks for due operations now. */
+  wake(): void {
+    this.#loop.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    await Promise.all(this.#inFlight);
+  }
+
+  async #step(): Promise<number> {
+    const free = this.#concurrency - this.#inFlight.size;
+    if (free <= 0) return 0;
+    const claimed = await this.#operations.claim(free);
+    for (const operation of claimed) {
+      const heartbeat = setInterval(() => { void this.#renew(operation); }, this.#heartbeatMs);
+      const running: Promise<void> = this.#operations.run(operation)
+        .catch((error: unknown) => {
+          // Left claimed: the lease runs out and the operation is tried again.
+          this.#logger.error({ err: error, orderId: operation.orderId, operationId: operation.id }, 'payment operation could not be settled; it will be retried when its lease ends');
+        })
+        .finally(() => {
+          clearInterval(heartbeat);
+          this.#inFlight.delete(running);
+          this.#loop.wake();
+        });
+      this.#inFlight.add(running);
+    }
+    return claimed.length;
+  }
+
+  async #renew(operation: ClaimedOperation): Promise<void> {
+    try {
+      if (!(await this.#operations.extendLease(operation))) {
+        this.#logger.warn({ orderId: operation.orderId, operationId: operation.id }, 'lost the claim on a payment operation while its provider call runs');
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error, orderId: operation.orderId, operationId: operation.id }, 'could not renew the claim on a payment operation');
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { Logger } from '../../../../platform/logging/logger.ts';
+import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { RequestAuthorization } from '../../application/request-authorization.ts';
+import { RequestPaymentOperation } from '../../application/request-payment-operation.ts';
+import { paymentsMessages } from '../../contract.ts';
+import { PgPaymentRepository } from '../postgres/pg-payment-repository.ts';
+
+const authorizePaymentPayload = z.object({
+  orderId: z.string(),
+  amount: z.object({ amount: z.number(), currency: z.string() }),
+  token: z.string(),
+});
+const orderPayload = z.object({ orderId: z.string() });
+
+const operationKinds = {
+  [paymentsMessages.capturePayment.type]: 'capture',
+  [paymentsMessages.voidPayment.type]: 'void',
+  [paymentsMessages.refundPayment.type]: 'refund',
+} as const;
+
+/**
+ * Receives the commands of payments and only records them: the payment, and an operation for the
+ * worker, in the message's inbox transaction. Provider calls never run here, so a slow provider
+ * stalls no one's messages; `afterCommit` wakes the worker instead.
+ */
+export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () => void }): MessageConsumer {
+  return {
+    name: 'payments.commands',
+    types: [
+      paymentsMessages.authorizePayment.type, paymentsMessages.capturePayment.type,
+      paymentsMessages.voidPayment.type, paymentsMessages.refundPayment.type,
+    ],
+    async handle(envelope, transaction) {
+      if (envelope.version !== 1) throw new Error(`${envelope.type} v${envelope.version} is not understood; payments reads v1`);
+      const payments = new PgPaymentRepository(transaction);
+      const result = envelope.type === paymentsMessages.authorizePayment.type
+        ? await new RequestAuthorization({ payments }).execute(parse(authorizePaymentPayload, envelope))
+        : await new RequestPaymentOperation({ payments }).execute(parse(orderPayload, envelope).orderId, kindOf(envelope.type));
+      if (result !== 'queued') deps.logger.info({ type: envelope.type, orderId: envelope.key, result }, 'payment command changed nothing');
+    },
+    afterCommit() {
+      deps.wakeWorker();
+    },
+  };
+}
+
+function parse<Payload>(schema: z.ZodType<Payload>, envelope: Envelope): Payload {
+  const parsed = schema.safeParse(envelope.payload);
+  if (!parsed.success) throw new Error(`${envelope.type} ${envelope.id} has a malformed payload: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+function kindOf(type: string): 'capture' | 'void' | 'refund' {
+  const kind = (operationKinds as Record<string, 'capture' | 'void' | 'refund' | undefined>)[type];
+  if (kind === undefined) throw new Error(`payments does not handle ${type}`);
+  return kind;
+}

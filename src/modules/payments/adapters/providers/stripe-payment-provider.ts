@@ -1,0 +1,107 @@
+import Stripe from 'stripe';
+import { PaymentProviderUnavailableError, type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider } from '../../application/ports.ts';
+import type { DeclineReason, Money } from '../../domain/payment.ts';
+
+/**
+ * Stripe as the payment provider: an authorisation is a PaymentIntent confirmed at once with
+ * manual capture; capture and cancel act on it; a refund refunds it. Every request carries the
+ * operation's idempotency key, so Stripe answers a repeat with the first result. The SDK does not
+ * retry on its own: the worker retries, with backoff, and logs every call.
+ */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly #stripe: Stripe;
+
+  constructor(options: { apiKey: string; apiBaseUrl?: string; timeoutMs?: number }) {
+    this.#stripe = new Stripe(options.apiKey, {
+      maxNetworkRetries: 0,
+      timeout: options.timeoutMs ?? 20_000,
+      telemetry: false,
+      ...(options.apiBaseUrl === undefined ? {} : addressOf(options.apiBaseUrl)),
+    });
+  }
+
+  async authorize(request: { orderId: string; amount: Money; token: string; idempotencyKey: string }): Promise<AuthorizeOutcome> {
+    try {
+      const intent = await this.#stripe.paymentIntents.create({
+        amount: request.amount.amount,
+        currency: request.amount.currency.toLowerCase(),
+        payment_method: request.token,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+        capture_method: 'manual',
+        confirm: true,
+        metadata: { orderId: request.orderId },
+      }, { idempotencyKey: request.idempotencyKey });
+      if (intent.status === 'requires_capture') return { outcome: 'authorized', providerPaymentId: intent.id };
+      // e.g. requires_action (3-D Secure): nobody is there to complete it, so nothing is held.
+      return { outcome: 'declined', reason: 'card-declined' };
+    } catch (error) {
+      throwIfTransient(error);
+      const decline = declineReasonOf(error);
+      if (decline !== undefined) return { outcome: 'declined', reason: decline };
+      return { outcome: 'failed', reason: reasonOf(error) };
+    }
+  }
+
+  async capture(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome> {
+    return this.#change(async () => {
+      const intent = await this.#stripe.paymentIntents.capture(request.providerPaymentId, { amount_to_capture: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
+      return intent.status === 'succeeded' ? undefined : `payment-intent-${intent.status}`;
+    });
+  }
+
+  async void(request: { orderId: string; providerPaymentId: string; idempotencyKey: string }): Promise<ChangeOutcome> {
+    return this.#change(async () => {
+      const intent = await this.#stripe.paymentIntents.cancel(request.providerPaymentId, {}, { idempotencyKey: request.idempotencyKey });
+      return intent.status === 'canceled' ? undefined : `payment-intent-${intent.status}`;
+    });
+  }
+
+  async refund(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome> {
+    return this.#change(async () => {
+      const refund = await this.#stripe.refunds.create({ payment_intent: request.providerPaymentId, amount: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
+      return refund.status === 'failed' || refund.status === 'canceled' ? `refund-${refund.status}` : undefined;
+    });
+  }
+
+  /** Runs a request that answers with a failure reason, or undefined on success. */
+  async #change(request: () => Promise<string | undefined>): Promise<ChangeOutcome> {
+    try {
+      const failure = await request();
+      return failure === undefined ? { outcome: 'succeeded' } : { outcome: 'failed', reason: failure };
+    } catch (error) {
+      throwIfTransient(error);
+      return { outcome: 'failed', reason: reasonOf(error) };
+    }
+  }
+}
+
+/** Where the SDK should send requests instead of api.stripe.com (a local stub in tests). */
+function addressOf(baseUrl: string): { host: string; port: number; protocol: 'http' | 'https' } {
+  const url = new URL(baseUrl);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { host: url.hostname, port: url.port === '' ? (protocol === 'http' ? 80 : 443) : Number(url.port), protocol };
+}
+
+/** Timeouts, network failures, 5xx, rate limits and a concurrent request with the same key are worth retrying. */
+function throwIfTransient(error: unknown): void {
+  if (!(error instanceof Stripe.errors.StripeError)) throw error;
+  const status = error.statusCode ?? 0;
+  const transient = error instanceof Stripe.errors.StripeConnectionError
+    || error instanceof Stripe.errors.StripeAPIError
+    || error instanceof Stripe.errors.StripeRateLimitError
+    || status === 409 || status >= 500;
+  if (transient) throw new PaymentProviderUnavailableError(`Stripe is unavailable: ${error.message}`, { cause: error });
+}
+
+function declineReasonOf(error: unknown): DeclineReason | undefined {
+  if (error instanceof Stripe.errors.StripeCardError) {
+    return error.decline_code === 'insufficient_funds' || error.code === 'insufficient_funds' ? 'insufficient-funds' : 'card-declined';
+  }
+  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.param === 'payment_method') return 'invalid-token';
+  return undefined;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Stripe.errors.StripeError) return error.code ?? error.type;
+  return error instanceof Error ? error.message : String(error);
+}

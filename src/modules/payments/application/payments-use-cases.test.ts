@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { SimulatedPaymentProvider } from '../adapters/providers/simulated-payment-provider.ts';
+import { InvalidPaymentError } from '../domain/payment.errors.ts';
+import { InMemoryPaymentStore } from '../testing/in-memory-payment-store.ts';
+import { anAuthorizeCommand, anOrderId } from '../testing/payment-builders.ts';
+import { RecordingPaymentProvider } from '../testing/recording-payment-provider.ts';
+import { RequestAuthorization } from './request-authorization.ts';
+import { RequestPaymentOperation } from './request-payment-operation.ts';
+import { RunPaymentOperations } from './run-payment-operations.ts';
+
+const maxAttempts = 3;
+let store: InMemoryPaymentStore;
+let provider: RecordingPaymentProvider;
+let logged: { level: string; details: object; message: string }[];
+let runner: RunPaymentOperations;
+
+beforeEach(() => {
+  store = new InMemoryPaymentStore();
+  provider = new RecordingPaymentProvider(new SimulatedPaymentProvider({ delayMs: 0 }));
+  logged = [];
+  const log = (level: string) => (details: object, message: string) => { logged.push({ level, details, message }); };
+  runner = new RunPaymentOperations({
+    operations: store, provider, log: { info: log('info'), warn: log('warn'), error: log('error') },
+    settings: { maxAttempts, retryBaseMs: 100, leaseMs: 10_000 }, now: store.now, random: () => 1,
+  });
+});
+
+const authorize = (command = anAuthorizeCommand()) => new RequestAuthorization({ payments: store, now: store.now }).execute(command);
+const request = (orderId: string, kind: 'capture' | 'void' | 'refund') => new RequestPaymentOperation({ payments: store }).execute(orderId, kind);
+
+/** Runs whatever is due now, once. */
+async function runDue(): Promise<number> {
+  const claimed = await runner.claim(10);
+  for (const operation of claimed) await runner.run(operation);
+  return claimed.length;
+}
+
+/** Runs operations until none is pending, letting the clock pass for retries. */
+async function drain(): Promise<void> {
+  for (let round = 0; round < 50; round += 1) {
+    if ((await runDue()) > 0) continue;
+    if (!store.operations.some((operation) => operation.status === 'pending')) return;
+    store.advance(60_000);
+  }
+  assert.fail('operations did not finish');
+}
+
+const published = (orderId: string) => store.published.filter((message) => message.key === orderId).map((message) => message.type);
+
+describe('RequestAuthorization', () => {
+  test('when the same order asks twice (even with another amount), then one payment and one authorisation are recorded', async () => {
+    const command = anAuthorizeCommand();
+    assert.equal(await authorize(command), 'queued');
+    assert.equal(await authorize({ ...command, amount: { amount: 1, currency: 'EUR' } }), 'duplicate');
+    assert.equal(store.payments.get(command.orderId)?.amount.amount, 4200);
+    assert.equal(store.operations.filter((operation) => operation.orderId === command.orderId).length, 1);
+  });
+
+  test('when a void was requested before the authorisation arrived, then nothing is ever held and the provider is never called', async () => {
+    const command = anAuthorizeCommand();
+    await request(command.orderId, 'void');
+    assert.equal(await authorize(command), 'already-cancelled');
+    await drain();
+    assert.equal(store.payments.get(command.orderId)?.status, 'voided');
+    assert.deepEqual(provider.calls, []);
+    assert.deepEqual(published(command.orderId), ['payments.voided']);
+  });
+
+  test('when the command is not valid, then it fails and nothing is recorded', async () => {
+    await assert.rejects(authorize(anAuthorizeCommand({ amount: { amount: 9.99, currency: 'EUR' } })), InvalidPaymentError);
+    assert.equal(store.payments.size, 0);
+    assert.equal(store.operations.length, 0);
+  });
+});
+
+describe('RequestPaymentOperation', () => {
+  test('when a capture is asked twice for an order, then one operation is recorded', async () => {
+    const orderId = anOrderId();
+    assert.equal(await request(orderId, 'capture'), 'queued');
+    assert.equal(await request(orderId, 'capture'), 'duplicate');
+    assert.equal(store.operations.length, 1);
+  });
+});
+
+describe('RunPaymentOperations', () => {
+  test('when a visa authorisation runs, then authorized is published with the amount and the call is keyed by order and operation', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await drain();
+    const message = store.published.at(-1);
+    assert.equal(message?.type, 'payments.authorized');
+    assert.deepEqual(message.payload.amount, { amount: 4200, currency: 'EUR' });
+    assert.deepEqual(provider.calls.map((call) => call.idempotencyKey), [`${command.orderId}:authorize`]);
+    assert.deepEqual(store.calls.map((call) => [call.call, call.outcome]), [['authorize', 'authorized']]);
+  });
+
+  test('when a declined payment is captured, then capture-failed follows without a capture call', async () => {
+    const command = anAuthorizeCommand({ token: 'tok_declined' });
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.declined', 'payments.capture-failed']);
+    assert.deepEqual(provider.callsFor(command.orderId), ['authorize']);
+  });
+
+  test('when a refund comes before any capture, then the authorisation is voided instead', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'refund');
+    await drain();
+    assert.deepEqual(provider.calls.map((call) => call.idempotencyKey), [`${command.orderId}:authorize`, `${command.orderId}:void`]);
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.voided']);
+    assert.equal(store.payments.get(command.orderId)?.status, 'voided');
+  });
+
+  test('when a void comes after the capture, then the money is refunded', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    await request(command.orderId, 'void');
+    await drain();
+    assert.deepEqual(provider.callsFor(command.orderId), ['authorize', 'capture', 'refund']);
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.captured', 'payments.refunded']);
+  });
+
+  test('when tok_flaky fails once, then the retry waits for its backoff and authorises with the same key', async () => {
+    const command = anAuthorizeCommand({ token: 'tok_flaky' });
+    await authorize(command);
+    assert.equal(await runDue(), 1);
+    assert.equal(await runDue(), 0, 'not due again before the backoff');
+    store.advance(100);
+    assert.equal(await runDue(), 1);
+    assert.deepEqual(store.calls.map((call) => [call.outcome, call.attempt, call.idempotencyKey]), [
+      ['transient-error', 1, `${command.orderId}:authorize`], ['authorized', 2, `${command.orderId}:authorize`],
+    ]);
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+  });
+
+  test('when captures keep failing transiently, then after the last attempt capture-failed is published and the hold stays', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    provider.unavailable.add('capture');
+    await drain();
+    assert.equal(provider.callsFor(command.orderId).filter((call) => call === 'capture').length, maxAttempts);
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.capture-failed']);
+    assert.equal(store.payments.get(command.orderId)?.status, 'authorized');
+  });
+
+  test('when authorisations keep failing transiently, then the payment is declined as provider-error', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    provider.unavailable.add('authorize');
+    await drain();
+    const message = store.published.at(-1);
+    assert.deepEqual(message?.payload, { orderId: command.orderId, reason: 'provider-error' });
+  });
+
+  test('when voids keep failing transiently, then the operation is marked failed, an error is logged and nothing is published', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'void');
+    provider.unavailable.add('void');
+    await drain();
+    assert.equal(store.operation(command.orderId, 'void')?.status, 'failed');
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+    assert.ok(logged.some((entry) => entry.level === 'error' && JSON.stringify(entry.details).includes(command.orderId)));
+  });
+
+  test('when an authorisation is claimed, then a later operation of the same order waits until it is settled', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'void');
+    const first = await runner.claim(10);
+    assert.deepEqual(first.map((operation) => operation.kind), ['authorize']);
+    assert.deepEqual(await runner.claim(10), []);
+    await runner.run(first[0]!);
+    assert.deepEqual((await runner.claim(10)).map((operation) => operation.kind), ['void']);
+  });
+
+  test('when a worker loses its lease, then the operation is claimed again and the stale claim settles nothing', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    const [stale] = await runner.claim(10);
+    assert.deepEqual(await runner.claim(10), []);
+    store.advance(10_000);
+    const [fresh] = await runner.claim(10);
+    assert.equal(fresh?.id, stale?.id);
+    await runner.run(stale!);
+    assert.deepEqual(store.published, []);
+    await runner.run(fresh!);
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+    assert.deepEqual(provider.calls.map((call) => call.idempotencyKey), [`${command.orderId}:authorize`, `${command.orderId}:authorize`]);
+  });
+});

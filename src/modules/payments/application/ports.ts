@@ -1,0 +1,113 @@
+import type { Money, OperationKind, Payment, ProviderCall, ProviderOutcome, Settlement } from '../domain/payment.ts';
+import type { PaymentMessage } from './payment-messages.ts';
+
+/**
+ * A payment gateway (port). Every call carries an idempotency key derived from the order and the
+ * call, so repeating it returns the first answer instead of acting twice. Answers are values; a
+ * transient failure (timeout, 5xx, network) is thrown as `PaymentProviderUnavailableError`.
+ */
+export interface PaymentProvider {
+  /** Holds `amount` on the card behind `token`; `failed` when the provider refuses the request itself (not the card). */
+  authorize(request: { orderId: string; amount: Money; token: string; idempotencyKey: string }): Promise<AuthorizeOutcome>;
+  /** Takes the held amount. */
+  capture(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome>;
+  /** Releases the hold. */
+  void(request: { orderId: string; providerPaymentId: string; idempotencyKey: string }): Promise<ChangeOutcome>;
+  /** Gives the captured amount back. */
+  refund(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome>;
+}
+
+export type AuthorizeOutcome = Extract<ProviderOutcome, { outcome: 'authorized' | 'declined' | 'failed' }>;
+export type ChangeOutcome = Extract<ProviderOutcome, { outcome: 'succeeded' | 'failed' }>;
+
+/** The provider could not answer now (timeout, 5xx, network); the same call may be tried again later. */
+export class PaymentProviderUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentProviderUnavailableError';
+  }
+}
+
+/** An operation waiting for its turn, as stored. */
+export interface PaymentOperation {
+  id: number;
+  orderId: string;
+  kind: OperationKind;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+}
+
+/**
+ * Records what other modules ask of payments. Used inside the transaction of the message that
+ * asked, so the request is recorded exactly when the message counts as handled.
+ */
+export interface PaymentRepository {
+  findPayment(orderId: string): Promise<Payment | undefined>;
+  /** True when the order has an operation of one of these kinds, finished or not. */
+  hasOperation(orderId: string, kinds: readonly OperationKind[]): Promise<boolean>;
+  /** Adds the payment unless the order has one; false when it had. */
+  addPayment(payment: Payment): Promise<boolean>;
+  /** Queues an operation, due now, unless the order has one of this kind; false when it had. */
+  addOperation(orderId: string, kind: OperationKind): Promise<boolean>;
+}
+
+/** An operation taken by one worker until its lease ends; only the holder of `claimToken` may settle it. */
+export interface ClaimedOperation {
+  id: number;
+  orderId: string;
+  kind: OperationKind;
+  /** Attempts including this one. */
+  attempts: number;
+  claimToken: string;
+  /** The order's payment as it was when the operation was claimed. */
+  payment: Payment | undefined;
+}
+
+/** One request to the provider, for the provider-calls log. */
+export interface ProviderCallRecord {
+  operationId: number;
+  orderId: string;
+  call: ProviderCall;
+  idempotencyKey: string;
+  attempt: number;
+  /** `authorized`, `declined`, `succeeded`, `failed` or `transient-error`. */
+  outcome: string;
+  detail: string | null;
+  durationMs: number;
+  calledAt: Date;
+}
+
+/**
+ * The queue of operations the worker runs. Claims are leased, and the lease is renewed while the
+ * call runs: an operation whose worker died mid-call becomes due again soon after (the idempotency
+ * key makes the repeat safe), however long a healthy call may take.
+ */
+export interface PaymentOperationQueue {
+  /**
+   * Claims up to `limit` due operations, never two of one order, and never one while an earlier
+   * operation of its order is unfinished, so an order's operations run in the order requested.
+   */
+  claimDue(limit: number, leaseMs: number): Promise<ClaimedOperation[]>;
+  /**
+   * In one transaction: the operation's result, the payment's new state, the provider call (when
+   * one was made) and the event. Returns false, writing only the call, when the claim was lost.
+   */
+  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<boolean>;
+  /** Pushes the lease of a claim still being worked on `leaseMs` into the future; false when the claim was lost. */
+  extendLease(claim: ClaimedOperation, leaseMs: number): Promise<boolean>;
+  /** Makes the operation due again after `delayMs`, recording the failed call. False when the claim was lost. */
+  retryLater(claim: ClaimedOperation, delayMs: number, call: ProviderCallRecord): Promise<boolean>;
+}
+
+/** Verified provider webhook events, kept as received. */
+export interface WebhookEventStore {
+  /** Records the event unless it was received before (providers resend); false when it was. */
+  record(event: { provider: string; eventId: string; type: string; payload: unknown }): Promise<boolean>;
+}
+
+/** Where the application reports what an operator must know (a pino logger fits). */
+export interface OperationsLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}

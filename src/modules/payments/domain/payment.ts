@@ -1,0 +1,238 @@
+import { InvalidPaymentError } from './payment.errors.ts';
+
+/** An amount in integer minor units (cents) of an ISO 4217 currency; never a float. */
+export interface Money {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+/**
+ * Where one order's payment stands. `pending` until the provider answers the authorisation;
+ * `authorized` while money is held; the others are where a payment ends.
+ */
+export type PaymentStatus = 'pending' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
+
+export type DeclineReason = 'card-declined' | 'insufficient-funds' | 'invalid-token' | 'provider-error';
+
+/** The one payment of an order. */
+export interface Payment {
+  readonly id: string;
+  readonly orderId: string;
+  readonly amount: Money;
+  /** The card token the customer gave; the provider is asked to authorise against it. */
+  readonly token: string;
+  readonly status: PaymentStatus;
+  /** The provider's id of the authorisation, once it exists. */
+  readonly providerPaymentId: string | null;
+  readonly declineReason: DeclineReason | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What other modules asked of an order's payment; an order has at most one operation of each kind. */
+export type OperationKind = 'authorize' | 'capture' | 'void' | 'refund';
+
+export const operationKinds: readonly OperationKind[] = ['authorize', 'capture', 'void', 'refund'];
+
+/** A request made to the payment provider. An operation may make a different call than its kind (a refund of an uncaptured payment voids). */
+export type ProviderCall = 'authorize' | 'capture' | 'void' | 'refund';
+
+/** What the provider answered, as a value; transient failures are errors, not outcomes. */
+export type ProviderOutcome =
+  | { readonly outcome: 'authorized'; readonly providerPaymentId: string }
+  | { readonly outcome: 'declined'; readonly reason: DeclineReason }
+  | { readonly outcome: 'succeeded' }
+  /** The provider refused for good (e.g. an expired authorisation); retrying would not help. */
+  | { readonly outcome: 'failed'; readonly reason: string };
+
+/** What happened to a payment, in the words of the events other modules receive. */
+export type PaymentEvent =
+  | { readonly type: 'authorized' }
+  | { readonly type: 'declined'; readonly reason: DeclineReason }
+  | { readonly type: 'captured' }
+  | { readonly type: 'capture-failed'; readonly reason: string }
+  | { readonly type: 'voided' }
+  | { readonly type: 'refunded' };
+
+/** How an operation ends: `done` answered the request (even with a decline); `failed` needs an admin. */
+export interface OperationResult {
+  readonly status: 'done' | 'failed';
+  /** Short label: the event it caused (`authorized`, `capture-failed`, …), `skipped` or `failed`. */
+  readonly outcome: string;
+  readonly detail: string | null;
+}
+
+/** The end of an operation: the payment after it, the event to emit, and the operation's own result. */
+export interface Settlement {
+  readonly payment: Payment | undefined;
+  /** True when `payment` differs from the stored one and must be written. */
+  readonly paymentChanged: boolean;
+  readonly event: PaymentEvent | undefined;
+  readonly operation: OperationResult;
+}
+
+/** Either the provider must be called, or the operation can be settled from the payment's state alone. */
+export type OperationPlan =
+  | { readonly type: 'call'; readonly call: ProviderCall }
+  | { readonly type: 'settle'; readonly settlement: Settlement };
+
+const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+const maxTokenLength = 255;
+const maxOrderIdLength = 128;
+
+export interface NewPayment {
+  orderId: string;
+  amount: { amount: number; currency: string };
+  token: string;
+}
+
+/**
+ * Creates the payment of an order, enforcing the rules on amount, currency and token.
+ * `status` is `voided` when the order gave up before the authorisation was even requested.
+ */
+export function createPayment(input: NewPayment, id: string, now: Date, status: 'pending' | 'voided' = 'pending'): Payment {
+  requireOrderId(input.orderId);
+  if (!Number.isSafeInteger(input.amount.amount)) throw new InvalidPaymentError('amount.amount', 'must be a whole number of minor units (e.g. cents)');
+  if (input.amount.amount < 0) throw new InvalidPaymentError('amount.amount', 'must not be negative');
+  if (!/^[A-Z]{3}$/.test(input.amount.currency) || !knownCurrencies.has(input.amount.currency)) {
+    throw new InvalidPaymentError('amount.currency', `"${input.amount.currency}" is not an ISO 4217 currency code`);
+  }
+  if (input.token.trim().length === 0 || input.token.length > maxTokenLength) {
+    throw new InvalidPaymentError('token', `must be 1-${maxTokenLength} characters`);
+  }
+  return {
+    id,
+    orderId: input.orderId,
+    amount: { amount: input.amount.amount, currency: input.amount.currency },
+    token: input.token,
+    status,
+    providerPaymentId: null,
+    declineReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** An order id as payments accepts it: opaque, 1-128 characters. */
+export function requireOrderId(orderId: string): string {
+  if (orderId.length === 0 || orderId.length > maxOrderIdLength) {
+    throw new InvalidPaymentError('orderId', `must be 1-${maxOrderIdLength} characters`);
+  }
+  return orderId;
+}
+
+/**
+ * The idempotency key of a provider call: one per order and call, so a repeated call (a retry, a
+ * crash mid-call, a duplicated command) can never take effect twice at the provider.
+ */
+export function idempotencyKey(orderId: string, call: ProviderCall): string {
+  return `${orderId}:${call}`;
+}
+
+/**
+ * Decides what an operation means for the payment as it stands when its turn comes (an order's
+ * operations run one after another, in the order they were requested):
+ * - capture needs an authorisation; without one it fails at once, without a provider call;
+ * - void releases a hold; with nothing held it is a success without a provider call, and after a
+ *   capture it refunds (the order gave up, the money must go back);
+ * - refund gives captured money back; before a capture it voids.
+ */
+export function planOperation(kind: OperationKind, payment: Payment | undefined): OperationPlan {
+  const status = payment?.status;
+  switch (kind) {
+    case 'authorize':
+      if (status === 'pending') return call('authorize');
+      return settleWithout(payment, undefined, { status: 'done', outcome: 'skipped', detail: status === undefined ? 'the order has no payment' : `the payment is already ${status}` });
+    case 'capture':
+      if (status === 'authorized') return call('capture');
+      return settleWithout(payment, { type: 'capture-failed', reason: status === undefined ? 'no-payment' : `payment-${status}` }, undefined);
+    case 'void':
+      if (status === 'authorized') return call('void');
+      if (status === 'captured') return call('refund');
+      if (status === 'refunded') return settleWithout(payment, { type: 'refunded' }, undefined);
+      return settleWithout(payment, { type: 'voided' }, { status: 'done', outcome: 'voided', detail: nothingHeld(status) });
+    case 'refund':
+      if (status === 'captured') return call('refund');
+      if (status === 'authorized') return call('void');
+      if (status === 'refunded') return settleWithout(payment, { type: 'refunded' }, undefined);
+      return settleWithout(payment, { type: 'voided' }, { status: 'done', outcome: 'voided', detail: nothingHeld(status) });
+  }
+}
+
+/** Applies the provider's answer to a call. */
+export function applyProviderOutcome(payment: Payment, providerCall: ProviderCall, answer: ProviderOutcome, now: Date): Settlement {
+  switch (answer.outcome) {
+    case 'authorized':
+      if (providerCall !== 'authorize') break;
+      return changed({ ...payment, status: 'authorized', providerPaymentId: answer.providerPaymentId, updatedAt: now }, { type: 'authorized' });
+    case 'declined':
+      if (providerCall !== 'authorize') break;
+      return changed({ ...payment, status: 'declined', declineReason: answer.reason, updatedAt: now }, { type: 'declined', reason: answer.reason }, answer.reason);
+    case 'succeeded':
+      if (providerCall === 'capture') return changed({ ...payment, status: 'captured', updatedAt: now }, { type: 'captured' });
+      if (providerCall === 'void') return changed({ ...payment, status: 'voided', updatedAt: now }, { type: 'voided' });
+      if (providerCall === 'refund') return changed({ ...payment, status: 'refunded', updatedAt: now }, { type: 'refunded' });
+      break;
+    case 'failed':
+      if (providerCall === 'capture') return settlementOf(payment, false, { type: 'capture-failed', reason: answer.reason }, answer.reason);
+      if (providerCall === 'authorize') {
+        return changed({ ...payment, status: 'declined', declineReason: 'provider-error', updatedAt: now }, { type: 'declined', reason: 'provider-error' }, answer.reason);
+      }
+      return failed(payment, `the provider refused to ${providerCall}: ${answer.reason}`);
+  }
+  return failed(payment, `the provider answered ${answer.outcome} to ${providerCall}`);
+}
+
+/**
+ * Ends an operation whose provider call kept failing transiently: an authorisation is declined
+ * (`provider-error`) and a capture fails, so the order can move on; a void or refund is marked
+ * failed for an admin, since giving up silently would keep the customer's money.
+ */
+export function giveUp(payment: Payment, providerCall: ProviderCall, lastError: string, now: Date): Settlement {
+  const detail = `gave up after repeated transient failures: ${lastError}`;
+  switch (providerCall) {
+    case 'authorize':
+      return changed({ ...payment, status: 'declined', declineReason: 'provider-error', updatedAt: now }, { type: 'declined', reason: 'provider-error' }, detail);
+    case 'capture':
+      return settlementOf(payment, false, { type: 'capture-failed', reason: 'provider-error' }, detail);
+    case 'void':
+    case 'refund':
+      return failed(payment, detail);
+  }
+}
+
+/** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
+export function retryDelayMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
+  const ceiling = baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 20);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function call(providerCall: ProviderCall): OperationPlan {
+  return { type: 'call', call: providerCall };
+}
+
+function settleWithout(payment: Payment | undefined, event: PaymentEvent | undefined, operation: OperationResult | undefined): OperationPlan {
+  return {
+    type: 'settle',
+    settlement: {
+      payment, paymentChanged: false, event,
+      operation: operation ?? { status: 'done', outcome: event?.type ?? 'skipped', detail: event?.type === 'capture-failed' ? event.reason : null },
+    },
+  };
+}
+
+function nothingHeld(status: PaymentStatus | undefined): string {
+  return status === undefined ? 'no authorisation was ever requested' : `nothing is held (the payment is ${status})`;
+}
+
+function changed(payment: Payment, event: PaymentEvent, detail: string | null = null): Settlement {
+  return settlementOf(payment, true, event, detail);
+}
+
+function settlementOf(payment: Payment, paymentChanged: boolean, event: PaymentEvent, detail: string | null): Settlement {
+  return { payment, paymentChanged, event, operation: { status: 'done', outcome: event.type, detail } };
+}
+
+function failed(payment: Payment, detail: string): Settlement {
+  return { payment, paymentChanged: false, event: undefined, operation: { status: 'failed', outcome: 'failed', detail } };
+}

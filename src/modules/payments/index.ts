@@ -1,0 +1,103 @@
+/**
+ * The payments module's only public door: its factory, its migrations and its contract.
+ * Other modules and the composition roots import from here and nowhere else in the module.
+ */
+import type { BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { Database } from '../../platform/database/database.ts';
+import type { MigrationSet } from '../../platform/database/migrations.ts';
+import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import type { PaymentProvider } from './application/ports.ts';
+import { RecordWebhookEvent } from './application/record-webhook-event.ts';
+import { RunPaymentOperations } from './application/run-payment-operations.ts';
+import { PaymentOperationsWorker } from './adapters/background/payment-operations-worker.ts';
+import { stripeWebhookRoutes } from './adapters/http/stripe-webhook-routes.ts';
+import { paymentCommandsConsumer } from './adapters/messaging/payment-commands-consumer.ts';
+import { PgPaymentOperationQueue } from './adapters/postgres/pg-payment-operation-queue.ts';
+import { PgWebhookEventStore } from './adapters/postgres/pg-webhook-event-store.ts';
+import { SimulatedPaymentProvider } from './adapters/providers/simulated-payment-provider.ts';
+import { StripePaymentProvider } from './adapters/providers/stripe-payment-provider.ts';
+
+export * from './contract.ts';
+
+export const paymentsMigrations: MigrationSet = {
+  module: 'payments',
+  schema: 'payments',
+  directory: new URL('./adapters/postgres/migrations/', import.meta.url),
+};
+
+export interface PaymentsModule {
+  /** The Stripe webhook route; present when a webhook signing secret is configured. */
+  routes?: RouteRegistration;
+  /** `payments.commands`: records authorize/capture/void/refund commands for the worker. */
+  consumers: MessageConsumer[];
+  /** The operations worker, which alone calls the payment provider. */
+  background: BackgroundTask[];
+}
+
+export interface PaymentsModuleDeps {
+  db: Database;
+  logger: Logger;
+  provider: 'simulated' | 'stripe';
+  /** How long the simulated provider takes to answer for `tok_slow`. */
+  simulatedDelayMs: number;
+  /** Required when `provider` is `stripe`. */
+  stripeApiKey?: string;
+  /** Another address for the Stripe API (tests point it at a local stub). */
+  stripeApiBaseUrl?: string;
+  /** Enables `POST /v1/payments/stripe/webhook`, verified with this signing secret. */
+  stripeWebhookSecret?: string;
+  /** Attempts of one provider call before its operation gives up (default 5). */
+  maxAttempts?: number;
+  /** First retry delay after a transient provider failure, doubling with jitter (default 500 ms). */
+  retryBaseMs?: number;
+  /** How often the idle worker looks for retries and expired leases (default 500 ms); new work wakes it at once. */
+  workerIntervalMs?: number;
+  /** Provider calls in flight at once (default 16). */
+  workerConcurrency?: number;
+  /**
+   * How long a claimed operation stays with its worker unless renewed (default 5 s); renewed every
+   * third of it while the provider call runs, so it bounds how long a crashed worker's operations wait.
+   */
+  operationLeaseMs?: number;
+  /** Tests pass their own provider; it replaces the one `provider` names. */
+  paymentProvider?: PaymentProvider;
+}
+
+/**
+ * Wires payments: a consumer that records commands, a worker that calls the provider outside any
+ * transaction and publishes the outcome, and (with a signing secret) the Stripe webhook.
+ */
+export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
+  const { db, logger } = deps;
+  const provider = deps.paymentProvider ?? providerFor(deps);
+  const leaseMs = deps.operationLeaseMs ?? 5_000;
+  const operations = new RunPaymentOperations({
+    operations: new PgPaymentOperationQueue(db),
+    provider,
+    log: logger,
+    settings: {
+      maxAttempts: deps.maxAttempts ?? 5,
+      retryBaseMs: deps.retryBaseMs ?? 500,
+      leaseMs,
+    },
+  });
+  const worker = new PaymentOperationsWorker({
+    operations, logger, intervalMs: deps.workerIntervalMs ?? 500, concurrency: deps.workerConcurrency ?? 16, heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
+  });
+  const webhookSecret = deps.stripeWebhookSecret;
+  return {
+    ...(webhookSecret === undefined ? {} : {
+      routes: stripeWebhookRoutes({ webhookSecret, recordWebhookEvent: new RecordWebhookEvent({ events: new PgWebhookEventStore(db) }) }),
+    }),
+    consumers: [paymentCommandsConsumer({ logger, wakeWorker: () => { worker.wake(); } })],
+    background: [worker],
+  };
+}
+
+function providerFor(deps: PaymentsModuleDeps): PaymentProvider {
+  if (deps.provider === 'simulated') return new SimulatedPaymentProvider({ delayMs: deps.simulatedDelayMs });
+  if (deps.stripeApiKey === undefined) throw new Error('The stripe payment provider needs stripeApiKey (STRIPE_API_KEY)');
+  return new StripePaymentProvider({ apiKey: deps.stripeApiKey, ...(deps.stripeApiBaseUrl === undefined ? {} : { apiBaseUrl: deps.stripeApiBaseUrl }) });
+}
