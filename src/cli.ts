@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { demoCatalogue, seedDemoData, seedHeaders } from './apps/seed.ts';
 import { ensureDatabase, createSingleProcess, allMigrations } from './apps/single-process.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { createDatabase } from './platform/database/database.ts';
@@ -11,6 +12,7 @@ const usage = `Usage: orderstream <command> [options]
 Commands:
   start [--role all]   Run OrderStream (default: every module in one process)
   migrate              Apply pending database migrations and exit
+  seed                 Create a demo catalogue with stock (safe to run again)
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -91,6 +93,38 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   if (signalWhileStarting !== undefined) await stopAll(signalWhileStarting);
 }
 
+/**
+ * Seeds through the HTTP API of an OrderStream already running on HOST:PORT (the usual case: `npm start`
+ * in one terminal, `npm run seed` in another); when none answers, through an instance of its own.
+ */
+async function seed(config: Config, logger: Logger): Promise<void> {
+  const baseUrl = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
+  const running = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
+  let result;
+  if (running) {
+    result = await seedDemoData(async (method, url, payload) => {
+      const response = await fetch(`${baseUrl}${url}`, { method, headers: { ...seedHeaders, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      return { statusCode: response.status, body: await response.text() };
+    });
+  } else {
+    const database = await openDatabaseUrl(config, logger);
+    try {
+      const orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url });
+      try {
+        result = await seedDemoData(async (method, url, payload) => {
+          const response = await orderstream.app.inject({ method, url, headers: seedHeaders, payload: payload as Record<string, unknown> });
+          return { statusCode: response.statusCode, body: response.body };
+        });
+      } finally {
+        await orderstream.close();
+      }
+    } finally {
+      await database.embedded?.stop();
+    }
+  }
+  console.log(`Seeded ${demoCatalogue.length} demo products (${result.created} new, ${result.existing} already there) with stock${running ? ` through ${baseUrl}` : ''}.`);
+}
+
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
   const database = await openDatabaseUrl(config, logger);
   const db = createDatabase({ url: database.url, poolSize: 1 });
@@ -133,6 +167,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'migrate':
       await migrateOnly(config, logger);
+      return;
+    case 'seed':
+      await seed(config, logger);
       return;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${usage}`);

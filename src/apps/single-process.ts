@@ -4,18 +4,25 @@ import { createDatabase, isDatabaseReachable, type Database } from '../platform/
 import { migrate, type MigrationSet } from '../platform/database/migrations.ts';
 import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
 import type { Logger } from '../platform/logging/logger.ts';
-import { createMessaging, InProcessTransport, messagingMigrations, type Messaging } from '../platform/messaging/index.ts';
+import { createMessaging, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import { catalogMigrations, createCatalogModule } from '../modules/catalog/index.ts';
+import { createInventoryModule, inventoryMigrations } from '../modules/inventory/index.ts';
+import { createNotificationsModule, notificationsMigrations } from '../modules/notifications/index.ts';
+import { createOrdersModule, ordersMigrations } from '../modules/orders/index.ts';
+import { createPaymentsModule, paymentsMigrations } from '../modules/payments/index.ts';
 
 /** Every module's migrations, in the order they are applied. */
-export const allMigrations: readonly MigrationSet[] = [messagingMigrations, catalogMigrations];
+export const allMigrations: readonly MigrationSet[] = [
+  messagingMigrations, catalogMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations, notificationsMigrations,
+];
 
 /** OrderStream as one process: every module, in-process messaging, one database. */
 export interface SingleProcess {
   app: HttpApp;
   db: Database;
   messaging: Messaging;
-  /** Starts background work (outbox relay, retries). The HTTP app works without it. */
+  /** Starts background work (outbox relay, retries, module workers and sweepers). The HTTP app works without it. */
   start(): Promise<void>;
   /** Stops background work and closes the HTTP app and the database pool. */
   close(): Promise<void>;
@@ -25,7 +32,7 @@ export interface SingleProcess {
  * The single-process composition root: migrates the database at `databaseUrl`, wires every module
  * to it and returns the app without listening, so tests can `inject()` and the CLI can `listen()`.
  */
-export async function createSingleProcess(options: { config: Config; logger: Logger; databaseUrl: string }): Promise<SingleProcess> {
+export async function createSingleProcess(options: { config: Config; logger: Logger; databaseUrl: string; transport?: MessageTransport }): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
   const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE });
   try {
@@ -34,7 +41,8 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     await db.destroy();
     throw error;
   }
-  const transport = new InProcessTransport();
+  // Tests pass a transport that duplicates every message; the services shape will pass Kafka's.
+  const transport = options.transport ?? new InProcessTransport();
   const messaging = createMessaging({
     db, transport, logger,
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
@@ -42,10 +50,41 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     listenUrl: databaseUrl,
   });
   const catalog = createCatalogModule({ db });
+  const inventory = createInventoryModule({ db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
+  const payments = createPaymentsModule({
+    db, logger,
+    provider: config.PAYMENT_PROVIDER,
+    simulatedDelayMs: config.SIMULATED_PAYMENT_DELAY_MS,
+    ...(config.STRIPE_API_KEY === undefined ? {} : { stripeApiKey: config.STRIPE_API_KEY }),
+    ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
+    ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
+  });
+  const orders = createOrdersModule({
+    db, logger,
+    catalog: catalog.client,
+    stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
+    idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
+    devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+  });
+  const notifications = createNotificationsModule({
+    db, logger,
+    email: config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL !== undefined
+      ? { transport: 'smtp', smtpUrl: config.SMTP_URL }
+      : { transport: 'file', outboxDir: config.EMAIL_OUTBOX_DIR },
+    emailFrom: config.EMAIL_FROM,
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+    retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
+    webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+  });
+  const modules = [inventory, payments, orders, notifications];
+  for (const module of modules) {
+    for (const consumer of module.consumers) messaging.register(consumer);
+  }
+  const background: BackgroundTask[] = modules.flatMap((module) => module.background);
   const app = createHttpApp({
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    routes: [catalog.routes],
+    routes: [catalog.routes, ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes]))],
     readiness: [{ name: 'database', check: () => isDatabaseReachable(db, 2000) }],
   });
   let started = false;
@@ -53,11 +92,15 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     app, db, messaging,
     async start() {
       await messaging.start();
+      for (const task of background) task.start();
       started = true;
     },
     async close() {
       await app.close();
-      if (started) await messaging.stop();
+      if (started) {
+        await Promise.all(background.map((task) => task.stop()));
+        await messaging.stop();
+      }
       await db.destroy();
     },
   };

@@ -24,6 +24,38 @@ export const configSchema = z.object({
     .describe('Deliveries of a message to a failing consumer before it becomes a dead letter.'),
   MESSAGE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(200)
     .describe('First retry delay of a failing consumer; doubles with each attempt, with jitter.'),
+  DEV_IDENTITY_HEADERS: z.enum(['true', 'false']).default('true').transform((value) => value === 'true')
+    .describe('Accept the development identity headers (`x-dev-customer-id`, `x-dev-customer-email`, `x-dev-roles`) until the gateway verifies tokens.'),
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24)
+    .describe('How long an `Idempotency-Key` of `POST /v1/orders` is remembered per customer.'),
+  SAGA_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
+    .describe('How long an order waits for one saga step (reservation, authorisation, capture) before compensating.'),
+  RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900)
+    .describe('An unconfirmed stock reservation is released by itself after this long.'),
+  PAYMENT_PROVIDER: z.enum(['simulated', 'stripe']).default('simulated')
+    .describe('Payment provider adapter: `simulated` (test tokens, no network) or `stripe`.'),
+  SIMULATED_PAYMENT_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(5000)
+    .describe('How long the simulated provider takes to answer for `tok_slow`.'),
+  STRIPE_API_KEY: z.string().min(1).optional()
+    .describe('Stripe secret key (required when PAYMENT_PROVIDER=stripe).'),
+  STRIPE_API_BASE_URL: z.url().optional()
+    .describe('Override of the Stripe API address (tests point it at a local stub).'),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional()
+    .describe('Signing secret of Stripe webhooks sent to `/v1/payments/stripe/webhook`.'),
+  EMAIL_TRANSPORT: z.enum(['file', 'smtp']).default('file')
+    .describe('`file` writes each email as an .eml file under EMAIL_OUTBOX_DIR; `smtp` sends through SMTP_URL.'),
+  EMAIL_OUTBOX_DIR: z.string().min(1).default('.data/mail-outbox')
+    .describe('Folder of the `file` email transport.'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
+    .describe('SMTP server, e.g. smtp://user:password@mail.example.com:587 (required when EMAIL_TRANSPORT=smtp).'),
+  EMAIL_FROM: z.string().min(3).default('OrderStream <orders@orderstream.local>')
+    .describe('Sender of customer emails.'),
+  NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6)
+    .describe('Attempts of one email or webhook delivery before it is marked failed (dead letter).'),
+  NOTIFICATION_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(1000)
+    .describe('First retry delay of a failed email or webhook delivery; doubles each attempt, with jitter.'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000)
+    .describe('How long one webhook delivery may take before it counts as failed.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
     .describe('How long a graceful shutdown waits for in-flight work before exiting.'),
 });
@@ -31,7 +63,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never printed, in errors or logs. */
-const secretKeys = new Set<string>(['DATABASE_URL']);
+const secretKeys = new Set<string>(['DATABASE_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL']);
 
 /** Thrown when the environment holds bad values; its message names every one, without their values if secret. */
 export class ConfigError extends Error {
@@ -51,13 +83,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (value !== undefined && value !== '') input[key] = value;
   }
   const parsed = configSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const missing = requiredTogether(parsed.data);
+    if (missing.length > 0) throw new ConfigError(missing);
+    return parsed.data;
+  }
   const issues = parsed.error.issues.map((issue) => {
     const key = issue.path.join('.');
     const shown = secretKeys.has(key) ? '(value hidden)' : JSON.stringify(input[key]);
     return `${key}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(issues);
+}
+
+/** Settings that only make sense with another one. */
+function requiredTogether(config: Config): string[] {
+  const issues: string[] = [];
+  if (config.PAYMENT_PROVIDER === 'stripe' && config.STRIPE_API_KEY === undefined) issues.push('STRIPE_API_KEY: required when PAYMENT_PROVIDER=stripe');
+  if (config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL === undefined) issues.push('SMTP_URL: required when EMAIL_TRANSPORT=smtp');
+  return issues;
 }
 
 /** The variables with their defaults and descriptions, for documentation. */

@@ -14,7 +14,7 @@ interface DueRetry {
 export type RetryAttempt = (consumer: string, envelope: Envelope, attemptsSoFar: number) => Promise<void>;
 
 // A claimed retry is hidden this long; a process that dies mid-attempt leaves it to be picked up again.
-const leaseSeconds = 300;
+const leaseSeconds = 30;
 
 /** Picks up deliveries whose backoff has elapsed and attempts them again. */
 export class RetryScheduler {

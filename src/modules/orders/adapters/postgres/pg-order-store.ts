@@ -1,0 +1,54 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../../../platform/database/database.ts';
+import { appendToOutbox } from '../../../../platform/messaging/index.ts';
+import type { OrderStore, OrderTransactions } from '../../application/ports.ts';
+import type { SagaAction } from '../../domain/order-saga.ts';
+import type { Order } from '../../domain/order.ts';
+import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
+import { storeOrder, toOrder, toRow, type OrdersTables } from './order-rows.ts';
+
+/** Order writes on one open transaction; each write appends the messages its saga actions call for. */
+export class PgOrderStore implements OrderStore {
+  readonly #transaction: Kysely<OrdersTables>;
+
+  constructor(transaction: Transaction<object>) {
+    this.#transaction = transaction.$extendTables<OrdersTables>();
+  }
+
+  async lock(orderId: string): Promise<Order | undefined> {
+    const row = await this.#transaction.selectFrom('orders.orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+    return row === undefined ? undefined : toOrder(row);
+  }
+
+  async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
+    await this.#transaction.insertInto('orders.orders').values(toRow(order)).execute();
+    await appendToOutbox(this.#transaction, [orderPlacedMessage(order), ...messagesFor(order, actions)]);
+  }
+
+  async update(order: Order, actions: readonly SagaAction[]): Promise<void> {
+    const { id, ...changes } = toRow(order);
+    const result = await this.#transaction.updateTable('orders.orders').set(changes)
+      .where('id', '=', id).where('version', '=', order.version - 1).executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new Error(`Order ${id} changed under a lock; version ${order.version - 1} expected`);
+    await appendToOutbox(this.#transaction, messagesFor(order, actions));
+  }
+
+  async completeIdempotencyKey(customerId: string, key: string, order: Order): Promise<void> {
+    await this.#transaction.updateTable('orders.idempotency_keys')
+      .set({ state: 'completed', order_snapshot: JSON.stringify(storeOrder(order)) })
+      .where('customer_id', '=', customerId).where('key', '=', key).execute();
+  }
+}
+
+/** Runs order work in a PostgreSQL transaction. */
+export class PgOrderTransactions implements OrderTransactions {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  run<T>(work: (store: OrderStore) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((transaction) => work(new PgOrderStore(transaction)));
+  }
+}

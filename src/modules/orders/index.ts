@@ -1,0 +1,70 @@
+/**
+ * The orders module's only public door: its factory, migrations and contract. Orders orchestrates
+ * the fulfilment saga: it talks to inventory and payments only through their messages.
+ */
+import type { Database } from '../../platform/database/database.ts';
+import type { MigrationSet } from '../../platform/database/migrations.ts';
+import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import type { CatalogClient } from '../catalog/index.ts';
+import { AdvanceSaga } from './application/advance-saga.ts';
+import { CancelOrder } from './application/cancel-order.ts';
+import { GetOrder } from './application/get-order.ts';
+import { ListOrders } from './application/list-orders.ts';
+import { PlaceOrder } from './application/place-order.ts';
+import { TimeOutOrders } from './application/time-out-orders.ts';
+import { orderRoutes } from './adapters/http/order-routes.ts';
+import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
+import { PgIdempotencyKeys } from './adapters/postgres/pg-idempotency-keys.ts';
+import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
+import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
+
+export * from './contract.ts';
+
+export const ordersMigrations: MigrationSet = {
+  module: 'orders',
+  schema: 'orders',
+  directory: new URL('./adapters/postgres/migrations/', import.meta.url),
+};
+
+export interface OrdersModule {
+  routes: RouteRegistration;
+  consumers: MessageConsumer[];
+  background: BackgroundTask[];
+}
+
+/** Wires the orders use cases, the saga consumer and the step-timeout sweeper to PostgreSQL and the catalogue. */
+export function createOrdersModule(deps: {
+  db: Database;
+  logger: Logger;
+  catalog: CatalogClient;
+  stepTimeoutMs: number;
+  idempotencyTtlHours: number;
+  devIdentityHeaders: boolean;
+  timeoutSweepIntervalMs?: number;
+}): OrdersModule {
+  const transactions = new PgOrderTransactions(deps.db);
+  const orders = new PgOrderReader(deps.db);
+  const timeOutOrders = new TimeOutOrders({ orders, transactions });
+  return {
+    routes: orderRoutes({
+      placeOrder: new PlaceOrder({
+        transactions,
+        idempotencyKeys: new PgIdempotencyKeys(deps.db, { ttlHours: deps.idempotencyTtlHours }),
+        catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
+        stepTimeoutMs: deps.stepTimeoutMs,
+      }),
+      getOrder: new GetOrder({ orders }),
+      listOrders: new ListOrders({ orders }),
+      cancelOrder: new CancelOrder({ transactions }),
+    }, { devIdentityHeaders: deps.devIdentityHeaders }),
+    consumers: [sagaConsumer(new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs }))],
+    background: [new BackgroundLoop({
+      name: 'orders.saga-timeouts', logger: deps.logger,
+      intervalMs: deps.timeoutSweepIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(deps.stepTimeoutMs / 4))),
+      step: () => timeOutOrders.execute(),
+    })],
+  };
+}
