@@ -1,6 +1,5 @@
 import type { DeliveryStatus } from '../domain/delivery.ts';
-import { decodeCursor, encodeCursor } from './page-cursor.ts';
-import type { DeliveryRepository, WebhookDeliveryView } from './ports.ts';
+import type { DeliveryRepository, Page, PageCursor, WebhookDeliveryView } from './ports.ts';
 
 /** Lists webhook deliveries, oldest first, optionally of one status (`dead` ones are what an admin acts on). */
 export class ListWebhookDeliveries {
@@ -10,13 +9,11 @@ export class ListWebhookDeliveries {
     this.#deliveries = deps.deliveries;
   }
 
-  async execute(input: { status?: DeliveryStatus; cursor?: string; limit: number }): Promise<{ items: WebhookDeliveryView[]; nextCursor: string | null }> {
-    const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-    const page = await this.#deliveries.listWebhookDeliveries({
+  execute(input: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<WebhookDeliveryView>> {
+    return this.#deliveries.listWebhookDeliveries({
       ...(input.status === undefined ? {} : { status: input.status }),
-      ...(after === undefined ? {} : { after }),
+      ...(input.after === undefined ? {} : { after: input.after }),
       limit: input.limit,
     });
-    return { items: page.items, nextCursor: page.next === null ? null : encodeCursor(page.next) };
   }
 }

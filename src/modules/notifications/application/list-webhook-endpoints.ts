@@ -1,8 +1,7 @@
 import type { WebhookEndpoint } from '../domain/webhook-endpoint.ts';
-import { decodeCursor, encodeCursor } from './page-cursor.ts';
-import type { WebhookEndpointRepository } from './ports.ts';
+import type { Page, PageCursor, WebhookEndpointRepository } from './ports.ts';
 
-/** Lists the registered endpoints in registration order, one cursor page at a time. */
+/** Lists the registered endpoints in registration order, one page at a time after a position. */
 export class ListWebhookEndpoints {
   readonly #endpoints: WebhookEndpointRepository;
 
@@ -10,9 +9,7 @@ export class ListWebhookEndpoints {
     this.#endpoints = deps.endpoints;
   }
 
-  async execute(input: { cursor?: string; limit: number }): Promise<{ items: WebhookEndpoint[]; nextCursor: string | null }> {
-    const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-    const page = await this.#endpoints.list({ ...(after === undefined ? {} : { after }), limit: input.limit });
-    return { items: page.items, nextCursor: page.next === null ? null : encodeCursor(page.next) };
+  execute(input: { after?: PageCursor; limit: number }): Promise<Page<WebhookEndpoint>> {
+    return this.#endpoints.list({ ...(input.after === undefined ? {} : { after: input.after }), limit: input.limit });
   }
 }

@@ -1,8 +1,9 @@
 import type { HttpApp } from '../../../../platform/http/app.ts';
+import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { HttpProblem, conflict, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
 import type { CreateProduct } from '../../application/create-product.ts';
 import type { GetProduct } from '../../application/get-product.ts';
-import { InvalidCursorError, type ListProducts } from '../../application/list-products.ts';
+import type { ListProducts } from '../../application/list-products.ts';
 import type { UpdateProduct } from '../../application/update-product.ts';
 import { DuplicateSkuError, InvalidProductError, ProductModifiedConcurrentlyError, ProductNotFoundError } from '../../domain/product.errors.ts';
 import {
@@ -51,10 +52,10 @@ export function catalogRoutes(useCases: CatalogUseCases) {
         ...(minPrice === undefined ? {} : { minPriceAmount: minPrice }),
         ...(maxPrice === undefined ? {} : { maxPriceAmount: maxPrice }),
         ...(currency === undefined ? {} : { currency }),
-        ...(cursor === undefined ? {} : { cursor }),
+        ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
         limit,
       }).catch(mapCatalogError);
-      return { items: page.items.map(toProductDto), nextCursor: page.nextCursor };
+      return { items: page.items.map(toProductDto), nextCursor: page.next === null ? null : encodeCursor(page.next) };
     });
   };
 }
@@ -63,7 +64,6 @@ function mapCatalogError(error: unknown): never {
   if (error instanceof InvalidProductError) {
     throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
   }
-  if (error instanceof InvalidCursorError) throw invalidRequest(error.message, [{ location: 'querystring', field: 'cursor', message: 'is not valid' }]);
   if (error instanceof ProductNotFoundError) throw notFound(error.message);
   if (error instanceof DuplicateSkuError) throw new HttpProblem({ status: 409, slug: 'duplicate-sku', title: 'SKU already in use', detail: error.message });
   if (error instanceof ProductModifiedConcurrentlyError) throw conflict(error.message);

@@ -134,7 +134,7 @@ describe('DELETE /v1/admin/webhooks/{id}', () => {
 });
 
 describe('webhook deliveries', () => {
-  test('when listing with status=dead, then only dead webhook deliveries come back, with their event', async () => {
+  test('when listing with status=dead, then only dead webhook deliveries come back, with their event; a bad status or cursor is 400', async () => {
     const endpoint = await register();
     const dead = await aDelivery(endpoint.id, 'dead');
     const sent = await aDelivery(endpoint.id, 'sent');
@@ -150,6 +150,9 @@ describe('webhook deliveries', () => {
     assert.ok(!items.some((item) => item.id === sent));
     const bad = await app.inject({ method: 'GET', url: '/v1/admin/webhook-deliveries?status=lost' });
     assert.equal(bad.statusCode, 400);
+    const badCursor = await app.inject({ method: 'GET', url: '/v1/admin/webhook-deliveries?cursor=abc' });
+    assert.equal(badCursor.statusCode, 400);
+    assert.ok(badCursor.json<{ errors: { field: string }[] }>().errors.some((error) => error.field === 'cursor'));
   });
 
   test('when a dead delivery is retried, then 202 and it is pending with fresh attempts; retrying it again is 409', async () => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../../../platform/http/app.ts';
+import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { conflict, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
 import type { DeleteWebhookEndpoint } from '../../application/delete-webhook-endpoint.ts';
 import type { ListWebhookDeliveries } from '../../application/list-webhook-deliveries.ts';
 import type { ListWebhookEndpoints } from '../../application/list-webhook-endpoints.ts';
-import { InvalidCursorError } from '../../application/page-cursor.ts';
 import type { RegisterWebhookEndpoint } from '../../application/register-webhook-endpoint.ts';
 import type { RetryWebhookDelivery } from '../../application/retry-webhook-delivery.ts';
 import {
@@ -43,8 +43,8 @@ export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
       schema: { tags, summary: 'List webhook endpoints (without secrets)', querystring: listWebhookEndpointsQuery, response: { 200: webhookEndpointPageDto, ...problems } },
     }, async (request) => {
       const { cursor, limit } = request.query;
-      const page = await useCases.listWebhookEndpoints.execute({ ...(cursor === undefined ? {} : { cursor }), limit }).catch(mapNotificationsError);
-      return { items: page.items.map(toWebhookEndpointDto), nextCursor: page.nextCursor };
+      const page = await useCases.listWebhookEndpoints.execute({ ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }), limit }).catch(mapNotificationsError);
+      return { items: page.items.map(toWebhookEndpointDto), nextCursor: page.next === null ? null : encodeCursor(page.next) };
     });
 
     app.delete('/v1/admin/webhooks/:id', {
@@ -60,10 +60,10 @@ export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
       const { status, cursor, limit } = request.query;
       const page = await useCases.listWebhookDeliveries.execute({
         ...(status === undefined ? {} : { status }),
-        ...(cursor === undefined ? {} : { cursor }),
+        ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
         limit,
       }).catch(mapNotificationsError);
-      return { items: page.items.map(toWebhookDeliveryDto), nextCursor: page.nextCursor };
+      return { items: page.items.map(toWebhookDeliveryDto), nextCursor: page.next === null ? null : encodeCursor(page.next) };
     });
 
     app.post('/v1/admin/webhook-deliveries/:id/retry', {
@@ -79,7 +79,6 @@ function mapNotificationsError(error: unknown): never {
   if (error instanceof InvalidWebhookEndpointError) {
     throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
   }
-  if (error instanceof InvalidCursorError) throw invalidRequest(error.message, [{ location: 'querystring', field: 'cursor', message: 'is not valid' }]);
   if (error instanceof WebhookEndpointNotFoundError || error instanceof DeliveryNotFoundError) throw notFound(error.message);
   if (error instanceof DeliveryNotDeadError) throw conflict(error.message);
   throw error;

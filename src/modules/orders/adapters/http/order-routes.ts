@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { HttpApp } from '../../../../platform/http/app.ts';
+import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { requirePrincipal } from '../../../../platform/http/principal.ts';
 import { HttpProblem, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
 import { addToContext } from '../../../../platform/logging/request-context.ts';
 import type { CancelOrder } from '../../application/cancel-order.ts';
 import type { GetOrder } from '../../application/get-order.ts';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../application/idempotency.errors.ts';
-import { InvalidOrderCursorError, type ListOrders } from '../../application/list-orders.ts';
+import type { ListOrders } from '../../application/list-orders.ts';
 import type { PlaceOrder } from '../../application/place-order.ts';
 import { InvalidOrderError, OrderNotCancellableError, OrderNotFoundError, UnknownSkuError } from '../../domain/order.errors.ts';
 import { idempotencyHeaders, listOrdersQuery, orderDto, orderIdParams, orderPageDto, placeOrderRequest, toOrderDto } from './order-dtos.ts';
@@ -54,10 +55,9 @@ export function orderRoutes(useCases: OrderUseCases, options: { devIdentityHeade
       schema: { tags: ['orders'], summary: "The caller's orders, newest first", querystring: listOrdersQuery, response: { 200: orderPageDto, ...problems } },
     }, async (request) => {
       const caller = requirePrincipal(request, options);
-      const page = await useCases.listOrders.execute(caller.id, {
-        limit: request.query.limit, ...(request.query.cursor === undefined ? {} : { cursor: request.query.cursor }),
-      }).catch(mapOrderError);
-      return { items: page.items.map(toOrderDto), nextCursor: page.nextCursor };
+      const { cursor, limit } = request.query;
+      const page = await useCases.listOrders.execute(caller.id, { limit, ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }) }).catch(mapOrderError);
+      return { items: page.items.map(toOrderDto), nextCursor: page.next === null ? null : encodeCursor(page.next) };
     });
 
     app.post('/v1/orders/:id/cancel', {
@@ -79,6 +79,5 @@ function mapOrderError(error: unknown): never {
   if (error instanceof IdempotencyKeyInUseError) throw new HttpProblem({ status: 409, slug: 'idempotency-key-in-use', title: 'Request in progress', detail: error.message });
   if (error instanceof OrderNotFoundError) throw notFound(error.message);
   if (error instanceof OrderNotCancellableError) throw new HttpProblem({ status: 409, slug: 'order-not-cancellable', title: 'Order cannot be cancelled', detail: error.message });
-  if (error instanceof InvalidOrderCursorError) throw invalidRequest(error.message, [{ location: 'querystring', field: 'cursor', message: 'is not valid' }]);
   throw error;
 }
