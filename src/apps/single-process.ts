@@ -42,7 +42,7 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     throw error;
   }
   // Tests pass a transport that duplicates every message; the services shape will pass Kafka's.
-  const transport = options.transport ?? new InProcessTransport();
+  const transport = options.transport ?? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY });
   const messaging = createMessaging({
     db, transport, logger,
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },

@@ -10,7 +10,7 @@ export const configSchema = z.object({
     .describe('Minimum level of the JSON log lines written to standard output.'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
     .describe('PostgreSQL connection string. Unset: an embedded PostgreSQL is started from node_modules.'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10)
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20)
     .describe('Maximum connections in the database pool (at least 2: the outbox relay holds one while consumers use another).'),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres')
     .describe('Data folder of the embedded PostgreSQL (relative to the working directory).'),
@@ -20,6 +20,8 @@ export const configSchema = z.object({
     .describe('Largest JSON request body accepted; larger ones get 413.'),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000)
     .describe('How often the outbox relay looks for unsent messages when no notification woke it.'),
+  MESSAGE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8)
+    .describe('In one process: how many message keys (orders) are delivered to consumers at once; keep below DATABASE_POOL_SIZE.'),
   MESSAGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)
     .describe('Deliveries of a message to a failing consumer before it becomes a dead letter.'),
   MESSAGE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(200)
