@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
+import { installEdge, type EdgeOptions } from './edge.ts';
 import { HttpProblem, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
 
 /** The fastify instance every inbound HTTP adapter registers its routes on. */
@@ -37,6 +38,8 @@ export function createHttpApp(options: {
   routes: readonly RouteRegistration[];
   readiness: readonly ReadinessCheck[];
   title?: string;
+  /** The edge's checks (rate limit, tokens, route policies); absent in module tests that call routes directly. */
+  edge?: EdgeOptions;
 }): HttpApp {
   const { logger } = options;
   const app = Fastify<RawServerDefault>({
@@ -62,6 +65,7 @@ export function createHttpApp(options: {
     void reply.header('x-request-id', request.id);
     runWithContext({ requestId: request.id }, done);
   });
+  if (options.edge !== undefined) installEdge(app, options.edge);
   app.addHook('onResponse', (request, reply, done) => {
     logger.info({
       requestId: request.id,
@@ -75,6 +79,7 @@ export function createHttpApp(options: {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request.url, request.id);
+    if (error instanceof HttpProblem) void reply.headers(error.headers);
     if (problem.status >= 500) {
       logger.error({ err: error, requestId: request.id }, 'request failed with an unexpected error');
     }

@@ -5,18 +5,23 @@ import { HttpProblem } from './problem.ts';
 export interface Principal {
   id: string;
   email: string;
-  roles: readonly ('customer' | 'admin')[];
+  roles: readonly ('customer' | 'admin' | 'service')[];
 }
 
 const idPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /**
- * Development-only identity: until the gateway verifies tokens, the caller names itself with
- * `x-dev-customer-id` (and optionally `x-dev-customer-email`, `x-dev-roles: admin`). Enabled by
- * DEV_IDENTITY_HEADERS; the gateway work replaces this function's source, not its callers.
+ * The caller: the principal the edge verified from a bearer token, or, only where
+ * DEV_IDENTITY_HEADERS allows it, the development identity the caller names itself with
+ * (`x-dev-customer-id`, optional `x-dev-customer-email`, `x-dev-roles: admin`).
  */
 export function principalOf(request: FastifyRequest, options: { devIdentityHeaders: boolean }): Principal | undefined {
-  if (!options.devIdentityHeaders) return undefined;
+  if (request.principal !== undefined) return request.principal;
+  return options.devIdentityHeaders ? devPrincipal(request) : undefined;
+}
+
+/** The identity a caller claims with the development headers, if well-formed; trust it only where allowed. */
+export function devPrincipal(request: FastifyRequest): Principal | undefined {
   const id = request.headers['x-dev-customer-id'];
   if (typeof id !== 'string' || !idPattern.test(id)) return undefined;
   const emailHeader = request.headers['x-dev-customer-email'];

@@ -24,8 +24,10 @@ export class HttpProblem extends Error {
   readonly title: string;
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
+  /** Response headers that belong with the problem (Retry-After, WWW-Authenticate). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(options: { status: number; slug: string; title: string; detail?: string; errors?: FieldError[] }) {
+  constructor(options: { status: number; slug: string; title: string; detail?: string; errors?: FieldError[]; headers?: Record<string, string> }) {
     super(options.detail ?? options.title);
     this.name = 'HttpProblem';
     this.status = options.status;
@@ -33,6 +35,7 @@ export class HttpProblem extends Error {
     this.title = options.title;
     this.detail = options.detail;
     this.errors = options.errors;
+    this.headers = options.headers ?? {};
   }
 
   toProblem(instance: string, requestId: string): Problem {

@@ -1,0 +1,182 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../logging/logger.ts';
+import { devPrincipal, type Principal } from './principal.ts';
+import { HttpProblem } from './problem.ts';
+
+/** Who may call a route: anyone, a signed-in customer (or admin), an admin, or a service client. */
+export type Access = 'public' | 'customer' | 'admin' | 'service';
+
+/** One line of the edge's routing table: a method and a route template (`/v1/orders/:id`), or a prefix ending in `*`. */
+export interface RoutePolicy {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */
+export class TokenRejectedError extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`token rejected: ${reason}`);
+    this.name = 'TokenRejectedError';
+    this.reason = reason;
+  }
+}
+
+/** Verifies bearer tokens (port): resolves the principal, or throws TokenRejectedError. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** Decides whether one more request from `key` may pass now (port). */
+export interface RateLimiter {
+  take(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
+/** A token bucket per key in this process's memory: `burst` requests at once, refilled at `perSecond`. */
+export class MemoryRateLimiter implements RateLimiter {
+  readonly #buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  readonly #burst: number;
+  readonly #perSecond: number;
+  readonly #now: () => number;
+
+  constructor(options: { burst: number; perSecond: number; now?: () => number }) {
+    this.#burst = options.burst;
+    this.#perSecond = options.perSecond;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  take(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, updatedAt: now };
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.#perSecond);
+    bucket.updatedAt = now;
+    this.#buckets.set(key, bucket);
+    if (this.#buckets.size > 100_000) this.#forgetFullBuckets(now);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return Promise.resolve({ allowed: true, retryAfterSeconds: 0 });
+    }
+    return Promise.resolve({ allowed: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / this.#perSecond) });
+  }
+
+  // Keys that would be full by now carry no information; dropping them bounds memory.
+  #forgetFullBuckets(now: number): void {
+    for (const [key, bucket] of this.#buckets) {
+      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.#perSecond >= this.#burst) this.#buckets.delete(key);
+    }
+  }
+}
+
+export interface EdgeOptions {
+  policies: readonly RoutePolicy[];
+  verifier: TokenVerifier;
+  rateLimiter: RateLimiter;
+  bodyLimit: number;
+  /** Also accept the development identity headers (never in production). */
+  devIdentityHeaders?: boolean;
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the edge from a verified bearer token. */
+    principal?: Principal;
+  }
+}
+
+const bodyTypes = ['application/json', 'multipart/form-data'];
+
+/**
+ * The edge's work per request, before any route runs, in this order: (request id, already set) →
+ * declared body size and content type → rate limit → bearer token → route policy. A request
+ * refused at any step never reaches a handler, so it costs no module work and no database query.
+ * Every route must have a policy, or the app refuses to start.
+ */
+export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
+  const policies = options.policies;
+  const unpoliced: string[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method !== 'HEAD' && method !== 'OPTIONS' && findPolicy(policies, method, route.url) === undefined) unpoliced.push(`${method} ${route.url}`);
+    }
+  });
+  app.addHook('onReady', (done) => {
+    done(unpoliced.length === 0 ? undefined : new Error(`No edge policy for ${unpoliced.join(', ')}: add it to the gateway's route policies`));
+  });
+
+  app.addHook('onRequest', async (request) => {
+    checkDeclaredBody(request, options.bodyLimit);
+
+    const limited = await options.rateLimiter.take(request.ip);
+    if (!limited.allowed) {
+      throw new HttpProblem({
+        status: 429, slug: 'rate-limited', title: 'Too many requests',
+        detail: `Slow down; retry in ${limited.retryAfterSeconds} s.`, headers: { 'retry-after': String(limited.retryAfterSeconds) },
+      });
+    }
+
+    const token = bearerToken(request);
+    if (token !== undefined) {
+      try {
+        request.principal = await options.verifier.verify(token);
+      } catch (error) {
+        if (!(error instanceof TokenRejectedError)) throw error;
+        options.logger.info({ reason: error.reason }, 'bearer token rejected');
+        throw new HttpProblem({
+          status: 401, slug: 'invalid-token', title: 'The access token is not valid',
+          detail: 'Sign in again to get a fresh token.', headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        });
+      }
+    }
+
+    if (request.principal === undefined && options.devIdentityHeaders === true) request.principal = devPrincipal(request);
+
+    const url = request.routeOptions.url;
+    if (url === undefined) return; // no such route: the not-found handler answers
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const access = findPolicy(policies, method, url)?.access ?? 'admin';
+    authorize(access, request.principal);
+  });
+}
+
+function checkDeclaredBody(request: FastifyRequest, bodyLimit: number): void {
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (length > bodyLimit) {
+    throw new HttpProblem({ status: 413, slug: 'body-too-large', title: 'The body is too large', detail: `At most ${bodyLimit} bytes are accepted.` });
+  }
+  const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return;
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!bodyTypes.includes(type)) {
+    throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `Send ${bodyTypes.join(' or ')}.` });
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (match?.[1] === undefined) {
+    throw new HttpProblem({ status: 401, slug: 'invalid-token', title: 'The access token is not valid', detail: 'Use "Authorization: Bearer <token>".', headers: { 'www-authenticate': 'Bearer' } });
+  }
+  return match[1];
+}
+
+function authorize(access: Access, principal: Principal | undefined): void {
+  if (access === 'public') return;
+  if (principal === undefined) {
+    throw new HttpProblem({ status: 401, slug: 'unauthenticated', title: 'Authentication required', detail: 'Send "Authorization: Bearer <access token>".', headers: { 'www-authenticate': 'Bearer' } });
+  }
+  const allowed = access === 'customer'
+    ? principal.roles.includes('customer') || principal.roles.includes('admin')
+    : principal.roles.includes(access);
+  if (!allowed) throw new HttpProblem({ status: 403, slug: 'forbidden', title: 'Not allowed', detail: `This needs the ${access} role.` });
+}
+
+/** The policy of a route: an exact method and template, or a `*` prefix. */
+export function findPolicy(policies: readonly RoutePolicy[], method: string, url: string): RoutePolicy | undefined {
+  return policies.find((policy) => (policy.method === method || policy.method === '*')
+    && (policy.url === url || (policy.url.endsWith('*') && url.startsWith(policy.url.slice(0, -1)))));
+}
