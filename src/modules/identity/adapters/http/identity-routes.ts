@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
+import type { HttpApp } from '../../../../platform/http/app.ts';
+import { HttpProblem, invalidRequest, problemSchema } from '../../../../platform/http/problem.ts';
+import type { IssueServiceToken } from '../../application/issue-service-token.ts';
+import type { ListPublishedKeys } from '../../application/list-published-keys.ts';
+import type { LogIn } from '../../application/log-in.ts';
+import type { LogOut } from '../../application/log-out.ts';
+import type { RefreshSession } from '../../application/refresh-session.ts';
+import type { RegisterUser } from '../../application/register-user.ts';
+import type { TokenPair } from '../../application/start-session.ts';
+import {
+  EmailTakenError, InvalidClientError, InvalidCredentialsError, InvalidRegistrationError, LoginThrottledError, RefreshTokenRefusedError,
+} from '../../domain/identity.errors.ts';
+import {
+  clientCredentialsRequest, jwksDto, loginRequest, openIdConfigurationDto, refreshTokenRequest, registerRequest,
+  serviceTokenDto, tokenPairDto, toUserDto, userDto,
+} from './identity-dtos.ts';
+
+export interface IdentityUseCases {
+  registerUser: RegisterUser;
+  logIn: LogIn;
+  refreshSession: RefreshSession;
+  logOut: LogOut;
+  issueServiceToken: IssueServiceToken;
+  listPublishedKeys: ListPublishedKeys;
+}
+
+const tags = ['identity'];
+const problems = { 400: problemSchema, 401: problemSchema, 409: problemSchema, 429: problemSchema };
+
+/** Identity's HTTP routes: accounts, tokens, JWKS and discovery. Parse, call a use case, map the result or the domain error. */
+export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: string }) {
+  const issuer = settings.issuer.replace(/\/+$/, '');
+  return (app: HttpApp): void => {
+    app.post('/v1/auth/register', {
+      schema: { tags, summary: 'Create a customer account', body: registerRequest, response: { 201: userDto, ...problems } },
+    }, async (request, reply) => {
+      const user = await useCases.registerUser.execute(request.body).catch(mapIdentityError(reply));
+      return reply.status(201).send(toUserDto(user));
+    });
+
+    app.post('/v1/auth/login', {
+      schema: { tags, summary: 'Sign in with email and password', body: loginRequest, response: { 200: tokenPairDto, ...problems } },
+    }, async (request, reply) => {
+      const pair = await useCases.logIn.execute({ ...request.body, clientAddress: request.ip }).catch(mapIdentityError(reply));
+      return noStore(reply).send(toTokenPairDto(pair));
+    });
+
+    app.post('/v1/auth/refresh', {
+      schema: { tags, summary: 'Trade a refresh token for a new pair (the old one is used up)', body: refreshTokenRequest, response: { 200: tokenPairDto, ...problems } },
+    }, async (request, reply) => {
+      const pair = await useCases.refreshSession.execute(request.body.refreshToken).catch(mapIdentityError(reply));
+      return noStore(reply).send(toTokenPairDto(pair));
+    });
+
+    app.post('/v1/auth/logout', {
+      schema: { tags, summary: 'End the session of a refresh token', body: refreshTokenRequest, response: { 204: z.null(), ...problems } },
+    }, async (request, reply) => {
+      await useCases.logOut.execute(request.body.refreshToken);
+      return reply.status(204).send(null);
+    });
+
+    app.get('/.well-known/jwks.json', {
+      schema: { tags, summary: 'Public keys that verify access tokens', response: { 200: jwksDto } },
+    }, async (_request, reply) => {
+      const keys = await useCases.listPublishedKeys.execute();
+      // Short, so a verifier that caches it sees a new key soon; verifiers also refetch on an unknown kid.
+      return reply.header('cache-control', 'public, max-age=60').send({ keys });
+    });
+
+    app.get('/.well-known/openid-configuration', {
+      schema: { tags, summary: 'OpenID Provider metadata', response: { 200: openIdConfigurationDto } },
+    }, (_request, reply) => {
+      void reply.header('cache-control', 'public, max-age=300');
+      return {
+      issuer: settings.issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      token_endpoint: `${issuer}/v1/auth/token`,
+      // Users sign in at /v1/auth/login (not an OAuth grant); only service clients use the token endpoint.
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_post'],
+      // Required by OpenID Discovery; there is no authorization endpoint, so no browser flow is offered.
+      response_types_supported: ['token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['ES256'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'roles', 'email'],
+      };
+    });
+
+    // Its own scope, so the form parser OAuth clients need applies to this route only.
+    void app.register((scoped: HttpApp, _options, done) => {
+      scoped.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
+        parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
+      });
+      scoped.post('/v1/auth/token', {
+        schema: {
+          tags, summary: 'Client credentials grant: a service token (form or JSON body)', body: clientCredentialsRequest,
+          response: { 200: serviceTokenDto, ...problems },
+        },
+      }, async (request, reply) => {
+        const token = await useCases.issueServiceToken.execute({
+          clientId: request.body.client_id, clientSecret: request.body.client_secret,
+        }).catch(mapIdentityError(reply));
+        return noStore(reply).send({ access_token: token.accessToken, token_type: 'Bearer' as const, expires_in: token.expiresIn });
+      });
+      done();
+    });
+  };
+}
+
+function toTokenPairDto(pair: TokenPair) {
+  return { accessToken: pair.accessToken, tokenType: 'Bearer' as const, expiresIn: pair.expiresIn, refreshToken: pair.refreshToken };
+}
+
+/** Tokens must not be kept by caches (RFC 6749 section 5.1). */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+function mapIdentityError(reply: FastifyReply) {
+  return (error: unknown): never => {
+    if (error instanceof InvalidRegistrationError) {
+      throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
+    }
+    if (error instanceof EmailTakenError) throw new HttpProblem({ status: 409, slug: 'email-taken', title: 'Email already registered', detail: error.message });
+    if (error instanceof InvalidCredentialsError) throw new HttpProblem({ status: 401, slug: 'invalid-credentials', title: 'Sign-in failed', detail: error.message });
+    if (error instanceof LoginThrottledError) {
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+      throw new HttpProblem({ status: 429, slug: 'too-many-sign-in-attempts', title: 'Too many failed sign-ins', detail: error.message });
+    }
+    if (error instanceof RefreshTokenRefusedError) {
+      throw new HttpProblem({
+        status: 401, slug: error.refusal === 'reused' ? 'refresh-token-reused' : 'invalid-refresh-token', title: 'Refresh token refused', detail: error.message,
+      });
+    }
+    if (error instanceof InvalidClientError) throw new HttpProblem({ status: 401, slug: 'invalid-client', title: 'Client authentication failed', detail: error.message });
+    throw error;
+  };
+}

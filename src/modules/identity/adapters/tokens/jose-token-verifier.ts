@@ -1,0 +1,198 @@
+import {
+  createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
+  type JWK, type JWTPayload, type JWTVerifyGetKey,
+} from 'jose';
+import {
+  TokenRejectedError, type ExternalIssuer, type IdentityRole, type TokenVerifier, type VerifiedPrincipal,
+} from '../../contract.ts';
+
+/** Algorithms any accepted token may use; everything else (`none`, HS256, …) is refused before a key is looked at. */
+export const allowedAlgorithms = ['ES256', 'RS256'] as const;
+
+const builtInRoles = new Set<string>(['customer', 'admin', 'service']);
+
+export interface BuiltInIssuer {
+  issuer: string;
+  audience: string;
+  /** The built-in JWKS, read in-process (the current key and retired keys still published). */
+  loadKeys: () => Promise<readonly JWK[]>;
+}
+
+interface IssuerCheck {
+  issuer: string;
+  audience: string;
+  algorithms: string[];
+  keys: JWTVerifyGetKey;
+  principal: (payload: JWTPayload & { sub: string }) => VerifiedPrincipal;
+}
+
+/**
+ * Verifies bearer tokens with jose. The unverified `iss` only chooses which issuer's keys and rules
+ * apply; the signature, `iss`, `aud`, `exp` and `nbf` (with the clock skew) are then all checked.
+ * JWKS are cached and fetched again when a token names a key id not seen yet (a rotation), at most
+ * once per cooldown.
+ */
+export class JoseTokenVerifier implements TokenVerifier {
+  readonly #issuers = new Map<string, IssuerCheck>();
+  readonly #clockSkewSeconds: number;
+  readonly #builtIn: BuiltInIssuer;
+  readonly #cooldownMs: number;
+  #builtInKeys: { loadedAt: number; keys: JWTVerifyGetKey } | undefined;
+
+  constructor(options: {
+    builtIn: BuiltInIssuer;
+    external: readonly ExternalIssuer[];
+    clockSkewSeconds: number;
+    /** Least time between two JWKS fetches of one issuer triggered by an unknown key id; 30 s by default. */
+    jwksCooldownMs?: number;
+    /** Longest wait for an external JWKS answer; 5 s by default. */
+    jwksTimeoutMs?: number;
+  }) {
+    this.#clockSkewSeconds = options.clockSkewSeconds;
+    this.#builtIn = options.builtIn;
+    this.#cooldownMs = options.jwksCooldownMs ?? 30_000;
+    this.#issuers.set(options.builtIn.issuer, {
+      issuer: options.builtIn.issuer,
+      audience: options.builtIn.audience,
+      algorithms: ['ES256'],
+      keys: (header, token) => this.#builtInKey(header, token),
+      principal: builtInPrincipal,
+    });
+    for (const external of options.external) {
+      if (this.#issuers.has(external.issuer)) throw new Error(`issuer ${external.issuer} is configured twice`);
+      const remote = createRemoteJWKSet(new URL(external.jwksUrl), {
+        cooldownDuration: this.#cooldownMs,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: options.jwksTimeoutMs ?? 5000,
+      });
+      this.#issuers.set(external.issuer, {
+        issuer: external.issuer,
+        audience: external.audience,
+        algorithms: [...allowedAlgorithms],
+        keys: async (header, token) => {
+          try {
+            return await remote(header, token);
+          } catch (error) {
+            if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+            throw new TokenRejectedError('issuer-unavailable', `The keys of issuer ${external.issuer} could not be fetched`);
+          }
+        },
+        principal: (payload) => externalPrincipal(external, payload),
+      });
+    }
+  }
+
+  async verify(token: string): Promise<VerifiedPrincipal> {
+    const { algorithm, issuer } = peek(token);
+    if (!(allowedAlgorithms as readonly string[]).includes(algorithm)) {
+      throw new TokenRejectedError('algorithm-not-allowed', `Tokens signed with ${algorithm} are not accepted`);
+    }
+    const check = issuer === undefined ? undefined : this.#issuers.get(issuer);
+    if (check === undefined) throw new TokenRejectedError('unknown-issuer', 'The token was not issued by a trusted issuer');
+    try {
+      const { payload } = await jwtVerify(token, check.keys, {
+        issuer: check.issuer,
+        audience: check.audience,
+        algorithms: check.algorithms,
+        clockTolerance: this.#clockSkewSeconds,
+        requiredClaims: ['sub', 'exp'],
+      });
+      if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRejectedError('missing-claims', 'The token has no subject');
+      return check.principal({ ...payload, sub: payload.sub });
+    } catch (error) {
+      throw asRejection(error);
+    }
+  }
+
+  /** Forgets the cached built-in keys, so a key made current in this process is seen at once. */
+  forgetBuiltInKeys(): void {
+    this.#builtInKeys = undefined;
+  }
+
+  async #builtInKey(...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    const cached = this.#builtInKeys;
+    // Keys are only ever added (rotation) or left to expire, so a cache is refreshed only on an unknown kid, or after ten minutes.
+    const keys = cached !== undefined && Date.now() - cached.loadedAt < 10 * 60_000 ? cached : await this.#loadBuiltInKeys();
+    try {
+      return await keys.keys(...args);
+    } catch (error) {
+      // Reading our own keys is one cheap query, so the built-in cooldown is at most a second.
+      if (!(error instanceof errors.JWKSNoMatchingKey) || keys !== cached || Date.now() - keys.loadedAt < Math.min(this.#cooldownMs, 1000)) throw error;
+      return (await this.#loadBuiltInKeys()).keys(...args);
+    }
+  }
+
+  async #loadBuiltInKeys(): Promise<{ loadedAt: number; keys: JWTVerifyGetKey }> {
+    const loaded = { loadedAt: Date.now(), keys: createLocalJWKSet({ keys: [...await this.#builtIn.loadKeys()] }) };
+    this.#builtInKeys = loaded;
+    return loaded;
+  }
+}
+
+function peek(token: string): { algorithm: string; issuer: string | undefined } {
+  try {
+    const header = decodeProtectedHeader(token);
+    const payload = decodeJwt(token);
+    return { algorithm: header.alg ?? 'none', issuer: payload.iss };
+  } catch {
+    throw new TokenRejectedError('malformed', 'The token is not a well-formed signed JWT');
+  }
+}
+
+function asRejection(error: unknown): TokenRejectedError {
+  if (error instanceof TokenRejectedError) return error;
+  if (error instanceof errors.JWTExpired) return new TokenRejectedError('expired', 'The token has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'nbf': return new TokenRejectedError('not-yet-valid', 'The token is not valid yet');
+      case 'aud': return new TokenRejectedError('wrong-audience', 'The token is meant for another audience');
+      case 'iss': return new TokenRejectedError('unknown-issuer', 'The token was not issued by a trusted issuer');
+      default: return new TokenRejectedError('missing-claims', `The token's ${error.claim} claim is missing or not valid`);
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return new TokenRejectedError('algorithm-not-allowed', 'The token is signed with an algorithm that is not accepted');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new TokenRejectedError('bad-signature', 'The token signature is not valid');
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return new TokenRejectedError('unknown-key', 'The token names a signing key the issuer does not publish');
+  }
+  if (error instanceof errors.JOSEError) return new TokenRejectedError('malformed', 'The token is not a well-formed signed JWT');
+  throw error;
+}
+
+function builtInPrincipal(payload: JWTPayload & { sub: string }): VerifiedPrincipal {
+  const claimed = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
+  const roles = claimed.filter((role) => builtInRoles.has(role)) as IdentityRole[];
+  if (roles.length === 0) throw new TokenRejectedError('missing-claims', 'The token grants no role');
+  return { id: payload.sub, email: typeof payload.email === 'string' ? payload.email : '', roles, issuer: payload.iss ?? '' };
+}
+
+function externalPrincipal(issuer: ExternalIssuer, payload: JWTPayload & { sub: string }): VerifiedPrincipal {
+  const mapped = new Set<IdentityRole>();
+  for (const name of externalRoleNames(claimAt(payload, issuer.rolesClaim))) {
+    const role = Object.hasOwn(issuer.roleMapping, name) ? issuer.roleMapping[name] : undefined;
+    if (role !== undefined) mapped.add(role);
+  }
+  return {
+    // Prefixed by the issuer's host, so no external subject can pose as a built-in account or as another issuer's user.
+    id: `${new URL(issuer.issuer).host}:${payload.sub}`,
+    email: typeof payload.email === 'string' ? payload.email : '',
+    roles: mapped.size === 0 ? ['customer'] : [...mapped],
+    issuer: issuer.issuer,
+  };
+}
+
+function claimAt(payload: JWTPayload, path: string): unknown {
+  if (Object.hasOwn(payload, path)) return payload[path];
+  let value: unknown = payload;
+  for (const part of path.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function externalRoleNames(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(/[\s,]+/).filter((name) => name !== '');
+  if (Array.isArray(value)) return value.filter((name): name is string => typeof name === 'string');
+  return [];
+}

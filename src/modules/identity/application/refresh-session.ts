@@ -1,0 +1,43 @@
+import { RefreshTokenRefusedError, type RefreshRefusal } from '../domain/identity.errors.ts';
+import { decideRefresh } from '../domain/refresh-session.ts';
+import type { SecretTokens, SessionStore, UserRepository } from './ports.ts';
+import type { StartSession, TokenPair } from './start-session.ts';
+
+/**
+ * Trades a refresh token for a new pair. The token is used up; presenting it again revokes its whole
+ * family (someone else holds a copy), and that revocation commits even though the request fails.
+ */
+export class RefreshSession {
+  readonly #sessions: SessionStore;
+  readonly #users: UserRepository;
+  readonly #secrets: SecretTokens;
+  readonly #startSession: StartSession;
+  readonly #now: () => Date;
+
+  constructor(deps: { sessions: SessionStore; users: UserRepository; secrets: SecretTokens; startSession: StartSession; now?: () => Date }) {
+    this.#sessions = deps.sessions;
+    this.#users = deps.users;
+    this.#secrets = deps.secrets;
+    this.#startSession = deps.startSession;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async execute(refreshToken: string): Promise<TokenPair> {
+    const now = this.#now();
+    const outcome = await this.#sessions.transaction(async (sessions): Promise<{ refused: RefreshRefusal } | { pair: TokenPair }> => {
+      const found = await sessions.findForUpdate(this.#secrets.digest(refreshToken));
+      const decision = decideRefresh(found?.token, found?.family, now);
+      if (decision.outcome === 'refuse') {
+        if (decision.revokeFamily && found !== undefined) await sessions.revokeFamily(found.family.id, now, 'reuse');
+        return { refused: decision.refusal };
+      }
+      if (found === undefined) throw new Error('a refresh was allowed without a token');
+      const user = await this.#users.findById(found.family.userId);
+      if (user === undefined) return { refused: 'unknown' };
+      await sessions.markUsed(found.token.tokenHash, now);
+      return { pair: await this.#startSession.execute(sessions, user, now, found.family.id) };
+    });
+    if ('refused' in outcome) throw new RefreshTokenRefusedError(outcome.refused);
+    return outcome.pair;
+  }
+}

@@ -1,0 +1,22 @@
+/** The roles an account or client can hold; `service` belongs only to service clients. */
+export type Role = 'customer' | 'admin' | 'service';
+
+/** A person's account. The email is stored normalised and is unique. */
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly roles: readonly Role[];
+  readonly createdAt: Date;
+}
+
+/** A new account: every person starts as a customer. */
+export function createUser(input: { id: string; email: string; passwordHash: string }, now: Date): User {
+  return { id: input.id, email: input.email, passwordHash: input.passwordHash, roles: ['customer'], createdAt: now };
+}
+
+/** The user with `role` added; the same user when it already holds it. */
+export function grantRole(user: User, role: Role): User {
+  if (user.roles.includes(role)) return user;
+  return { ...user, roles: [...user.roles, role] };
+}
