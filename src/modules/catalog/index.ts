@@ -11,9 +11,10 @@ import { GetProduct } from './application/get-product.ts';
 import { ListProducts } from './application/list-products.ts';
 import type { ProductRepository } from './application/ports.ts';
 import { UpdateProduct } from './application/update-product.ts';
+import { UpsertProduct } from './application/upsert-product.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
-import type { CatalogClient } from './contract.ts';
+import type { CatalogClient, CatalogImportClient } from './contract.ts';
 
 export * from './contract.ts';
 
@@ -25,14 +26,15 @@ export const catalogMigrations: MigrationSet = {
 
 export interface CatalogModule {
   routes: RouteRegistration;
-  /** In-process adapter of the catalog's client, for modules in the same process. */
-  client: CatalogClient;
+  /** In-process adapter of the catalog's clients (reads and bulk writes), for modules in the same process. */
+  client: CatalogClient & CatalogImportClient;
 }
 
 /** Wires the catalog's use cases to PostgreSQL (or to the repository a test passes). */
 export function createCatalogModule(deps: { db: Database } | { products: ProductRepository }): CatalogModule {
   const products = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
   const findProductsBySku = new FindProductsBySku({ products });
+  const upsertProduct = new UpsertProduct({ products });
   return {
     routes: catalogRoutes({
       createProduct: new CreateProduct({ products }),
@@ -40,6 +42,9 @@ export function createCatalogModule(deps: { db: Database } | { products: Product
       getProduct: new GetProduct({ products }),
       listProducts: new ListProducts({ products }),
     }),
-    client: { findProductsBySku: (skus) => findProductsBySku.execute(skus) },
+    client: {
+      findProductsBySku: (skus) => findProductsBySku.execute(skus),
+      upsertProduct: (product) => upsertProduct.execute(product),
+    },
   };
 }

@@ -78,3 +78,18 @@ export const inventoryMessages = {
   commitFailed: { type: 'inventory.commit-failed', version: 1 },
   restocked: { type: 'inventory.restocked', version: 1 },
 } as const;
+
+/** What became of a stock level an importer set: set, or refused because orders hold more units than that. */
+export type SetStockLevelResultV1 =
+  | { outcome: 'set'; sku: string; onHand: number; reserved: number }
+  | { outcome: 'refused'; sku: string; reason: 'below-reserved'; reserved: number };
+
+/** Inventory's published client; in-process in one process, HTTP between services. */
+export interface InventoryClient {
+  /**
+   * Sets a SKU's on-hand stock, creating the stock item when new; repeating it changes nothing.
+   * Refuses (changing nothing) when it would drop below what orders have reserved. Rejects with an
+   * error named `InvalidStockError` for a malformed SKU or a count out of range.
+   */
+  setStockLevel(sku: string, onHand: number): Promise<SetStockLevelResultV1>;
+}

@@ -19,6 +19,8 @@ import { inventoryRoutes } from './adapters/http/inventory-routes.ts';
 import { inventoryConsumers } from './adapters/messaging/inventory-consumers.ts';
 import { PgInventoryTransactions } from './adapters/postgres/pg-inventory-store.ts';
 import { PgStockRepository } from './adapters/postgres/pg-stock-repository.ts';
+import type { InventoryClient } from './contract.ts';
+import { OnHandBelowReservedError } from './domain/inventory.errors.ts';
 
 export * from './contract.ts';
 
@@ -34,6 +36,8 @@ export interface InventoryModule {
   consumers: MessageConsumer[];
   /** The reservation expiry sweeper. */
   background: BackgroundTask[];
+  /** In-process adapter of inventory's client, for modules in the same process. */
+  client: InventoryClient;
 }
 
 /** Expired reservations released per sweeper transaction; the loop runs again at once while it finds work. */
@@ -52,9 +56,10 @@ export function createInventoryModule(deps: {
   const stock = new PgStockRepository(db);
   const transactions = new PgInventoryTransactions(db);
   const expireReservations = new ExpireReservations();
+  const setStockLevel = new SetStockLevel({ stock });
   return {
     routes: inventoryRoutes({
-      setStockLevel: new SetStockLevel({ stock }),
+      setStockLevel,
       getStockLevel: new GetStockLevel({ stock }),
     }),
     consumers: inventoryConsumers({
@@ -71,5 +76,16 @@ export function createInventoryModule(deps: {
         step: () => transactions.run((store) => expireReservations.execute(store, expiryBatchSize)),
       }),
     ],
+    client: {
+      async setStockLevel(sku, onHand) {
+        try {
+          const level = await setStockLevel.execute({ sku, onHand });
+          return { outcome: 'set', sku: level.sku, onHand: level.onHand, reserved: level.reserved };
+        } catch (error) {
+          if (error instanceof OnHandBelowReservedError) return { outcome: 'refused', sku: error.sku, reason: 'below-reserved', reserved: error.reserved };
+          throw error;
+        }
+      },
+    },
   };
 }

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
+import { ScheduleInvoice } from '../../application/schedule-invoice.ts';
+import type { PgBossQueues } from '../pg-boss/pg-boss-queues.ts';
+import { PgJobSubmitter } from '../postgres/pg-job-submitter.ts';
+
+const money = z.object({ amount: z.int(), currency: z.string().length(3) });
+
+// Typed against the orders contract, so a change there that this schema misses fails to compile.
+const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
+  orderId: z.string().min(1),
+  customer: z.object({ id: z.string().min(1), email: z.string().min(3) }),
+  lines: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitPrice: money, lineTotal: money })),
+  total: money,
+  confirmedAt: z.string(),
+});
+
+/**
+ * Queues an invoice job for each confirmed order, in the message's inbox transaction; an order
+ * announced twice still gets one job. A payload that does not parse throws, so the message is
+ * retried and ends in the dead letters rather than being dropped in silence.
+ */
+export function orderConfirmedConsumer(deps: { queues: PgBossQueues }): MessageConsumer {
+  return {
+    name: 'jobs.invoice-on-confirmation',
+    types: [ordersEvents.confirmed.type],
+    async handle(envelope, transaction) {
+      if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
+      const order = orderConfirmed.parse(envelope.payload);
+      await new ScheduleInvoice({ jobs: new PgJobSubmitter(transaction, deps.queues) }).execute(order, envelope.requestId ?? null);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { CatalogImportClient } from '../../../catalog/index.ts';
+import type { InventoryClient } from '../../../inventory/index.ts';
+import type { ProductCatalog, StockLevels } from '../../application/ports.ts';
+
+/** Errors the catalog and inventory clients name as broken rules of theirs: a row's fault, not a reason to retry. */
+const ruleErrorNames = new Set(['InvalidProductError', 'InvalidStockError']);
+
+function ruleBroken(error: unknown): string | undefined {
+  return error instanceof Error && ruleErrorNames.has(error.name) ? error.message : undefined;
+}
+
+/** The catalogue, through the catalog module's published client. */
+export function catalogProducts(client: CatalogImportClient): ProductCatalog {
+  return {
+    async upsert(row) {
+      try {
+        const { created } = await client.upsertProduct({ sku: row.sku, name: row.name, description: row.description, price: { ...row.price } });
+        return created ? 'created' : 'updated';
+      } catch (error) {
+        const reason = ruleBroken(error);
+        if (reason === undefined) throw error;
+        return { rejected: reason };
+      }
+    },
+  };
+}
+
+/** Stock levels, through the inventory module's published client. */
+export function inventoryStockLevels(client: InventoryClient): StockLevels {
+  return {
+    async set(sku, onHand) {
+      try {
+        const result = await client.setStockLevel(sku, onHand);
+        if (result.outcome === 'set') return 'set';
+        return { rejected: `stock cannot be ${onHand}: orders have ${result.reserved} units reserved` };
+      } catch (error) {
+        const reason = ruleBroken(error);
+        if (reason === undefined) throw error;
+        return { rejected: reason };
+      }
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { fromKysely, PgBoss, type Job as BossJob, type JobWithMetadata, type KyselyTransactionLike } from 'pg-boss';
+import type { BackgroundTask } from '../../../../platform/background/background-loop.ts';
+import type { Logger } from '../../../../platform/logging/logger.ts';
+import { runWithContext } from '../../../../platform/logging/request-context.ts';
+import { JobQueueUnavailableError } from '../../domain/job.errors.ts';
+import type { JobKind } from '../../domain/job.ts';
+
+/** Runs one attempt of a job of one kind; throwing fails the attempt (pg-boss retries it or dead-letters it). */
+export type JobHandler = (jobId: string, attempt: { lastAttempt: boolean; signal: AbortSignal }) => Promise<void>;
+
+/** Retry, timeout and concurrency of every job queue. */
+export interface QueueSettings {
+  /** Attempts of a job before it is dead (1 = no retry). */
+  maxAttempts: number;
+  /** First retry delay; doubles each retry, with jitter. */
+  retryDelaySeconds: number;
+  /** An attempt running longer than this is stopped and counts as failed. */
+  timeoutSeconds: number;
+  /** Jobs of one kind run at once in this process. */
+  concurrency: number;
+  /** How often an idle worker looks for new jobs. */
+  pollIntervalSeconds: number;
+}
+
+interface JobData {
+  jobId: string;
+  /** The request that caused the job: every attempt logs under it. */
+  requestId?: string;
+}
+
+/** `jobs.catalog-import`, `jobs.invoice`: one pg-boss queue per kind. */
+export function queueOf(kind: JobKind): string {
+  return `jobs.${kind}`;
+}
+
+function deadLetterQueueOf(kind: JobKind): string {
+  return `${queueOf(kind)}.dead-letter`;
+}
+
+/**
+ * pg-boss in the module's database (its own `pgboss` schema): one queue per job kind with retries,
+ * backoff, a timeout and a dead-letter queue, and this process's workers on them. Started and
+ * stopped by the composition root like any background task; jobs are sent through it only while started.
+ */
+export class PgBossQueues implements BackgroundTask {
+  readonly name = 'jobs.pg-boss';
+  readonly #databaseUrl: string;
+  readonly #logger: Logger;
+  readonly #settings: QueueSettings;
+  readonly #handlers: Readonly<Record<JobKind, JobHandler>>;
+  readonly #onDeadLetter: (jobId: string) => Promise<void>;
+  #boss: PgBoss | undefined;
+  #starting: Promise<void> | undefined;
+  #ready: Promise<void>;
+  #markReady: () => void = () => undefined;
+
+  constructor(options: {
+    databaseUrl: string;
+    logger: Logger;
+    settings: QueueSettings;
+    handlers: Readonly<Record<JobKind, JobHandler>>;
+    onDeadLetter: (jobId: string) => Promise<void>;
+  }) {
+    this.#databaseUrl = options.databaseUrl;
+    this.#logger = options.logger;
+    this.#settings = options.settings;
+    this.#handlers = options.handlers;
+    this.#onDeadLetter = options.onDeadLetter;
+    this.#ready = this.#newReady();
+  }
+
+  start(): void {
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'the job queues could not start');
+    });
+  }
+
+  /** Resolves once queues exist and workers run. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async stop(): Promise<void> {
+    await this.#starting;
+    const boss = this.#boss;
+    this.#boss = undefined;
+    this.#starting = undefined;
+    this.#ready = this.#newReady();
+    // A job still running after this is failed and retried later from its checkpoint; shutdown does not wait for a whole file.
+    if (boss !== undefined) await boss.stop({ graceful: true, timeout: Math.min(10_000, this.#settings.timeoutSeconds * 1000) });
+  }
+
+  /** Queues job `jobId` of `kind` inside `transaction`, so it exists exactly when the transaction commits; answers pg-boss's id. */
+  async send(kind: JobKind, job: { id: string; requestId: string | null }, transaction: KyselyTransactionLike): Promise<string> {
+    const boss = this.#boss;
+    if (boss === undefined) throw new JobQueueUnavailableError();
+    const data: JobData = { jobId: job.id, ...(job.requestId === null ? {} : { requestId: job.requestId }) };
+    const id = await boss.send(queueOf(kind), data, { db: fromKysely(transaction) });
+    if (id === null) throw new Error(`pg-boss did not queue job ${job.id}`);
+    return id;
+  }
+
+  /** Takes a queued job off its queue; a job already running is left to stop at its next checkpoint. */
+  async cancel(kind: JobKind, bossJobId: string): Promise<void> {
+    const boss = this.#boss;
+    if (boss === undefined) return;
+    await boss.cancel(queueOf(kind), bossJobId);
+  }
+
+  async #start(): Promise<void> {
+    const boss = new PgBoss({
+      connectionString: this.#databaseUrl,
+      application_name: 'orderstream-jobs',
+      max: Math.max(2, this.#settings.concurrency + 2),
+      schedule: false,
+    });
+    boss.on('error', (error) => { this.#logger.error({ err: error }, 'pg-boss reported an error'); });
+    await boss.start();
+    const { maxAttempts, retryDelaySeconds, timeoutSeconds, concurrency, pollIntervalSeconds } = this.#settings;
+    const kinds = Object.keys(this.#handlers) as JobKind[];
+    for (const kind of kinds) {
+      await createOrUpdateQueue(boss, deadLetterQueueOf(kind), { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 });
+      await createOrUpdateQueue(boss, queueOf(kind), {
+        retryLimit: maxAttempts - 1, retryDelay: retryDelaySeconds, retryBackoff: true,
+        expireInSeconds: timeoutSeconds, deadLetter: deadLetterQueueOf(kind),
+      });
+    }
+    for (const kind of kinds) {
+      const handler = this.#handlers[kind];
+      await boss.work(queueOf(kind), { localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds },
+        async (jobs: JobWithMetadata<JobData>[]) => {
+          for (const job of jobs) {
+            await runWithContext(contextOf(job.data), () => handler(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit, signal: job.signal }));
+          }
+        });
+      await boss.work(deadLetterQueueOf(kind), { batchSize: 1, pollingIntervalSeconds: Math.max(pollIntervalSeconds, 1) },
+        async (jobs: BossJob<JobData>[]) => {
+          for (const job of jobs) await runWithContext(contextOf(job.data), () => this.#onDeadLetter(job.data.jobId));
+        });
+    }
+    this.#boss = boss;
+    this.#markReady();
+  }
+
+  #newReady(): Promise<void> {
+    return new Promise<void>((resolve) => { this.#markReady = resolve; });
+  }
+}
+
+function contextOf(data: JobData): { jobId: string; requestId?: string } {
+  return { jobId: data.jobId, ...(data.requestId === undefined ? {} : { requestId: data.requestId }) };
+}
+
+async function createOrUpdateQueue(boss: PgBoss, name: string, options: {
+  retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; deadLetter?: string;
+}): Promise<void> {
+  if ((await boss.getQueue(name)) === null) {
+    await boss.createQueue(name, options);
+    return;
+  }
+  await boss.updateQueue(name, options);
+}

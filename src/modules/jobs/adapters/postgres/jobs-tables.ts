@@ -1,0 +1,47 @@
+/** The `jobs` schema's tables as stored. */
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  status: string;
+  subject: string | null;
+  input_key: string | null;
+  input: Record<string, unknown> | null;
+  result_key: string | null;
+  request_id: string | null;
+  boss_job_id: string | null;
+  progress_done: number;
+  progress_total: number | null;
+  checkpoint: number;
+  created_count: number;
+  updated_count: number;
+  rejected_count: number;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface RowErrorsTable {
+  job_id: string;
+  line: number;
+  reason: string;
+}
+
+export interface InvoicesTable {
+  order_id: string;
+  customer_id: string;
+  job_id: string;
+  document_key: string;
+  created_at: Date;
+}
+
+// A type alias, not an interface: kysely needs the index signature an alias has.
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type JobsTables = {
+  'jobs.jobs': JobsTable;
+  'jobs.row_errors': RowErrorsTable;
+  'jobs.invoices': InvoicesTable;
+};

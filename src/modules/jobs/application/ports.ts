@@ -1,0 +1,102 @@
+import type { InvoiceDocument } from '../domain/invoice.ts';
+import type { Invoice } from '../domain/invoice.ts';
+import type { ImportRow } from '../domain/import-row.ts';
+import type { Job, JobCounts, RowError } from '../domain/job.ts';
+
+/** Position after the last job of a page, newest first. */
+export interface JobCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface JobPage {
+  items: Job[];
+  next: JobCursor | null;
+}
+
+/** What one batch of rows changed; committed together with the checkpoint after it. */
+export interface JobProgress {
+  checkpoint: number;
+  done: number;
+  counts: JobCounts;
+  /** Errors of this batch's rows; only those within the first kept ones are stored. */
+  newErrors: readonly RowError[];
+}
+
+/**
+ * Job records. Every status change is conditional on the current status, so a cancelled or
+ * finished job never moves again whatever a late worker writes; finishing also queues the
+ * `jobs.completed` / `jobs.failed` event in the same transaction.
+ */
+export interface JobRepository {
+  findById(id: string): Promise<Job | undefined>;
+  /** Newest first. */
+  list(query: { after?: JobCursor; limit: number }): Promise<JobPage>;
+  /** The kept row errors, by line. */
+  rowErrors(jobId: string): Promise<RowError[]>;
+  /** A new attempt: a queued or running job becomes running with one more attempt; a finished one is answered as it is. */
+  startAttempt(id: string, now: Date): Promise<Job | undefined>;
+  /** Records the total number of rows once known. */
+  setTotal(id: string, total: number): Promise<void>;
+  /** Commits a batch's progress; false when the job is no longer running (it was cancelled). */
+  saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean>;
+  /** Ends a running or queued job; false when it had already ended. */
+  finish(id: string, outcome: { status: 'succeeded' } | { status: 'failed'; reason: string }, now: Date): Promise<boolean>;
+  /** An attempt failed and another will follow: back to queued, with the reason. */
+  recordFailedAttempt(id: string, reason: string, now: Date): Promise<void>;
+  /** Cancels a queued or running job; answers the job as it is now, or undefined when unknown. */
+  cancel(id: string, now: Date): Promise<Job | undefined>;
+}
+
+/** Records new jobs and queues them for a worker, both or neither. */
+export interface JobSubmitter {
+  /**
+   * Stores the job and queues it. For an invoice, a second job for the same order is not added:
+   * answers false and changes nothing. Throws JobQueueUnavailableError when the queue is not running.
+   */
+  submit(job: Job): Promise<boolean>;
+  /** Takes a queued job off its queue (best effort: a running one stops at its next checkpoint). */
+  withdraw(job: Job): Promise<void>;
+}
+
+/** Stored documents (uploads, generated PDFs), streamed in and out, never held whole in memory. */
+export interface DocumentStore {
+  /** Stores `content` under `key`, all or nothing; throws DocumentTooLargeError past `maxBytes`. */
+  put(key: string, content: AsyncIterable<Uint8Array>, limits: { maxBytes: number }): Promise<{ bytes: number }>;
+  /** The document's bytes, or undefined when there is none. */
+  read(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  remove(key: string): Promise<void>;
+}
+
+/** One record of a CSV document: its values, or why it could not be read (bad quoting), with its line. */
+export type CsvRecord = { line: number; values: string[] } | { line: number; error: string };
+
+/** Reads a stored CSV document record by record, as a stream. */
+export interface CsvReader {
+  /** Every record, the header first; stops early when the caller stops iterating. */
+  records(documentKey: string): AsyncIterable<CsvRecord>;
+}
+
+/** Where imported products go (the catalog module, through its contract). */
+export interface ProductCatalog {
+  /** Idempotent by SKU; a rejection is a rule of the catalogue the row breaks. */
+  upsert(row: ImportRow): Promise<'created' | 'updated' | { rejected: string }>;
+}
+
+/** Where imported stock goes (the inventory module, through its contract). */
+export interface StockLevels {
+  /** Idempotent by SKU; a rejection is a rule of inventory the row breaks. */
+  set(sku: string, onHand: number): Promise<'set' | { rejected: string }>;
+}
+
+/** Draws an invoice as a PDF, streamed. */
+export interface InvoiceRenderer {
+  render(invoice: Invoice): AsyncIterable<Uint8Array>;
+}
+
+/** Stored invoices, by order. */
+export interface InvoiceRepository {
+  findByOrderId(orderId: string): Promise<InvoiceDocument | undefined>;
+  /** Records the invoice and ends its job as succeeded, together; a second record for the order changes nothing. */
+  addAndFinishJob(invoice: InvoiceDocument, now: Date): Promise<void>;
+}

@@ -1,0 +1,111 @@
+import { isRowError, parseImportRow, SeenSkus, type ImportRow } from '../domain/import-row.ts';
+import { addCounts, isFinished, maxKeptRowErrors, type Job, type JobCounts, type RowError } from '../domain/job.ts';
+import { describeFailure } from './describe-failure.ts';
+import type { CsvReader, JobRepository, ProductCatalog, StockLevels } from './ports.ts';
+
+/**
+ * One attempt at a catalogue import: reads the stored CSV as a stream, validates each row, upserts
+ * the product and sets its stock, and commits progress every `batchSize` rows together with the
+ * checkpoint those rows reach. A later attempt (after a crash or a failure) starts after the
+ * checkpoint; rows past it are applied again, which upserts by SKU make harmless.
+ */
+export class RunImport {
+  readonly #jobs: JobRepository;
+  readonly #csv: CsvReader;
+  readonly #catalog: ProductCatalog;
+  readonly #stock: StockLevels;
+  readonly #batchSize: number;
+  readonly #now: () => Date;
+
+  constructor(deps: { jobs: JobRepository; csv: CsvReader; catalog: ProductCatalog; stock: StockLevels; batchSize?: number; now?: () => Date }) {
+    this.#jobs = deps.jobs;
+    this.#csv = deps.csv;
+    this.#catalog = deps.catalog;
+    this.#stock = deps.stock;
+    this.#batchSize = deps.batchSize ?? 500;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** `lastAttempt` says a failure now is final; `signal` ends the attempt when its time is up. */
+  async execute(jobId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<void> {
+    const job = await this.#jobs.startAttempt(jobId, this.#now());
+    if (job === undefined || isFinished(job.status) || job.inputKey === null) return;
+    try {
+      if (job.progress.total === null) await this.#jobs.setTotal(job.id, await this.#countRows(job.inputKey));
+      const outcome = await this.#importRows(job, job.inputKey, options.signal);
+      if (outcome === 'done') await this.#jobs.finish(job.id, { status: 'succeeded' }, this.#now());
+    } catch (error) {
+      const reason = describeFailure(error);
+      if (options.lastAttempt) await this.#jobs.finish(job.id, { status: 'failed', reason }, this.#now());
+      else await this.#jobs.recordFailedAttempt(job.id, reason, this.#now());
+      throw error;
+    }
+  }
+
+  async #countRows(key: string): Promise<number> {
+    let records = 0;
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the number of records matters
+    for await (const _record of this.#csv.records(key)) records += 1;
+    return Math.max(0, records - 1);
+  }
+
+  async #importRows(job: Job, key: string, signal: AbortSignal | undefined): Promise<'done' | 'cancelled'> {
+    const seen = new SeenSkus();
+    let counts: JobCounts = job.counts;
+    let kept = Math.min(job.counts.rejected, maxKeptRowErrors);
+    let batch: JobCounts = { created: 0, updated: 0, rejected: 0 };
+    let newErrors: RowError[] = [];
+    let index = 0;
+    let checkpoint = job.checkpoint;
+    const reject = (error: RowError) => {
+      batch = { ...batch, rejected: batch.rejected + 1 };
+      if (kept < maxKeptRowErrors) {
+        newErrors.push(error);
+        kept += 1;
+      }
+    };
+    const commit = async (): Promise<boolean> => {
+      counts = addCounts(counts, batch);
+      const saved = await this.#jobs.saveProgress(job.id, { checkpoint: index, done: index, counts, newErrors }, this.#now());
+      checkpoint = index;
+      batch = { created: 0, updated: 0, rejected: 0 };
+      newErrors = [];
+      return saved;
+    };
+
+    let header = true;
+    for await (const record of this.#csv.records(key)) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      index += 1;
+      const parsed = 'error' in record ? { line: record.line, reason: `cannot be read: ${record.error}` } : parseImportRow(record.values, record.line);
+      const row = isRowError(parsed) ? parsed : seen.check(parsed);
+      // Rows before the checkpoint were handled by an earlier attempt; only their SKUs matter now.
+      if (index <= job.checkpoint) continue;
+      signal?.throwIfAborted();
+      if (isRowError(row)) reject(row);
+      else await this.#applyRow(row, reject, (change) => { batch = { ...batch, [change]: batch[change] + 1 }; });
+      if (index - checkpoint >= this.#batchSize && !(await commit())) return 'cancelled';
+    }
+    if (index > checkpoint || job.checkpoint === 0) {
+      if (!(await commit())) return 'cancelled';
+    }
+    return 'done';
+  }
+
+  async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {
+    const product = await this.#catalog.upsert(row);
+    if (typeof product === 'object') {
+      reject({ line: row.line, reason: product.rejected });
+      return;
+    }
+    const stock = await this.#stock.set(row.sku, row.stock);
+    if (typeof stock === 'object') {
+      reject({ line: row.line, reason: `the product was saved but its stock was not: ${stock.rejected}` });
+      return;
+    }
+    count(product);
+  }
+}

@@ -1,0 +1,49 @@
+/** Money in integer minor units of an ISO 4217 currency. */
+export interface InvoiceMoney {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+export interface InvoiceLine {
+  readonly sku: string;
+  readonly name: string;
+  readonly quantity: number;
+  readonly unitPrice: InvoiceMoney;
+  readonly lineTotal: InvoiceMoney;
+}
+
+/** What an invoice states: who sold what to whom, for how much, when. */
+export interface Invoice {
+  readonly orderId: string;
+  readonly seller: string;
+  readonly customer: { readonly id: string; readonly email: string };
+  readonly lines: readonly InvoiceLine[];
+  readonly total: InvoiceMoney;
+  readonly issuedAt: Date;
+}
+
+/** A stored invoice PDF and whose it is. */
+export interface InvoiceDocument {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly jobId: string;
+  readonly documentKey: string;
+  readonly createdAt: Date;
+}
+
+/** Where an order's invoice PDF is kept in the documents store. */
+export function invoiceDocumentKey(orderId: string): string {
+  return `invoices/${orderId.replace(/[^A-Za-z0-9._-]/g, '_')}.pdf`;
+}
+
+/** The owner of the order or an admin may read its invoice; nobody else learns it exists. */
+export function mayReadInvoice(invoice: InvoiceDocument, caller: { id: string; isAdmin: boolean }): boolean {
+  return caller.isAdmin || invoice.customerId === caller.id;
+}
+
+/** "12.50 EUR" for 1250 EUR, using the currency's own number of decimals. */
+export function formatMoney(money: InvoiceMoney): string {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: money.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const value = (money.amount / 10 ** digits).toFixed(digits);
+  return `${value} ${money.currency}`;
+}

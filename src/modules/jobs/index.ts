@@ -1,0 +1,131 @@
+/**
+ * The jobs module's only public door: its factory, its migrations and its contract. Document jobs
+ * (catalogue imports, invoice PDFs) run on pg-boss queues in the module's database; their records,
+ * progress and row errors live in the `jobs` schema.
+ */
+import type { BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { Database } from '../../platform/database/database.ts';
+import type { MigrationSet } from '../../platform/database/migrations.ts';
+import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import type { CatalogImportClient } from '../catalog/index.ts';
+import type { InventoryClient } from '../inventory/index.ts';
+import { CancelJob } from './application/cancel-job.ts';
+import { FailJob } from './application/fail-job.ts';
+import { GetInvoice } from './application/get-invoice.ts';
+import { GetJob } from './application/get-job.ts';
+import { ListJobs } from './application/list-jobs.ts';
+import { RenderInvoice } from './application/render-invoice.ts';
+import { RunImport } from './application/run-import.ts';
+import { StartImport } from './application/start-import.ts';
+import { CsvParseReader } from './adapters/csv/csv-parse-reader.ts';
+import { FilesystemDocumentStore } from './adapters/documents/filesystem-document-store.ts';
+import { jobsRoutes } from './adapters/http/jobs-routes.ts';
+import { orderConfirmedConsumer } from './adapters/messaging/order-confirmed-consumer.ts';
+import { catalogProducts, inventoryStockLevels } from './adapters/modules/module-clients.ts';
+import { PdfkitInvoiceRenderer } from './adapters/pdf/pdfkit-invoice-renderer.ts';
+import { PgBossQueues } from './adapters/pg-boss/pg-boss-queues.ts';
+import { PgInvoiceRepository } from './adapters/postgres/pg-invoice-repository.ts';
+import { PgJobRepository } from './adapters/postgres/pg-job-repository.ts';
+import { PgJobSubmitter } from './adapters/postgres/pg-job-submitter.ts';
+
+export * from './contract.ts';
+
+export const jobsMigrations: MigrationSet = {
+  module: 'jobs',
+  schema: 'jobs',
+  directory: new URL('./adapters/postgres/migrations/', import.meta.url),
+};
+
+export interface JobsModule {
+  routes: RouteRegistration;
+  /** `jobs.invoice-on-confirmation` (orders.confirmed). */
+  consumers: MessageConsumer[];
+  /** `jobs.pg-boss`: starts pg-boss, its queues and this process's workers; stops them gracefully. */
+  background: BackgroundTask[];
+  /** Resolves once the queues are up (after the background task started); for tests and readiness. */
+  whenReady(): Promise<void>;
+}
+
+/** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
+export function createJobsModule(deps: {
+  db: Database;
+  logger: Logger;
+  /** The same database as `db`: pg-boss opens its own small pool and keeps its tables in schema `pgboss`. */
+  databaseUrl: string;
+  /** Folder of the filesystem documents store (uploads and invoice PDFs). */
+  documentsDir: string;
+  catalog: CatalogImportClient;
+  inventory: InventoryClient;
+  devIdentityHeaders: boolean;
+  /** Largest CSV upload accepted; larger ones get 413 and leave nothing behind. */
+  importMaxBytes: number;
+  /** Jobs of one kind this process runs at once. */
+  jobConcurrency: number;
+  /** Seller named on invoices. */
+  invoiceSeller: string;
+  /** Attempts of a job before it is dead-lettered and marked failed. Default 3. */
+  jobMaxAttempts?: number;
+  /** First retry delay; doubles with each retry, with jitter. Default 5. */
+  jobRetryDelaySeconds?: number;
+  /** An attempt longer than this is stopped and counts as failed. Default 900. */
+  jobTimeoutSeconds?: number;
+  /** How often an idle worker looks for jobs. Default 1 (minimum 0.5). */
+  jobPollIntervalSeconds?: number;
+  /** Rows per committed checkpoint of an import. Default 500. */
+  importBatchSize?: number;
+  /** Writes invoice PDFs uncompressed, so tests can read their text. Default false. */
+  uncompressedPdfs?: boolean;
+}): JobsModule {
+  const { db, logger } = deps;
+  const log = logger.child({ module: 'jobs' });
+  const jobs = new PgJobRepository(db);
+  const invoices = new PgInvoiceRepository(db);
+  const documents = new FilesystemDocumentStore({ directory: deps.documentsDir });
+  const csv = new CsvParseReader({ documents });
+  const runImport = new RunImport({
+    jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),
+    ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
+  });
+  const renderInvoice = new RenderInvoice({
+    jobs, invoices, documents, renderer: new PdfkitInvoiceRenderer({ compress: deps.uncompressedPdfs !== true }), seller: deps.invoiceSeller,
+  });
+  const failJob = new FailJob({ jobs });
+  const queues = new PgBossQueues({
+    databaseUrl: deps.databaseUrl,
+    logger: log,
+    settings: {
+      maxAttempts: deps.jobMaxAttempts ?? 3,
+      retryDelaySeconds: deps.jobRetryDelaySeconds ?? 5,
+      timeoutSeconds: deps.jobTimeoutSeconds ?? 900,
+      concurrency: deps.jobConcurrency,
+      pollIntervalSeconds: Math.max(0.5, deps.jobPollIntervalSeconds ?? 1),
+    },
+    handlers: {
+      'catalog-import': async (jobId, attempt) => {
+        log.info({ lastAttempt: attempt.lastAttempt }, 'import attempt started');
+        await runImport.execute(jobId, attempt);
+        log.info('import attempt ended');
+      },
+      'invoice': (jobId, attempt) => renderInvoice.execute(jobId, attempt),
+    },
+    onDeadLetter: async (jobId) => {
+      await failJob.execute(jobId, 'dead-lettered');
+      log.warn('job dead-lettered after its last attempt');
+    },
+  });
+  const submitter = new PgJobSubmitter(db, queues);
+  return {
+    routes: jobsRoutes({
+      startImport: new StartImport({ documents, csv, jobs: submitter, maxBytes: deps.importMaxBytes }),
+      getJob: new GetJob({ jobs }),
+      listJobs: new ListJobs({ jobs }),
+      cancelJob: new CancelJob({ jobs, queue: submitter }),
+      getInvoice: new GetInvoice({ invoices, documents }),
+    }, { devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes }),
+    consumers: [orderConfirmedConsumer({ queues })],
+    background: [queues],
+    whenReady: () => queues.ready(),
+  };
+}

@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { Database } from '../../platform/database/database.ts';
+import { createHttpApp, type HttpApp } from '../../platform/http/app.ts';
+import { createLogger } from '../../platform/logging/logger.ts';
+import { createEnvelope, handleOnce, messagingMigrations } from '../../platform/messaging/index.ts';
+import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
+import { catalogMigrations, createCatalogModule, type CatalogClient } from '../catalog/index.ts';
+import { createInventoryModule, inventoryMigrations } from '../inventory/index.ts';
+import { ordersEvents, type OrderConfirmedV1 } from '../orders/index.ts';
+import { createJobsModule, jobsMigrations, type JobsModule } from './index.ts';
+import { csvUpload, multipartBody } from './testing/multipart.ts';
+
+const admin = { 'x-dev-customer-id': 'admin-1', 'x-dev-roles': 'admin' };
+const customer = (id: string) => ({ 'x-dev-customer-id': id });
+const maxBytes = 64 * 1024;
+const header = 'sku,name,description,price,currency,stock\n';
+
+let app: HttpApp;
+let db: Database;
+let drop: () => Promise<void>;
+let jobs: JobsModule;
+let catalog: CatalogClient;
+let documentsDir: string;
+
+before(async () => {
+  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
+  ({ db, drop } = created);
+  documentsDir = await mkdtemp(join(tmpdir(), 'orderstream-jobs-'));
+  const logger = createLogger({ level: 'silent' });
+  const catalogModule = createCatalogModule({ db });
+  const inventoryModule = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
+  catalog = catalogModule.client;
+  jobs = createJobsModule({
+    db, logger, databaseUrl: created.url, documentsDir,
+    catalog: catalogModule.client, inventory: inventoryModule.client,
+    devIdentityHeaders: true, importMaxBytes: maxBytes, jobConcurrency: 2, invoiceSeller: 'OrderStream Test Shop',
+    jobPollIntervalSeconds: 0.5, jobRetryDelaySeconds: 1, importBatchSize: 3, uncompressedPdfs: true,
+  });
+  app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [catalogModule.routes, inventoryModule.routes, jobs.routes], readiness: [] });
+  await app.ready();
+  for (const task of jobs.background) task.start();
+  await jobs.whenReady();
+});
+after(async () => {
+  await app.close();
+  await Promise.all(jobs.background.map((task) => task.stop()));
+  await drop();
+  await rm(documentsDir, { recursive: true, force: true });
+});
+
+interface JobBody {
+  id: string;
+  status: string;
+  progress: { done: number; total: number | null };
+  counts: { created: number; updated: number; rejected: number };
+  errors?: { line: number; reason: string }[];
+  errorReportUrl: string | null;
+  requestId: string | null;
+}
+
+async function upload(content: string, headers: Record<string, string> = {}): Promise<string> {
+  const { payload, headers: multipart } = csvUpload(content);
+  const response = await app.inject({ method: 'POST', url: '/v1/imports', payload, headers: { ...admin, ...multipart, ...headers } });
+  assert.equal(response.statusCode, 202, response.body);
+  const body = response.json<{ id: string; status: string; statusUrl: string }>();
+  assert.equal(body.status, 'queued');
+  assert.equal(response.headers.location, body.statusUrl);
+  return body.id;
+}
+
+async function jobOf(id: string): Promise<JobBody> {
+  const response = await app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: admin });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<JobBody>();
+}
+
+/** Polls until the job ends; generous deadline, no timing asserted. */
+async function finished(id: string): Promise<JobBody> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const job = await jobOf(id);
+    if (['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
+    if (Date.now() > deadline) assert.fail(`job ${id} is still ${job.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function jobCount(): Promise<number> {
+  const result = await sql<{ count: number }>`select count(*)::int as count from jobs.jobs`.execute(db);
+  return result.rows[0]?.count ?? 0;
+}
+
+async function storedUploads(): Promise<string[]> {
+  return readdir(join(documentsDir, 'imports')).catch(() => []);
+}
+
+describe('POST /v1/imports', () => {
+  test('when a valid CSV is uploaded, then 202 comes at once and the worker creates the products and their stock', async () => {
+    const id = await upload(header + 'imp-1,Green tea,Loose leaf,450,EUR,30\nimp-2,"Black tea, strong","",500,EUR,0\nimp-3,Mug,,1299,USD,7\nimp-4,Cup,,800,EUR,2\n', { 'x-request-id': 'upload-req-1' });
+    const job = await finished(id);
+    assert.equal(job.status, 'succeeded');
+    assert.deepEqual(job.progress, { done: 4, total: 4 });
+    assert.deepEqual(job.counts, { created: 4, updated: 0, rejected: 0 });
+    assert.equal(job.requestId, 'upload-req-1');
+    assert.equal(job.errorReportUrl, null);
+    const products = await catalog.findProductsBySku(['IMP-1', 'IMP-2', 'IMP-3', 'IMP-4']);
+    assert.deepEqual(products.map((product) => [product.sku, product.name, product.price.amount, product.price.currency]).sort(), [
+      ['IMP-1', 'Green tea', 450, 'EUR'], ['IMP-2', 'Black tea, strong', 500, 'EUR'], ['IMP-3', 'Mug', 1299, 'USD'], ['IMP-4', 'Cup', 800, 'EUR'],
+    ]);
+    const stock = await app.inject({ method: 'GET', url: '/v1/inventory/IMP-1', headers: admin });
+    assert.equal(stock.json<{ onHand: number }>().onHand, 30);
+  });
+
+  test('when the same file is imported again with changes, then products are updated, not duplicated', async () => {
+    const id = await upload(header + 'imp-1,Green tea,Loose leaf,475,EUR,31\n');
+    const job = await finished(id);
+    assert.deepEqual(job.counts, { created: 0, updated: 1, rejected: 0 });
+    assert.equal((await catalog.findProductsBySku(['IMP-1']))[0]?.price.amount, 475);
+  });
+
+  test('when rows are bad, then the job succeeds, rejects them by line and offers them as errors.csv', async () => {
+    const file = Buffer.concat([
+      Buffer.from(header),
+      Buffer.from('bad-1,Good,,100,EUR,1\n'), // 2
+      Buffer.from('bad-2,Negative,,-1,EUR,1\n'), // 3
+      Buffer.from('bad-3,Currency,,100,ABC,1\n'), // 4
+      Buffer.from('bad-1,Again,,100,EUR,1\n'), // 5
+      Buffer.from('bad-4,,,100,EUR,1\n'), // 6
+      Buffer.from('bad-5,Columns,100\n'), // 7
+      Buffer.from('bad-6,"Broken "quote",,100,EUR,1\n'), // 8
+      Buffer.from('bad-7,Latin1 '), Buffer.from([0xe9, 0xff]), Buffer.from(',,100,EUR,1\n'), // 9
+    ]);
+    const { payload, headers } = csvUpload(file);
+    const response = await app.inject({ method: 'POST', url: '/v1/imports', payload, headers: { ...admin, ...headers } });
+    assert.equal(response.statusCode, 202, response.body);
+    const job = await finished(response.json<{ id: string }>().id);
+    assert.equal(job.status, 'succeeded');
+    assert.deepEqual(job.counts, { created: 1, updated: 0, rejected: 7 });
+    assert.deepEqual(job.errors?.map((error) => error.line), [3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(job.errorReportUrl, `/v1/jobs/${job.id}/errors.csv`);
+    const report = await app.inject({ method: 'GET', url: job.errorReportUrl, headers: admin });
+    assert.equal(report.statusCode, 200);
+    assert.match(report.headers['content-type'] ?? '', /^text\/csv/);
+    const lines = report.body.trim().split('\n');
+    assert.equal(lines[0], 'line,reason');
+    assert.match(lines[1] ?? '', /^3,price must not be negative/);
+    assert.equal(lines.length, 8);
+  });
+
+  const refused: { when: string; status: number; request: () => { payload: Buffer | string; headers: Record<string, string> } }[] = [
+    { when: 'the body is JSON, not multipart', status: 415, request: () => ({ payload: JSON.stringify({ file: 'x' }), headers: { ...admin, 'content-type': 'application/json' } }) },
+    { when: 'there is no file part', status: 400, request: () => { const body = multipartBody([{ name: 'note', value: 'hello' }]); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    { when: 'the header names other columns', status: 400, request: () => { const body = csvUpload('sku,title,price\nA,B,1\n'); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    { when: 'the file is empty', status: 400, request: () => { const body = csvUpload(''); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    { when: 'the file is over the size limit', status: 413, request: () => { const body = csvUpload(header + 'big-1,Big,,1,EUR,1\n'.repeat(Math.ceil(maxBytes / 18) + 10)); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    { when: 'the file is not CSV', status: 415, request: () => { const body = csvUpload(header, 'image/png'); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    { when: 'the caller is a customer', status: 403, request: () => { const body = csvUpload(header); return { payload: body.payload, headers: { ...customer('cust-1'), ...body.headers } }; } },
+    { when: 'the caller is anonymous', status: 401, request: () => { const body = csvUpload(header); return { payload: body.payload, headers: body.headers }; } },
+  ];
+  for (const { when, status, request } of refused) {
+    test(`when ${when}, then ${status} problem+json and nothing is stored or queued`, async () => {
+      const jobsBefore = await jobCount();
+      const uploadsBefore = await storedUploads();
+      const response = await app.inject({ method: 'POST', url: '/v1/imports', ...request() });
+      assert.equal(response.statusCode, status, response.body);
+      assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+      assert.equal(await jobCount(), jobsBefore);
+      assert.deepEqual(await storedUploads(), uploadsBefore);
+    });
+  }
+});
+
+describe('GET /v1/jobs and POST /v1/jobs/{id}/cancel', () => {
+  test('when pages are followed by nextCursor, then every job is listed once, newest first', async () => {
+    const ids = [await upload(header), await upload(header), await upload(header)];
+    const seen: string[] = [];
+    let url = '/v1/jobs?limit=2';
+    for (;;) {
+      const page = (await app.inject({ method: 'GET', url, headers: admin })).json<{ items: { id: string }[]; nextCursor: string | null }>();
+      seen.push(...page.items.map((item) => item.id));
+      if (page.nextCursor === null) break;
+      url = `/v1/jobs?limit=2&cursor=${encodeURIComponent(page.nextCursor)}`;
+    }
+    assert.equal(new Set(seen).size, seen.length);
+    assert.deepEqual(seen.slice(0, 3), [...ids].reverse());
+    assert.equal(seen.length, await jobCount());
+  });
+
+  test('when a long import is cancelled, then it ends cancelled before its last row; cancelling again is 409', async () => {
+    const rows = Array.from({ length: 600 }, (_, index) => `long-${index},Long ${index},,100,EUR,1\n`).join('');
+    const id = await upload(header + rows);
+    const cancel = await app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel`, headers: admin });
+    assert.equal(cancel.statusCode, 200, cancel.body);
+    assert.equal(cancel.json<{ status: string }>().status, 'cancelled');
+    const job = await finished(id);
+    assert.equal(job.status, 'cancelled');
+    assert.ok(job.progress.done < 600, `done ${job.progress.done}`);
+    const again = await app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel`, headers: admin });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.headers['content-type'] ?? '', /^application\/problem\+json/);
+  });
+
+  test('when the job does not exist or the caller is a customer, then 404 or 403 problem+json', async () => {
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/jobs/job_missing', headers: admin })).statusCode, 404);
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/jobs/job_missing/cancel', headers: admin })).statusCode, 404);
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/jobs', headers: customer('cust-1') })).statusCode, 403);
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/jobs?cursor=nonsense', headers: admin })).statusCode, 400);
+  });
+});
+
+describe('invoices', () => {
+  const orderId = `ord_${crypto.randomUUID()}`;
+  const confirmed: OrderConfirmedV1 = {
+    orderId,
+    customer: { id: 'cust-7', email: 'cust-7@example.com' },
+    lines: [{ sku: 'IMP-1', name: 'Green tea', quantity: 2, unitPrice: { amount: 450, currency: 'EUR' }, lineTotal: { amount: 900, currency: 'EUR' } }],
+    total: { amount: 900, currency: 'EUR' },
+    confirmedAt: '2026-03-04T05:06:07.000Z',
+  };
+
+  test('when an order is confirmed (even twice), then one invoice PDF is made that its owner and admins can read, and others cannot', async () => {
+    const before = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
+    assert.equal(before.statusCode, 404);
+    const [consumer] = jobs.consumers;
+    assert.ok(consumer);
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const envelope = createEnvelope({ ...ordersEvents.confirmed, key: orderId, payload: confirmed });
+      await handleOnce(db, consumer.name, envelope, (transaction) => consumer.handle(envelope, transaction));
+    }
+    const deadline = Date.now() + 60_000;
+    let response = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
+    while (response.statusCode === 404 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      response = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
+    }
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.headers['content-type'], 'application/pdf');
+    const pdf = response.rawPayload.toString('latin1');
+    assert.ok(pdf.startsWith('%PDF'));
+    const text = [...pdf.matchAll(/<([0-9a-f]+)>/g)].map((match) => Buffer.from(match[1] ?? '', 'hex').toString('latin1')).join('');
+    assert.ok(text.includes(orderId), 'the order id is drawn on the invoice');
+    assert.ok(text.includes('9.00 EUR'), 'the total is drawn on the invoice');
+    const invoiceJobs = await sql<{ count: number }>`select count(*)::int as count from jobs.jobs where kind = 'invoice' and subject = ${orderId}`.execute(db);
+    assert.equal(invoiceJobs.rows[0]?.count, 1);
+    assert.equal((await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: admin })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('someone-else') })).statusCode, 404);
+  });
+});
