@@ -5,6 +5,7 @@
  * orders/s, POST latency, and saga completions/s measured from the database. A starting point for
  * `npm run bench`; numbers go in notes only with the command that produced them.
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
@@ -24,8 +25,8 @@ await chmod(dataDir, 0o755); // as root, the embedded server runs as `postgres` 
 const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), logger });
 try {
   const databaseUrl = await ensureDatabase(server.url, 'orderstream');
-  const config = loadConfig({ LOG_LEVEL: 'warn', OUTBOX_POLL_INTERVAL_MS: process.env.OUTBOX_POLL_INTERVAL_MS ?? '1000', DATABASE_POOL_SIZE: '20', EMAIL_OUTBOX_DIR: path.join(dataDir, 'mail') });
-  const orderstream = await createSingleProcess({ config, logger, databaseUrl });
+  const config = loadConfig({ LOG_LEVEL: 'warn', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', DOCUMENTS_DIR: path.join(dataDir, 'documents'), OUTBOX_POLL_INTERVAL_MS: process.env.OUTBOX_POLL_INTERVAL_MS ?? '1000', DATABASE_POOL_SIZE: '20', EMAIL_OUTBOX_DIR: path.join(dataDir, 'mail') });
+  const orderstream = await createSingleProcess({ config, logger, databaseUrl, keyEncryptionKey: randomBytes(32).toString('base64') });
   await orderstream.start();
   await orderstream.app.listen({ host: '127.0.0.1', port: 0 });
   const baseUrl = `http://127.0.0.1:${(orderstream.app.server.address() as AddressInfo).port}`;

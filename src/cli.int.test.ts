@@ -80,7 +80,7 @@ function runCli(args: string[], environment: NodeJS.ProcessEnv = {}): RunningCli
 
 /** Starts `orderstream start` on an embedded database in `dataDir` and resolves with its base URL once it listens. */
 async function startCli(dataDir: string): Promise<RunningCli & { url: string }> {
-  const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir });
+  const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir, DEV_IDENTITY_HEADERS: 'true' });
   let exitCode: number | null | undefined;
   void cli.exit.then((code) => { exitCode = code; });
   await waitUntil(() => {
@@ -163,7 +163,7 @@ describe('orderstream CLI', () => {
     assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
     const created = await fetch(`${first.url}/v1/products`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-dev-customer-id': 'cli-test', 'x-dev-roles': 'admin' },
       body: JSON.stringify({ sku: 'CLI-1', name: 'Kept across restarts', price: { amount: 1250, currency: 'EUR' } }),
     });
     assert.equal(created.status, 201);
@@ -188,7 +188,7 @@ describe('orderstream CLI', () => {
 
   test('when SIGINT comes while it is still starting, then it still stops its embedded database and exits 0', async () => {
     const dataDir = path.join(workDir, 'interrupted');
-    const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir });
+    const cli = runCli(['start'], { PORT: '0', LOG_LEVEL: 'info', EMBEDDED_POSTGRES_DIR: dataDir, DEV_IDENTITY_HEADERS: 'true' });
     await waitUntil(() => cli.logs.some((line) => line.msg === 'embedded postgres ready'), 'the embedded database to start', 60_000);
 
     assert.equal(await stopCli(cli), 0, cli.stderr());

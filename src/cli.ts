@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
-import { demoCatalogue, seedDemoData, seedHeaders } from './apps/seed.ts';
-import { ensureDatabase, createSingleProcess, allMigrations } from './apps/single-process.ts';
+import { demoCatalogue, seedDemoData } from './apps/seed.ts';
+import { resolveKeyEncryptionKey } from './apps/key-encryption-key.ts';
+import { ensureDatabase, createSingleProcess, allMigrations, type SingleProcess } from './apps/single-process.ts';
+import { UserNotFoundError } from './modules/identity/index.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { createDatabase } from './platform/database/database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
+import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
 import { migrate } from './platform/database/migrations.ts';
 import { createLogger, type Logger } from './platform/logging/logger.ts';
 
@@ -12,7 +14,9 @@ const usage = `Usage: orderstream <command> [options]
 Commands:
   start [--role all]   Run OrderStream (default: every module in one process)
   migrate              Apply pending database migrations and exit
-  seed                 Create a demo catalogue with stock (safe to run again)
+  seed                 Create demo users and a demo catalogue with stock (safe to run again)
+  users grant-admin EMAIL   Give an account the admin role
+  keys rotate          Make a new token signing key current now
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -52,7 +56,7 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   const database = await openDatabaseUrl(config, logger);
   let orderstream;
   try {
-    orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url });
+    orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     await orderstream.start();
     await orderstream.app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
@@ -94,35 +98,61 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
 }
 
 /**
- * Seeds through the HTTP API of an OrderStream already running on HOST:PORT (the usual case: `npm start`
- * in one terminal, `npm run seed` in another); when none answers, through an instance of its own.
+ * Runs `work` on an OrderStream wired to the configured database — the embedded one a running
+ * `npm start` already serves, when there is one — without starting background work or listening.
  */
-async function seed(config: Config, logger: Logger): Promise<void> {
-  const baseUrl = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
-  const running = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
-  let result;
-  if (running) {
-    result = await seedDemoData(async (method, url, payload) => {
-      const response = await fetch(`${baseUrl}${url}`, { method, headers: { ...seedHeaders, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
-      return { statusCode: response.status, body: await response.text() };
-    });
-  } else {
-    const database = await openDatabaseUrl(config, logger);
+async function withOrderStream<T>(config: Config, logger: Logger, work: (orderstream: SingleProcess) => Promise<T>): Promise<T> {
+  const running = config.DATABASE_URL === undefined ? await runningEmbeddedPostgresUrl(config.EMBEDDED_POSTGRES_DIR) : undefined;
+  const database = running === undefined ? await openDatabaseUrl(config, logger) : { url: await ensureDatabase(running, 'orderstream') };
+  try {
+    const orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     try {
-      const orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url });
-      try {
-        result = await seedDemoData(async (method, url, payload) => {
-          const response = await orderstream.app.inject({ method, url, headers: seedHeaders, payload: payload as Record<string, unknown> });
-          return { statusCode: response.statusCode, body: response.body };
-        });
-      } finally {
-        await orderstream.close();
-      }
+      return await work(orderstream);
     } finally {
-      await database.embedded?.stop();
+      await orderstream.close();
     }
+  } finally {
+    await database.embedded?.stop();
   }
-  console.log(`Seeded ${demoCatalogue.length} demo products (${result.created} new, ${result.existing} already there) with stock${running ? ` through ${baseUrl}` : ''}.`);
+}
+
+/** Creates the demo users, then the demo catalogue through the API as the demo admin; prints the credentials. */
+async function seed(config: Config, logger: Logger): Promise<void> {
+  await withOrderStream(config, logger, async (orderstream) => {
+    const users = await orderstream.identity.seedDemoUsers();
+    const login = await orderstream.app.inject({ method: 'POST', url: '/v1/auth/login', payload: users.admin });
+    if (login.statusCode !== 200) throw new Error(`Signing in as the demo admin failed: ${login.statusCode} ${login.body}`);
+    const authorization = `Bearer ${login.json<{ accessToken: string }>().accessToken}`;
+    const result = await seedDemoData(async (method, url, payload) => {
+      const response = await orderstream.app.inject({ method, url, headers: { authorization }, payload: payload as Record<string, unknown> });
+      return { statusCode: response.statusCode, body: response.body };
+    });
+    console.log(`Seeded ${demoCatalogue.length} demo products (${result.created} new, ${result.existing} already there) with stock.`);
+    console.log(`Demo admin:    ${users.admin.email} / ${users.admin.password}`);
+    console.log(`Demo customer: ${users.customer.email} / ${users.customer.password}`);
+  });
+}
+
+async function users(config: Config, logger: Logger, args: string[]): Promise<void> {
+  const [action, email] = args;
+  if (action !== 'grant-admin' || email === undefined) throw new UsageError(`Usage: orderstream users grant-admin EMAIL\n\n${usage}`);
+  await withOrderStream(config, logger, async (orderstream) => {
+    try {
+      const user = await orderstream.identity.grantAdmin(email);
+      console.log(`${user.email} now has the roles: ${user.roles.join(', ')} (from their next sign-in).`);
+    } catch (error) {
+      if (error instanceof UserNotFoundError) throw new UsageError(`No account with the email ${email}.`);
+      throw error;
+    }
+  });
+}
+
+async function keys(config: Config, logger: Logger, args: string[]): Promise<void> {
+  if (args[0] !== 'rotate') throw new UsageError(`Usage: orderstream keys rotate\n\n${usage}`);
+  await withOrderStream(config, logger, async (orderstream) => {
+    await orderstream.identity.rotateSigningKey();
+    console.log('A new signing key is current; the previous one stays published until its tokens expire.');
+  });
 }
 
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
@@ -170,6 +200,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'seed':
       await seed(config, logger);
+      return;
+    case 'users':
+      await users(config, logger, positionals.slice(1));
+      return;
+    case 'keys':
+      await keys(config, logger, positionals.slice(1));
       return;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${usage}`);

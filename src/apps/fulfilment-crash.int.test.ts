@@ -29,7 +29,7 @@ async function startChild(): Promise<string> {
   const started = spawn(process.execPath, ['src/cli.ts', 'start'], {
     cwd: projectRoot,
     env: {
-      ...process.env, DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'info', EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: mailDir,
+      ...process.env, DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'info', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', DOCUMENTS_DIR: mailDir, EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: mailDir,
       SAGA_STEP_TIMEOUT_MS: '5000', OUTBOX_POLL_INTERVAL_MS: '200', MESSAGE_RETRY_BASE_MS: '50', SIMULATED_PAYMENT_DELAY_MS: '300',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,13 +71,18 @@ test('when the process is killed with SIGKILL again and again mid-saga, then aft
 
   const tokens = ['tok_visa', 'tok_visa', 'tok_visa', 'tok_declined', 'tok_slow', 'tok_flaky'];
   let placedCount = 0;
-  for (const killAfterMs of [150, 400, 800, 250]) {
+  for (const killAfterMs of [50, 200, 500, 100]) {
+    let accepted = 0;
     const attempts = Array.from({ length: 15 }, async (_, index) => {
       placedCount += 1;
       const token = tokens[(placedCount + index) % tokens.length] ?? 'tok_visa';
-      await call(baseUrl, 'POST', '/v1/orders', { items: [{ sku: 'CRASH-1', quantity: 1 }], payment: { token } },
+      const response = await call(baseUrl, 'POST', '/v1/orders', { items: [{ sku: 'CRASH-1', quantity: 1 }], payment: { token } },
         { 'x-dev-customer-id': `cus_crash_${placedCount}`, 'x-dev-roles': '', 'idempotency-key': crypto.randomUUID() }).catch(() => undefined);
+      if (response?.status === 202) accepted += 1;
     });
+    // Kill once some orders are in flight, at a different moment of their sagas each round.
+    const deadline = Date.now() + 15_000;
+    while (accepted < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     await killChild();
     await Promise.all(attempts);

@@ -32,6 +32,3 @@ export async function seedDemoData(send: AdminRequest): Promise<{ created: numbe
   }
   return { created, existing };
 }
-
-/** Admin identity for seeding, until the gateway issues real tokens. */
-export const seedHeaders = { 'x-dev-customer-id': 'seed', 'x-dev-roles': 'admin' };

@@ -11,10 +11,15 @@ import { createInventoryModule, inventoryMigrations } from '../modules/inventory
 import { createNotificationsModule, notificationsMigrations } from '../modules/notifications/index.ts';
 import { createOrdersModule, ordersMigrations } from '../modules/orders/index.ts';
 import { createPaymentsModule, paymentsMigrations } from '../modules/payments/index.ts';
+import { createIdentityModule, identityMigrations, TokenRejectedError as IdentityTokenRejectedError, type IdentityModule } from '../modules/identity/index.ts';
+import { createJobsModule, jobsMigrations } from '../modules/jobs/index.ts';
+import { MemoryRateLimiter, TokenRejectedError, type TokenVerifier } from '../platform/http/edge.ts';
+import { routePolicies } from './gateway/route-policies.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
-  messagingMigrations, catalogMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations, notificationsMigrations,
+  messagingMigrations, identityMigrations, catalogMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations,
+  notificationsMigrations, jobsMigrations,
 ];
 
 /** OrderStream as one process: every module, in-process messaging, one database. */
@@ -22,6 +27,7 @@ export interface SingleProcess {
   app: HttpApp;
   db: Database;
   messaging: Messaging;
+  identity: IdentityModule;
   /** Starts background work (outbox relay, retries, module workers and sweepers). The HTTP app works without it. */
   start(): Promise<void>;
   /** Stops background work and closes the HTTP app and the database pool. */
@@ -32,7 +38,14 @@ export interface SingleProcess {
  * The single-process composition root: migrates the database at `databaseUrl`, wires every module
  * to it and returns the app without listening, so tests can `inject()` and the CLI can `listen()`.
  */
-export async function createSingleProcess(options: { config: Config; logger: Logger; databaseUrl: string; transport?: MessageTransport }): Promise<SingleProcess> {
+export async function createSingleProcess(options: {
+  config: Config;
+  logger: Logger;
+  databaseUrl: string;
+  /** Encrypts stored signing keys: IDENTITY_KEY_ENCRYPTION_KEY, or the development key the CLI keeps. */
+  keyEncryptionKey: string;
+  transport?: MessageTransport;
+}): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
   const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE });
   try {
@@ -48,6 +61,18 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
+  });
+  const identity = createIdentityModule({
+    db, logger,
+    issuer: config.IDENTITY_ISSUER,
+    audience: config.IDENTITY_AUDIENCE,
+    keyEncryptionKey: options.keyEncryptionKey,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    keyRotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
+    externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
   });
   const catalog = createCatalogModule({ db });
   const inventory = createInventoryModule({ db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
@@ -76,7 +101,20 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
     webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
   });
-  const modules = [inventory, payments, orders, notifications];
+  const jobs = createJobsModule({
+    db, logger, databaseUrl,
+    documentsDir: config.DOCUMENTS_DIR,
+    catalog: catalog.client,
+    inventory: inventory.client,
+    devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+    importMaxBytes: config.IMPORT_MAX_BYTES,
+    jobConcurrency: config.JOB_CONCURRENCY,
+    jobMaxAttempts: config.JOB_MAX_ATTEMPTS,
+    jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
+    jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+    invoiceSeller: config.INVOICE_SELLER,
+  });
+  const modules = [identity, inventory, payments, orders, notifications, jobs];
   for (const module of modules) {
     for (const consumer of module.consumers) messaging.register(consumer);
   }
@@ -86,14 +124,23 @@ export async function createSingleProcess(options: { config: Config; logger: Log
     bodyLimit: config.BODY_LIMIT_BYTES,
     routes: [catalog.routes, ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes]))],
     readiness: [{ name: 'database', check: () => isDatabaseReachable(db, 2000) }],
+    edge: {
+      policies: routePolicies,
+      verifier: edgeVerifier(identity.verifier),
+      rateLimiter: new MemoryRateLimiter({ burst: config.RATE_LIMIT_BURST, perSecond: config.RATE_LIMIT_PER_SECOND }),
+      bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
+      devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+      logger,
+    },
   });
   let started = false;
   return {
-    app, db, messaging,
+    app, db, messaging, identity,
     async start() {
       await messaging.start();
       for (const task of background) task.start();
       started = true;
+      await jobs.whenReady();
     },
     async close() {
       await app.close();
@@ -102,6 +149,21 @@ export async function createSingleProcess(options: { config: Config; logger: Log
         await messaging.stop();
       }
       await db.destroy();
+    },
+  };
+}
+
+/** The identity module's verifier in the edge's terms: its rejections become the edge's 401. */
+function edgeVerifier(verifier: IdentityModule['verifier']): TokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        const principal = await verifier.verify(token);
+        return { id: principal.id, email: principal.email, roles: principal.roles };
+      } catch (error) {
+        if (error instanceof IdentityTokenRejectedError) throw new TokenRejectedError(error.reason);
+        throw error;
+      }
     },
   };
 }

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { SMTPServer } from 'smtp-server';
@@ -71,24 +75,28 @@ export interface FulfilmentHarness {
  * The whole single process on a fresh database, with a real SMTP server and a webhook receiver
  * registered for order events; background work running. `env` overrides configuration.
  */
-export async function startFulfilment(env: Record<string, string> = {}, options: { transport?: MessageTransport } = {}): Promise<FulfilmentHarness> {
+export async function startFulfilment(env: Record<string, string> = {}, options: { transport?: MessageTransport; registerWebhook?: boolean } = {}): Promise<FulfilmentHarness> {
   const database = await createTestDatabase(embeddedServerUrl(), []);
+  const documentsDir = await mkdtemp(path.join(tmpdir(), 'orderstream-documents-'));
   const smtp = await startSmtpServer();
   const webhooks = await startWebhookReceiver();
   const config = loadConfig({
-    LOG_LEVEL: 'silent', EMAIL_TRANSPORT: 'smtp', SMTP_URL: smtp.url, OUTBOX_POLL_INTERVAL_MS: '200',
+    LOG_LEVEL: 'silent', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', EMAIL_TRANSPORT: 'smtp', DOCUMENTS_DIR: documentsDir, SMTP_URL: smtp.url, OUTBOX_POLL_INTERVAL_MS: '200',
     MESSAGE_RETRY_BASE_MS: '20', NOTIFICATION_RETRY_BASE_MS: '20', SIMULATED_PAYMENT_DELAY_MS: '3000', ...env,
   });
   const orderstream = await createSingleProcess({
     config, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: database.url,
+    keyEncryptionKey: randomBytes(32).toString('base64'),
     ...(options.transport === undefined ? {} : { transport: options.transport }),
   });
   await orderstream.start();
-  const registered = await orderstream.app.inject({
-    method: 'POST', url: '/v1/admin/webhooks', headers: adminHeaders,
-    payload: { url: webhooks.url, events: ['orders.confirmed', 'orders.cancelled'] },
-  });
-  if (registered.statusCode !== 201) throw new Error(`webhook registration failed: ${registered.statusCode} ${registered.body}`);
+  if (options.registerWebhook !== false) {
+    const registered = await orderstream.app.inject({
+      method: 'POST', url: '/v1/admin/webhooks', headers: adminHeaders,
+      payload: { url: webhooks.url, events: ['orders.confirmed', 'orders.cancelled'] },
+    });
+    if (registered.statusCode !== 201) throw new Error(`webhook registration failed: ${registered.statusCode} ${registered.body}`);
+  }
   return {
     orderstream, db: orderstream.db, databaseUrl: database.url, smtp, webhooks,
     close: async () => {
@@ -96,6 +104,7 @@ export async function startFulfilment(env: Record<string, string> = {}, options:
       await smtp.close();
       await webhooks.close();
       await database.drop();
+      await rm(documentsDir, { recursive: true, force: true });
     },
   };
 }

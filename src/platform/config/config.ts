@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+const externalIssuersSchema = z.array(z.strictObject({
+  issuer: z.url(),
+  jwksUrl: z.url(),
+  audience: z.string().min(1),
+  rolesClaim: z.string().min(1),
+  roleMapping: z.record(z.string(), z.enum(['customer', 'admin'])),
+}));
+
 /** Environment variables OrderStream reads, with their meaning; the README's table is checked against this list. */
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1')
@@ -26,8 +34,38 @@ export const configSchema = z.object({
     .describe('Deliveries of a message to a failing consumer before it becomes a dead letter.'),
   MESSAGE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(200)
     .describe('First retry delay of a failing consumer; doubles with each attempt, with jitter.'),
-  DEV_IDENTITY_HEADERS: z.enum(['true', 'false']).default('true').transform((value) => value === 'true')
-    .describe('Accept the development identity headers (`x-dev-customer-id`, `x-dev-customer-email`, `x-dev-roles`) until the gateway verifies tokens.'),
+  DEV_IDENTITY_HEADERS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true')
+    .describe('Also accept the development identity headers (`x-dev-customer-id`, `x-dev-customer-email`, `x-dev-roles`) instead of a token. Never in production.'),
+  IDENTITY_ISSUER: z.url().default('http://127.0.0.1:8080')
+    .describe('`iss` of the access tokens OrderStream issues, and the base of its discovery document.'),
+  IDENTITY_AUDIENCE: z.string().min(1).default('orderstream-api')
+    .describe('`aud` of the access tokens; tokens for another audience are refused.'),
+  IDENTITY_KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)').optional()
+    .describe('Encrypts the signing keys stored in the database. Unset: a key is generated once and kept in `.data/identity-key-encryption-key` (development only).'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900)
+    .describe('Lifetime of an access token.'),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30)
+    .describe('Lifetime of a refresh token (each use rotates it).'),
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30)
+    .describe('A new signing key is made this often; the previous one stays published until its tokens expire.'),
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30)
+    .describe('Leeway for `exp` and `nbf` when verifying tokens.'),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5)
+    .describe('Failed sign-ins per account or IP within the window before further attempts get 429.'),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
+    .describe('Window of the sign-in throttle.'),
+  EXTERNAL_OIDC_ISSUERS: z.string().default('[]').transform((text, context) => {
+    try {
+      return externalIssuersSchema.parse(JSON.parse(text));
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be a JSON array of { issuer, jwksUrl, audience, rolesClaim, roleMapping }' });
+      return z.NEVER;
+    }
+  }).describe('External OpenID issuers to trust besides the built-in one (JSON array of { issuer, jwksUrl, audience, rolesClaim, roleMapping }).'),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200)
+    .describe('Requests one client IP may make at once before the edge answers 429.'),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(100)
+    .describe('Sustained requests per second allowed per client IP.'),
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24)
     .describe('How long an `Idempotency-Key` of `POST /v1/orders` is remembered per customer.'),
   SAGA_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
@@ -58,6 +96,20 @@ export const configSchema = z.object({
     .describe('First retry delay of a failed email or webhook delivery; doubles each attempt, with jitter.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000)
     .describe('How long one webhook delivery may take before it counts as failed.'),
+  DOCUMENTS_DIR: z.string().min(1).default('.data/documents')
+    .describe('Folder of the documents store (uploaded imports, invoices, error reports).'),
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(50 * 1024 * 1024)
+    .describe('Largest CSV accepted by POST /v1/imports.'),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
+    .describe('Jobs of each kind (import, invoice) run at once in this process.'),
+  JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3)
+    .describe('Attempts of a job before it is dead-lettered and marked failed.'),
+  JOB_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5)
+    .describe('First retry delay of a failed job; grows exponentially.'),
+  JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
+    .describe('Longest one attempt of a job may run.'),
+  INVOICE_SELLER: z.string().min(1).max(200).default('OrderStream')
+    .describe('Seller name printed on invoices.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
     .describe('How long a graceful shutdown waits for in-flight work before exiting.'),
 });
@@ -65,7 +117,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never printed, in errors or logs. */
-const secretKeys = new Set<string>(['DATABASE_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL']);
+const secretKeys = new Set<string>(['DATABASE_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY']);
 
 /** Thrown when the environment holds bad values; its message names every one, without their values if secret. */
 export class ConfigError extends Error {
@@ -110,7 +162,12 @@ function requiredTogether(config: Config): string[] {
 export function describeConfig(): { name: string; defaultValue: string; description: string }[] {
   return Object.entries(configSchema.shape).map(([name, schema]) => {
     const parsed = schema.safeParse(undefined);
-    const defaultValue = parsed.success && parsed.data !== undefined ? String(parsed.data) : '';
-    return { name, defaultValue, description: schema.description ?? '' };
+    return { name, defaultValue: formatDefault(parsed.success ? parsed.data : undefined), description: schema.description ?? '' };
   });
+}
+
+function formatDefault(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }

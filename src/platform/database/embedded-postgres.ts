@@ -37,17 +37,13 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgresServer> {
   const { logger } = options;
   const isRoot = userInfo().uid === 0;
-  let dataDir = path.resolve(options.dataDir);
   const ids = isRoot ? await ensurePostgresUser() : undefined;
-  if (ids !== undefined) {
-    const blocked = await firstUnreachableAncestor(dataDir, ids);
-    if (blocked !== undefined) {
-      const fallback = path.join(fallbackRoot, createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
-      logger.warn({ requested: dataDir, blockedAt: blocked, using: fallback },
-        'the postgres user cannot reach the embedded database folder; using a folder it can reach instead');
-      dataDir = fallback;
-    }
+  const resolved = await resolveDataDir(options.dataDir, ids);
+  if (resolved.blockedAt !== undefined) {
+    logger.warn({ requested: path.resolve(options.dataDir), blockedAt: resolved.blockedAt, using: resolved.dataDir },
+      'the postgres user cannot reach the embedded database folder; using a folder it can reach instead');
   }
+  const dataDir = resolved.dataDir;
   await makeParentFolders(dataDir, ids);
   const credentialsFile = `${dataDir}.credentials.json`;
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
@@ -180,6 +176,32 @@ async function removeInterruptedInitialisation(dataDir: string): Promise<void> {
     throw new Error(`${dataDir} is not empty and is not a PostgreSQL data folder; set EMBEDDED_POSTGRES_DIR to an empty or new folder.`);
   }
   await rm(dataDir, { recursive: true, force: true });
+}
+
+/** The folder the server really uses: the requested one, or its fallback when the postgres user cannot reach it. */
+async function resolveDataDir(requested: string, ids: { uid: number; gid: number } | undefined): Promise<{ dataDir: string; blockedAt?: string }> {
+  const dataDir = path.resolve(requested);
+  if (ids === undefined) return { dataDir };
+  const blockedAt = await firstUnreachableAncestor(dataDir, ids);
+  if (blockedAt === undefined) return { dataDir };
+  return { dataDir: path.join(fallbackRoot, createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres'), blockedAt };
+}
+
+/**
+ * The connection string of an embedded server another OrderStream process is running on this data
+ * folder (read from its lock file and credentials), so a command like `seed` can share it.
+ */
+export async function runningEmbeddedPostgresUrl(requestedDataDir: string): Promise<string | undefined> {
+  const ids = userInfo().uid === 0 ? await ensurePostgresUser() : undefined;
+  const { dataDir } = await resolveDataDir(requestedDataDir, ids);
+  const lock = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (lock === undefined) return undefined;
+  const [pidLine, , , portLine] = lock.split('\n');
+  const pid = Number.parseInt(pidLine ?? '', 10);
+  const port = Number.parseInt(portLine ?? '', 10);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid)) return undefined;
+  const credentials = await readCredentials(`${dataDir}.credentials.json`);
+  return `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
 }
 
 async function readCredentials(file: string): Promise<Credentials> {

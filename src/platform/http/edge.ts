@@ -85,7 +85,7 @@ declare module 'fastify' {
   }
 }
 
-const bodyTypes = ['application/json', 'multipart/form-data'];
+const bodyTypes = ['application/json', 'multipart/form-data', 'application/x-www-form-urlencoded'];
 
 /**
  * The edge's work per request, before any route runs, in this order: (request id, already set) →
