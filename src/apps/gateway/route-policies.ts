@@ -11,12 +11,12 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'GET', url: '/openapi.json', access: 'public' },
   { method: 'GET', url: '/docs', access: 'public' },
   { method: 'GET', url: '/docs/*', access: 'public' },
-  // identity
-  { method: 'POST', url: '/v1/auth/register', access: 'public' },
-  { method: 'POST', url: '/v1/auth/login', access: 'public' },
-  { method: 'POST', url: '/v1/auth/refresh', access: 'public' },
-  { method: 'POST', url: '/v1/auth/logout', access: 'public' },
-  { method: 'POST', url: '/v1/auth/token', access: 'public' },
+  // identity: sign-in and token endpoints draw from the tighter auth rate-limit bucket
+  { method: 'POST', url: '/v1/auth/register', access: 'public', rateLimit: 'auth' },
+  { method: 'POST', url: '/v1/auth/login', access: 'public', rateLimit: 'auth' },
+  { method: 'POST', url: '/v1/auth/refresh', access: 'public', rateLimit: 'auth' },
+  { method: 'POST', url: '/v1/auth/logout', access: 'public', rateLimit: 'auth' },
+  { method: 'POST', url: '/v1/auth/token', access: 'public', rateLimit: 'auth' },
   { method: 'GET', url: '/.well-known/jwks.json', access: 'public' },
   { method: 'GET', url: '/.well-known/openid-configuration', access: 'public' },
   // catalogue

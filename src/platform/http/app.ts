@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -10,7 +12,7 @@ import {
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
-import { installEdge, type EdgeOptions } from './edge.ts';
+import { edgeExposedHeaders, installEdge, type EdgeOptions } from './edge.ts';
 import { HttpProblem, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
 
 /** The fastify instance every inbound HTTP adapter registers its routes on. */
@@ -40,6 +42,10 @@ export function createHttpApp(options: {
   title?: string;
   /** The edge's checks (rate limit, tokens, route policies); absent in module tests that call routes directly. */
   edge?: EdgeOptions;
+  /** Security headers (helmet) on every response; off unless asked, so module tests stay minimal. */
+  securityHeaders?: boolean;
+  /** Browser origins allowed to call the API (CORS_ORIGINS); absent or empty: no CORS headers at all. */
+  corsOrigins?: readonly string[];
 }): HttpApp {
   const { logger } = options;
   const app = Fastify<RawServerDefault>({
@@ -65,7 +71,28 @@ export function createHttpApp(options: {
     void reply.header('x-request-id', request.id);
     runWithContext({ requestId: request.id }, done);
   });
-  if (options.edge !== undefined) installEdge(app, options.edge);
+  // Security headers and CORS come before the edge, so a refused request (401, 429) still carries
+  // them and a browser can read its problem+json; a CORS preflight is answered here, before the
+  // edge, because it carries no credentials.
+  if (options.securityHeaders === true) {
+    void app.register(fastifyHelmet, {
+      global: true,
+      // The API answers JSON only: nothing may load or frame it. /docs sets its own policy below.
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    });
+  }
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    void app.register(fastifyCors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: edgeExposedHeaders,
+      maxAge: 600,
+    });
+  }
+  const { edge } = options;
+  // Registered (not added directly) so that its hook runs after those of the plugins above.
+  if (edge !== undefined) void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => { installEdge(instance, edge); done(); }, { [Symbol.for('skip-override')]: true }));
   app.addHook('onResponse', (request, reply, done) => {
     logger.info({
       requestId: request.id,
@@ -101,7 +128,11 @@ export function createHttpApp(options: {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The page loads only its own scripts and styles (hashed by the plugin); it is served over plain
+  // HTTP in development, so requests are not upgraded to HTTPS.
+  void app.register(fastifySwaggerUi, {
+    routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   void app.register((scoped: HttpApp, _options, done) => {
     scoped.get('/openapi.json', { schema: { hide: true } }, () => scoped.swagger());

@@ -85,6 +85,9 @@ describe('the edge', () => {
     const limited = await app.inject({ method: 'POST', url: '/things', headers: { authorization: 'Bearer customer-token' }, payload: { a: 1 } });
     assert.equal(limited.statusCode, 429);
     assert.ok(Number(limited.headers['retry-after']) >= 1);
+    assert.equal(limited.headers['ratelimit-limit'], '3');
+    assert.equal(limited.headers['ratelimit-remaining'], '0');
+    assert.ok(Number(limited.headers['ratelimit-reset']) >= 1);
     assert.equal(verifier.calls, 0);
     assert.equal(handled.length, 3);
   });
@@ -107,7 +110,7 @@ describe('MemoryRateLimiter', () => {
     const limiter = new MemoryRateLimiter({ burst: 2, perSecond: 1, now: () => now });
     assert.equal((await limiter.take('ip')).allowed, true);
     assert.equal((await limiter.take('ip')).allowed, true);
-    assert.deepEqual(await limiter.take('ip'), { allowed: false, retryAfterSeconds: 1 });
+    assert.deepEqual(await limiter.take('ip'), { allowed: false, limit: 2, remaining: 0, resetSeconds: 2, retryAfterSeconds: 1 });
     assert.equal((await limiter.take('other-ip')).allowed, true);
     now = 1000;
     assert.equal((await limiter.take('ip')).allowed, true);

@@ -11,6 +11,8 @@ export interface RoutePolicy {
   method: string;
   url: string;
   access: Access;
+  /** Which rate-limit bucket the route draws from: the general one (default), or the tighter `auth` one for sign-in and token endpoints. */
+  rateLimit?: 'auth';
 }
 
 /** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */
@@ -28,9 +30,33 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
+/** The outcome of one `take`: whether the request may pass, and what the `RateLimit-*` headers report. */
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** The bucket's size (`burst`): `RateLimit-Limit`. */
+  limit: number;
+  /** Whole requests left in the bucket after this one: `RateLimit-Remaining`. */
+  remaining: number;
+  /** Seconds until the bucket is full again: `RateLimit-Reset`. */
+  resetSeconds: number;
+  /** Seconds until one more request would pass; 0 when allowed: `Retry-After` on 429. */
+  retryAfterSeconds: number;
+}
+
 /** Decides whether one more request from `key` may pass now (port). */
 export interface RateLimiter {
-  take(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  take(key: string): Promise<RateLimitDecision>;
+}
+
+/** A token bucket's state after a take, in the decision's terms; shared by the memory and Redis adapters. */
+export function bucketDecision(allowed: boolean, tokens: number, burst: number, perSecond: number): RateLimitDecision {
+  return {
+    allowed,
+    limit: burst,
+    remaining: Math.max(0, Math.floor(tokens)),
+    resetSeconds: Math.max(0, Math.ceil((burst - tokens) / perSecond)),
+    retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perSecond)),
+  };
 }
 
 /** A token bucket per key in this process's memory: `burst` requests at once, refilled at `perSecond`. */
@@ -46,18 +72,16 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  take(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
+  take(key: string): Promise<RateLimitDecision> {
     const now = this.#now();
     const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, updatedAt: now };
     bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.#perSecond);
     bucket.updatedAt = now;
     this.#buckets.set(key, bucket);
     if (this.#buckets.size > 100_000) this.#forgetFullBuckets(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return Promise.resolve({ allowed: true, retryAfterSeconds: 0 });
-    }
-    return Promise.resolve({ allowed: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / this.#perSecond) });
+    const allowed = bucket.tokens >= 1;
+    if (allowed) bucket.tokens -= 1;
+    return Promise.resolve(bucketDecision(allowed, bucket.tokens, this.#burst, this.#perSecond));
   }
 
   // Keys that would be full by now carry no information; dropping them bounds memory.
@@ -71,12 +95,22 @@ export class MemoryRateLimiter implements RateLimiter {
 export interface EdgeOptions {
   policies: readonly RoutePolicy[];
   verifier: TokenVerifier;
+  /** The general bucket, per client IP. */
   rateLimiter: RateLimiter;
+  /**
+   * The bucket of routes whose policy says `rateLimit: 'auth'` (sign-in, refresh, tokens), per client
+   * IP and separate from the general one, so password guessing is held to a tighter budget without
+   * starving the rest of the API. Absent: those routes draw from `rateLimiter`.
+   */
+  authRateLimiter?: RateLimiter;
   bodyLimit: number;
   /** Also accept the development identity headers (never in production). */
   devIdentityHeaders?: boolean;
   logger: Logger;
 }
+
+/** The edge's response headers a browser script may read when CORS is on. */
+export const edgeExposedHeaders = ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'www-authenticate', 'location'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -106,10 +140,20 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
     done(unpoliced.length === 0 ? undefined : new Error(`No edge policy for ${unpoliced.join(', ')}: add it to the gateway's route policies`));
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     checkDeclaredBody(request, options.bodyLimit);
 
-    const limited = await options.rateLimiter.take(request.ip);
+    // Keyed by client IP, not by subject: the limit runs before the token is verified, so that a
+    // flood of forged tokens costs no signature checks. Preflights carry no credentials and are
+    // answered by CORS before this hook when CORS is on.
+    const url = request.routeOptions.url;
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const policy = url === undefined ? undefined : findPolicy(policies, method, url);
+    const limiter = policy?.rateLimit === 'auth' && options.authRateLimiter !== undefined ? options.authRateLimiter : options.rateLimiter;
+    const limited = await limiter.take(request.ip);
+    void reply.headers({
+      'ratelimit-limit': String(limited.limit), 'ratelimit-remaining': String(limited.remaining), 'ratelimit-reset': String(limited.resetSeconds),
+    });
     if (!limited.allowed) {
       throw new HttpProblem({
         status: 429, slug: 'rate-limited', title: 'Too many requests',
@@ -133,11 +177,8 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
 
     if (request.principal === undefined && options.devIdentityHeaders === true) request.principal = devPrincipal(request);
 
-    const url = request.routeOptions.url;
     if (url === undefined) return; // no such route: the not-found handler answers
-    const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const access = findPolicy(policies, method, url)?.access ?? 'admin';
-    authorize(access, request.principal);
+    authorize(policy?.access ?? 'admin', request.principal);
   });
 }
 
