@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { demoCatalogue, seedDemoData } from './apps/seed.ts';
 import { resolveKeyEncryptionKey } from './apps/key-encryption-key.ts';
-import { ensureDatabase, createSingleProcess, allMigrations, type SingleProcess } from './apps/single-process.ts';
+import { ensureDatabase, createSingleProcess, allMigrations, processRoles, type ProcessRole, type SingleProcess } from './apps/single-process.ts';
 import { UserNotFoundError } from './modules/identity/index.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { createDatabase } from './platform/database/database.ts';
@@ -13,6 +13,8 @@ const usage = `Usage: orderstream <command> [options]
 
 Commands:
   start [--role all]   Run OrderStream (default: every module in one process)
+        --role api     The HTTP API, messaging and background work; queues jobs but runs none
+        --role worker  Messaging, background work and the job workers; no HTTP listener
   migrate              Apply pending database migrations and exit
   seed                 Create demo users and a demo catalogue with stock (safe to run again)
   users grant-admin EMAIL   Give an account the admin role
@@ -33,8 +35,12 @@ async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: s
   }
 }
 
+function isProcessRole(role: string): role is ProcessRole {
+  return (processRoles as readonly string[]).includes(role);
+}
+
 async function start(config: Config, logger: Logger, role: string): Promise<void> {
-  if (role !== 'all') throw new UsageError(`Unknown role "${role}"; this version runs only --role all (the single process).`);
+  if (!isProcessRole(role)) throw new UsageError(`Unknown role "${role}"; use --role ${processRoles.join(', --role ')}.`);
   const startedAt = performance.now();
   // Signals are taken from the first moment: the embedded database runs in its own process group, so
   // a Ctrl-C that ended Node while starting would leave it running. An early one is obeyed once started.
@@ -56,19 +62,23 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   const database = await openDatabaseUrl(config, logger);
   let orderstream;
   try {
-    orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
+    orderstream = await createSingleProcess({ config, logger, role, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     await orderstream.start();
-    await orderstream.app.listen({ host: config.HOST, port: config.PORT });
+    if (role !== 'worker') await orderstream.app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     await orderstream?.close().catch(() => undefined);
     await database.embedded?.stop();
     throw error;
   }
-  const address = orderstream.app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-  logger.info({ url: `http://${host}:${port}`, startupMs: Math.round(performance.now() - startedAt), embeddedDatabase: database.embedded !== undefined },
-    'OrderStream is listening');
+  const startupMs = Math.round(performance.now() - startedAt);
+  if (role === 'worker') {
+    logger.info({ role, startupMs, embeddedDatabase: database.embedded !== undefined }, 'OrderStream worker is running (no HTTP listener)');
+  } else {
+    const address = orderstream.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+    const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+    logger.info({ url: `http://${host}:${port}`, role, startupMs, embeddedDatabase: database.embedded !== undefined }, 'OrderStream is listening');
+  }
 
   const running = orderstream;
   let shuttingDown = false;

@@ -13,7 +13,8 @@ import { createOrdersModule, ordersMigrations } from '../modules/orders/index.ts
 import { createPaymentsModule, paymentsMigrations } from '../modules/payments/index.ts';
 import { createIdentityModule, identityMigrations, TokenRejectedError as IdentityTokenRejectedError, type IdentityModule } from '../modules/identity/index.ts';
 import { createJobsModule, jobsMigrations } from '../modules/jobs/index.ts';
-import { MemoryRateLimiter, TokenRejectedError, type TokenVerifier } from '../platform/http/edge.ts';
+import { MemoryRateLimiter, TokenRejectedError, type RateLimiter, type TokenVerifier } from '../platform/http/edge.ts';
+import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 
 /** Every module's migrations, in the order they are applied. */
@@ -22,8 +23,18 @@ export const allMigrations: readonly MigrationSet[] = [
   notificationsMigrations, jobsMigrations,
 ];
 
+/**
+ * What a process runs: `all` everything (the default); `api` the HTTP app, messaging and background
+ * work but no job workers (pg-boss still starts, so it queues jobs); `worker` everything, job workers
+ * included, while the CLI does not listen — so heavy jobs never slow the API's process down.
+ */
+export type ProcessRole = 'all' | 'api' | 'worker';
+
+export const processRoles: readonly ProcessRole[] = ['all', 'api', 'worker'];
+
 /** OrderStream as one process: every module, in-process messaging, one database. */
 export interface SingleProcess {
+  role: ProcessRole;
   app: HttpApp;
   db: Database;
   messaging: Messaging;
@@ -45,8 +56,11 @@ export async function createSingleProcess(options: {
   /** Encrypts stored signing keys: IDENTITY_KEY_ENCRYPTION_KEY, or the development key the CLI keeps. */
   keyEncryptionKey: string;
   transport?: MessageTransport;
+  /** Default `all`. */
+  role?: ProcessRole;
 }): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
+  const role = options.role ?? 'all';
   const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE });
   try {
     await migrate(db, allMigrations, logger);
@@ -113,13 +127,22 @@ export async function createSingleProcess(options: {
     jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
     jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
     invoiceSeller: config.INVOICE_SELLER,
+    runWorkers: role !== 'api',
   });
   const modules = [identity, inventory, payments, orders, notifications, jobs];
   for (const module of modules) {
     for (const consumer of module.consumers) messaging.register(consumer);
   }
   const background: BackgroundTask[] = modules.flatMap((module) => module.background);
+  // With Redis, every process behind the load balancer draws from one budget per client.
+  const limiterOf = (bucket: string, burst: number, perSecond: number): RateLimiter => (config.REDIS_URL === undefined
+    ? new MemoryRateLimiter({ burst, perSecond })
+    : new RedisRateLimiter({ url: config.REDIS_URL, burst, perSecond, keyPrefix: `orderstream:rate:${bucket}:`, logger }));
+  const rateLimiter = limiterOf('api', config.RATE_LIMIT_BURST, config.RATE_LIMIT_PER_SECOND);
+  const authRateLimiter = limiterOf('auth', config.AUTH_RATE_LIMIT_BURST, config.AUTH_RATE_LIMIT_PER_SECOND);
   const app = createHttpApp({
+    securityHeaders: true,
+    corsOrigins: config.CORS_ORIGINS,
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     routes: [catalog.routes, ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes]))],
@@ -127,7 +150,8 @@ export async function createSingleProcess(options: {
     edge: {
       policies: routePolicies,
       verifier: edgeVerifier(identity.verifier),
-      rateLimiter: new MemoryRateLimiter({ burst: config.RATE_LIMIT_BURST, perSecond: config.RATE_LIMIT_PER_SECOND }),
+      rateLimiter,
+      authRateLimiter,
       bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
       devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
       logger,
@@ -135,7 +159,7 @@ export async function createSingleProcess(options: {
   });
   let started = false;
   return {
-    app, db, messaging, identity,
+    role, app, db, messaging, identity,
     async start() {
       await messaging.start();
       for (const task of background) task.start();
@@ -144,6 +168,7 @@ export async function createSingleProcess(options: {
     },
     async close() {
       await app.close();
+      await Promise.all([rateLimiter, authRateLimiter].map((limiter) => (limiter instanceof RedisRateLimiter ? limiter.close() : Promise.resolve())));
       if (started) {
         await Promise.all(background.map((task) => task.stop()));
         await messaging.stop();

@@ -81,7 +81,7 @@ export async function startFulfilment(env: Record<string, string> = {}, options:
   const smtp = await startSmtpServer();
   const webhooks = await startWebhookReceiver();
   const config = loadConfig({
-    LOG_LEVEL: 'silent', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', EMAIL_TRANSPORT: 'smtp', DOCUMENTS_DIR: documentsDir, SMTP_URL: smtp.url, OUTBOX_POLL_INTERVAL_MS: '200',
+    LOG_LEVEL: 'silent', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', AUTH_RATE_LIMIT_BURST: '1000000', EMAIL_TRANSPORT: 'smtp', DOCUMENTS_DIR: documentsDir, SMTP_URL: smtp.url, OUTBOX_POLL_INTERVAL_MS: '200',
     MESSAGE_RETRY_BASE_MS: '20', NOTIFICATION_RETRY_BASE_MS: '20', SIMULATED_PAYMENT_DELAY_MS: '3000', ...env,
   });
   const orderstream = await createSingleProcess({

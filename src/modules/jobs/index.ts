@@ -42,7 +42,7 @@ export interface JobsModule {
   routes: RouteRegistration;
   /** `jobs.invoice-on-confirmation` (orders.confirmed). */
   consumers: MessageConsumer[];
-  /** `jobs.pg-boss`: starts pg-boss, its queues and this process's workers; stops them gracefully. */
+  /** `jobs.pg-boss`: starts pg-boss, its queues and (unless `runWorkers` is false) this process's workers; stops them gracefully. */
   background: BackgroundTask[];
   /** Resolves once the queues are up (after the background task started); for tests and readiness. */
   whenReady(): Promise<void>;
@@ -75,8 +75,8 @@ export function createJobsModule(deps: {
   jobPollIntervalSeconds?: number;
   /** Rows per committed checkpoint of an import. Default 500. */
   importBatchSize?: number;
-  /** Writes invoice PDFs uncompressed, so tests can read their text. Default false. */
-  uncompressedPdfs?: boolean;
+  /** Whether this process runs job workers; false where it only queues them (the api role). Default true. */
+  runWorkers?: boolean;
 }): JobsModule {
   const { db, logger } = deps;
   const log = logger.child({ module: 'jobs' });
@@ -89,7 +89,7 @@ export function createJobsModule(deps: {
     ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
   });
   const renderInvoice = new RenderInvoice({
-    jobs, invoices, documents, renderer: new PdfkitInvoiceRenderer({ compress: deps.uncompressedPdfs !== true }), seller: deps.invoiceSeller,
+    jobs, invoices, documents, renderer: new PdfkitInvoiceRenderer(), seller: deps.invoiceSeller,
   });
   const failJob = new FailJob({ jobs });
   const queues = new PgBossQueues({
@@ -114,6 +114,7 @@ export function createJobsModule(deps: {
       await failJob.execute(jobId, 'dead-lettered');
       log.warn('job dead-lettered after its last attempt');
     },
+    runWorkers: deps.runWorkers ?? true,
   });
   const submitter = new PgJobSubmitter(db, queues);
   return {

@@ -62,6 +62,14 @@ export const configSchema = z.object({
       return z.NEVER;
     }
   }).describe('External OpenID issuers to trust besides the built-in one (JSON array of { issuer, jwksUrl, audience, rolesClaim, roleMapping }).'),
+  AUTH_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(20)
+    .describe('Sign-in, registration and token requests one client IP may make at once (a tighter bucket of its own).'),
+  AUTH_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.01).max(1_000_000).default(0.2)
+    .describe('Sustained sign-in, registration and token requests per second allowed per client IP.'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
+    .describe('Redis for state shared between processes (the edge rate limit). Unset: kept in this process.'),
+  CORS_ORIGINS: z.string().default('').transform((text) => text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
+    .describe('Comma-separated browser origins allowed to call the API (CORS); empty allows none.'),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200)
     .describe('Requests one client IP may make at once before the edge answers 429.'),
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(100)
@@ -117,7 +125,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never printed, in errors or logs. */
-const secretKeys = new Set<string>(['DATABASE_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY']);
+const secretKeys = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY']);
 
 /** Thrown when the environment holds bad values; its message names every one, without their values if secret. */
 export class ConfigError extends Error {

@@ -5,8 +5,8 @@ import type { CsvReader, JobRepository, ProductCatalog, StockLevels } from './po
 
 /**
  * One attempt at a catalogue import: reads the stored CSV as a stream, validates each row, upserts
- * the product and sets its stock, and commits progress every `batchSize` rows together with the
- * checkpoint those rows reach. A later attempt (after a crash or a failure) starts after the
+ * the product and sets its stock (up to `rowConcurrency` rows at once within a batch), and commits
+ * progress every `batchSize` rows, once all of them are applied, together with the checkpoint they reach. A later attempt (after a crash or a failure) starts after the
  * checkpoint; rows past it are applied again, which upserts by SKU make harmless.
  */
 export class RunImport {
@@ -15,14 +15,16 @@ export class RunImport {
   readonly #catalog: ProductCatalog;
   readonly #stock: StockLevels;
   readonly #batchSize: number;
+  readonly #rowConcurrency: number;
   readonly #now: () => Date;
 
-  constructor(deps: { jobs: JobRepository; csv: CsvReader; catalog: ProductCatalog; stock: StockLevels; batchSize?: number; now?: () => Date }) {
+  constructor(deps: { jobs: JobRepository; csv: CsvReader; catalog: ProductCatalog; stock: StockLevels; batchSize?: number; rowConcurrency?: number; now?: () => Date }) {
     this.#jobs = deps.jobs;
     this.#csv = deps.csv;
     this.#catalog = deps.catalog;
     this.#stock = deps.stock;
     this.#batchSize = deps.batchSize ?? 500;
+    this.#rowConcurrency = Math.max(1, deps.rowConcurrency ?? 8);
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -54,22 +56,26 @@ export class RunImport {
     let counts: JobCounts = job.counts;
     let kept = Math.min(job.counts.rejected, maxKeptRowErrors);
     let batch: JobCounts = { created: 0, updated: 0, rejected: 0 };
-    let newErrors: RowError[] = [];
+    let batchErrors: RowError[] = [];
+    let pending: ImportRow[] = [];
     let index = 0;
     let checkpoint = job.checkpoint;
     const reject = (error: RowError) => {
       batch = { ...batch, rejected: batch.rejected + 1 };
-      if (kept < maxKeptRowErrors) {
-        newErrors.push(error);
-        kept += 1;
-      }
+      batchErrors.push(error);
     };
+    const count = (change: 'created' | 'updated') => { batch = { ...batch, [change]: batch[change] + 1 }; };
     const commit = async (): Promise<boolean> => {
+      await this.#applyAll(pending, reject, count);
+      pending = [];
       counts = addCounts(counts, batch);
+      // Rows of a batch finish out of order; errors are kept by line, the first ones of the file.
+      const newErrors = batchErrors.sort((a, b) => a.line - b.line).slice(0, maxKeptRowErrors - kept);
+      kept += newErrors.length;
       const saved = await this.#jobs.saveProgress(job.id, { checkpoint: index, done: index, counts, newErrors }, this.#now());
       checkpoint = index;
       batch = { created: 0, updated: 0, rejected: 0 };
-      newErrors = [];
+      batchErrors = [];
       return saved;
     };
 
@@ -86,13 +92,34 @@ export class RunImport {
       if (index <= job.checkpoint) continue;
       signal?.throwIfAborted();
       if (isRowError(row)) reject(row);
-      else await this.#applyRow(row, reject, (change) => { batch = { ...batch, [change]: batch[change] + 1 }; });
+      else pending.push(row);
       if (index - checkpoint >= this.#batchSize && !(await commit())) return 'cancelled';
     }
     if (index > checkpoint || job.checkpoint === 0) {
       if (!(await commit())) return 'cancelled';
     }
     return 'done';
+  }
+
+  /**
+   * Applies a batch's valid rows, `rowConcurrency` at a time: each row is its own short write in the
+   * catalog and inventory, so waiting on one commit at a time would leave the database idle. Their
+   * SKUs differ (a repeated SKU is rejected before), so the order they land in does not matter.
+   */
+  async #applyAll(rows: readonly ImportRow[], reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {
+    let next = 0;
+    const lane = async () => {
+      try {
+        for (let row = rows[next++]; row !== undefined; row = rows[next++]) await this.#applyRow(row, reject, count);
+      } catch (error) {
+        next = rows.length; // the other lanes stop after their current row
+        throw error;
+      }
+    };
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.#rowConcurrency, rows.length) }, lane));
+    // Every lane has stopped before the attempt fails, so nothing of it writes after its failure is recorded.
+    const failed = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {

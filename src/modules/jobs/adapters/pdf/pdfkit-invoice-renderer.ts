@@ -2,17 +2,11 @@ import PDFDocument from 'pdfkit';
 import type { InvoiceRenderer } from '../../application/ports.ts';
 import { formatMoney, type Invoice } from '../../domain/invoice.ts';
 
-/** Draws invoices with pdfkit, streamed as they are drawn. `compress: false` keeps the text readable (tests). */
+/** Draws invoices with pdfkit, streamed as they are drawn. */
 export class PdfkitInvoiceRenderer implements InvoiceRenderer {
-  readonly #compress: boolean;
-
-  constructor(options: { compress?: boolean } = {}) {
-    this.#compress = options.compress ?? true;
-  }
-
   render(invoice: Invoice): AsyncIterable<Uint8Array> {
     const document = new PDFDocument({
-      size: 'A4', margin: 50, compress: this.#compress,
+      size: 'A4', margin: 50,
       info: { Title: `Invoice for order ${invoice.orderId}`, Author: invoice.seller, CreationDate: invoice.issuedAt },
     });
     document.fontSize(20).text(invoice.seller);

@@ -22,6 +22,15 @@ export interface QueueSettings {
   pollIntervalSeconds: number;
 }
 
+/**
+ * A running job whose worker sent no heartbeat for this long (pg-boss's minimum; workers send one
+ * every half of it) is failed and retried: a worker killed mid-file (kill -9, lost host) costs about
+ * this plus one supervision pass, not the whole job timeout.
+ */
+const heartbeatSeconds = 10;
+/** How often pg-boss looks for jobs past their heartbeat or timeout (its default is 60). */
+const superviseIntervalSeconds = 5;
+
 interface JobData {
   jobId: string;
   /** The request that caused the job: every attempt logs under it. */
@@ -49,6 +58,7 @@ export class PgBossQueues implements BackgroundTask {
   readonly #settings: QueueSettings;
   readonly #handlers: Readonly<Record<JobKind, JobHandler>>;
   readonly #onDeadLetter: (jobId: string) => Promise<void>;
+  readonly #runWorkers: boolean;
   #boss: PgBoss | undefined;
   #starting: Promise<void> | undefined;
   #ready: Promise<void>;
@@ -60,12 +70,15 @@ export class PgBossQueues implements BackgroundTask {
     settings: QueueSettings;
     handlers: Readonly<Record<JobKind, JobHandler>>;
     onDeadLetter: (jobId: string) => Promise<void>;
+    /** False in a process that only queues jobs (the api role): pg-boss starts, but this process runs none. */
+    runWorkers?: boolean;
   }) {
     this.#databaseUrl = options.databaseUrl;
     this.#logger = options.logger;
     this.#settings = options.settings;
     this.#handlers = options.handlers;
     this.#onDeadLetter = options.onDeadLetter;
+    this.#runWorkers = options.runWorkers ?? true;
     this.#ready = this.#newReady();
   }
 
@@ -75,7 +88,7 @@ export class PgBossQueues implements BackgroundTask {
     });
   }
 
-  /** Resolves once queues exist and workers run. */
+  /** Resolves once queues exist and workers (if this process runs them) run. */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -113,6 +126,8 @@ export class PgBossQueues implements BackgroundTask {
       application_name: 'orderstream-jobs',
       max: Math.max(2, this.#settings.concurrency + 2),
       schedule: false,
+      superviseIntervalSeconds,
+      monitorIntervalSeconds: superviseIntervalSeconds,
     });
     boss.on('error', (error) => { this.#logger.error({ err: error }, 'pg-boss reported an error'); });
     await boss.start();
@@ -122,10 +137,10 @@ export class PgBossQueues implements BackgroundTask {
       await createOrUpdateQueue(boss, deadLetterQueueOf(kind), { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 });
       await createOrUpdateQueue(boss, queueOf(kind), {
         retryLimit: maxAttempts - 1, retryDelay: retryDelaySeconds, retryBackoff: true,
-        expireInSeconds: timeoutSeconds, deadLetter: deadLetterQueueOf(kind),
+        expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind),
       });
     }
-    for (const kind of kinds) {
+    for (const kind of this.#runWorkers ? kinds : []) {
       const handler = this.#handlers[kind];
       await boss.work(queueOf(kind), { localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds },
         async (jobs: JobWithMetadata<JobData>[]) => {
@@ -152,7 +167,7 @@ function contextOf(data: JobData): { jobId: string; requestId?: string } {
 }
 
 async function createOrUpdateQueue(boss: PgBoss, name: string, options: {
-  retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; deadLetter?: string;
+  retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; heartbeatSeconds?: number; deadLetter?: string;
 }): Promise<void> {
   if ((await boss.getQueue(name)) === null) {
     await boss.createQueue(name, options);
