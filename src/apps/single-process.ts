@@ -117,7 +117,12 @@ export async function createSingleProcess(options: {
   });
   const jobs = createJobsModule({
     db, logger, databaseUrl,
-    documentsDir: config.DOCUMENTS_DIR,
+    documents: config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET !== undefined
+      ? {
+        store: 's3', bucket: config.S3_BUCKET, prefix: config.S3_PREFIX, region: config.S3_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        ...(config.S3_ENDPOINT === undefined ? {} : { endpoint: config.S3_ENDPOINT }),
+      }
+      : { store: 'filesystem', directory: config.DOCUMENTS_DIR },
     catalog: catalog.client,
     inventory: inventory.client,
     devIdentityHeaders: config.DEV_IDENTITY_HEADERS,

@@ -21,6 +21,7 @@ import { RunImport } from './application/run-import.ts';
 import { StartImport } from './application/start-import.ts';
 import { CsvParseReader } from './adapters/csv/csv-parse-reader.ts';
 import { FilesystemDocumentStore } from './adapters/documents/filesystem-document-store.ts';
+import { S3DocumentStore, type S3DocumentStoreOptions } from './adapters/documents/s3-document-store.ts';
 import { jobsRoutes } from './adapters/http/jobs-routes.ts';
 import { orderConfirmedConsumer } from './adapters/messaging/order-confirmed-consumer.ts';
 import { catalogProducts, inventoryStockLevels } from './adapters/modules/module-clients.ts';
@@ -54,8 +55,8 @@ export function createJobsModule(deps: {
   logger: Logger;
   /** The same database as `db`: pg-boss opens its own small pool and keeps its tables in schema `pgboss`. */
   databaseUrl: string;
-  /** Folder of the filesystem documents store (uploads and invoice PDFs). */
-  documentsDir: string;
+  /** Where uploads, invoice PDFs and error reports are kept: a folder, or an S3 bucket. */
+  documents: { store: 'filesystem'; directory: string } | ({ store: 's3' } & S3DocumentStoreOptions);
   catalog: CatalogImportClient;
   inventory: InventoryClient;
   devIdentityHeaders: boolean;
@@ -82,7 +83,9 @@ export function createJobsModule(deps: {
   const log = logger.child({ module: 'jobs' });
   const jobs = new PgJobRepository(db);
   const invoices = new PgInvoiceRepository(db);
-  const documents = new FilesystemDocumentStore({ directory: deps.documentsDir });
+  const documents = deps.documents.store === 's3'
+    ? new S3DocumentStore(deps.documents)
+    : new FilesystemDocumentStore({ directory: deps.documents.directory });
   const csv = new CsvParseReader({ documents });
   const runImport = new RunImport({
     jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),

@@ -37,7 +37,7 @@ before(async () => {
   const inventoryModule = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
   catalog = catalogModule.client;
   jobs = createJobsModule({
-    db, logger, databaseUrl: created.url, documentsDir,
+    db, logger, databaseUrl: created.url, documents: { store: 'filesystem', directory: documentsDir },
     catalog: catalogModule.client, inventory: inventoryModule.client,
     devIdentityHeaders: true, importMaxBytes: maxBytes, jobConcurrency: 2, invoiceSeller: 'OrderStream Test Shop',
     jobPollIntervalSeconds: 0.5, jobRetryDelaySeconds: 1, importBatchSize: 3,

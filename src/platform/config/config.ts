@@ -104,8 +104,20 @@ export const configSchema = z.object({
     .describe('First retry delay of a failed email or webhook delivery; doubles each attempt, with jitter.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000)
     .describe('How long one webhook delivery may take before it counts as failed.'),
+  DOCUMENTS_STORE: z.enum(['filesystem', 's3']).default('filesystem')
+    .describe('Where uploaded imports, invoices and error reports are kept: a folder (DOCUMENTS_DIR) or an S3 bucket (S3_*; credentials from the standard AWS variables).'),
   DOCUMENTS_DIR: z.string().min(1).default('.data/documents')
-    .describe('Folder of the documents store (uploaded imports, invoices, error reports).'),
+    .describe('Folder of the filesystem documents store.'),
+  S3_BUCKET: z.string().min(3).max(63).optional()
+    .describe('Bucket of the S3 documents store (required when DOCUMENTS_STORE=s3).'),
+  S3_PREFIX: z.string().default('')
+    .describe('Folder inside the bucket under which documents are kept.'),
+  S3_REGION: z.string().min(1).default('us-east-1')
+    .describe('Region of the S3 bucket.'),
+  S3_ENDPOINT: z.url().optional()
+    .describe('An S3-compatible server instead of AWS (MinIO, R2, ...).'),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true')
+    .describe('Address objects as https://host/bucket/key; most S3-compatible servers need it.'),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(50 * 1024 * 1024)
     .describe('Largest CSV accepted by POST /v1/imports.'),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
@@ -163,6 +175,7 @@ function requiredTogether(config: Config): string[] {
   const issues: string[] = [];
   if (config.PAYMENT_PROVIDER === 'stripe' && config.STRIPE_API_KEY === undefined) issues.push('STRIPE_API_KEY: required when PAYMENT_PROVIDER=stripe');
   if (config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL === undefined) issues.push('SMTP_URL: required when EMAIL_TRANSPORT=smtp');
+  if (config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET === undefined) issues.push('S3_BUCKET: required when DOCUMENTS_STORE=s3');
   return issues;
 }
 
