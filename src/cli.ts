@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { demoCatalogue, seedDemoData } from './apps/seed.ts';
 import { resolveKeyEncryptionKey } from './apps/key-encryption-key.ts';
-import { ensureDatabase, createSingleProcess, allMigrations, processRoles, type ProcessRole, type SingleProcess } from './apps/single-process.ts';
-import { UserNotFoundError } from './modules/identity/index.ts';
+import type { ProcessRole, SingleProcess } from './apps/single-process.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { createDatabase } from './platform/database/database.ts';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
@@ -23,11 +22,20 @@ Commands:
 
 Configuration comes from environment variables; see README.md.`;
 
+/**
+ * The application graph (every module, fastify, pg-boss, jose, argon2, the AWS SDK) loads in about
+ * two seconds; commands that need it import it, so `help` and usage errors answer at once.
+ */
+function loadApp() {
+  return import('./apps/single-process.ts');
+}
+
 /** The embedded database when DATABASE_URL is unset, else the configured one. */
 async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedPostgresServer }> {
   if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL };
   const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_POSTGRES_DIR, port: config.EMBEDDED_POSTGRES_PORT, logger });
   try {
+    const { ensureDatabase } = await loadApp();
     return { url: await ensureDatabase(embedded.url, 'orderstream'), embedded };
   } catch (error) {
     await embedded.stop();
@@ -35,12 +43,13 @@ async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: s
   }
 }
 
-function isProcessRole(role: string): role is ProcessRole {
+function isProcessRole(role: string, processRoles: readonly ProcessRole[]): role is ProcessRole {
   return (processRoles as readonly string[]).includes(role);
 }
 
 async function start(config: Config, logger: Logger, role: string): Promise<void> {
-  if (!isProcessRole(role)) throw new UsageError(`Unknown role "${role}"; use --role ${processRoles.join(', --role ')}.`);
+  const { createSingleProcess, processRoles } = await loadApp();
+  if (!isProcessRole(role, processRoles)) throw new UsageError(`Unknown role "${role}"; use --role ${processRoles.join(', --role ')}.`);
   const startedAt = performance.now();
   // Signals are taken from the first moment: the embedded database runs in its own process group, so
   // a Ctrl-C that ended Node while starting would leave it running. An early one is obeyed once started.
@@ -112,6 +121,7 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
  * `npm start` already serves, when there is one — without starting background work or listening.
  */
 async function withOrderStream<T>(config: Config, logger: Logger, work: (orderstream: SingleProcess) => Promise<T>): Promise<T> {
+  const { createSingleProcess, ensureDatabase } = await loadApp();
   const running = config.DATABASE_URL === undefined ? await runningEmbeddedPostgresUrl(config.EMBEDDED_POSTGRES_DIR) : undefined;
   const database = running === undefined ? await openDatabaseUrl(config, logger) : { url: await ensureDatabase(running, 'orderstream') };
   try {
@@ -146,6 +156,7 @@ async function seed(config: Config, logger: Logger): Promise<void> {
 async function users(config: Config, logger: Logger, args: string[]): Promise<void> {
   const [action, email] = args;
   if (action !== 'grant-admin' || email === undefined) throw new UsageError(`Usage: orderstream users grant-admin EMAIL\n\n${usage}`);
+  const { UserNotFoundError } = await import('./modules/identity/index.ts');
   await withOrderStream(config, logger, async (orderstream) => {
     try {
       const user = await orderstream.identity.grantAdmin(email);
@@ -166,6 +177,7 @@ async function keys(config: Config, logger: Logger, args: string[]): Promise<voi
 }
 
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
+  const { allMigrations } = await loadApp();
   const database = await openDatabaseUrl(config, logger);
   const db = createDatabase({ url: database.url, poolSize: 1 });
   try {
