@@ -7,7 +7,8 @@ import { outboxChannel } from './outbox.ts';
 import type { MessageTransport, OutgoingMessage } from './transport.ts';
 import { WakeSignal } from './wake-signal.ts';
 
-interface OutboxRow {
+/** An outbox row as the relay reads it. */
+export interface OutboxRow {
   position: number;
   id: string;
   topic: string;

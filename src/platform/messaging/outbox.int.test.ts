@@ -5,19 +5,9 @@ import type { Database } from '../database/database.ts';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
 import { createEnvelope, messagingMigrations } from './index.ts';
 import { appendToOutbox } from './outbox.ts';
+import type { OutboxRow } from './outbox-relay.ts';
 
-interface OutboxRecord {
-  id: string;
-  topic: string;
-  type: string;
-  version: number;
-  key: string;
-  occurred_at: Date;
-  traceparent: string | null;
-  request_id: string | null;
-  payload: unknown;
-  sent_at: Date | null;
-}
+type OutboxRecord = Omit<OutboxRow, 'position'> & { sent_at: Date | null };
 
 describe('appendToOutbox', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
