@@ -8,10 +8,12 @@ import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
+import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import type { CatalogImportClient } from '../catalog/index.ts';
 import type { InventoryClient } from '../inventory/index.ts';
 import { CancelJob } from './application/cancel-job.ts';
+import type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 import { FailJob } from './application/fail-job.ts';
 import { GetInvoice } from './application/get-invoice.ts';
 import { GetJob } from './application/get-job.ts';
@@ -32,6 +34,7 @@ import { PgJobRepository } from './adapters/postgres/pg-job-repository.ts';
 import { PgJobSubmitter } from './adapters/postgres/pg-job-submitter.ts';
 
 export * from './contract.ts';
+export type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 
 export const jobsMigrations: MigrationSet = {
   module: 'jobs',
@@ -47,6 +50,8 @@ export interface JobsModule {
   background: BackgroundTask[];
   /** Resolves once the queues are up (after the background task started); for tests and readiness. */
   whenReady(): Promise<void>;
+  /** Jobs waiting and running per kind (metrics); empty until the queues are up. */
+  queueDepths(): Promise<JobQueueDepth[]>;
 }
 
 /** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
@@ -78,6 +83,8 @@ export function createJobsModule(deps: {
   importBatchSize?: number;
   /** Whether this process runs job workers; false where it only queues them (the api role). Default true. */
   runWorkers?: boolean;
+  /** Attempt durations and outcomes, dead-lettered jobs; nothing is reported without it. */
+  metrics?: JobMetrics;
 }): JobsModule {
   const { db, logger } = deps;
   const log = logger.child({ module: 'jobs' });
@@ -87,13 +94,13 @@ export function createJobsModule(deps: {
     ? new S3DocumentStore(deps.documents)
     : new FilesystemDocumentStore({ directory: deps.documents.directory });
   const csv = new CsvParseReader({ documents });
-  const runImport = new RunImport({
+  const runImport = tracedUseCase('jobs.run-import', new RunImport({
     jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),
     ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
-  });
-  const renderInvoice = new RenderInvoice({
+  }));
+  const renderInvoice = tracedUseCase('jobs.render-invoice', new RenderInvoice({
     jobs, invoices, documents, renderer: new PdfkitInvoiceRenderer(), seller: deps.invoiceSeller,
-  });
+  }));
   const failJob = new FailJob({ jobs });
   const queues = new PgBossQueues({
     databaseUrl: deps.databaseUrl,
@@ -118,18 +125,20 @@ export function createJobsModule(deps: {
       log.warn('job dead-lettered after its last attempt');
     },
     runWorkers: deps.runWorkers ?? true,
+    metrics: deps.metrics,
   });
   const submitter = new PgJobSubmitter(db, queues);
   return {
     routes: jobsRoutes({
-      startImport: new StartImport({ documents, csv, jobs: submitter, maxBytes: deps.importMaxBytes }),
-      getJob: new GetJob({ jobs }),
-      listJobs: new ListJobs({ jobs }),
-      cancelJob: new CancelJob({ jobs, queue: submitter }),
-      getInvoice: new GetInvoice({ invoices, documents }),
+      startImport: tracedUseCase('jobs.start-import', new StartImport({ documents, csv, jobs: submitter, maxBytes: deps.importMaxBytes })),
+      getJob: tracedUseCase('jobs.get-job', new GetJob({ jobs })),
+      listJobs: tracedUseCase('jobs.list-jobs', new ListJobs({ jobs })),
+      cancelJob: tracedUseCase('jobs.cancel-job', new CancelJob({ jobs, queue: submitter })),
+      getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents })),
     }, { devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes }),
     consumers: [orderConfirmedConsumer({ queues })],
     background: [queues],
     whenReady: () => queues.ready(),
+    queueDepths: () => queues.depths(),
   };
 }

@@ -7,6 +7,7 @@ import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
+import { continueTrace, tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { DeleteWebhookEndpoint } from './application/delete-webhook-endpoint.ts';
 import { ListWebhookDeliveries } from './application/list-webhook-deliveries.ts';
@@ -72,6 +73,10 @@ export function createNotificationsModule(deps: {
     // Longer than any send can take (webhook timeout; the SMTP client's own timeouts stay under a minute).
     leaseMs: Math.max(60_000, deps.webhookTimeoutMs * 4),
     log: logFor,
+    // Each send continues the trace of the event it announces.
+    aroundAttempt: (claim, attempt) => continueTrace(`notifications.send-${claim.delivery.channel}`, claim.traceparent, attempt, {
+      attributes: { 'orderstream.order_id': claim.event.orderId, 'orderstream.delivery_id': claim.delivery.id, 'orderstream.delivery.attempt': claim.delivery.attempts },
+    }),
   });
   const worker = new BackgroundLoop({
     name: 'notifications.delivery-worker',
@@ -82,11 +87,11 @@ export function createNotificationsModule(deps: {
   const wakeWorker = () => { worker.wake(); };
   return {
     routes: webhookAdminRoutes({
-      registerWebhookEndpoint: new RegisterWebhookEndpoint({ endpoints }),
-      listWebhookEndpoints: new ListWebhookEndpoints({ endpoints }),
-      deleteWebhookEndpoint: new DeleteWebhookEndpoint({ endpoints }),
-      listWebhookDeliveries: new ListWebhookDeliveries({ deliveries }),
-      retryWebhookDelivery: new RetryWebhookDelivery({ deliveries, wakeWorker }),
+      registerWebhookEndpoint: tracedUseCase('notifications.register-webhook-endpoint', new RegisterWebhookEndpoint({ endpoints })),
+      listWebhookEndpoints: tracedUseCase('notifications.list-webhook-endpoints', new ListWebhookEndpoints({ endpoints })),
+      deleteWebhookEndpoint: tracedUseCase('notifications.delete-webhook-endpoint', new DeleteWebhookEndpoint({ endpoints })),
+      listWebhookDeliveries: tracedUseCase('notifications.list-webhook-deliveries', new ListWebhookDeliveries({ deliveries })),
+      retryWebhookDelivery: tracedUseCase('notifications.retry-webhook-delivery', new RetryWebhookDelivery({ deliveries, wakeWorker })),
     }),
     consumers: [orderEventsConsumer({ wakeWorker })],
     background: [worker],

@@ -6,6 +6,7 @@ import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
+import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import type { CatalogClient } from '../catalog/index.ts';
@@ -15,6 +16,7 @@ import { GetOrder } from './application/get-order.ts';
 import { ListOrders } from './application/list-orders.ts';
 import { PlaceOrder } from './application/place-order.ts';
 import { TimeOutOrders } from './application/time-out-orders.ts';
+import type { OrderMetrics } from './application/ports.ts';
 import { orderRoutes } from './adapters/http/order-routes.ts';
 import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
 import { PgIdempotencyKeys } from './adapters/postgres/pg-idempotency-keys.ts';
@@ -22,6 +24,7 @@ import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
 import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
 
 export * from './contract.ts';
+export type { OrderMetrics, SagaStepOutcome } from './application/ports.ts';
 
 export const ordersMigrations: MigrationSet = {
   module: 'orders',
@@ -44,23 +47,27 @@ export function createOrdersModule(deps: {
   idempotencyTtlHours: number;
   devIdentityHeaders: boolean;
   timeoutSweepIntervalMs?: number;
+  /** Saga step durations and outcomes, orders placed and finished; nothing is reported without it. */
+  metrics?: OrderMetrics;
 }): OrdersModule {
   const transactions = new PgOrderTransactions(deps.db);
   const orders = new PgOrderReader(deps.db);
-  const timeOutOrders = new TimeOutOrders({ orders, transactions });
+  const { metrics } = deps;
+  const timeOutOrders = new TimeOutOrders({ orders, transactions, metrics });
   return {
     routes: orderRoutes({
-      placeOrder: new PlaceOrder({
+      placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
         transactions,
         idempotencyKeys: new PgIdempotencyKeys(deps.db, { ttlHours: deps.idempotencyTtlHours }),
         catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
         stepTimeoutMs: deps.stepTimeoutMs,
-      }),
-      getOrder: new GetOrder({ orders }),
-      listOrders: new ListOrders({ orders }),
-      cancelOrder: new CancelOrder({ transactions }),
+        metrics,
+      })),
+      getOrder: tracedUseCase('orders.get-order', new GetOrder({ orders })),
+      listOrders: tracedUseCase('orders.list-orders', new ListOrders({ orders })),
+      cancelOrder: tracedUseCase('orders.cancel-order', new CancelOrder({ transactions, metrics })),
     }, { devIdentityHeaders: deps.devIdentityHeaders }),
-    consumers: [sagaConsumer(new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs }))],
+    consumers: [sagaConsumer(tracedUseCase('orders.advance-saga', new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs, metrics })))],
     background: [new BackgroundLoop({
       name: 'orders.saga-timeouts', logger: deps.logger,
       intervalMs: deps.timeoutSweepIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(deps.stepTimeoutMs / 4))),

@@ -21,7 +21,18 @@ export function createDatabase(options: { url: string; poolSize: number; applica
   // An idle client losing its connection (a database restart) must not crash the process;
   // the pool discards it and the next query opens a fresh one.
   pool.on('error', () => undefined);
-  return new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+const pools = new WeakMap<Database, pg.Pool>();
+
+/** How the connection pool behind `db` is used right now (for metrics); undefined for a handle not made by `createDatabase`. */
+export function poolStats(db: Database): { total: number; idle: number; waiting: number; max: number } | undefined {
+  const pool = pools.get(db);
+  if (pool === undefined) return undefined;
+  return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max };
 }
 
 /** True when the database answers a trivial query within `timeoutMs`. */

@@ -85,6 +85,16 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
+  /** True when Redis answers a PING within the command timeout (readiness). */
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.#redis.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Closes the connection to Redis. */
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => { this.#redis.disconnect(); });

@@ -3,7 +3,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** Identifiers that follow one unit of work (a request, a message) into every log line it causes. */
 export interface WorkContext {
   requestId?: string;
+  /** Of the active OpenTelemetry span; the logger adds these itself while a span is active. */
   traceId?: string;
+  spanId?: string;
   messageId?: string;
   orderId?: string;
   jobId?: string;

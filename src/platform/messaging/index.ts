@@ -5,8 +5,9 @@ export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-lette
 export { InProcessTransport } from './in-process-transport.ts';
 export { OutboxRelay } from './outbox-relay.ts';
 export { RetryScheduler } from './retry-scheduler.ts';
-export { createMessaging, type Messaging } from './messaging.ts';
-export type { MessageTransport, OutgoingMessage, Subscription, DeliveryHandler } from './transport.ts';
+export { createMessaging, type Messaging, type MessagingMetrics } from './messaging.ts';
+export type { ConsumerLag, MessageTransport, OutgoingMessage, Subscription, DeliveryHandler } from './transport.ts';
+export { readMessagingBacklog, type MessagingBacklog } from './backlog.ts';
 
 /** The messaging tables (outbox, inbox, retries, dead letters) live in their own schema. */
 export const messagingMigrations = { module: 'messaging', schema: 'messaging', directory: new URL('./migrations/', import.meta.url) };

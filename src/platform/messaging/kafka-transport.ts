@@ -33,6 +33,11 @@ export interface KafkaTransportOptions {
   versions?: readonly number[];
   /** How long `close()` waits for deliveries in progress before leaving them uncommitted (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Prefix of every topic and consumer group (`<namespace>.orderstream.orders.v1`), so that several
+   * deployments (or test runs) can share one cluster without reading each other's messages.
+   */
+  namespace?: string;
 }
 
 /** Unconsumed messages of one consumer group on one partition, for metrics. */
@@ -78,6 +83,7 @@ const maxInFlightPerConsumer = 256;
 export class KafkaTransport implements MessageTransport {
   readonly #brokers: string[];
   readonly #clientId: string;
+  readonly #prefix: string;
   readonly #partitions: number;
   readonly #replicationFactor: number;
   readonly #versions: readonly number[];
@@ -101,6 +107,7 @@ export class KafkaTransport implements MessageTransport {
     this.#versions = options.versions ?? [1];
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#logger = options.logger;
+    this.#prefix = options.namespace === undefined || options.namespace === '' ? '' : `${options.namespace}.`;
     this.#admin = new Admin({ clientId: `${this.#clientId}.admin`, bootstrapBrokers: this.#brokers, retries: 5, retryDelay: 500 });
     this.#producer = new Producer({
       clientId: `${this.#clientId}.producer`,
@@ -120,10 +127,10 @@ export class KafkaTransport implements MessageTransport {
   async publish(messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.#closed !== undefined) throw new Error('KafkaTransport is closed');
     if (messages.length === 0) return;
-    await this.#ensureTopics([...new Set(messages.map((message) => message.topic))]);
+    await this.#ensureTopics([...new Set(messages.map((message) => this.#prefix + message.topic))]);
     await this.#producer.send({
       messages: messages.map(({ topic, envelope }) => ({
-        topic,
+        topic: this.#prefix + topic,
         key: envelope.key,
         value: JSON.stringify(envelope),
         headers: headersOf(envelope),
@@ -134,8 +141,8 @@ export class KafkaTransport implements MessageTransport {
   subscribe(subscription: Subscription): void {
     if (this.#closed !== undefined) throw new Error('KafkaTransport is closed');
     if (this.#consumers.has(subscription.consumer)) throw new Error(`Consumer ${subscription.consumer} is already subscribed`);
-    const group = `orderstream.${subscription.consumer}`;
-    const topics = [...new Set(subscription.types.flatMap((type) => this.#versions.map((version) => topicOf({ type, version }))))];
+    const group = `${this.#prefix}orderstream.${subscription.consumer}`;
+    const topics = [...new Set(subscription.types.flatMap((type) => this.#versions.map((version) => this.#prefix + topicOf({ type, version }))))];
     const state: ConsumerState = {
       subscription,
       group,
@@ -165,6 +172,16 @@ export class KafkaTransport implements MessageTransport {
   /** Resolves once every subscription has joined its consumer group and started reading. */
   async ready(): Promise<void> {
     await Promise.all([...this.#consumers.values()].map((state) => state.started));
+  }
+
+  /** True when a broker answers a metadata request now (readiness); cached metadata does not count. */
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.#admin.metadata({ topics: [], forceUpdate: true, retries: 0 });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Consumer lag of every subscription on every partition of its topics. */

@@ -1,7 +1,8 @@
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
-import { runWithContext } from '../logging/request-context.ts';
-import type { Envelope } from './envelope.ts';
+import { runWithContext, type WorkContext } from '../logging/request-context.ts';
+import { addSpanAttributes, continueTrace, isTracingEnabled, recordSpanError, type SpanOptions } from '../observability/tracing.ts';
+import { topicOf, type Envelope } from './envelope.ts';
 import { forgetRetry, handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { RetryScheduler } from './retry-scheduler.ts';
@@ -17,6 +18,14 @@ export interface Messaging {
   readonly retries: RetryScheduler;
 }
 
+/** What messaging reports about its consumers (port): implemented with Prometheus counters by the app. */
+export interface MessagingMetrics {
+  messageHandled(consumer: string): void;
+  /** The inbox already had the message: a redelivery, skipped without a second effect. */
+  duplicateSkipped(consumer: string): void;
+  deliveryFailed(consumer: string, next: 'retry' | 'dead-letter'): void;
+}
+
 /** Wires outbox relay, transport, inbox consumers and retry scheduling for one database. */
 export function createMessaging(options: {
   db: Database;
@@ -25,30 +34,42 @@ export function createMessaging(options: {
   retryPolicy: RetryPolicy;
   pollIntervalMs: number;
   listenUrl?: string;
+  metrics?: MessagingMetrics;
 }): Messaging {
-  const { db, transport, logger, retryPolicy } = options;
+  const { db, transport, logger, retryPolicy, metrics } = options;
   const consumers = new Map<string, MessageConsumer>();
 
   // `retry` says the attempt comes from a row in messaging.retries, which success must remove (in
   // the effect's transaction); a first delivery has no such row and spends no statement on it.
   async function attempt(consumer: MessageConsumer, envelope: Envelope, previousAttempts: number, retry: boolean): Promise<void> {
-    await runWithContext({ messageId: envelope.id, ...(envelope.requestId === undefined ? {} : { requestId: envelope.requestId }) }, async () => {
+    const deliver = () => runWithContext(contextOf(envelope), async () => {
       try {
         const outcome = await handleOnce(db, consumer.name, envelope, async (transaction) => {
           await consumer.handle(envelope, transaction);
           if (retry) await forgetRetry(transaction, consumer.name, envelope);
         });
-        if (outcome === 'handled') consumer.afterCommit?.(envelope);
+        if (outcome === 'handled') {
+          metrics?.messageHandled(consumer.name);
+          consumer.afterCommit?.(envelope);
+        }
         if (outcome === 'duplicate') {
+          addSpanAttributes({ 'orderstream.message.duplicate': true });
+          metrics?.duplicateSkipped(consumer.name);
           if (retry) await forgetRetry(db, consumer.name, envelope);
           logger.debug({ consumer: consumer.name, type: envelope.type }, 'duplicate message skipped');
         }
       } catch (error) {
+        recordSpanError(error);
         const attempts = previousAttempts + 1;
         const next = await recordFailedDelivery(db, consumer.name, envelope, attempts, error, retryPolicy);
+        metrics?.deliveryFailed(consumer.name, next);
         logger.warn({ err: error, consumer: consumer.name, type: envelope.type, attempts, next }, 'message delivery failed');
       }
     });
+    // The consumer's span continues the producer's trace from the envelope, whichever transport carried it.
+    await (isTracingEnabled()
+      ? continueTrace(`process ${envelope.type}`, envelope.traceparent, deliver, consumerSpan(consumer.name, envelope, previousAttempts + 1))
+      : deliver());
   }
 
   const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: options.pollIntervalMs, ...(options.listenUrl === undefined ? {} : { listenUrl: options.listenUrl }) });
@@ -80,6 +101,38 @@ export function createMessaging(options: {
     async stop() {
       await relay.stop();
       await retries.stop();
+    },
+  };
+}
+
+/**
+ * The log context of a delivery: the message id, the request that caused it (so one request id
+ * follows an order through every saga step), and the order or job it is about when it names one.
+ */
+function contextOf(envelope: Envelope): WorkContext {
+  const payload = (typeof envelope.payload === 'object' && envelope.payload !== null ? envelope.payload : {}) as { orderId?: unknown; jobId?: unknown };
+  return {
+    messageId: envelope.id,
+    ...(envelope.requestId === undefined ? {} : { requestId: envelope.requestId }),
+    ...(typeof payload.orderId === 'string' ? { orderId: payload.orderId } : {}),
+    ...(typeof payload.jobId === 'string' ? { jobId: payload.jobId } : {}),
+  };
+}
+
+/** A delivery's span: OpenTelemetry's messaging attributes, the consumer as its consumer group. */
+function consumerSpan(consumer: string, envelope: Envelope, attempt: number): SpanOptions {
+  return {
+    role: 'consumer',
+    attributes: {
+      'messaging.system': 'orderstream',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': topicOf(envelope),
+      'messaging.consumer.group.name': consumer,
+      'messaging.message.id': envelope.id,
+      'messaging.message.conversation_id': envelope.key,
+      'orderstream.message.type': envelope.type,
+      'orderstream.delivery.attempt': attempt,
     },
   };
 }

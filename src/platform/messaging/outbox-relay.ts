@@ -2,6 +2,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
+import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
 import type { Envelope } from './envelope.ts';
 import { outboxChannel } from './outbox.ts';
 import type { MessageTransport, OutgoingMessage } from './transport.ts';
@@ -63,9 +64,12 @@ export class OutboxRelay {
         select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
         from messaging.outbox where sent_at is null order by position limit ${this.#batchSize}`.execute(transaction);
       if (rows.rows.length === 0) return 0;
-      await this.#transport.publish(rows.rows.map(toOutgoingMessage));
-      const positions = rows.rows.map((row) => row.position);
-      await sql`update messaging.outbox set sent_at = now() where position = any(${positions}::bigint[])`.execute(transaction);
+      // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
+      await traced('outbox.relay-batch', async () => {
+        await this.#transport.publish(rows.rows.map(toOutgoingMessage));
+        const positions = rows.rows.map((row) => row.position);
+        await sql`update messaging.outbox set sent_at = now() where position = any(${positions}::bigint[])`.execute(transaction);
+      }, isTracingEnabled() ? batchSpan(rows.rows) : undefined);
       return rows.rows.length;
     });
   }
@@ -138,6 +142,14 @@ export class OutboxRelay {
     const delayMs = Math.min(listenRetryBaseMs * 2 ** this.#listenFailures, listenRetryMaxMs);
     setTimeout(() => { if (!this.#stopping) void this.#listen(); }, delayMs).unref();
   }
+}
+
+function batchSpan(rows: readonly OutboxRow[]): SpanOptions {
+  return {
+    role: 'producer',
+    attributes: { 'messaging.system': 'orderstream', 'messaging.operation.type': 'send', 'messaging.batch.message_count': rows.length },
+    linkedTo: rows.map((row) => row.traceparent),
+  };
 }
 
 function toOutgoingMessage(row: OutboxRow): OutgoingMessage {

@@ -25,4 +25,16 @@ export interface MessageTransport {
   publish(messages: readonly OutgoingMessage[]): Promise<void>;
   subscribe(subscription: Subscription): void;
   close(): Promise<void>;
+  /** A broker transport's unconsumed messages per consumer and partition (metrics); absent in process. */
+  lag?(): Promise<readonly ConsumerLag[]>;
+  /** Whether a broker transport's brokers answer now (readiness); absent in process. */
+  isReachable?(): Promise<boolean>;
+}
+
+/** Messages of one partition a consumer has not consumed yet. */
+export interface ConsumerLag {
+  consumer: string;
+  topic: string;
+  partition: number;
+  lag: number;
 }

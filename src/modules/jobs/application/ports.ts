@@ -1,7 +1,7 @@
 import type { InvoiceDocument } from '../domain/invoice.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import type { ImportRow } from '../domain/import-row.ts';
-import type { Job, JobCounts, RowError } from '../domain/job.ts';
+import type { Job, JobCounts, JobKind, RowError } from '../domain/job.ts';
 
 /** Position after the last job of a page, newest first. */
 export interface JobCursor {
@@ -99,4 +99,19 @@ export interface InvoiceRepository {
   findByOrderId(orderId: string): Promise<InvoiceDocument | undefined>;
   /** Records the invoice and ends its job as succeeded, together; a second record for the order changes nothing. */
   addAndFinishJob(invoice: InvoiceDocument, now: Date): Promise<void>;
+}
+
+/** What the job workers report for monitoring (port); the default reports nothing. */
+export interface JobMetrics {
+  /** One attempt ended: `completed` (the handler returned) or `failed` (it threw; pg-boss retries or dead-letters it). */
+  attemptEnded(kind: JobKind, outcome: 'completed' | 'failed', seconds: number): void;
+  /** A job was given up after its last attempt. */
+  deadLettered(kind: JobKind): void;
+}
+
+/** Jobs of one kind waiting (retries included) and running, as the queue last counted them. */
+export interface JobQueueDepth {
+  kind: JobKind;
+  queued: number;
+  active: number;
 }

@@ -22,6 +22,8 @@ export interface ClaimedDelivery {
   event: NotificationEvent;
   /** The endpoint of a webhook delivery; null for an email. */
   endpoint: WebhookEndpoint | null;
+  /** Trace context (W3C traceparent) of the work that recorded the event, for the send's span; opaque here. */
+  traceparent?: string;
 }
 
 /** The integration event an attempt's outcome announces, written with it. */

@@ -18,6 +18,7 @@ export class SendDueDeliveries {
   readonly #log: DeliveryLog;
   readonly #now: () => Date;
   readonly #random: () => number;
+  readonly #around: (claim: ClaimedDelivery, attempt: () => Promise<void>) => Promise<void>;
 
   constructor(deps: {
     deliveries: DeliveryRepository;
@@ -30,6 +31,8 @@ export class SendDueDeliveries {
     log: DeliveryLog;
     now?: () => Date;
     random?: () => number;
+    /** Wraps each attempt (the composition root traces it in its event's trace); by default runs it as is. */
+    aroundAttempt?: (claim: ClaimedDelivery, attempt: () => Promise<void>) => Promise<void>;
   }) {
     this.#deliveries = deps.deliveries;
     this.#email = deps.email;
@@ -40,6 +43,7 @@ export class SendDueDeliveries {
     this.#log = deps.log;
     this.#now = deps.now ?? (() => new Date());
     this.#random = deps.random ?? Math.random;
+    this.#around = deps.aroundAttempt ?? ((_claim, attempt) => attempt());
   }
 
   /** Returns how many deliveries were attempted. */
@@ -47,7 +51,7 @@ export class SendDueDeliveries {
     const now = this.#now();
     const claimed = await this.#deliveries.claimDue({ now, leaseUntil: new Date(now.getTime() + this.#leaseMs), limit: this.#batchSize });
     // One slow recipient must not hold up the others: the batch is sent concurrently.
-    await Promise.all(claimed.map((claim) => this.#attempt(claim)));
+    await Promise.all(claimed.map((claim) => this.#around(claim, () => this.#attempt(claim))));
     return claimed.length;
   }
 

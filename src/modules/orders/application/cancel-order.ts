@@ -1,25 +1,31 @@
 import { OrderNotFoundError } from '../domain/order.errors.ts';
 import { requestCancellation } from '../domain/order-saga.ts';
 import type { Order } from '../domain/order.ts';
-import type { OrderTransactions } from './ports.ts';
+import type { OrderMetrics, OrderTransactions } from './ports.ts';
+import { noOrderMetrics, reportTransition } from './report-transition.ts';
 
 /** Cancels an order for its owner or an admin, sending the compensations its progress calls for. */
 export class CancelOrder {
   readonly #transactions: OrderTransactions;
+  readonly #metrics: OrderMetrics;
   readonly #now: () => Date;
 
-  constructor(deps: { transactions: OrderTransactions; now?: () => Date }) {
+  constructor(deps: { transactions: OrderTransactions; metrics?: OrderMetrics; now?: () => Date }) {
     this.#transactions = deps.transactions;
+    this.#metrics = deps.metrics ?? noOrderMetrics;
     this.#now = deps.now ?? (() => new Date());
   }
 
   async execute(orderId: string, caller: { id: string; isAdmin: boolean }): Promise<Order> {
-    return this.#transactions.run(async (store) => {
+    const now = this.#now();
+    const { before, after } = await this.#transactions.run(async (store) => {
       const order = await store.lock(orderId);
       if (order === undefined || (!caller.isAdmin && order.customer.id !== caller.id)) throw new OrderNotFoundError(orderId);
-      const transition = requestCancellation(order, this.#now());
+      const transition = requestCancellation(order, now);
       await store.update(transition.order, transition.actions);
-      return transition.order;
+      return { before: order, after: transition.order };
     });
+    reportTransition(this.#metrics, before, after, now, 'cancelled');
+    return after;
   }
 }

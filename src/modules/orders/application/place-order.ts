@@ -1,7 +1,8 @@
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors.ts';
 import { UnknownSkuError } from '../domain/order.errors.ts';
 import { normaliseSku, placeOrder, validateOrderRequest, type Order, type OrderRequest } from '../domain/order.ts';
-import type { IdempotencyKeys, OrderTransactions, PriceCatalog } from './ports.ts';
+import type { IdempotencyKeys, OrderMetrics, OrderTransactions, PriceCatalog } from './ports.ts';
+import { noOrderMetrics } from './report-transition.ts';
 
 export interface PlaceOrderInput extends OrderRequest {
   idempotencyKey: string;
@@ -19,14 +20,19 @@ export class PlaceOrder {
   readonly #idempotencyKeys: IdempotencyKeys;
   readonly #catalog: PriceCatalog;
   readonly #stepTimeoutMs: number;
+  readonly #metrics: OrderMetrics;
   readonly #newId: () => string;
   readonly #now: () => Date;
 
-  constructor(deps: { transactions: OrderTransactions; idempotencyKeys: IdempotencyKeys; catalog: PriceCatalog; stepTimeoutMs: number; newId?: () => string; now?: () => Date }) {
+  constructor(deps: {
+    transactions: OrderTransactions; idempotencyKeys: IdempotencyKeys; catalog: PriceCatalog; stepTimeoutMs: number;
+    metrics?: OrderMetrics; newId?: () => string; now?: () => Date;
+  }) {
     this.#transactions = deps.transactions;
     this.#idempotencyKeys = deps.idempotencyKeys;
     this.#catalog = deps.catalog;
     this.#stepTimeoutMs = deps.stepTimeoutMs;
+    this.#metrics = deps.metrics ?? noOrderMetrics;
     this.#newId = deps.newId ?? (() => `ord_${crypto.randomUUID()}`);
     this.#now = deps.now ?? (() => new Date());
   }
@@ -48,6 +54,7 @@ export class PlaceOrder {
         await store.insert(order, [{ kind: 'start-step', step: 'reserve-stock' }]);
         await store.completeIdempotencyKey(input.customer.id, input.idempotencyKey, order);
       });
+      this.#metrics.orderPlaced();
       return { order, replayed: false };
     } catch (error) {
       await this.#idempotencyKeys.release(input.customer.id, input.idempotencyKey);

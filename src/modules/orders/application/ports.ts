@@ -1,4 +1,4 @@
-import type { Order, PricedProduct } from '../domain/order.ts';
+import type { Order, PricedProduct, SagaStep } from '../domain/order.ts';
 import type { SagaAction } from '../domain/order-saga.ts';
 
 /** Orders read outside any transaction. */
@@ -52,4 +52,22 @@ export interface IdempotencyKeys {
 /** Prices and names of products at this moment (the catalogue's client). */
 export interface PriceCatalog {
   findProducts(skus: readonly string[]): Promise<PricedProduct[]>;
+}
+
+/** How a forward saga step ended: its own answer, its deadline, its reservation lapsing, or a cancellation. */
+export type SagaStepOutcome = 'succeeded' | 'failed' | 'timed-out' | 'expired' | 'cancelled';
+
+/**
+ * What the orders module reports for monitoring (port). Only committed changes are reported, so a
+ * transaction that rolls back and is retried counts once.
+ */
+export interface OrderMetrics {
+  /** An order was accepted (a replay of its idempotency key is not a new order). */
+  orderPlaced(): void;
+  /** A forward step ended after `seconds` since it started. */
+  sagaStepEnded(step: SagaStep, outcome: SagaStepOutcome, seconds: number): void;
+  /** An order began compensating; `cause` is one of a few fixed names (`authorize-payment-failed`, `timed-out`, ...). */
+  cancellationStarted(cause: string): void;
+  /** An order reached a terminal status. */
+  orderFinished(status: 'CONFIRMED' | 'CANCELLED'): void;
 }

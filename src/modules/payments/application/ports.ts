@@ -61,6 +61,8 @@ export interface ClaimedOperation {
   claimToken: string;
   /** The order's payment as it was when the operation was claimed. */
   payment: Payment | undefined;
+  /** Trace context (W3C traceparent) of the command that queued it, for the worker's span; opaque here. */
+  traceparent?: string;
 }
 
 /** One request to the provider, for the provider-calls log. */

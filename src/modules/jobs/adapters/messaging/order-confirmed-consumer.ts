@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { ScheduleInvoice } from '../../application/schedule-invoice.ts';
 import type { PgBossQueues } from '../pg-boss/pg-boss-queues.ts';
@@ -28,7 +29,8 @@ export function orderConfirmedConsumer(deps: { queues: PgBossQueues }): MessageC
     async handle(envelope, transaction) {
       if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
       const order = orderConfirmed.parse(envelope.payload);
-      await new ScheduleInvoice({ jobs: new PgJobSubmitter(transaction, deps.queues) }).execute(order, envelope.requestId ?? null);
+      const scheduleInvoice = new ScheduleInvoice({ jobs: new PgJobSubmitter(transaction, deps.queues) });
+      await traced('jobs.schedule-invoice', () => scheduleInvoice.execute(order, envelope.requestId ?? null));
     },
   };
 }

@@ -2,8 +2,10 @@ import { fromKysely, PgBoss, type Job as BossJob, type JobWithMetadata, type Kys
 import type { BackgroundTask } from '../../../../platform/background/background-loop.ts';
 import type { Logger } from '../../../../platform/logging/logger.ts';
 import { runWithContext } from '../../../../platform/logging/request-context.ts';
+import { continueTrace, currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import { JobQueueUnavailableError } from '../../domain/job.errors.ts';
 import type { JobKind } from '../../domain/job.ts';
+import type { JobMetrics, JobQueueDepth } from '../../application/ports.ts';
 
 /** Runs one attempt of a job of one kind; throwing fails the attempt (pg-boss retries it or dead-letters it). */
 export type JobHandler = (jobId: string, attempt: { lastAttempt: boolean; signal: AbortSignal }) => Promise<void>;
@@ -35,6 +37,8 @@ interface JobData {
   jobId: string;
   /** The request that caused the job: every attempt logs under it. */
   requestId?: string;
+  /** Trace context (W3C traceparent) of the work that queued the job: every attempt's span continues it. */
+  traceparent?: string;
 }
 
 /** `jobs.catalog-import`, `jobs.invoice`: one pg-boss queue per kind. */
@@ -59,6 +63,7 @@ export class PgBossQueues implements BackgroundTask {
   readonly #handlers: Readonly<Record<JobKind, JobHandler>>;
   readonly #onDeadLetter: (jobId: string) => Promise<void>;
   readonly #runWorkers: boolean;
+  readonly #metrics: JobMetrics | undefined;
   #boss: PgBoss | undefined;
   #starting: Promise<void> | undefined;
   #ready: Promise<void>;
@@ -72,6 +77,8 @@ export class PgBossQueues implements BackgroundTask {
     onDeadLetter: (jobId: string) => Promise<void>;
     /** False in a process that only queues jobs (the api role): pg-boss starts, but this process runs none. */
     runWorkers?: boolean;
+    /** Attempt durations and outcomes, dead-lettered jobs. */
+    metrics?: JobMetrics;
   }) {
     this.#databaseUrl = options.databaseUrl;
     this.#logger = options.logger;
@@ -79,6 +86,7 @@ export class PgBossQueues implements BackgroundTask {
     this.#handlers = options.handlers;
     this.#onDeadLetter = options.onDeadLetter;
     this.#runWorkers = options.runWorkers ?? true;
+    this.#metrics = options.metrics;
     this.#ready = this.#newReady();
   }
 
@@ -107,10 +115,28 @@ export class PgBossQueues implements BackgroundTask {
   async send(kind: JobKind, job: { id: string; requestId: string | null }, transaction: KyselyTransactionLike): Promise<string> {
     const boss = this.#boss;
     if (boss === undefined) throw new JobQueueUnavailableError();
-    const data: JobData = { jobId: job.id, ...(job.requestId === null ? {} : { requestId: job.requestId }) };
+    const traceparent = currentTraceparent();
+    const data: JobData = {
+      jobId: job.id, ...(job.requestId === null ? {} : { requestId: job.requestId }), ...(traceparent === undefined ? {} : { traceparent }),
+    };
     const id = await boss.send(queueOf(kind), data, { db: fromKysely(transaction) });
     if (id === null) throw new Error(`pg-boss did not queue job ${job.id}`);
     return id;
+  }
+
+  /**
+   * Jobs waiting and running per kind, as pg-boss last counted them (its monitor recounts every few
+   * seconds, so this reads one small row per queue, not the job table); empty while not started.
+   */
+  async depths(): Promise<JobQueueDepth[]> {
+    const boss = this.#boss;
+    if (boss === undefined) return [];
+    const kinds = Object.keys(this.#handlers) as JobKind[];
+    const queues = await boss.getQueues(kinds.map(queueOf));
+    return kinds.flatMap((kind) => {
+      const queue = queues.find((candidate) => candidate.name === queueOf(kind));
+      return queue === undefined ? [] : [{ kind, queued: queue.queuedCount, active: queue.activeCount }];
+    });
   }
 
   /** Takes a queued job off its queue; a job already running is left to stop at its next checkpoint. */
@@ -145,21 +171,47 @@ export class PgBossQueues implements BackgroundTask {
       await boss.work(queueOf(kind), { localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds },
         async (jobs: JobWithMetadata<JobData>[]) => {
           for (const job of jobs) {
-            await runWithContext(contextOf(job.data), () => handler(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit, signal: job.signal }));
+            const attempt = () => runWithContext(contextOf(job.data), () => this.#measured(kind, () => handler(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit, signal: job.signal })));
+            await continueTrace(`jobs.${kind}`, job.data.traceparent, attempt, { role: 'consumer', attributes: jobSpanAttributes(kind, job.data, job.retryCount + 1) });
           }
         });
       await boss.work(deadLetterQueueOf(kind), { batchSize: 1, pollingIntervalSeconds: Math.max(pollIntervalSeconds, 1) },
         async (jobs: BossJob<JobData>[]) => {
-          for (const job of jobs) await runWithContext(contextOf(job.data), () => this.#onDeadLetter(job.data.jobId));
+          for (const job of jobs) {
+            await continueTrace(`jobs.${kind}.dead-letter`, job.data.traceparent, () => runWithContext(contextOf(job.data), () => this.#onDeadLetter(job.data.jobId)), {
+              role: 'consumer', attributes: jobSpanAttributes(kind, job.data),
+            });
+            this.#metrics?.deadLettered(kind);
+          }
         });
     }
     this.#boss = boss;
     this.#markReady();
   }
 
+  /** Runs one attempt and reports how long it took and whether it threw (the error goes on to pg-boss). */
+  async #measured(kind: JobKind, attempt: () => Promise<void>): Promise<void> {
+    const startedAt = performance.now();
+    let outcome: 'completed' | 'failed' = 'failed';
+    try {
+      await attempt();
+      outcome = 'completed';
+    } finally {
+      this.#metrics?.attemptEnded(kind, outcome, (performance.now() - startedAt) / 1000);
+    }
+  }
+
   #newReady(): Promise<void> {
     return new Promise<void>((resolve) => { this.#markReady = resolve; });
   }
+}
+
+/** What a job attempt's span records: the queue, the job, and which attempt this is. */
+function jobSpanAttributes(kind: JobKind, data: JobData, attempt?: number): Record<string, string | number> {
+  return {
+    'messaging.system': 'pg-boss', 'messaging.destination.name': queueOf(kind), 'orderstream.job_id': data.jobId,
+    ...(attempt === undefined ? {} : { 'orderstream.job.attempt': attempt }),
+  };
 }
 
 function contextOf(data: JobData): { jobId: string; requestId?: string } {

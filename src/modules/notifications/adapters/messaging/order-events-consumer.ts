@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { ScheduleDeliveries } from '../../application/schedule-deliveries.ts';
 import type { NotificationEvent, OrderNotice } from '../../domain/notification-event.ts';
@@ -43,7 +44,7 @@ export function orderEventsConsumer(deps: { wakeWorker: () => void; newId?: () =
         ...(deps.newId === undefined ? {} : { newId: deps.newId }),
         ...(deps.now === undefined ? {} : { now: deps.now }),
       });
-      await scheduleDeliveries.execute(toNotificationEvent(envelope));
+      await traced('notifications.schedule-deliveries', () => scheduleDeliveries.execute(toNotificationEvent(envelope)));
     },
     afterCommit() {
       deps.wakeWorker();

@@ -11,6 +11,8 @@ export interface EventsTable {
   notice: ColumnType<OrderNotice, string, never>;
   data: ColumnType<Record<string, unknown>, string, never>;
   recorded_at: Generated<Date>;
+  /** W3C traceparent of the consumer that recorded it; null without tracing. */
+  traceparent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `notifications.webhook_endpoints` as stored. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
+import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type {
   ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, WebhookDeliveryView,
 } from '../../application/ports.ts';
@@ -22,6 +23,7 @@ interface ClaimedRow extends DeliveryRow {
   endpoint_events: string[] | null;
   endpoint_secret: string | null;
   endpoint_created_at: Date | null;
+  traceparent: string | null;
 }
 
 /**
@@ -42,6 +44,8 @@ export class PgDeliveryRepository implements DeliveryRepository {
       .values({
         id: event.id, type: event.type, order_id: event.orderId, occurred_at: event.occurredAt,
         notice: JSON.stringify(event.notice), data: JSON.stringify(event.data),
+        // The worker's sends continue the trace of the message handled now.
+        traceparent: currentTraceparent() ?? null,
       })
       .onConflict((conflict) => conflict.doNothing())
       .returning('id')
@@ -75,7 +79,7 @@ export class PgDeliveryRepository implements DeliveryRepository {
       join notifications.events as e on e.id = due.event_id
       left join notifications.webhook_endpoints as w on w.id = due.endpoint_id and w.deleted_at is null
       where d.id = due.id
-      returning d.*, e.type as event_type, e.order_id, e.occurred_at, e.notice, e.data,
+      returning d.*, e.type as event_type, e.order_id, e.occurred_at, e.notice, e.data, e.traceparent,
         w.url as endpoint_url, w.events as endpoint_events, w.secret as endpoint_secret, w.created_at as endpoint_created_at`
       .execute(this.#db);
     return result.rows.map((row) => ({
@@ -89,6 +93,7 @@ export class PgDeliveryRepository implements DeliveryRepository {
         id: row.endpoint_id, url: row.endpoint_url, events: (row.endpoint_events ?? []) as NotifiedEventType[],
         secret: row.endpoint_secret ?? '', createdAt: row.endpoint_created_at ?? row.created_at,
       },
+      ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
     }));
   }
 

@@ -47,6 +47,7 @@ export function orderRoutes(useCases: OrderUseCases, options: { devIdentityHeade
       schema: { tags: ['orders'], summary: 'An order with its status and timeline (owner or admin)', params: orderIdParams, response: { 200: orderDto, ...problems } },
     }, async (request) => {
       const caller = requirePrincipal(request, options);
+      addToContext({ orderId: request.params.id });
       const order = await useCases.getOrder.execute(request.params.id, { id: caller.id, isAdmin: caller.roles.includes('admin') }).catch(mapOrderError);
       return toOrderDto(order);
     });
@@ -64,6 +65,7 @@ export function orderRoutes(useCases: OrderUseCases, options: { devIdentityHeade
       schema: { tags: ['orders'], summary: 'Cancel an order (release and void before capture, refund and restock after)', params: orderIdParams, response: { 202: orderDto, ...problems } },
     }, async (request, reply) => {
       const caller = requirePrincipal(request, options);
+      addToContext({ orderId: request.params.id });
       const order = await useCases.cancelOrder.execute(request.params.id, { id: caller.id, isAdmin: caller.roles.includes('admin') }).catch(mapOrderError);
       return reply.status(202).send(toOrderDto(order));
     });

@@ -47,8 +47,13 @@ const sagaEventTypes = [
   paymentsMessages.captured, paymentsMessages.captureFailed, paymentsMessages.voided, paymentsMessages.refunded,
 ].map((message) => message.type);
 
-/** The orchestrator's ears: every inventory and payments event about an order moves its saga, in the inbox transaction. */
+/**
+ * The orchestrator's ears: every inventory and payments event about an order moves its saga, in the
+ * inbox transaction. What a transition reports waits for that transaction's commit (`afterCommit`
+ * gets the same envelope object; a rolled-back attempt's report is dropped with it).
+ */
 export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
+  const reports = new WeakMap<Envelope, () => void>();
   return {
     name: 'orders.saga',
     types: sagaEventTypes,
@@ -56,7 +61,12 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
       const event = toSagaEvent(envelope);
       const orderId = (envelope.payload as { orderId?: unknown }).orderId;
       if (event === undefined || typeof orderId !== 'string') return;
-      await advanceSaga.execute(new PgOrderStore(transaction), orderId, event);
+      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction), orderId, event));
+    },
+    afterCommit(envelope) {
+      const report = reports.get(envelope);
+      reports.delete(envelope);
+      report?.();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { BackgroundLoop, type BackgroundTask } from '../../../../platform/background/background-loop.ts';
 import type { Logger } from '../../../../platform/logging/logger.ts';
+import { continueTrace } from '../../../../platform/observability/tracing.ts';
 import type { ClaimedOperation } from '../../application/ports.ts';
 import type { RunPaymentOperations } from '../../application/run-payment-operations.ts';
 
@@ -47,7 +48,10 @@ export class PaymentOperationsWorker implements BackgroundTask {
     const claimed = await this.#operations.claim(free);
     for (const operation of claimed) {
       const heartbeat = setInterval(() => { void this.#renew(operation); }, this.#heartbeatMs);
-      const running: Promise<void> = this.#operations.run(operation)
+      // Its span continues the trace of the command that queued the operation.
+      const running: Promise<void> = continueTrace(`payments.${operation.kind}`, operation.traceparent, () => this.#operations.run(operation), {
+        attributes: { 'orderstream.order_id': operation.orderId, 'orderstream.payment.operation_id': operation.id, 'orderstream.payment.attempt': operation.attempts },
+      })
         .catch((error: unknown) => {
           // Left claimed: the lease runs out and the operation is tried again.
           this.#logger.error({ err: error, orderId: operation.orderId, operationId: operation.id }, 'payment operation could not be settled; it will be retried when its lease ends');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../../../platform/logging/logger.ts';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { traced } from '../../../../platform/observability/tracing.ts';
 import { RequestAuthorization } from '../../application/request-authorization.ts';
 import { RequestPaymentOperation } from '../../application/request-payment-operation.ts';
 import { paymentsMessages } from '../../contract.ts';
@@ -35,8 +36,8 @@ export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () =
       if (envelope.version !== 1) throw new Error(`${envelope.type} v${envelope.version} is not understood; payments reads v1`);
       const payments = new PgPaymentRepository(transaction);
       const result = envelope.type === paymentsMessages.authorizePayment.type
-        ? await new RequestAuthorization({ payments }).execute(parse(authorizePaymentPayload, envelope))
-        : await new RequestPaymentOperation({ payments }).execute(parse(orderPayload, envelope).orderId, kindOf(envelope.type));
+        ? await traced('payments.request-authorization', () => new RequestAuthorization({ payments }).execute(parse(authorizePaymentPayload, envelope)))
+        : await traced('payments.request-payment-operation', () => new RequestPaymentOperation({ payments }).execute(parse(orderPayload, envelope).orderId, kindOf(envelope.type)));
       if (result !== 'queued') deps.logger.info({ type: envelope.type, orderId: envelope.key, result }, 'payment command changed nothing');
     },
     afterCommit() {

@@ -29,6 +29,8 @@ export interface OperationsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   finished_at: Date | null;
+  /** W3C traceparent of the command that queued it; null without tracing. */
+  traceparent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `payments.provider_calls` as stored. */

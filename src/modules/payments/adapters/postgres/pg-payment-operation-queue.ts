@@ -12,6 +12,7 @@ interface ClaimRow {
   kind: OperationKind;
   attempts: number;
   claim_token: string;
+  traceparent: string | null;
 }
 
 /**
@@ -46,7 +47,7 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
           next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
       from due
       where o.id = due.id
-      returning o.id, o.order_id, o.kind, o.attempts, o.claim_token`.execute(this.#db);
+      returning o.id, o.order_id, o.kind, o.attempts, o.claim_token, o.traceparent`.execute(this.#db);
     if (claimed.rows.length === 0) return [];
     const payments = await this.#db.selectFrom('payments.payments').selectAll()
       .where('order_id', 'in', claimed.rows.map((row) => row.order_id)).execute();
@@ -54,6 +55,7 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
     return claimed.rows.map((row) => ({
       id: row.id, orderId: row.order_id, kind: row.kind, attempts: row.attempts, claimToken: row.claim_token,
       payment: byOrder.get(row.order_id),
+      ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
     }));
   }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type { PaymentRepository } from '../../application/ports.ts';
 import type { OperationKind, Payment } from '../../domain/payment.ts';
 import { toPayment, toPaymentRow, type PaymentsTables } from './payments-tables.ts';
@@ -33,7 +34,9 @@ export class PgPaymentRepository implements PaymentRepository {
   }
 
   async addOperation(orderId: string, kind: OperationKind): Promise<boolean> {
-    const inserted = await this.#db.insertInto('payments.operations').values({ order_id: orderId, kind, claim_token: null, outcome: null, detail: null, finished_at: null })
+    // The worker continues the trace of the message handled now (this consumer's span).
+    const inserted = await this.#db.insertInto('payments.operations')
+      .values({ order_id: orderId, kind, claim_token: null, outcome: null, detail: null, finished_at: null, traceparent: currentTraceparent() ?? null })
       .onConflict((conflict) => conflict.columns(['order_id', 'kind']).doNothing()).returning('id').executeTakeFirst();
     return inserted !== undefined;
   }

@@ -1,0 +1,51 @@
+/** A dependency `/readyz` checks; resolves true when usable. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<boolean>;
+  /**
+   * Whether the process is unready without it (default true). A dependency the process works around
+   * (the rate-limit store fails open) is reported but does not take the process out of rotation:
+   * marking every instance unready at once for a shared dependency turns a degradation into an outage.
+   */
+  required?: boolean;
+}
+
+/** One check's outcome: `timeout` when it did not answer within the probe's time limit. */
+export interface CheckResult {
+  status: 'up' | 'down' | 'timeout';
+  required: boolean;
+  durationMs: number;
+}
+
+export interface ReadinessReport {
+  /** Every required check is up. */
+  ready: boolean;
+  /** Some check that is not required is not up. */
+  degraded: boolean;
+  checks: Record<string, CheckResult>;
+}
+
+/**
+ * Runs every check at once, each raced against `timeoutMs`, so a dependency that hangs (a
+ * half-open connection, a full pool) makes the probe answer "not ready" in time instead of
+ * hanging it past the orchestrator's own probe timeout. A check that throws counts as down.
+ */
+export async function runReadinessChecks(checks: readonly ReadinessCheck[], options: { timeoutMs: number }): Promise<ReadinessReport> {
+  const results = await Promise.all(checks.map(async ({ name, check, required }) => {
+    const startedAt = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => { resolve('timeout'); }, options.timeoutMs);
+    });
+    const answer = Promise.resolve().then(check).then((ok) => (ok ? 'up' as const : 'down' as const), () => 'down' as const);
+    const status = await Promise.race([answer, timeout]);
+    clearTimeout(timer);
+    const result: CheckResult = { status, required: required ?? true, durationMs: Math.round((performance.now() - startedAt) * 100) / 100 };
+    return [name, result] as const;
+  }));
+  return {
+    ready: results.every(([, result]) => result.status === 'up' || !result.required),
+    degraded: results.some(([, result]) => result.status !== 'up' && !result.required),
+    checks: Object.fromEntries(results),
+  };
+}
