@@ -11,7 +11,7 @@ const cliEntry = path.join(import.meta.dirname, 'cli.ts');
 
 /** The environment of this run without anything that would change what the CLI under test does. */
 const baseEnvironment: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => ![
-  'DATABASE_URL', 'HOST', 'PORT', 'LOG_LEVEL', 'NODE_ENV', 'EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'SHUTDOWN_TIMEOUT_MS',
+  'DATABASE_URL', 'HOST', 'PORT', 'OPS_HOST', 'OPS_PORT', 'LOG_LEVEL', 'NODE_ENV', 'EMBEDDED_POSTGRES_DIR', 'EMBEDDED_POSTGRES_PORT', 'SHUTDOWN_TIMEOUT_MS',
 ].includes(name)));
 
 let workDir: string;
@@ -54,7 +54,8 @@ interface RunningCli {
 function runCli(args: string[], environment: NodeJS.ProcessEnv = {}): RunningCli {
   const child = spawn(process.execPath, [cliEntry, ...args], {
     cwd: projectRoot,
-    env: { ...baseEnvironment, ...environment },
+    // A free operations port, so CLIs of tests running side by side never compete for the default one.
+    env: { ...baseEnvironment, OPS_PORT: '0', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -149,9 +150,19 @@ describe('orderstream CLI', () => {
     assert.match(unknownOption.stderr(), /--frobnicate/);
     assert.doesNotMatch(unknownOption.stderr(), /\n\s+at /, 'no stack trace for a usage mistake');
 
-    const unknownRole = runCli(['start', '--role', 'gateway']);
+    const unknownRole = runCli(['start', '--role', 'orders,frobnicator']);
     assert.equal(await unknownRole.exit, 2);
-    assert.match(unknownRole.stderr(), /Unknown role "gateway"/);
+    assert.match(unknownRole.stderr(), /Unknown role "orders,frobnicator"/);
+  });
+
+  test('when a gateway or a service role starts without GATEWAY_SECRET, then it exits with code 2 naming what to set', async () => {
+    const gateway = runCli(['start', '--role', 'gateway']);
+    assert.equal(await gateway.exit, 2);
+    assert.match(gateway.stderr(), /GATEWAY_SECRET/);
+    const service = runCli(['start', '--role', 'orders']);
+    assert.equal(await service.exit, 2);
+    assert.match(service.stderr(), /GATEWAY_SECRET/);
+    assert.doesNotMatch(service.stderr(), /\n\s+at /);
   });
 
   test('when started on PORT=0 without DATABASE_URL, then it serves on an embedded database, stops cleanly on SIGINT and keeps the data', async () => {
@@ -161,6 +172,13 @@ describe('orderstream CLI', () => {
     assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.notEqual(new URL(first.url).port, '0', 'the logged URL carries the real port');
     assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
+    // Metrics are served on the operations listener the CLI opened, not on the public one.
+    const metricsUrl = first.logs.find((line) => line.msg === 'OrderStream is listening')?.metricsUrl;
+    assert.ok(typeof metricsUrl === 'string' && metricsUrl.endsWith('/metrics'), String(metricsUrl));
+    const scraped = await fetch(metricsUrl);
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /^orderstream_http_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} 1$/m);
+    assert.equal((await fetch(`${first.url}/metrics`)).status, 404);
     const created = await fetch(`${first.url}/v1/products`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-dev-customer-id': 'cli-test', 'x-dev-roles': 'admin' },

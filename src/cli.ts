@@ -1,12 +1,16 @@
+// No static import of this file may load `pg` (the database module is imported lazily): tracing
+// starts in main() first, to instrument it (docs/decisions/0007-tracing.md).
 import { parseArgs } from 'node:util';
 import { demoCatalogue, seedDemoData } from './apps/seed.ts';
 import { resolveKeyEncryptionKey } from './apps/key-encryption-key.ts';
+import type { ServiceRole } from './apps/services.ts';
 import type { ProcessRole, SingleProcess } from './apps/single-process.ts';
+import type { BenchArguments } from './apps/bench/bench-arguments.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
-import { createDatabase } from './platform/database/database.ts';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
 import { migrate } from './platform/database/migrations.ts';
 import { createLogger, type Logger } from './platform/logging/logger.ts';
+import { startConfiguredTracing } from './platform/observability/tracing.ts';
 
 const usage = `Usage: orderstream <command> [options]
 
@@ -14,10 +18,17 @@ Commands:
   start [--role all]   Run OrderStream (default: every module in one process)
         --role api     The HTTP API, messaging and background work; queues jobs but runs none
         --role worker  Messaging, background work and the job workers; no HTTP listener
+        --role gateway The public edge in front of services listed in GATEWAY_UPSTREAMS
+                       (no database); services behind it set the same GATEWAY_SECRET
+        --role identity|catalog|inventory|orders|payments|notifications|jobs
+                       One service of the services shape (several: --role orders,payments),
+                       each on its own *_DATABASE_URL, messages through KAFKA_BROKERS
   migrate              Apply pending database migrations and exit
   seed                 Create demo users and a demo catalogue with stock (safe to run again)
   users grant-admin EMAIL   Give an account the admin role
   keys rotate          Make a new token signing key current now
+  bench [--shape single] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N]
+                       Benchmark OrderStream on a fresh embedded database (npm run bench); see docs/benchmarks.md
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -47,9 +58,81 @@ function isProcessRole(role: string, processRoles: readonly ProcessRole[]): role
   return (processRoles as readonly string[]).includes(role);
 }
 
-async function start(config: Config, logger: Logger, role: string): Promise<void> {
+/** Runs until SIGINT/SIGTERM, then `stop` within SHUTDOWN_TIMEOUT_MS; a second signal exits at once. */
+function stopOnSignal(config: Config, logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    stop().then(() => { logger.info('stopped'); }, (error: unknown) => {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exitCode = 1;
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+async function startGateway(config: Config, logger: Logger): Promise<void> {
+  const { createGateway } = await import('./apps/gateway/gateway.ts');
+  let gateway;
+  try {
+    gateway = createGateway({ config, logger });
+  } catch (error) {
+    // A missing secret or upstream is a configuration mistake, reported as one.
+    throw new ConfigError([(error as Error).message]);
+  }
+  const running = gateway;
+  stopOnSignal(config, logger, () => running.close());
+  const url = await running.app.listen({ host: config.HOST, port: config.PORT });
+  const metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  logger.info({ url, metricsUrl, role: 'gateway', upstreams: config.GATEWAY_UPSTREAMS }, 'OrderStream gateway is listening');
+}
+
+/** Some services of the services shape in this process (`--role orders` or `--role orders,payments`). */
+async function startServices(config: Config, logger: Logger, roles: readonly ServiceRole[]): Promise<void> {
+  const { createServices } = await import('./apps/services.ts');
+  const startedAt = performance.now();
+  let services;
+  try {
+    services = await createServices({ config, logger, roles, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
+  } catch (error) {
+    if (error instanceof Error && /^(Set |Service roles|Services in separate|The [a-z]+ module needs)/.test(error.message)) throw new ConfigError([error.message]);
+    throw error;
+  }
+  const running = services;
+  stopOnSignal(config, logger, () => running.close());
+  await running.start();
+  const url = await running.app.listen({ host: config.HOST, port: config.PORT });
+  const metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  logger.info({ url, metricsUrl, roles, startupMs: Math.round(performance.now() - startedAt) }, 'OrderStream is listening');
+}
+
+async function start(config: Config, logger: Logger, roleOption: string): Promise<void> {
+  const roles = roleOption.split(',').map((role) => role.trim()).filter((role) => role !== '');
+  if (roles.length === 1 && roles[0] === 'gateway') {
+    await startGateway(config, logger);
+    return;
+  }
+  const { isServiceRole } = await import('./apps/services.ts');
+  if (roles.length > 0 && roles.every((role) => isServiceRole(role))) {
+    await startServices(config, logger, roles);
+    return;
+  }
+  const role = roles.length === 1 ? roles[0] ?? roleOption : roleOption;
   const { createSingleProcess, processRoles } = await loadApp();
-  if (!isProcessRole(role, processRoles)) throw new UsageError(`Unknown role "${role}"; use --role ${processRoles.join(', --role ')}.`);
+  if (!isProcessRole(role, processRoles)) {
+    const { serviceRoles } = await import('./apps/services.ts');
+    throw new UsageError(`Unknown role "${roleOption}"; use --role ${[...processRoles, 'gateway'].join(', --role ')}, or service roles (comma-separated): ${serviceRoles.join(', ')}.`);
+  }
   const startedAt = performance.now();
   // Signals are taken from the first moment: the embedded database runs in its own process group, so
   // a Ctrl-C that ended Node while starting would leave it running. An early one is obeyed once started.
@@ -70,9 +153,12 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   process.on('SIGTERM', onSignal);
   const database = await openDatabaseUrl(config, logger);
   let orderstream;
+  let metricsUrl: string;
   try {
     orderstream = await createSingleProcess({ config, logger, role, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     await orderstream.start();
+    // Every role, the worker included, serves its metrics and probes on the operations listener.
+    metricsUrl = `${(await orderstream.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
     if (role !== 'worker') await orderstream.app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     await orderstream?.close().catch(() => undefined);
@@ -81,12 +167,12 @@ async function start(config: Config, logger: Logger, role: string): Promise<void
   }
   const startupMs = Math.round(performance.now() - startedAt);
   if (role === 'worker') {
-    logger.info({ role, startupMs, embeddedDatabase: database.embedded !== undefined }, 'OrderStream worker is running (no HTTP listener)');
+    logger.info({ role, startupMs, metricsUrl, embeddedDatabase: database.embedded !== undefined }, 'OrderStream worker is running (no HTTP listener)');
   } else {
     const address = orderstream.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
     const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-    logger.info({ url: `http://${host}:${port}`, role, startupMs, embeddedDatabase: database.embedded !== undefined }, 'OrderStream is listening');
+    logger.info({ url: `http://${host}:${port}`, metricsUrl, role, startupMs, embeddedDatabase: database.embedded !== undefined }, 'OrderStream is listening');
   }
 
   const running = orderstream;
@@ -125,7 +211,9 @@ async function withOrderStream<T>(config: Config, logger: Logger, work: (orderst
   const running = config.DATABASE_URL === undefined ? await runningEmbeddedPostgresUrl(config.EMBEDDED_POSTGRES_DIR) : undefined;
   const database = running === undefined ? await openDatabaseUrl(config, logger) : { url: await ensureDatabase(running, 'orderstream') };
   try {
-    const orderstream = await createSingleProcess({ config, logger, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
+    // A local admin command calls the app in-process, as its own edge, even where the listening services sit behind a gateway.
+    const local = { ...config, GATEWAY_SECRET: undefined };
+    const orderstream = await createSingleProcess({ config: local, logger, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     try {
       return await work(orderstream);
     } finally {
@@ -178,6 +266,7 @@ async function keys(config: Config, logger: Logger, args: string[]): Promise<voi
 
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
   const { allMigrations } = await loadApp();
+  const { createDatabase } = await import('./platform/database/database.ts');
   const database = await openDatabaseUrl(config, logger);
   const db = createDatabase({ url: database.url, poolSize: 1 });
   try {
@@ -189,12 +278,37 @@ async function migrateOnly(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/** Runs the benchmark harness (src/apps/bench) and prints its table; a run with errors exits 1. */
+async function bench(values: BenchArguments): Promise<void> {
+  const { BenchArgumentError, parseBenchArguments } = await import('./apps/bench/bench-arguments.ts');
+  let options;
+  try {
+    options = parseBenchArguments(values);
+  } catch (error) {
+    if (error instanceof BenchArgumentError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { runBench } = await import('./apps/bench/bench.ts');
+  const { renderText } = await import('./apps/bench/report.ts');
+  const run = await runBench({ ...options, log: (line) => { console.error(`bench: ${line}`); } });
+  console.log(renderText(run.report));
+  console.log(`\nResults: ${run.resultsFile}${run.docsFile === undefined ? '' : `; table in ${run.docsFile}`}`);
+  if (!run.report.ok) process.exitCode = 1;
+}
+
 class UsageError extends Error {}
 
 /** The arguments, with a mistyped option reported as the usage mistake it is rather than a crash. */
 function parseCommandLine(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } } });
+    return parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' },
+        // bench
+        shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' },
+      },
+    });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
@@ -213,6 +327,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL });
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, before the application (and pg) is imported: instrumentations
+  // patch modules as they load (decision 0007). Unset, nothing is loaded or started.
+  await startConfiguredTracing(config, logger);
   switch (command) {
     case 'start':
       await start(config, logger, values.role);
@@ -228,6 +345,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'keys':
       await keys(config, logger, positionals.slice(1));
+      return;
+    case 'bench':
+      await bench(values);
       return;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${usage}`);

@@ -2,25 +2,22 @@ import { sql } from 'kysely';
 import type { Config } from '../platform/config/config.ts';
 import { createDatabase, isDatabaseReachable, type Database } from '../platform/database/database.ts';
 import { migrate, type MigrationSet } from '../platform/database/migrations.ts';
-import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
+import { createHttpApp, type HttpApp, type ReadinessCheck } from '../platform/http/app.ts';
+import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
+import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
+import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import { createMessaging, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
-import { catalogMigrations, createCatalogModule } from '../modules/catalog/index.ts';
-import { createInventoryModule, inventoryMigrations } from '../modules/inventory/index.ts';
-import { createNotificationsModule, notificationsMigrations } from '../modules/notifications/index.ts';
-import { createOrdersModule, ordersMigrations } from '../modules/orders/index.ts';
-import { createPaymentsModule, paymentsMigrations } from '../modules/payments/index.ts';
-import { createIdentityModule, identityMigrations, TokenRejectedError as IdentityTokenRejectedError, type IdentityModule } from '../modules/identity/index.ts';
-import { createJobsModule, jobsMigrations } from '../modules/jobs/index.ts';
-import { MemoryRateLimiter, TokenRejectedError, type RateLimiter, type TokenVerifier } from '../platform/http/edge.ts';
-import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
+import type { IdentityModule } from '../modules/identity/index.ts';
+import { createRateLimiters, edgeVerifier } from './edge-wiring.ts';
 import { routePolicies } from './gateway/route-policies.ts';
+import { createModules, moduleMigrations, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
-  messagingMigrations, identityMigrations, catalogMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations,
-  notificationsMigrations, jobsMigrations,
+  messagingMigrations, moduleMigrations.identity, moduleMigrations.catalog, moduleMigrations.inventory, moduleMigrations.payments,
+  moduleMigrations.orders, moduleMigrations.notifications, moduleMigrations.jobs,
 ];
 
 /**
@@ -39,6 +36,10 @@ export interface SingleProcess {
   db: Database;
   messaging: Messaging;
   identity: IdentityModule;
+  /** This process's Prometheus metrics (its own registry). */
+  metrics: Metrics;
+  /** The operations listener (`/metrics`, `/healthz`, `/readyz`), not listening until the CLI (or a test) calls `listen`. */
+  ops: OpsServer;
   /** Starts background work (outbox relay, retries, module workers and sweepers). The HTTP app works without it. */
   start(): Promise<void>;
   /** Stops background work and closes the HTTP app and the database pool. */
@@ -69,102 +70,64 @@ export async function createSingleProcess(options: {
     throw error;
   }
   // Tests pass a transport that duplicates every message; the services shape will pass Kafka's.
-  const transport = options.transport ?? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY });
+  const transport: MessageTransport = options.transport ?? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY });
+  const metrics = createMetrics({ logger });
   const messaging = createMessaging({
-    db, transport, logger,
+    db, transport, logger, metrics,
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
   });
-  const identity = createIdentityModule({
-    db, logger,
-    issuer: config.IDENTITY_ISSUER,
-    audience: config.IDENTITY_AUDIENCE,
-    keyEncryptionKey: options.keyEncryptionKey,
-    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
-    keyRotationDays: config.SIGNING_KEY_ROTATION_DAYS,
-    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
-    loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
-    externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
+  const built = createModules({
+    config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
+    databases: Object.fromEntries(Object.keys(moduleMigrations).map((name) => [name, { db, url: databaseUrl }])),
+    runJobWorkers: role !== 'api',
   });
-  const catalog = createCatalogModule({ db });
-  const inventory = createInventoryModule({ db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
-  const payments = createPaymentsModule({
-    db, logger,
-    provider: config.PAYMENT_PROVIDER,
-    simulatedDelayMs: config.SIMULATED_PAYMENT_DELAY_MS,
-    ...(config.STRIPE_API_KEY === undefined ? {} : { stripeApiKey: config.STRIPE_API_KEY }),
-    ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
-    ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
-  });
-  const orders = createOrdersModule({
-    db, logger,
-    catalog: catalog.client,
-    stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
-    idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
-    devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
-  });
-  const notifications = createNotificationsModule({
-    db, logger,
-    email: config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL !== undefined
-      ? { transport: 'smtp', smtpUrl: config.SMTP_URL }
-      : { transport: 'file', outboxDir: config.EMAIL_OUTBOX_DIR },
-    emailFrom: config.EMAIL_FROM,
-    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
-    retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
-    webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
-  });
-  const jobs = createJobsModule({
-    db, logger, databaseUrl,
-    documents: config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET !== undefined
-      ? {
-        store: 's3', bucket: config.S3_BUCKET, prefix: config.S3_PREFIX, region: config.S3_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE,
-        ...(config.S3_ENDPOINT === undefined ? {} : { endpoint: config.S3_ENDPOINT }),
-      }
-      : { store: 'filesystem', directory: config.DOCUMENTS_DIR },
-    catalog: catalog.client,
-    inventory: inventory.client,
-    devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
-    importMaxBytes: config.IMPORT_MAX_BYTES,
-    jobConcurrency: config.JOB_CONCURRENCY,
-    jobMaxAttempts: config.JOB_MAX_ATTEMPTS,
-    jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
-    jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
-    invoiceSeller: config.INVOICE_SELLER,
-    runWorkers: role !== 'api',
-  });
-  const modules = [identity, inventory, payments, orders, notifications, jobs];
+  const { identity, jobs } = built;
+  if (identity === undefined || jobs === undefined) throw new Error('the single process runs every module');
+  const modules = partsOf(built);
   for (const module of modules) {
     for (const consumer of module.consumers) messaging.register(consumer);
   }
   const background: BackgroundTask[] = modules.flatMap((module) => module.background);
-  // With Redis, every process behind the load balancer draws from one budget per client.
-  const limiterOf = (bucket: string, burst: number, perSecond: number): RateLimiter => (config.REDIS_URL === undefined
-    ? new MemoryRateLimiter({ burst, perSecond })
-    : new RedisRateLimiter({ url: config.REDIS_URL, burst, perSecond, keyPrefix: `orderstream:rate:${bucket}:`, logger }));
-  const rateLimiter = limiterOf('api', config.RATE_LIMIT_BURST, config.RATE_LIMIT_PER_SECOND);
-  const authRateLimiter = limiterOf('auth', config.AUTH_RATE_LIMIT_BURST, config.AUTH_RATE_LIMIT_PER_SECOND);
+  // Behind a gateway (GATEWAY_SECRET set), the gateway has limited, verified and authorized the
+  // request already, and this process trusts only what it signed. Otherwise this app is the edge;
+  // with Redis, every process behind the load balancer draws from one budget per client.
+  const behindGateway = config.GATEWAY_SECRET !== undefined;
+  const limiters = behindGateway ? undefined : createRateLimiters(config, logger);
+  const readiness = readinessChecks(db, transport, limiters?.rateLimiter);
+  metrics.readFrom({
+    database: db,
+    jobQueues: () => jobs.queueDepths(),
+    ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
+  });
+  const ops = createOpsServer({ metrics, readiness, logger });
   const app = createHttpApp({
     securityHeaders: true,
     corsOrigins: config.CORS_ORIGINS,
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    routes: [catalog.routes, ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes]))],
-    readiness: [{ name: 'database', check: () => isDatabaseReachable(db, 2000) }],
-    edge: {
-      policies: routePolicies,
-      verifier: edgeVerifier(identity.verifier),
-      rateLimiter,
-      authRateLimiter,
-      bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
-      devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
-      logger,
-    },
+    routes: modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
+    readiness,
+    metrics,
+    trustProxy: config.TRUST_PROXY,
+    ...(config.GATEWAY_SECRET !== undefined ? { gatewayTrust: { secret: config.GATEWAY_SECRET, policies: routePolicies } } : {}),
+    ...(limiters === undefined ? {} : {
+      edge: {
+        policies: routePolicies,
+        verifier: edgeVerifier(identity.verifier),
+        rateLimiter: limiters.rateLimiter,
+        authRateLimiter: limiters.authRateLimiter,
+        bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
+        devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+        logger,
+        metrics,
+      },
+    }),
   });
   let started = false;
   return {
-    role, app, db, messaging, identity,
+    role, app, db, messaging, identity, metrics, ops,
     async start() {
       await messaging.start();
       for (const task of background) task.start();
@@ -173,7 +136,8 @@ export async function createSingleProcess(options: {
     },
     async close() {
       await app.close();
-      await Promise.all([rateLimiter, authRateLimiter].map((limiter) => (limiter instanceof RedisRateLimiter ? limiter.close() : Promise.resolve())));
+      await ops.close();
+      await limiters?.close();
       if (started) {
         await Promise.all(background.map((task) => task.stop()));
         await messaging.stop();
@@ -183,19 +147,17 @@ export async function createSingleProcess(options: {
   };
 }
 
-/** The identity module's verifier in the edge's terms: its rejections become the edge's 401. */
-function edgeVerifier(verifier: IdentityModule['verifier']): TokenVerifier {
-  return {
-    async verify(token) {
-      try {
-        const principal = await verifier.verify(token);
-        return { id: principal.id, email: principal.email, roles: principal.roles };
-      } catch (error) {
-        if (error instanceof IdentityTokenRejectedError) throw new TokenRejectedError(error.reason);
-        throw error;
-      }
-    },
-  };
+/**
+ * What `/readyz` checks: the database, which nothing works without; Redis and Kafka when configured,
+ * reported but not required, because the process works around them (the rate limit fails open, the
+ * outbox keeps messages until the broker is back) and taking every instance out of rotation for a
+ * shared dependency would turn a degradation into an outage.
+ */
+function readinessChecks(db: Database, transport: MessageTransport, rateLimiter: unknown): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ name: 'database', check: () => isDatabaseReachable(db, 2000) }];
+  if (rateLimiter instanceof RedisRateLimiter) checks.push({ name: 'redis', required: false, check: () => rateLimiter.isReachable() });
+  if (transport.isReachable !== undefined) checks.push({ name: 'kafka', required: false, check: () => transport.isReachable?.() ?? Promise.resolve(false) });
+  return checks;
 }
 
 /** Creates `name` on the server at `serverUrl` unless it exists; returns the URL of that database. */

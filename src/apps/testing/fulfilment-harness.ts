@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../../platform/config/config.ts';
 import type { Database } from '../../platform/database/database.ts';
-import { createLogger } from '../../platform/logging/logger.ts';
+import { createLogger, type Logger } from '../../platform/logging/logger.ts';
 import type { MessageTransport } from '../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
 import { createSingleProcess, type SingleProcess } from '../single-process.ts';
@@ -75,7 +75,7 @@ export interface FulfilmentHarness {
  * The whole single process on a fresh database, with a real SMTP server and a webhook receiver
  * registered for order events; background work running. `env` overrides configuration.
  */
-export async function startFulfilment(env: Record<string, string> = {}, options: { transport?: MessageTransport; registerWebhook?: boolean } = {}): Promise<FulfilmentHarness> {
+export async function startFulfilment(env: Record<string, string> = {}, options: { transport?: MessageTransport; registerWebhook?: boolean; logger?: Logger } = {}): Promise<FulfilmentHarness> {
   const database = await createTestDatabase(embeddedServerUrl(), []);
   const documentsDir = await mkdtemp(path.join(tmpdir(), 'orderstream-documents-'));
   const smtp = await startSmtpServer();
@@ -85,7 +85,7 @@ export async function startFulfilment(env: Record<string, string> = {}, options:
     MESSAGE_RETRY_BASE_MS: '20', NOTIFICATION_RETRY_BASE_MS: '20', SIMULATED_PAYMENT_DELAY_MS: '3000', ...env,
   });
   const orderstream = await createSingleProcess({
-    config, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: database.url,
+    config, logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: database.url,
     keyEncryptionKey: randomBytes(32).toString('base64'),
     ...(options.transport === undefined ? {} : { transport: options.transport }),
   });

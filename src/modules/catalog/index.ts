@@ -5,6 +5,8 @@
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { ServiceCaller } from '../../platform/http/service-caller.ts';
+import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import { CreateProduct } from './application/create-product.ts';
 import { FindProductsBySku } from './application/find-products-by-sku.ts';
 import { GetProduct } from './application/get-product.ts';
@@ -12,7 +14,9 @@ import { ListProducts } from './application/list-products.ts';
 import type { ProductRepository } from './application/ports.ts';
 import { UpdateProduct } from './application/update-product.ts';
 import { UpsertProduct } from './application/upsert-product.ts';
+import { catalogInternalRoutes } from './adapters/http/catalog-internal-routes.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
+import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
 
@@ -33,18 +37,29 @@ export interface CatalogModule {
 /** Wires the catalog's use cases to PostgreSQL (or to the repository a test passes). */
 export function createCatalogModule(deps: { db: Database } | { products: ProductRepository }): CatalogModule {
   const products = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
-  const findProductsBySku = new FindProductsBySku({ products });
-  const upsertProduct = new UpsertProduct({ products });
-  return {
-    routes: catalogRoutes({
-      createProduct: new CreateProduct({ products }),
-      updateProduct: new UpdateProduct({ products }),
-      getProduct: new GetProduct({ products }),
-      listProducts: new ListProducts({ products }),
-    }),
-    client: {
-      findProductsBySku: (skus) => findProductsBySku.execute(skus),
-      upsertProduct: (product) => upsertProduct.execute(product),
-    },
+  const findProductsBySku = tracedUseCase('catalog.find-products-by-sku', new FindProductsBySku({ products }));
+  const upsertProduct = tracedUseCase('catalog.upsert-product', new UpsertProduct({ products }));
+  const client: CatalogClient & CatalogImportClient = {
+    findProductsBySku: (skus) => findProductsBySku.execute(skus),
+    upsertProduct: (product) => upsertProduct.execute(product),
   };
+  const publicRoutes = catalogRoutes({
+    createProduct: tracedUseCase('catalog.create-product', new CreateProduct({ products })),
+    updateProduct: tracedUseCase('catalog.update-product', new UpdateProduct({ products })),
+    getProduct: tracedUseCase('catalog.get-product', new GetProduct({ products })),
+    listProducts: tracedUseCase('catalog.list-products', new ListProducts({ products })),
+  });
+  const internalRoutes = catalogInternalRoutes(client);
+  return {
+    routes: (app) => {
+      publicRoutes(app);
+      internalRoutes(app);
+    },
+    client,
+  };
+}
+
+/** The catalog's clients over HTTP, for modules in another service (services shape). */
+export function createCatalogHttpClient(catalog: ServiceCaller): CatalogClient & CatalogImportClient {
+  return new HttpCatalogClient(catalog);
 }

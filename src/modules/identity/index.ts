@@ -7,6 +7,7 @@ import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
+import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { CreateServiceClient } from './application/create-service-client.ts';
 import { GrantAdmin } from './application/grant-admin.ts';
@@ -31,6 +32,7 @@ import { PgServiceClientRepository } from './adapters/postgres/pg-service-client
 import { PgSessionStore } from './adapters/postgres/pg-session-store.ts';
 import { PgSigningKeyRepository } from './adapters/postgres/pg-signing-key-repository.ts';
 import { PgUserRepository } from './adapters/postgres/pg-user-repository.ts';
+import type { JWK } from 'jose';
 import { JoseTokenVerifier } from './adapters/tokens/jose-token-verifier.ts';
 import type { Credentials, ExternalIssuer, IdentityRole, ServiceClientCredentials, TokenVerifier } from './contract.ts';
 import { UserNotFoundError } from './domain/identity.errors.ts';
@@ -116,7 +118,7 @@ export function createIdentityModule(deps: {
   });
   const issueAccessToken = new IssueAccessToken({ keys, generator, signer: new JoseAccessTokenSigner(), settings });
   const startSession = new StartSession({ secrets, issueAccessToken, refreshTokenTtlDays: deps.refreshTokenTtlDays ?? 30 });
-  const registerUser = new RegisterUser({ users, passwords });
+  const registerUser = tracedUseCase('identity.register-user', new RegisterUser({ users, passwords }));
   const grantAdmin = new GrantAdmin({ users });
   const rotateSigningKey = new RotateSigningKey({ keys, generator, settings, rotationDays: deps.keyRotationDays ?? 30 });
   const pruneExpiredRecords = new PruneExpiredRecords({ failures, sessions, policy });
@@ -135,10 +137,10 @@ export function createIdentityModule(deps: {
   return {
     routes: identityRoutes({
       registerUser,
-      logIn: new LogIn({ users, passwords, failures, sessions, startSession, policy }),
-      refreshSession: new RefreshSession({ sessions, users, secrets, startSession }),
-      logOut: new LogOut({ sessions, secrets }),
-      issueServiceToken: new IssueServiceToken({ clients, secrets, issueAccessToken }),
+      logIn: tracedUseCase('identity.log-in', new LogIn({ users, passwords, failures, sessions, startSession, policy })),
+      refreshSession: tracedUseCase('identity.refresh-session', new RefreshSession({ sessions, users, secrets, startSession })),
+      logOut: tracedUseCase('identity.log-out', new LogOut({ sessions, secrets })),
+      issueServiceToken: tracedUseCase('identity.issue-service-token', new IssueServiceToken({ clients, secrets, issueAccessToken })),
       listPublishedKeys,
     }, { issuer: settings.issuer }),
     consumers: [],
@@ -152,4 +154,23 @@ export function createIdentityModule(deps: {
     createServiceClient: (name) => new CreateServiceClient({ clients, secrets }).execute(name),
     rotateSigningKey: async () => { await rotate(false); },
   };
+}
+
+/**
+ * A verifier for a process without identity's database (the gateway in the services shape): the
+ * built-in issuer's keys come from `loadKeys` (its JWKS, fetched from the identity service) and are
+ * fetched again when a token names a key id not seen yet.
+ */
+export function createRemoteTokenVerifier(deps: {
+  issuer: string;
+  audience: string;
+  loadKeys: () => Promise<readonly JWK[]>;
+  externalIssuers?: readonly ExternalIssuer[];
+  clockSkewSeconds?: number;
+}): TokenVerifier {
+  return new JoseTokenVerifier({
+    builtIn: { issuer: deps.issuer, audience: deps.audience, loadKeys: deps.loadKeys },
+    external: deps.externalIssuers ?? [],
+    clockSkewSeconds: deps.clockSkewSeconds ?? 30,
+  });
 }

@@ -3,9 +3,11 @@
  * Other modules and the composition roots import from here and nowhere else in the module.
  */
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { ServiceCaller } from '../../platform/http/service-caller.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { CommitStock } from './application/commit-stock.ts';
@@ -15,7 +17,9 @@ import { ReleaseStock } from './application/release-stock.ts';
 import { ReserveStock } from './application/reserve-stock.ts';
 import { RestockOrder } from './application/restock-order.ts';
 import { SetStockLevel } from './application/set-stock-level.ts';
+import { inventoryInternalRoutes } from './adapters/http/inventory-internal-routes.ts';
 import { inventoryRoutes } from './adapters/http/inventory-routes.ts';
+import { HttpInventoryClient } from './adapters/http-client/http-inventory-client.ts';
 import { inventoryConsumers } from './adapters/messaging/inventory-consumers.ts';
 import { PgInventoryTransactions } from './adapters/postgres/pg-inventory-store.ts';
 import { PgStockRepository } from './adapters/postgres/pg-stock-repository.ts';
@@ -56,17 +60,33 @@ export function createInventoryModule(deps: {
   const stock = new PgStockRepository(db);
   const transactions = new PgInventoryTransactions(db);
   const expireReservations = new ExpireReservations();
-  const setStockLevel = new SetStockLevel({ stock });
+  const setStockLevel = tracedUseCase('inventory.set-stock-level', new SetStockLevel({ stock }));
+  const client: InventoryClient = {
+    async setStockLevel(sku, onHand) {
+      try {
+        const level = await setStockLevel.execute({ sku, onHand });
+        return { outcome: 'set', sku: level.sku, onHand: level.onHand, reserved: level.reserved };
+      } catch (error) {
+        if (error instanceof OnHandBelowReservedError) return { outcome: 'refused', sku: error.sku, reason: 'below-reserved', reserved: error.reserved };
+        throw error;
+      }
+    },
+  };
+  const publicRoutes = inventoryRoutes({
+    setStockLevel,
+    getStockLevel: tracedUseCase('inventory.get-stock-level', new GetStockLevel({ stock })),
+  });
+  const internalRoutes = inventoryInternalRoutes(client);
   return {
-    routes: inventoryRoutes({
-      setStockLevel,
-      getStockLevel: new GetStockLevel({ stock }),
-    }),
+    routes: (app) => {
+      publicRoutes(app);
+      internalRoutes(app);
+    },
     consumers: inventoryConsumers({
-      reserveStock: new ReserveStock({ reservationTtlSeconds: deps.reservationTtlSeconds }),
-      releaseStock: new ReleaseStock(),
-      commitStock: new CommitStock(),
-      restockOrder: new RestockOrder(),
+      reserveStock: tracedUseCase('inventory.reserve-stock', new ReserveStock({ reservationTtlSeconds: deps.reservationTtlSeconds })),
+      releaseStock: tracedUseCase('inventory.release-stock', new ReleaseStock()),
+      commitStock: tracedUseCase('inventory.commit-stock', new CommitStock()),
+      restockOrder: tracedUseCase('inventory.restock-order', new RestockOrder()),
     }, logger),
     background: [
       new BackgroundLoop({
@@ -76,16 +96,11 @@ export function createInventoryModule(deps: {
         step: () => transactions.run((store) => expireReservations.execute(store, expiryBatchSize)),
       }),
     ],
-    client: {
-      async setStockLevel(sku, onHand) {
-        try {
-          const level = await setStockLevel.execute({ sku, onHand });
-          return { outcome: 'set', sku: level.sku, onHand: level.onHand, reserved: level.reserved };
-        } catch (error) {
-          if (error instanceof OnHandBelowReservedError) return { outcome: 'refused', sku: error.sku, reason: 'below-reserved', reserved: error.reserved };
-          throw error;
-        }
-      },
-    },
+    client,
   };
+}
+
+/** Inventory's client over HTTP, for modules in another service (services shape). */
+export function createInventoryHttpClient(inventory: ServiceCaller): InventoryClient {
+  return new HttpInventoryClient(inventory);
 }

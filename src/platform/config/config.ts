@@ -8,16 +8,65 @@ const externalIssuersSchema = z.array(z.strictObject({
   roleMapping: z.record(z.string(), z.enum(['customer', 'admin'])),
 }));
 
+/** fastify's `trustProxy` from TRUST_PROXY: a boolean, or addresses and CIDRs. */
+function trustProxySetting(text: string): boolean | string {
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '').join(',');
+}
+
+/** GATEWAY_UPSTREAMS as a map from service name to the base URLs of its instances. */
+function upstreamTable(text: string, context: z.RefinementCtx): Record<string, string[]> {
+  const table: Record<string, string[]> = {};
+  for (const entry of text.split(';').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [name, urls] = entry.split('=', 2).map((part) => part.trim());
+    const instances = (urls ?? '').split(',').map((url) => url.trim()).filter((url) => url !== '');
+    if (name === undefined || !/^(\*|[a-z][a-z-]*)$/.test(name) || instances.length === 0 || instances.some((url) => !/^https?:\/\/[^/]+\/?$/.test(url))) {
+      context.addIssue({ code: 'custom', message: `"${entry}" is not name=http://host:port[,http://host:port...]` });
+      return {};
+    }
+    table[name] = instances.map((url) => url.replace(/\/$/, ''));
+  }
+  return table;
+}
+
 /** Environment variables OrderStream reads, with their meaning; the README's table is checked against this list. */
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1')
     .describe('Interface the HTTP server listens on.'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080)
     .describe('HTTP port (0 picks a free one).'),
+  OPS_HOST: z.string().min(1).default('127.0.0.1')
+    .describe('Interface of the operations listener (`/metrics`, `/healthz`, `/readyz`), kept apart from the public API; `0.0.0.0` to let Prometheus on another host scrape it.'),
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9464)
+    .describe('Port of the operations listener (0 picks a free one); give each process on one host its own.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('Minimum level of the JSON log lines written to standard output.'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
     .describe('PostgreSQL connection string. Unset: an embedded PostgreSQL is started from node_modules.'),
+  IDENTITY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the identity service in the services shape (`--role identity`); DATABASE_URL when unset.'),
+  CATALOG_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the catalog service in the services shape (`--role catalog`); DATABASE_URL when unset.'),
+  INVENTORY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the inventory service in the services shape (`--role inventory`); DATABASE_URL when unset.'),
+  ORDERS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the orders service in the services shape (`--role orders`); DATABASE_URL when unset.'),
+  PAYMENTS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the payments service in the services shape (`--role payments`); DATABASE_URL when unset.'),
+  NOTIFICATIONS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the notifications service in the services shape (`--role notifications`); DATABASE_URL when unset.'),
+  JOBS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
+    .describe('Database of the jobs service in the services shape (`--role worker`); DATABASE_URL when unset.'),
+  KAFKA_BROKERS: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]').optional()
+    .describe('Apache Kafka bootstrap brokers (`host:port,...`): messages between services go through Kafka. Unset: delivered in-process (one process only).'),
+  KAFKA_NAMESPACE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lower-case letters, digits and "-"').optional()
+    .describe('Prefix of OrderStream\'s Kafka topics and consumer groups, so several deployments can share one cluster. Unset: none.'),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6)
+    .describe('Partitions of the topics OrderStream creates; more partitions let more orders be handled in parallel by more instances.'),
+  CATALOG_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
+    .describe('Services shape: the catalog service instances (comma-separated) that orders and jobs ask for products and prices.'),
+  INVENTORY_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
+    .describe('Services shape: the inventory service instances (comma-separated) that imports set stock through.'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20)
     .describe('Maximum connections in the database pool (at least 2: the outbox relay holds one while consumers use another).'),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres')
@@ -68,6 +117,26 @@ export const configSchema = z.object({
     .describe('Sustained sign-in, registration and token requests per second allowed per client IP.'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
     .describe('Redis for state shared between processes (the edge rate limit). Unset: kept in this process.'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('orderstream:')
+    .describe('Prefix of every Redis key OrderStream writes, so several deployments can share one Redis.'),
+  TRUST_PROXY: z.string().default('false').transform(trustProxySetting)
+    .describe('Which proxies may set `X-Forwarded-For` (the client IP rate limits use): `false`, `true` (any), or comma-separated addresses/CIDRs (e.g. `127.0.0.1,10.0.0.0/8`).'),
+  GATEWAY_UPSTREAMS: z.string().default('').transform(upstreamTable)
+    .describe('For `--role gateway`: the services behind it, `name=url[,url...]` separated by `;` (names from the route table: identity, catalog, inventory, orders, payments, notifications, jobs, docs; `*` for every other). E.g. `*=http://10.0.0.5:8080,http://10.0.0.6:8080`.'),
+  GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()
+    .describe('Shared by the gateway and the services behind it: the gateway signs the verified caller with it, and a process with it set (other than the gateway) accepts only requests so signed.'),
+  GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(10_000)
+    .describe('Longest the gateway waits for an upstream (routes may set their own).'),
+  GATEWAY_FAILURES_TO_EJECT: z.coerce.number().int().min(1).max(100).default(3)
+    .describe('Consecutive failures (refused, timed out, 502/503/504) after which an upstream instance leaves the rotation.'),
+  GATEWAY_EJECT_MS: z.coerce.number().int().min(10).max(600_000).default(5000)
+    .describe('How long an ejected instance rests before one request probes it back.'),
+  GATEWAY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50)
+    .describe('An upstream\'s circuit opens when more than this share of its requests fail within the window (once 10 were sent).'),
+  GATEWAY_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(10_000)
+    .describe('The window of recent requests an upstream\'s circuit breaker judges.'),
+  GATEWAY_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(5000)
+    .describe('How long an open circuit answers 503 at once before letting one probe through.'),
   CORS_ORIGINS: z.string().default('').transform((text) => text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
     .describe('Comma-separated browser origins allowed to call the API (CORS); empty allows none.'),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200)
@@ -130,6 +199,12 @@ export const configSchema = z.object({
     .describe('Longest one attempt of a job may run.'),
   INVOICE_SELLER: z.string().min(1).max(200).default('OrderStream')
     .describe('Seller name printed on invoices.'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional()
+    .describe('OpenTelemetry collector (OTLP/HTTP) that receives traces, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces). Unset: tracing is off and costs nothing.'),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).default('orderstream')
+    .describe('`service.name` of the traces this process sends.'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1)
+    .describe('Share of new traces recorded (the argument of a parent-based trace-id ratio sampler): 1 every trace, 0.1 one in ten. A request that arrives with a `traceparent` follows its caller\'s decision.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
     .describe('How long a graceful shutdown waits for in-flight work before exiting.'),
 });
@@ -137,7 +212,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never printed, in errors or logs. */
-const secretKeys = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY']);
+const secretKeys = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY', 'GATEWAY_SECRET', 'IDENTITY_DATABASE_URL', 'CATALOG_DATABASE_URL', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'PAYMENTS_DATABASE_URL', 'NOTIFICATIONS_DATABASE_URL', 'JOBS_DATABASE_URL']);
 
 /** Thrown when the environment holds bad values; its message names every one, without their values if secret. */
 export class ConfigError extends Error {

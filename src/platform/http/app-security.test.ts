@@ -5,13 +5,13 @@ import { createHttpApp, type HttpApp } from './app.ts';
 import { MemoryRateLimiter, TokenRejectedError, type RoutePolicy } from './edge.ts';
 
 const policies: RoutePolicy[] = [
-  { method: 'GET', url: '/healthz', access: 'public' },
-  { method: 'GET', url: '/readyz', access: 'public' },
-  { method: 'GET', url: '/openapi.json', access: 'public' },
-  { method: 'GET', url: '/docs', access: 'public' },
-  { method: 'GET', url: '/docs/*', access: 'public' },
-  { method: 'GET', url: '/things', access: 'customer' },
-  { method: 'POST', url: '/auth/login', access: 'public', rateLimit: 'auth' },
+  { method: 'GET', url: '/healthz', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/readyz', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/openapi.json', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/docs', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/docs/*', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/things', access: 'customer', upstream: 'things' },
+  { method: 'POST', url: '/auth/login', access: 'public', rateLimit: 'auth', upstream: 'things' },
 ];
 
 function securedApp(options: { corsOrigins?: string[]; authBurst?: number } = {}): { app: HttpApp; handled: string[] } {

@@ -12,8 +12,12 @@ import {
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
-import { edgeExposedHeaders, installEdge, type EdgeOptions } from './edge.ts';
+import { edgeExposedHeaders, installEdge, type EdgeOptions, type RoutePolicy } from './edge.ts';
+import { installGatewayTrust } from './gateway-signature.ts';
 import { HttpProblem, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
+import { runReadinessChecks, type ReadinessCheck } from './readiness.ts';
+
+export type { ReadinessCheck } from './readiness.ts';
 
 /** The fastify instance every inbound HTTP adapter registers its routes on. */
 export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -21,11 +25,15 @@ export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerR
 /** A module's routes, registered on the app by the composition root. */
 export type RouteRegistration = (app: HttpApp) => void;
 
-/** A dependency `/readyz` checks; resolves true when usable. */
-export interface ReadinessCheck {
-  name: string;
-  check: () => Promise<boolean>;
+/** What the app reports about the requests it serves (port): implemented with a Prometheus histogram. */
+export interface HttpMetrics {
+  /** `route` is the route template (`/v1/orders/:id`), or `unmatched` when no route matched. */
+  requestCompleted(request: { method: string; route: string; statusCode: number }, seconds: number): void;
 }
+
+const readinessChecksSchema = z.record(z.string(), z.object({
+  status: z.enum(['up', 'down', 'timeout']), required: z.boolean(), durationMs: z.number(),
+}));
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,6 +47,10 @@ export function createHttpApp(options: {
   bodyLimit: number;
   routes: readonly RouteRegistration[];
   readiness: readonly ReadinessCheck[];
+  /** How long `/readyz` waits for each check before reporting it timed out (default 2000). */
+  readinessTimeoutMs?: number;
+  /** Request counts and latencies by route template, method and status. */
+  metrics?: HttpMetrics;
   title?: string;
   /** The edge's checks (rate limit, tokens, route policies); absent in module tests that call routes directly. */
   edge?: EdgeOptions;
@@ -46,6 +58,15 @@ export function createHttpApp(options: {
   securityHeaders?: boolean;
   /** Browser origins allowed to call the API (CORS_ORIGINS); absent or empty: no CORS headers at all. */
   corsOrigins?: readonly string[];
+  /**
+   * Behind a gateway: every request but the probes must carry the gateway's signed caller
+   * (GATEWAY_SECRET), instead of passing the public edge. Exclusive with `edge`.
+   */
+  gatewayTrust?: { secret: string; policies: readonly RoutePolicy[] };
+  /** Which proxies may set X-Forwarded-For (TRUST_PROXY); none by default. */
+  trustProxy?: boolean | string;
+  /** Serve /openapi.json and /docs from this app's routes; true by default (a gateway forwards them instead). */
+  documentation?: boolean;
 }): HttpApp {
   const { logger } = options;
   const app = Fastify<RawServerDefault>({
@@ -60,6 +81,7 @@ export function createHttpApp(options: {
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    trustProxy: options.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
 
   // The API speaks JSON only: any other body type is refused with 415 rather than parsed as text.
@@ -92,22 +114,34 @@ export function createHttpApp(options: {
   }
   const { edge } = options;
   // Registered (not added directly) so that its hook runs after those of the plugins above.
+  if (edge !== undefined && options.gatewayTrust !== undefined) throw new Error('an app is either the public edge or behind a gateway, not both');
   if (edge !== undefined) void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => { installEdge(instance, edge); done(); }, { [Symbol.for('skip-override')]: true }));
+  const { gatewayTrust } = options;
+  if (gatewayTrust !== undefined) {
+    void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => {
+      installGatewayTrust(instance, { ...gatewayTrust, onRejected: (reason) => { logger.warn({ reason }, 'request without a valid gateway signature refused'); } });
+      done();
+    }, { [Symbol.for('skip-override')]: true }));
+  }
+  const { metrics } = options;
   app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
     logger.info({
       requestId: request.id,
       method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
+      route,
       statusCode: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
     }, 'request completed');
+    metrics?.requestCompleted({ method: request.method, route, statusCode: reply.statusCode }, reply.elapsedTime / 1000);
     done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request.url, request.id);
     if (error instanceof HttpProblem) void reply.headers(error.headers);
-    if (problem.status >= 500) {
+    // An HttpProblem is an answer chosen on purpose (a 503 of an unavailable upstream), not a failure.
+    if (problem.status >= 500 && !(error instanceof HttpProblem)) {
       logger.error({ err: error, requestId: request.id }, 'request failed with an unexpected error');
     }
     return reply.status(problem.status).type('application/problem+json').send(problem);
@@ -120,10 +154,43 @@ export function createHttpApp(options: {
     return reply.status(404).type('application/problem+json').send(problem);
   });
 
+  const documentation = options.documentation ?? true;
+  if (documentation) registerDocumentation(app, options.title);
+
+  void app.register((scoped: HttpApp, _options, done) => {
+    if (documentation) scoped.get('/openapi.json', { schema: { hide: true } }, () => scoped.swagger());
+    scoped.get('/healthz', {
+      schema: { tags: ['ops'], summary: 'The process is alive', response: { 200: z.object({ status: z.literal('ok') }) } },
+    }, () => ({ status: 'ok' as const }));
+    scoped.get('/readyz', {
+      schema: {
+        tags: ['ops'], summary: 'Every required dependency answers (each checked with a time limit)',
+        response: {
+          200: z.object({ status: z.enum(['ready', 'degraded']), checks: readinessChecksSchema }),
+          503: problemSchema.extend({ checks: readinessChecksSchema }),
+        },
+      },
+    }, async (request, reply) => {
+      const report = await runReadinessChecks(options.readiness, { timeoutMs: options.readinessTimeoutMs ?? 2000 });
+      if (report.ready) return { status: report.degraded ? 'degraded' as const : 'ready' as const, checks: report.checks };
+      const failing = Object.entries(report.checks).filter(([, result]) => result.status !== 'up' && result.required);
+      return reply.status(503).type('application/problem+json').send({
+        type: `${problemTypeBase}not-ready`, title: 'Not ready', status: 503,
+        detail: `Not answering: ${failing.map(([name, result]) => `${name} (${result.status})`).join(', ')}`,
+        instance: request.url, requestId: request.id, checks: report.checks,
+      });
+    });
+    for (const register of options.routes) register(scoped);
+    done();
+  });
+  return app;
+}
+
+function registerDocumentation(app: HttpApp, title: string | undefined): void {
   void app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: options.title ?? 'OrderStream API', version: '1.0.0', description: 'Errors are RFC 9457 problem+json.' },
+      info: { title: title ?? 'OrderStream API', version: '1.0.0', description: 'Errors are RFC 9457 problem+json.' },
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -133,34 +200,6 @@ export function createHttpApp(options: {
   void app.register(fastifySwaggerUi, {
     routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
   });
-
-  void app.register((scoped: HttpApp, _options, done) => {
-    scoped.get('/openapi.json', { schema: { hide: true } }, () => scoped.swagger());
-    scoped.get('/healthz', {
-      schema: { tags: ['ops'], summary: 'The process is alive', response: { 200: z.object({ status: z.literal('ok') }) } },
-    }, () => ({ status: 'ok' as const }));
-    scoped.get('/readyz', {
-      schema: {
-        tags: ['ops'], summary: 'Every dependency answers',
-        response: {
-          200: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.boolean()) }),
-          503: problemSchema,
-        },
-      },
-    }, async (request, reply) => {
-      const results = await Promise.all(options.readiness.map(async ({ name, check }) => [name, await check().catch(() => false)] as const));
-      const checks = Object.fromEntries(results);
-      if (results.every(([, ok]) => ok)) return { status: 'ready' as const, checks };
-      const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
-      return reply.status(503).type('application/problem+json').send({
-        type: `${problemTypeBase}not-ready`, title: 'Not ready', status: 503,
-        detail: `Not answering: ${failing.join(', ')}`, instance: request.url, requestId: request.id,
-      });
-    });
-    for (const register of options.routes) register(scoped);
-    done();
-  });
-  return app;
 }
 
 function toProblem(error: FastifyError, instance: string, requestId: string): Problem {

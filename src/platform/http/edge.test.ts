@@ -22,13 +22,13 @@ class CountingVerifier implements TokenVerifier {
 }
 
 const policies: RoutePolicy[] = [
-  { method: 'GET', url: '/healthz', access: 'public' },
-  { method: 'GET', url: '/readyz', access: 'public' },
-  { method: 'GET', url: '/openapi.json', access: 'public' },
-  { method: 'GET', url: '/docs*', access: 'public' },
-  { method: 'GET', url: '/things', access: 'public' },
-  { method: 'POST', url: '/things', access: 'customer' },
-  { method: 'DELETE', url: '/things/:id', access: 'admin' },
+  { method: 'GET', url: '/healthz', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/readyz', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/openapi.json', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/docs*', access: 'public', upstream: 'things' },
+  { method: 'GET', url: '/things', access: 'public', upstream: 'things' },
+  { method: 'POST', url: '/things', access: 'customer', upstream: 'things' },
+  { method: 'DELETE', url: '/things/:id', access: 'admin', upstream: 'things' },
 ];
 
 function edgeApp(options: { burst?: number } = {}): { app: HttpApp; verifier: CountingVerifier; handled: string[] } {

@@ -13,6 +13,15 @@ export interface RoutePolicy {
   access: Access;
   /** Which rate-limit bucket the route draws from: the general one (default), or the tighter `auth` one for sign-in and token endpoints. */
   rateLimit?: 'auth';
+  /**
+   * The service that answers the route behind a gateway (`orders`), or `gateway` for routes the
+   * gateway answers itself (its probes). The single process serves every route in-process.
+   */
+  upstream: string;
+  /** Longest wait for the upstream's answer; the gateway's default (GATEWAY_TIMEOUT_MS) when absent. */
+  timeoutMs?: number;
+  /** The handler is idempotent, so the gateway may send the request again to another instance. */
+  retry?: boolean;
 }
 
 /** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */
@@ -92,6 +101,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
+/** What the edge reports (port): implemented with a Prometheus counter. */
+export interface EdgeMetrics {
+  /** A request was refused with 429 from `bucket`: `auth` (sign-in and token routes) or `api`. */
+  rateLimited(bucket: 'api' | 'auth'): void;
+}
+
 export interface EdgeOptions {
   policies: readonly RoutePolicy[];
   verifier: TokenVerifier;
@@ -107,6 +122,8 @@ export interface EdgeOptions {
   /** Also accept the development identity headers (never in production). */
   devIdentityHeaders?: boolean;
   logger: Logger;
+  /** Counts rate-limit rejections per bucket. */
+  metrics?: EdgeMetrics;
 }
 
 /** The edge's response headers a browser script may read when CORS is on. */
@@ -149,12 +166,15 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
     const url = request.routeOptions.url;
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     const policy = url === undefined ? undefined : findPolicy(policies, method, url);
-    const limiter = policy?.rateLimit === 'auth' && options.authRateLimiter !== undefined ? options.authRateLimiter : options.rateLimiter;
+    const authLimiter = policy?.rateLimit === 'auth' ? options.authRateLimiter : undefined;
+    const bucket = authLimiter === undefined ? 'api' : 'auth';
+    const limiter = authLimiter ?? options.rateLimiter;
     const limited = await limiter.take(request.ip);
     void reply.headers({
       'ratelimit-limit': String(limited.limit), 'ratelimit-remaining': String(limited.remaining), 'ratelimit-reset': String(limited.resetSeconds),
     });
     if (!limited.allowed) {
+      options.metrics?.rateLimited(bucket);
       throw new HttpProblem({
         status: 429, slug: 'rate-limited', title: 'Too many requests',
         detail: `Slow down; retry in ${limited.retryAfterSeconds} s.`, headers: { 'retry-after': String(limited.retryAfterSeconds) },
@@ -205,7 +225,8 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-function authorize(access: Access, principal: Principal | undefined): void {
+/** Refuses with 401 (nobody signed in) or 403 (wrong role) unless `principal` may call a route of `access`. */
+export function authorize(access: Access, principal: Principal | undefined): void {
   if (access === 'public') return;
   if (principal === undefined) {
     throw new HttpProblem({ status: 401, slug: 'unauthenticated', title: 'Authentication required', detail: 'Send "Authorization: Bearer <access token>".', headers: { 'www-authenticate': 'Bearer' } });

@@ -42,3 +42,8 @@ export function requirePrincipal(request: FastifyRequest, options: { devIdentity
   }
   return principal;
 }
+
+/** The client's address: as the gateway vouched for it when behind one, else the socket's (or X-Forwarded-For's, per TRUST_PROXY). */
+export function clientAddressOf(request: FastifyRequest): string {
+  return request.clientAddress ?? request.ip;
+}

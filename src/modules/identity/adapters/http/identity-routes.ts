@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import type { HttpApp } from '../../../../platform/http/app.ts';
 import { HttpProblem, invalidRequest, problemSchema } from '../../../../platform/http/problem.ts';
+import { clientAddressOf } from '../../../../platform/http/principal.ts';
 import type { IssueServiceToken } from '../../application/issue-service-token.ts';
 import type { ListPublishedKeys } from '../../application/list-published-keys.ts';
 import type { LogIn } from '../../application/log-in.ts';
@@ -43,7 +44,7 @@ export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: s
     app.post('/v1/auth/login', {
       schema: { tags, summary: 'Sign in with email and password', body: loginRequest, response: { 200: tokenPairDto, ...problems } },
     }, async (request, reply) => {
-      const pair = await useCases.logIn.execute({ ...request.body, clientAddress: request.ip }).catch(mapIdentityError(reply));
+      const pair = await useCases.logIn.execute({ ...request.body, clientAddress: clientAddressOf(request) }).catch(mapIdentityError(reply));
       return noStore(reply).send(toTokenPairDto(pair));
     });
 

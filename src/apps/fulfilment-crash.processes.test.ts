@@ -29,7 +29,7 @@ async function startChild(): Promise<string> {
   const started = spawn(process.execPath, ['src/cli.ts', 'start'], {
     cwd: projectRoot,
     env: {
-      ...process.env, DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'info', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', DOCUMENTS_DIR: mailDir, EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: mailDir,
+      ...process.env, DATABASE_URL: database.url, PORT: '0', OPS_PORT: '0', LOG_LEVEL: 'info', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', DOCUMENTS_DIR: mailDir, EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: mailDir,
       SAGA_STEP_TIMEOUT_MS: '5000', OUTBOX_POLL_INTERVAL_MS: '200', MESSAGE_RETRY_BASE_MS: '50', SIMULATED_PAYMENT_DELAY_MS: '300',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -60,6 +60,8 @@ const workerEnvironment = (): NodeJS.ProcessEnv => ({
   JOB_RETRY_DELAY_SECONDS: '1',
   JOB_MAX_ATTEMPTS: '5',
   LOG_LEVEL: 'info',
+  // Workers run side by side with other tests' processes: each takes a free operations port.
+  OPS_PORT: '0',
 });
 
 /** `orderstream start --role worker` as a child process; resolves once it says it runs. */

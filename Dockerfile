@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# OrderStream: one image for every shape and role. Node 24 runs the TypeScript sources directly
+# (type stripping), so there is no build step: the image is production dependencies plus sources.
+#
+#   docker build -t orderstream:local .
+#   docker run --rm -p 8080:8080 orderstream:local                        # single process, embedded PostgreSQL
+#   docker run --rm orderstream:local start --role orders                 # one role of the services shape
+#
+# deploy/docker-compose.yml and deploy/k8s/ run it; src/apps/deploy-artifacts.test.ts checks them against the code.
+
+# Production dependencies only, in a stage of their own so that the npm cache never reaches the image.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim AS runtime
+WORKDIR /app
+# Listen on every interface inside the container; the operations listener (/metrics) too, for scrapers.
+ENV HOST=0.0.0.0 \
+    PORT=8080 \
+    OPS_HOST=0.0.0.0 \
+    OPS_PORT=9464
+# Code and dependencies stay owned by root, so the process cannot rewrite them.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY src ./src
+# The only writable folder: embedded PostgreSQL (single process), documents and emails of the file stores.
+# Created here so that volumes mounted on these paths start owned by the `node` user.
+RUN mkdir -p .data/documents .data/mail-outbox && chown -R node:node .data
+USER node
+EXPOSE 8080 9464
+# Liveness only (GET /healthz on PORT); readiness (/readyz) is the orchestrator's probe.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "src/cli.ts"]
+CMD ["start"]

@@ -1,0 +1,42 @@
+import type { Config } from '../platform/config/config.ts';
+import { MemoryRateLimiter, TokenRejectedError, type RateLimiter, type TokenVerifier } from '../platform/http/edge.ts';
+import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
+import type { Logger } from '../platform/logging/logger.ts';
+import { TokenRejectedError as IdentityTokenRejectedError, type TokenVerifier as IdentityTokenVerifier } from '../modules/identity/index.ts';
+
+/** The edge's two rate-limit buckets, in memory or (with REDIS_URL) shared by every process through Redis. */
+export interface EdgeRateLimiters {
+  rateLimiter: RateLimiter;
+  authRateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+export function createRateLimiters(config: Config, logger: Logger): EdgeRateLimiters {
+  const limiterOf = (bucket: string, burst: number, perSecond: number): RateLimiter => (config.REDIS_URL === undefined
+    ? new MemoryRateLimiter({ burst, perSecond })
+    : new RedisRateLimiter({ url: config.REDIS_URL, burst, perSecond, keyPrefix: `${config.REDIS_KEY_PREFIX}rate:${bucket}:`, logger }));
+  const rateLimiter = limiterOf('api', config.RATE_LIMIT_BURST, config.RATE_LIMIT_PER_SECOND);
+  const authRateLimiter = limiterOf('auth', config.AUTH_RATE_LIMIT_BURST, config.AUTH_RATE_LIMIT_PER_SECOND);
+  return {
+    rateLimiter,
+    authRateLimiter,
+    async close() {
+      await Promise.all([rateLimiter, authRateLimiter].map((limiter) => (limiter instanceof RedisRateLimiter ? limiter.close() : Promise.resolve())));
+    },
+  };
+}
+
+/** The identity module's verifier in the edge's terms: its rejections become the edge's 401. */
+export function edgeVerifier(verifier: IdentityTokenVerifier): TokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        const principal = await verifier.verify(token);
+        return { id: principal.id, email: principal.email, roles: principal.roles };
+      } catch (error) {
+        if (error instanceof IdentityTokenRejectedError) throw new TokenRejectedError(error.reason);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,157 @@
+import type { BackgroundTask } from '../platform/background/background-loop.ts';
+import type { Config } from '../platform/config/config.ts';
+import type { Database } from '../platform/database/database.ts';
+import type { MigrationSet } from '../platform/database/migrations.ts';
+import type { RouteRegistration } from '../platform/http/app.ts';
+import type { Logger } from '../platform/logging/logger.ts';
+import type { MessageConsumer } from '../platform/messaging/index.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
+import { catalogMigrations, createCatalogModule, type CatalogClient, type CatalogImportClient, type CatalogModule } from '../modules/catalog/index.ts';
+import { createIdentityModule, identityMigrations, type IdentityModule } from '../modules/identity/index.ts';
+import { createInventoryModule, inventoryMigrations, type InventoryClient, type InventoryModule } from '../modules/inventory/index.ts';
+import { createJobsModule, jobsMigrations, type JobsModule } from '../modules/jobs/index.ts';
+import { createNotificationsModule, notificationsMigrations, type NotificationsModule } from '../modules/notifications/index.ts';
+import { createOrdersModule, ordersMigrations, type OrdersModule } from '../modules/orders/index.ts';
+import { createPaymentsModule, paymentsMigrations, type PaymentsModule } from '../modules/payments/index.ts';
+import { jobMetricsOf, orderMetricsOf } from './module-metrics.ts';
+
+export type ModuleName = 'identity' | 'catalog' | 'inventory' | 'payments' | 'orders' | 'notifications' | 'jobs';
+
+/** Each module's migrations; a database holds those of the modules it serves, plus messaging's. */
+export const moduleMigrations: Readonly<Record<ModuleName, MigrationSet>> = {
+  identity: identityMigrations,
+  catalog: catalogMigrations,
+  inventory: inventoryMigrations,
+  payments: paymentsMigrations,
+  orders: ordersMigrations,
+  notifications: notificationsMigrations,
+  jobs: jobsMigrations,
+};
+
+/** The modules one process runs, each built on its own database (the same one in the single process). */
+export interface ModuleSet {
+  identity?: IdentityModule;
+  catalog?: CatalogModule;
+  inventory?: InventoryModule;
+  payments?: PaymentsModule;
+  orders?: OrdersModule;
+  notifications?: NotificationsModule;
+  jobs?: JobsModule;
+}
+
+/** What a module contributes to its process, whichever module it is. */
+export interface ModuleParts {
+  routes?: RouteRegistration;
+  consumers: readonly MessageConsumer[];
+  background: readonly BackgroundTask[];
+}
+
+/**
+ * Builds the modules named in `databases` from configuration: the one place where settings become
+ * module options, shared by the single process and the services shape. A module that needs another
+ * module's client gets it in-process when that module is built here, else from `remote` (HTTP).
+ */
+export function createModules(options: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Encrypts identity's stored signing keys. */
+  keyEncryptionKey: string;
+  databases: Partial<Record<ModuleName, { db: Database; url: string }>>;
+  remote?: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient };
+  /** Run the document job workers in this process (not in an api-only process). */
+  runJobWorkers: boolean;
+}): ModuleSet {
+  const { config, logger, metrics, databases } = options;
+  const modules: ModuleSet = {};
+  if (databases.identity !== undefined) {
+    modules.identity = createIdentityModule({
+      db: databases.identity.db, logger,
+      issuer: config.IDENTITY_ISSUER,
+      audience: config.IDENTITY_AUDIENCE,
+      keyEncryptionKey: options.keyEncryptionKey,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+      keyRotationDays: config.SIGNING_KEY_ROTATION_DAYS,
+      clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+      loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
+      externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
+    });
+  }
+  if (databases.catalog !== undefined) modules.catalog = createCatalogModule({ db: databases.catalog.db });
+  if (databases.inventory !== undefined) {
+    modules.inventory = createInventoryModule({ db: databases.inventory.db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
+  }
+  const catalogClient = modules.catalog?.client ?? options.remote?.catalog;
+  const inventoryClient = modules.inventory?.client ?? options.remote?.inventory;
+  if (databases.payments !== undefined) {
+    modules.payments = createPaymentsModule({
+      db: databases.payments.db, logger,
+      provider: config.PAYMENT_PROVIDER,
+      simulatedDelayMs: config.SIMULATED_PAYMENT_DELAY_MS,
+      ...(config.STRIPE_API_KEY === undefined ? {} : { stripeApiKey: config.STRIPE_API_KEY }),
+      ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
+      ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
+    });
+  }
+  if (databases.orders !== undefined) {
+    if (catalogClient === undefined) throw new Error('The orders module needs the catalog: run it in this process or set CATALOG_SERVICE_URL.');
+    modules.orders = createOrdersModule({
+      db: databases.orders.db, logger,
+      catalog: catalogClient,
+      stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
+      idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
+      devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+      metrics: orderMetricsOf(metrics),
+    });
+  }
+  if (databases.notifications !== undefined) {
+    modules.notifications = createNotificationsModule({
+      db: databases.notifications.db, logger,
+      email: config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL !== undefined
+        ? { transport: 'smtp', smtpUrl: config.SMTP_URL }
+        : { transport: 'file', outboxDir: config.EMAIL_OUTBOX_DIR },
+      emailFrom: config.EMAIL_FROM,
+      maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+      retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
+      webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    });
+  }
+  if (databases.jobs !== undefined) {
+    if (catalogClient === undefined || inventoryClient === undefined) {
+      throw new Error('The jobs module needs the catalog and inventory: run them in this process or set CATALOG_SERVICE_URL and INVENTORY_SERVICE_URL.');
+    }
+    modules.jobs = createJobsModule({
+      db: databases.jobs.db, logger, databaseUrl: databases.jobs.url,
+      documents: config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET !== undefined
+        ? {
+          store: 's3', bucket: config.S3_BUCKET, prefix: config.S3_PREFIX, region: config.S3_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE,
+          ...(config.S3_ENDPOINT === undefined ? {} : { endpoint: config.S3_ENDPOINT }),
+        }
+        : { store: 'filesystem', directory: config.DOCUMENTS_DIR },
+      catalog: catalogClient,
+      inventory: inventoryClient,
+      devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+      importMaxBytes: config.IMPORT_MAX_BYTES,
+      jobConcurrency: config.JOB_CONCURRENCY,
+      jobMaxAttempts: config.JOB_MAX_ATTEMPTS,
+      jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
+      jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+      invoiceSeller: config.INVOICE_SELLER,
+      runWorkers: options.runJobWorkers,
+      metrics: jobMetricsOf(metrics),
+    });
+  }
+  return modules;
+}
+
+/** Each built module's routes, consumers and background work, in a fixed order. */
+export function partsOf(modules: ModuleSet): ModuleParts[] {
+  const { identity, catalog, inventory, payments, orders, notifications, jobs } = modules;
+  const parts: ModuleParts[] = [];
+  if (catalog !== undefined) parts.push({ routes: catalog.routes, consumers: [], background: [] });
+  for (const module of [identity, inventory, payments, orders, notifications, jobs]) {
+    if (module !== undefined) parts.push({ ...(module.routes === undefined ? {} : { routes: module.routes }), consumers: module.consumers, background: module.background });
+  }
+  return parts;
+}

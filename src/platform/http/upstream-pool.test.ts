@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UpstreamPool, UpstreamUnavailableError, type CircuitState, type UpstreamPoolSettings, type UpstreamRequest } from './upstream-pool.ts';
+
+/** A real HTTP server on loopback that answers by `behaviour` and counts what it was sent. */
+class Instance {
+  readonly hits: string[] = [];
+  behaviour: (request: IncomingMessage, response: ServerResponse) => void = (_request, response) => { response.end('ok'); };
+  #server: Server | undefined;
+  port = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer((request, response) => {
+      this.hits.push(`${request.method ?? ''} ${request.url ?? ''}`);
+      this.behaviour(request, response);
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    this.port = (server.address() as AddressInfo).port;
+    this.#server = server;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  }
+}
+
+const instances: Instance[] = [];
+const pools: UpstreamPool[] = [];
+after(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+  await Promise.all(instances.map((instance) => instance.stop()));
+});
+
+async function startInstances(count: number): Promise<Instance[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => new Instance().start()));
+  instances.push(...started);
+  return started;
+}
+
+function poolOf(started: readonly Instance[], settings: Partial<UpstreamPoolSettings> = {}): UpstreamPool {
+  const pool = new UpstreamPool({ name: 'things', instances: started.map((instance) => instance.url), ...settings });
+  pools.push(pool);
+  return pool;
+}
+
+const get = (path = '/things'): UpstreamRequest => ({ method: 'GET', path, headers: {}, timeoutMs: 2000, retryable: true });
+
+/** Sends one request and reads the whole answer; an unavailable upstream answers its kind instead of a status. */
+async function send(pool: UpstreamPool, request: UpstreamRequest = get()): Promise<number | UpstreamUnavailableError['kind']> {
+  try {
+    const response = await pool.request(request);
+    await response.body.text();
+    return response.statusCode;
+  } catch (error) {
+    if (error instanceof UpstreamUnavailableError) return error.kind;
+    throw error;
+  }
+}
+
+describe('upstream pool', () => {
+  test('when every instance is healthy, then requests go round-robin and keep the path and query', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    const pool = poolOf([a, b]);
+    for (let index = 0; index < 6; index += 1) assert.equal(await send(pool, get(`/things?page=${index}`)), 200);
+    assert.deepEqual(a.hits, ['GET /things?page=0', 'GET /things?page=2', 'GET /things?page=4']);
+    assert.deepEqual(b.hits, ['GET /things?page=1', 'GET /things?page=3', 'GET /things?page=5']);
+  });
+
+  test('when an instance stops, then its requests are retried on the other, it leaves the rotation, and a probe brings it back once it answers', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    const pool = poolOf([a, b], { failuresToEject: 2, ejectMs: 300 });
+    await b.stop();
+    const statuses = [];
+    for (let index = 0; index < 8; index += 1) statuses.push(await send(pool));
+    assert.deepEqual(statuses, Array.from({ length: 8 }, () => 200), 'every request is served by the instance still up');
+    assert.equal(a.hits.length, 8);
+
+    await b.start(); // the same port again
+    await sleep(350);
+    for (let index = 0; index < 4; index += 1) assert.equal(await send(pool), 200);
+    assert.ok(b.hits.length >= 1, 'the rested instance was probed and is back in rotation');
+  });
+
+  test('when an instance answers 503 to a GET marked retryable, then the other instance answers instead; a POST gets the 503 as it is', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    a.behaviour = (_request, response) => { response.writeHead(503).end('busy'); };
+    const pool = poolOf([a, b]);
+    assert.equal(await send(pool), 200);
+    assert.equal(await send(pool), 200);
+    assert.equal(b.hits.length, 2, 'each GET that a refused ended at b');
+
+    const post: UpstreamRequest = { method: 'POST', path: '/things', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), timeoutMs: 2000, retryable: false };
+    const statuses = [await send(pool, post), await send(pool, post)];
+    assert.ok(statuses.includes(503), 'the POST that reached a was not sent again');
+    assert.equal(b.hits.filter((hit) => hit.startsWith('POST')).length, 1);
+  });
+
+  test('when a connection is refused, then even a POST goes to another instance, since it never reached a service', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    await a.stop();
+    const pool = poolOf([a, b]);
+    const post: UpstreamRequest = { method: 'POST', path: '/orders', headers: {}, body: Buffer.from('{}'), timeoutMs: 2000, retryable: false };
+    assert.equal(await send(pool, post), 200);
+    assert.deepEqual(b.hits, ['POST /orders']);
+  });
+
+  test('when the retry budget is spent, then failures are answered instead of retried', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    a.behaviour = (_request, response) => { response.writeHead(503).end(); };
+    b.behaviour = (_request, response) => { response.writeHead(503).end(); };
+    const pool = poolOf([a, b], { retryBudgetRatio: 0, retryBudgetPerSecond: 0.001, failuresToEject: 100, breakerVolumeThreshold: 1000 });
+    const statuses = [];
+    for (let index = 0; index < 6; index += 1) statuses.push(await send(pool));
+    assert.deepEqual(statuses, [503, 503, 503, 503, 503, 503]);
+    assert.equal(a.hits.length + b.hits.length, 6, 'no request was sent twice');
+  });
+
+  test('when an instance is slower than the timeout, then the request fails as a timeout', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (_request, response) => { setTimeout(() => { response.end('late'); }, 500); };
+    const pool = poolOf([a]);
+    assert.equal(await send(pool, { ...get(), timeoutMs: 100 }), 'timeout');
+  });
+
+  test('when most requests fail, then the circuit opens and fails fast without calling the service, and a half-open probe closes it once the service recovers', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (_request, response) => { response.writeHead(502).end(); };
+    const changes: CircuitState[] = [];
+    const pool = poolOf([a], { breakerVolumeThreshold: 5, breakerResetMs: 300, failuresToEject: 1000, onCircuitChange: (state) => changes.push(state) });
+    for (let index = 0; index < 5; index += 1) assert.equal(await send(pool), 502);
+    assert.equal(pool.circuit, 'open');
+    const hitsWhenOpened = a.hits.length;
+    assert.equal(await send(pool), 'circuit-open');
+    assert.equal(a.hits.length, hitsWhenOpened, 'an open circuit sends nothing');
+
+    a.behaviour = (_request, response) => { response.end('ok'); };
+    await sleep(350);
+    assert.equal(await send(pool), 200);
+    assert.equal(pool.circuit, 'closed');
+    assert.deepEqual(changes, ['open', 'half-open', 'closed']);
+  });
+
+  test('when a half-open probe fails, then the circuit opens again', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (_request, response) => { response.writeHead(504).end(); };
+    const pool = poolOf([a], { breakerVolumeThreshold: 2, breakerResetMs: 200, failuresToEject: 1000 });
+    await send(pool);
+    await send(pool);
+    assert.equal(pool.circuit, 'open');
+    await sleep(250);
+    assert.equal(await send(pool), 504);
+    assert.equal(pool.circuit, 'open');
+  });
+});
