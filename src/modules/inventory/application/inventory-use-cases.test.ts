@@ -121,6 +121,15 @@ describe('ReleaseStock', () => {
     assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 1 });
     assert.equal(lastEvent()?.name, 'released');
   });
+
+  test('when the release of an order arrives before its reservation, then the late reserve takes nothing and announces the release', async () => {
+    inventory.withStock('A', 5);
+    const command = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    assert.equal(await release(command.orderId), 'nothing-held');
+    assert.equal(await reserve(command), 'already-decided');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+    assert.deepEqual(lastEvent(), { name: 'released', payload: { orderId: command.orderId, reason: 'requested' } });
+  });
 });
 
 describe('CommitStock', () => {

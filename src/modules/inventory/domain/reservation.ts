@@ -106,6 +106,19 @@ export function withStatus(reservation: Reservation, status: Exclude<Reservation
   return { orderId: reservation.orderId, status, lines: reservation.lines, expiresAt: reservation.expiresAt };
 }
 
+/**
+ * The record of a release that came before any reservation: commands reach inventory through one
+ * consumer each, so on a broker a late `reserve-stock` can follow the `release-stock` of an order
+ * the saga already gave up. With this record in place, that reserve finds the order decided and
+ * takes nothing.
+ */
+export function releasedBeforeReserved(orderId: string, now: Date): Reservation {
+  if (orderId.trim().length === 0 || orderId.length > maxOrderIdLength) {
+    throw new InvalidReservationError('orderId', `must be 1-${maxOrderIdLength} characters`);
+  }
+  return { orderId, status: 'released', lines: [], expiresAt: now };
+}
+
 /** Marks a reservation that could not be made as failed, with the reason and SKUs. */
 export function asFailed(reservation: Reservation, failure: ReservationFailure): Reservation {
   assertTransition(reservation, 'failed');
