@@ -9,7 +9,7 @@ import { createMessaging, InProcessTransport, messagingMigrations, type MessageT
 import { KafkaTransport } from '../platform/messaging/kafka-transport.ts';
 import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
-import { createCatalogHttpClient } from '../modules/catalog/index.ts';
+import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { createModules, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
@@ -109,11 +109,16 @@ export async function createServices(options: {
   const needsInventory = names.includes('jobs') && !names.includes('inventory');
   const catalogCaller = needsCatalog ? caller('catalog', config.CATALOG_SERVICE_URL) : undefined;
   const inventoryCaller = needsInventory ? caller('inventory', config.INVENTORY_SERVICE_URL) : undefined;
+  // With Redis, product lookups of a remote catalog go through a cache the catalog's own events invalidate.
+  const remoteCatalog = catalogCaller === undefined ? undefined : createCatalogHttpClient(catalogCaller);
+  const catalogCache: RedisCachedCatalogClient | undefined = remoteCatalog === undefined || config.REDIS_URL === undefined
+    ? undefined
+    : createCachedCatalogClient({ client: remoteCatalog, url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.CATALOG_CACHE_TTL_SECONDS, logger });
   const modules = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
     databases: Object.fromEntries(databases),
     remote: {
-      ...(catalogCaller === undefined ? {} : { catalog: createCatalogHttpClient(catalogCaller) }),
+      ...(remoteCatalog === undefined ? {} : { catalog: catalogCache ?? remoteCatalog }),
       ...(inventoryCaller === undefined ? {} : { inventory: createInventoryHttpClient(inventoryCaller) }),
     },
     runJobWorkers: true,
@@ -128,6 +133,9 @@ export async function createServices(options: {
     if (module === undefined || messaging === undefined || !('consumers' in module)) continue;
     for (const consumer of module.consumers) messaging.register(consumer);
   }
+  const cacheUser = names.find((name) => name === 'orders' || name === 'jobs');
+  const cacheMessaging = cacheUser === undefined ? undefined : messagingOf.get(cacheUser);
+  if (catalogCache !== undefined && cacheMessaging !== undefined) cacheMessaging.register(catalogCache.invalidationConsumer(`${roles.join('+')}.catalog-cache`));
   const background = parts.flatMap((part) => part.background);
   const readiness: ReadinessCheck[] = [
     ...[...databases].map(([name, { db }]) => ({ name: `${name}-database`, check: () => isDatabaseReachable(db, 2000) })),
@@ -173,6 +181,7 @@ export async function createServices(options: {
       }
       await transport.close();
       await Promise.all(callers.map((created) => created.close()));
+      await catalogCache?.close();
       await Promise.all([...databases.values()].map(({ db }) => db.destroy()));
     },
   };

@@ -6,6 +6,7 @@ import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { ServiceCaller } from '../../platform/http/service-caller.ts';
+import type { Logger } from '../../platform/logging/logger.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import { CreateProduct } from './application/create-product.ts';
 import { FindProductsBySku } from './application/find-products-by-sku.ts';
@@ -17,6 +18,7 @@ import { UpsertProduct } from './application/upsert-product.ts';
 import { catalogInternalRoutes } from './adapters/http/catalog-internal-routes.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
 import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts';
+import { RedisCachedCatalogClient } from './adapters/redis/redis-cached-catalog-client.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
 
@@ -57,6 +59,15 @@ export function createCatalogModule(deps: { db: Database } | { products: Product
     },
     client,
   };
+}
+
+export type { RedisCachedCatalogClient };
+
+/** A Redis read-through cache of product snapshots in front of `client`, with the consumer that invalidates it. */
+export function createCachedCatalogClient(options: {
+  client: CatalogClient & CatalogImportClient; url: string; keyPrefix: string; ttlSeconds: number; logger: Logger;
+}): RedisCachedCatalogClient {
+  return new RedisCachedCatalogClient(options);
 }
 
 /** The catalog's clients over HTTP, for modules in another service (services shape). */

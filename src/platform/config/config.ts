@@ -65,6 +65,8 @@ export const configSchema = z.object({
     .describe('Partitions of the topics OrderStream creates; more partitions let more orders be handled in parallel by more instances.'),
   CATALOG_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
     .describe('Services shape: the catalog service instances (comma-separated) that orders and jobs ask for products and prices.'),
+  CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300)
+    .describe('Services shape with REDIS_URL: how long a product snapshot stays in the Redis cache in front of the catalog service (a change announced by the catalog drops it at once).'),
   INVENTORY_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
     .describe('Services shape: the inventory service instances (comma-separated) that imports set stock through.'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20)
