@@ -1,5 +1,6 @@
 import type { Config } from '../platform/config/config.ts';
-import { MemoryRateLimiter, TokenRejectedError, type RateLimiter, type TokenVerifier } from '../platform/http/edge.ts';
+import { MemoryRateLimiter, TokenRejectedError, type EdgeOptions, type RateLimiter, type RoutePolicy, type TokenVerifier } from '../platform/http/edge.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
 import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import { TokenRejectedError as IdentityTokenRejectedError, type TokenVerifier as IdentityTokenVerifier } from '../modules/identity/index.ts';
@@ -23,6 +24,23 @@ export function createRateLimiters(config: Config, logger: Logger): EdgeRateLimi
     async close() {
       await Promise.all([rateLimiter, authRateLimiter].map((limiter) => (limiter instanceof RedisRateLimiter ? limiter.close() : Promise.resolve())));
     },
+  };
+}
+
+/** The edge's settings from configuration: the same for the single process and the gateway. */
+export function edgeOptions(options: {
+  config: Config; logger: Logger; metrics: Metrics; policies: readonly RoutePolicy[]; verifier: IdentityTokenVerifier; limiters: EdgeRateLimiters;
+}): EdgeOptions {
+  const { config } = options;
+  return {
+    policies: options.policies,
+    verifier: edgeVerifier(options.verifier),
+    rateLimiter: options.limiters.rateLimiter,
+    authRateLimiter: options.limiters.authRateLimiter,
+    bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
+    devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+    logger: options.logger,
+    metrics: options.metrics,
   };
 }
 

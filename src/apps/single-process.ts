@@ -10,7 +10,7 @@ import type { Logger } from '../platform/logging/logger.ts';
 import { createMessaging, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
-import { createRateLimiters, edgeVerifier } from './edge-wiring.ts';
+import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { createModules, moduleMigrations, partsOf } from './modules.ts';
 
@@ -112,18 +112,7 @@ export async function createSingleProcess(options: {
     metrics,
     trustProxy: config.TRUST_PROXY,
     ...(config.GATEWAY_SECRET !== undefined ? { gatewayTrust: { secret: config.GATEWAY_SECRET, policies: routePolicies } } : {}),
-    ...(limiters === undefined ? {} : {
-      edge: {
-        policies: routePolicies,
-        verifier: edgeVerifier(identity.verifier),
-        rateLimiter: limiters.rateLimiter,
-        authRateLimiter: limiters.authRateLimiter,
-        bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
-        devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
-        logger,
-        metrics,
-      },
-    }),
+    ...(limiters === undefined ? {} : { edge: edgeOptions({ config, logger, metrics, policies: routePolicies, verifier: identity.verifier, limiters }) }),
   });
   let started = false;
   return {

@@ -12,7 +12,7 @@ import { UpstreamPool, UpstreamUnavailableError, type CircuitState } from '../..
 import type { Logger } from '../../platform/logging/logger.ts';
 import { circuitStates, createMetrics, type Metrics } from '../../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../../platform/observability/ops-server.ts';
-import { createRateLimiters, edgeVerifier } from '../edge-wiring.ts';
+import { createRateLimiters, edgeOptions } from '../edge-wiring.ts';
 import { routePolicies } from './route-policies.ts';
 
 /** The gateway of the services shape: the public edge in front of services reached over HTTP. */
@@ -97,16 +97,7 @@ export function createGateway(options: {
         });
       }
     }],
-    edge: {
-      policies,
-      verifier: edgeVerifier(verifier),
-      rateLimiter: limiters.rateLimiter,
-      authRateLimiter: limiters.authRateLimiter,
-      bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
-      devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
-      logger,
-      metrics,
-    },
+    edge: edgeOptions({ config, logger, metrics, policies, verifier, limiters }),
   });
   return {
     app,
