@@ -29,6 +29,12 @@ Commands:
   keys rotate          Make a new token signing key current now
   bench [--shape single] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N]
                        Benchmark OrderStream on a fresh embedded database (npm run bench); see docs/benchmarks.md
+  services up [--port 8080] [--database-prefix orderstream_] [--dir .data/services]
+                       The services shape on this machine, in the background (npm run services): nginx on
+                       --port in front of two gateways, a process per service with a database each on
+                       DATABASE_URL's server, Kafka at KAFKA_BROKERS (else infra/kafka/run.sh), Redis
+  services status [--dir DIR]  What runs and whether it is ready (exit 1 when something is not)
+  services down [--dir DIR]    Stop everything services up started
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -92,8 +98,16 @@ async function startGateway(config: Config, logger: Logger): Promise<void> {
   }
   const running = gateway;
   stopOnSignal(config, logger, () => running.close());
-  const url = await running.app.listen({ host: config.HOST, port: config.PORT });
-  const metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  let url: string;
+  let metricsUrl: string;
+  try {
+    url = await running.app.listen({ host: config.HOST, port: config.PORT });
+    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  } catch (error) {
+    // A taken port: close what is open (Redis, upstream pools), or they would keep the process alive, failed but running.
+    await running.close().catch(() => undefined);
+    throw error;
+  }
   logger.info({ url, metricsUrl, role: 'gateway', upstreams: config.GATEWAY_UPSTREAMS }, 'OrderStream gateway is listening');
 }
 
@@ -110,9 +124,17 @@ async function startServices(config: Config, logger: Logger, roles: readonly Ser
   }
   const running = services;
   stopOnSignal(config, logger, () => running.close());
-  await running.start();
-  const url = await running.app.listen({ host: config.HOST, port: config.PORT });
-  const metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  let url: string;
+  let metricsUrl: string;
+  try {
+    await running.start();
+    url = await running.app.listen({ host: config.HOST, port: config.PORT });
+    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+  } catch (error) {
+    // A taken port or a failed start: close what is open (Kafka, pools, workers), or the process would stay up, failed but running.
+    await running.close().catch(() => undefined);
+    throw error;
+  }
   logger.info({ url, metricsUrl, roles, startupMs: Math.round(performance.now() - startedAt) }, 'OrderStream is listening');
 }
 
@@ -278,6 +300,39 @@ async function migrateOnly(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/** `services up|down|status`: the services shape as background processes on this machine (src/apps/services-runner.ts). */
+async function services(config: Config, positionals: string[], values: { dir?: string; port?: string; 'database-prefix'?: string }): Promise<void> {
+  const runner = await import('./apps/services-runner.ts');
+  let parsed;
+  try {
+    parsed = runner.parseServicesArguments(positionals, values);
+  } catch (error) {
+    if (error instanceof runner.ServicesArgumentError) throw new UsageError(`${error.message}\n\n${usage}`);
+    throw error;
+  }
+  try {
+    process.exitCode = await runner.runServices(parsed.action, {
+      dir: values.dir ?? process.env.ORDERSTREAM_SERVICES_DIR ?? runner.defaultServicesDir,
+      ...(parsed.port === undefined ? {} : { port: parsed.port }),
+      ...(parsed.databasePrefix === undefined ? {} : { databasePrefix: parsed.databasePrefix }),
+      serverUrl: config.DATABASE_URL ?? runner.defaultServerUrl,
+      redisUrl: config.REDIS_URL ?? runner.defaultRedisUrl,
+      ...(config.KAFKA_BROKERS === undefined ? {} : { kafkaBrokers: config.KAFKA_BROKERS }),
+      ...(config.KAFKA_NAMESPACE === undefined ? {} : { kafkaNamespace: config.KAFKA_NAMESPACE }),
+      ...(process.env.REDIS_KEY_PREFIX === undefined ? {} : { redisKeyPrefix: config.REDIS_KEY_PREFIX }),
+      env: process.env,
+    });
+  } catch (error) {
+    if (error instanceof runner.ServicesArgumentError) throw new UsageError(error.message);
+    if (error instanceof runner.ServicesError) {
+      console.error(error.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
 /** Runs the benchmark harness (src/apps/bench) and prints its table; a run with errors exits 1. */
 async function bench(values: BenchArguments): Promise<void> {
   const { BenchArgumentError, parseBenchArguments } = await import('./apps/bench/bench-arguments.ts');
@@ -307,6 +362,8 @@ function parseCommandLine(argv: string[]) {
         role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' },
         // bench
         shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' },
+        // services
+        dir: { type: 'string' }, port: { type: 'string' }, 'database-prefix': { type: 'string' },
       },
     });
   } catch (error) {
@@ -348,6 +405,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'bench':
       await bench(values);
+      return;
+    case 'services':
+      await services(config, positionals.slice(1), values);
       return;
     default:
       throw new UsageError(`Unknown command "${command}".\n\n${usage}`);

@@ -1,0 +1,609 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import path from 'node:path';
+import {
+  isOurProcess, logOffset, readPidFile, removePidFile, sleep, startDetached, stopProcess, tailOf, waitForLogLine, writePidFile,
+} from './background-process.ts';
+import { ensureNginx, localNginxArguments, localNginxFiles, writeLocalNginxConfig } from './local-nginx.ts';
+import type { ServiceRole } from './services.ts';
+
+/**
+ * `orderstream services up|down|status`: the whole services shape on one machine, as background
+ * processes — nginx in front of two gateways, one process per service role on a database of its
+ * own on the local PostgreSQL server, Kafka between them — with everything it keeps (pids, logs,
+ * secrets, nginx's files, the port plan) under one folder, `.data/services` by default.
+ */
+
+const projectRoot = path.resolve(import.meta.dirname, '../..');
+
+// The roles of src/apps/services.ts, restated: importing that file would load every module (seconds)
+// for a command that only starts processes. The compiler checks that none is missing or unknown.
+const everyServiceRole: Readonly<Record<ServiceRole, true>> = { identity: true, catalog: true, inventory: true, orders: true, payments: true, notifications: true, jobs: true };
+const serviceRoles = Object.keys(everyServiceRole) as ServiceRole[];
+
+export const defaultServicesDir = '.data/services';
+export const defaultApiPort = 8080;
+export const defaultDatabasePrefix = 'orderstream_';
+export const defaultServerUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const defaultRedisUrl = 'redis://127.0.0.1:6379';
+export const servicesActions = ['up', 'down', 'status'] as const;
+export type ServicesAction = (typeof servicesActions)[number];
+
+/** A wrong argument or option of `orderstream services` (exit code 2). */
+export class ServicesArgumentError extends Error {}
+/** Something that stops `up` or `down`, said plainly (exit code 1). */
+export class ServicesError extends Error {}
+
+export interface ServicesOptions {
+  /** The folder of pids, logs, secrets and nginx's files; relative to the working directory. */
+  dir: string;
+  /** Where nginx listens (127.0.0.1): the API's port. Undefined: the running plan's, else 8080. */
+  port?: number;
+  /** Databases are named `<prefix><role>`. Undefined: the running plan's, else `orderstream_`. */
+  databasePrefix?: string;
+  /** The PostgreSQL server the databases are made on (its own database is only used to make them). */
+  serverUrl: string;
+  redisUrl: string;
+  /** Unset: the local broker of infra/kafka/run.sh, started when it is not running. */
+  kafkaBrokers?: string;
+  /** Unset: derived from the database prefix, so two folders sharing a broker never share topics. */
+  kafkaNamespace?: string;
+  /** Unset: derived from the database prefix. */
+  redisKeyPrefix?: string;
+  /** The environment the processes inherit (before the variables the runner sets). */
+  env: NodeJS.ProcessEnv;
+  /** Results (the table); defaults to standard output. */
+  print?: (line: string) => void;
+  /** Progress; defaults to standard error. */
+  note?: (line: string) => void;
+}
+
+type Role = 'gateway' | ServiceRole;
+
+interface PlannedProcess {
+  name: string;
+  role: Role;
+  port: number;
+  opsPort: number;
+}
+
+/** What one `up` decided and every later command reads: ports, names, where messages go. */
+interface ServicesPlan {
+  apiPort: number;
+  databasePrefix: string;
+  kafkaBrokers: string;
+  /** True when the brokers are the local ones of infra/kafka/run.sh (which `up` may start). */
+  kafkaLocal: boolean;
+  kafkaNamespace: string;
+  redisKeyPrefix: string;
+  processes: PlannedProcess[];
+}
+
+const gatewayNames = ['gateway-1', 'gateway-2'] as const;
+// Easy to remember when free (a gateway on 809x, service n on 810n, each metrics port 1000 above); else any free port.
+const preferredPorts: Readonly<Record<string, number>> = {
+  'gateway-1': 8091, 'gateway-2': 8092,
+  ...Object.fromEntries(serviceRoles.map((role, index) => [role, 8101 + index])),
+};
+
+/** The files of one services folder. */
+function filesOf(dir: string) {
+  return {
+    dir,
+    plan: path.join(dir, 'services.json'),
+    lock: path.join(dir, '.lock'),
+    secret: path.join(dir, 'secret'),
+    keyEncryptionKey: path.join(dir, 'identity-key-encryption-key'),
+    kafkaStarted: path.join(dir, 'kafka-started'),
+    logs: path.join(dir, 'logs'),
+    pids: path.join(dir, 'pids'),
+    logOf: (name: string) => path.join(dir, 'logs', `${name}.log`),
+    pidOf: (name: string) => path.join(dir, 'pids', `${name}.pid`),
+    nginx: localNginxFiles(dir),
+  };
+}
+type ServicesFiles = ReturnType<typeof filesOf>;
+
+/** Checks the options of one `orderstream services` command; throws ServicesArgumentError. */
+export function parseServicesArguments(positionals: readonly string[], values: { port?: string; 'database-prefix'?: string }): {
+  action: ServicesAction; port?: number; databasePrefix?: string;
+} {
+  const [action, ...extra] = positionals;
+  if (action === undefined || !(servicesActions as readonly string[]).includes(action)) {
+    throw new ServicesArgumentError(action === undefined ? 'Say what to do: orderstream services up|down|status.' : `Unknown services action "${action}"; use up, down or status.`);
+  }
+  if (extra.length > 0) throw new ServicesArgumentError(`Unexpected argument "${extra.join(' ')}" after services ${action}.`);
+  const chosen = action as ServicesAction;
+  if (chosen !== 'up' && (values.port !== undefined || values['database-prefix'] !== undefined)) {
+    throw new ServicesArgumentError(`--port and --database-prefix apply to services up only (services ${chosen} reads what up chose).`);
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) < 1 || Number(values.port) > 65535) {
+      throw new ServicesArgumentError(`--port must be a port number (1-65535), not "${values.port}".`);
+    }
+    port = Number(values.port);
+  }
+  const databasePrefix = values['database-prefix'];
+  if (databasePrefix !== undefined && !/^[a-z][a-z0-9_]{0,39}$/.test(databasePrefix)) {
+    throw new ServicesArgumentError(`--database-prefix must be lower-case letters, digits and "_", starting with a letter (at most 40), not "${databasePrefix}".`);
+  }
+  return { action: chosen, ...(port === undefined ? {} : { port }), ...(databasePrefix === undefined ? {} : { databasePrefix }) };
+}
+
+/** Runs one action; resolves with the exit code (status: 0 only when everything runs and is ready). */
+export async function runServices(action: ServicesAction, options: ServicesOptions): Promise<number> {
+  switch (action) {
+    case 'up':
+      return servicesUp(options);
+    case 'down':
+      return servicesDown(options);
+    case 'status':
+      return servicesStatus(options);
+  }
+}
+
+function printer(options: ServicesOptions) {
+  return {
+    print: options.print ?? ((line: string) => { process.stdout.write(`${line}\n`); }),
+    note: options.note ?? ((line: string) => { process.stderr.write(`services: ${line}\n`); }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// up
+
+/**
+ * Starts whatever of the plan is not running (all of it the first time), waits until each process
+ * says it listens, then until the API answers /readyz through nginx, and prints the table.
+ * Processes already running are left alone, so running it twice is harmless.
+ */
+export async function servicesUp(options: ServicesOptions): Promise<number> {
+  const { print, note } = printer(options);
+  const files = filesOf(path.resolve(options.dir));
+  await mkdir(files.logs, { recursive: true });
+  await mkdir(files.pids, { recursive: true });
+  return withLock(files, async () => {
+    const plan = await choosePlan(files, options);
+    const alive = await aliveProcesses(files, plan);
+    const nginxRunning = alive.has('nginx');
+    const toStart = plan.processes.filter((planned) => !alive.has(planned.name));
+    if (toStart.length === 0 && nginxRunning) note('everything is already running');
+    // Before anything starts: a missing nginx or a taken port should not leave half a cluster behind.
+    const nginx = nginxRunning ? undefined : await ensureNginx(note);
+    if (!nginxRunning && !(await portIsFree(plan.apiPort))) {
+      throw new ServicesError(`Port ${plan.apiPort} (127.0.0.1) is taken by another program; choose another with --port.`);
+    }
+    const secrets = { gatewaySecret: await keptSecret(files.secret), keyEncryptionKey: await keptSecret(files.keyEncryptionKey) };
+    const services = toStart.filter((planned) => planned.role !== 'gateway');
+    if (services.length > 0) {
+      await ensureDatabases(options.serverUrl, serviceRoles.map((role) => `${plan.databasePrefix}${role}`));
+      if (plan.kafkaLocal) await ensureLocalKafka(files, note);
+    }
+
+    const waits: Promise<void>[] = [];
+    for (const planned of toStart) {
+      const logFile = files.logOf(planned.name);
+      const offset = await logOffset(logFile);
+      let exited = false;
+      const pid = startDetached({
+        command: process.execPath, args: ['src/cli.ts', 'start', '--role', planned.role], cwd: projectRoot, logFile,
+        env: processEnvironment(planned, plan, options, files, secrets),
+        onExit: () => { exited = true; },
+      });
+      await writePidFile(files.pidOf(planned.name), pid);
+      note(`starting ${planned.name} (pid ${pid}, log ${displayPath(logFile)})`);
+      waits.push(waitForLogLine({
+        name: planned.name, logFile, offset, timeoutMs: 180_000,
+        matches: (line) => typeof line.msg === 'string' && line.msg.includes('is listening'),
+        isRunning: async () => !exited && await isOurProcess(pid, files.dir),
+      }).then(() => { note(`${planned.name} is listening on http://127.0.0.1:${planned.port}`); }));
+    }
+    const results = await Promise.allSettled(waits);
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+    if (failures.length > 0) {
+      throw new ServicesError(`${failures.join('\n\n')}\n\nWhat did start keeps running: \`orderstream services status\` shows it, \`orderstream services down\` stops it.`);
+    }
+
+    if (nginx !== undefined) await startNginx(nginx, files, plan, note);
+    await waitForApi(plan.apiPort, 60_000);
+    const rows = await statusRows(files, plan);
+    printTable(print, files, plan, rows);
+    return 0;
+  });
+}
+
+/** The plan of the processes already running, else a new one from the options (ports chosen now). */
+async function choosePlan(files: ServicesFiles, options: ServicesOptions): Promise<ServicesPlan> {
+  const existing = await readPlan(files);
+  if (existing !== undefined && (await aliveProcesses(files, existing)).size > 0) {
+    const conflicts = [
+      ...(options.port !== undefined && options.port !== existing.apiPort ? [`the API is on port ${existing.apiPort}, not ${options.port}`] : []),
+      ...(options.databasePrefix !== undefined && options.databasePrefix !== existing.databasePrefix ? [`the databases are ${existing.databasePrefix}*, not ${options.databasePrefix}*`] : []),
+    ];
+    if (conflicts.length > 0) {
+      throw new ServicesArgumentError(`The services in ${displayPath(files.dir)} already run and ${conflicts.join(' and ')}; run \`orderstream services down\` first to change that.`);
+    }
+    return existing;
+  }
+  const apiPort = options.port ?? defaultApiPort;
+  const databasePrefix = options.databasePrefix ?? defaultDatabasePrefix;
+  const derived = databasePrefix.replaceAll('_', '-').replace(/-+$/, '');
+  const taken = new Set([apiPort]);
+  const processes: PlannedProcess[] = [];
+  for (const [name, role] of [...gatewayNames.map((gateway) => [gateway, 'gateway'] as const), ...serviceRoles.map((service) => [service, service] as const)]) {
+    const preferred = preferredPorts[name] ?? 0;
+    const port = await pickPort(preferred, taken);
+    const opsPort = await pickPort(preferred + 1000, taken);
+    processes.push({ name, role, port, opsPort });
+  }
+  const plan: ServicesPlan = {
+    apiPort,
+    databasePrefix,
+    kafkaBrokers: options.kafkaBrokers ?? `127.0.0.1:${options.env.ORDERSTREAM_KAFKA_PORT ?? '19092'}`,
+    kafkaLocal: options.kafkaBrokers === undefined,
+    kafkaNamespace: options.kafkaNamespace ?? derived,
+    redisKeyPrefix: options.redisKeyPrefix ?? `${derived}:`,
+    processes,
+  };
+  await writeFile(files.plan, `${JSON.stringify(plan, null, 2)}\n`);
+  return plan;
+}
+
+async function readPlan(files: ServicesFiles): Promise<ServicesPlan | undefined> {
+  try {
+    return JSON.parse(await readFile(files.plan, 'utf8')) as ServicesPlan;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ServicesError(`${files.plan} is unreadable (${(error as Error).message}); stop what runs by hand, delete the file and run up again.`);
+  }
+}
+
+/** The names (processes and `nginx`) whose pid file names a live process of this folder. */
+async function aliveProcesses(files: ServicesFiles, plan: ServicesPlan): Promise<Set<string>> {
+  const alive = new Set<string>();
+  for (const name of [...plan.processes.map((planned) => planned.name), 'nginx']) {
+    const pid = await readPidFile(files.pidOf(name));
+    if (pid !== undefined && await isOurProcess(pid, files.dir)) alive.add(name);
+  }
+  return alive;
+}
+
+/** The variables of one process: the caller's environment, then everything the shape needs. */
+function processEnvironment(
+  planned: PlannedProcess, plan: ServicesPlan, options: ServicesOptions, files: ServicesFiles,
+  secrets: { gatewaySecret: string; keyEncryptionKey: string },
+): NodeJS.ProcessEnv {
+  const urlOf = (name: string) => {
+    const found = plan.processes.find((candidate) => candidate.name === name);
+    return `http://127.0.0.1:${found?.port ?? 0}`;
+  };
+  const apiUrl = `http://127.0.0.1:${plan.apiPort}`;
+  const shared: NodeJS.ProcessEnv = {
+    ...options.env,
+    // The marker by which later commands recognise this process as one of this folder's.
+    ORDERSTREAM_SERVICES_DIR: files.dir,
+    HOST: '127.0.0.1', PORT: String(planned.port), OPS_HOST: '127.0.0.1', OPS_PORT: String(planned.opsPort),
+    GATEWAY_SECRET: secrets.gatewaySecret,
+    IDENTITY_KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
+    IDENTITY_ISSUER: options.env.IDENTITY_ISSUER ?? apiUrl,
+    KAFKA_BROKERS: plan.kafkaBrokers, KAFKA_NAMESPACE: plan.kafkaNamespace,
+    REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: plan.redisKeyPrefix,
+    DOCUMENTS_DIR: options.env.DOCUMENTS_DIR ?? path.join(files.dir, 'documents'),
+    EMAIL_OUTBOX_DIR: options.env.EMAIL_OUTBOX_DIR ?? path.join(files.dir, 'mail-outbox'),
+    OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${planned.name}`,
+  };
+  if (planned.role === 'gateway') {
+    const upstreams = serviceRoles.map((role) => `${role}=${urlOf(role)}`).join(';');
+    // nginx, on loopback, is the proxy whose X-Forwarded-For names the client.
+    return { ...shared, GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`, TRUST_PROXY: '127.0.0.1' };
+  }
+  const database = new URL(options.serverUrl);
+  database.pathname = `/${plan.databasePrefix}${planned.role}`;
+  return {
+    ...shared,
+    [`${planned.role.toUpperCase()}_DATABASE_URL`]: database.toString(),
+    CATALOG_SERVICE_URL: urlOf('catalog'),
+    INVENTORY_SERVICE_URL: urlOf('inventory'),
+  };
+}
+
+/** A secret generated once (32 random bytes, base64) and kept in `file`, readable by its owner only. */
+async function keptSecret(file: string): Promise<string> {
+  try {
+    const kept = (await readFile(file, 'utf8')).trim();
+    if (kept !== '') return kept;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await writeFile(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return (await readFile(file, 'utf8')).trim();
+}
+
+/** Creates the databases that do not exist yet on the server. */
+async function ensureDatabases(serverUrl: string, names: readonly string[]): Promise<void> {
+  const { createDatabase } = await import('../platform/database/database.ts');
+  const { sql } = await import('kysely');
+  const admin = createDatabase({ url: serverUrl, poolSize: 1, applicationName: 'orderstream-services' });
+  try {
+    const existing = await sql<{ datname: string }>`select datname from pg_database where datname = any(${names})`.execute(admin).catch((error: unknown) => {
+      throw new ServicesError(`PostgreSQL at ${redactedUrl(serverUrl)} does not answer (${(error as Error).message}); start it, or set DATABASE_URL to the server to use.`);
+    });
+    const have = new Set(existing.rows.map((row) => row.datname));
+    for (const name of names.filter((candidate) => !have.has(candidate))) {
+      await sql.raw(`create database "${name.replaceAll('"', '""')}"`).execute(admin).catch((error: unknown) => {
+        // Created meanwhile by someone else: it exists, which is what we wanted.
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      });
+    }
+  } finally {
+    await admin.destroy();
+  }
+}
+
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}
+
+/** The broker of infra/kafka/run.sh: used when it runs, else started (and remembered as ours, for `down`). */
+async function ensureLocalKafka(files: ServicesFiles, note: (line: string) => void): Promise<void> {
+  const script = path.join(projectRoot, 'infra/kafka/run.sh');
+  if ((await runScript(script, ['status'], 'ignore')) === 0) return;
+  note('starting the local Kafka broker (bash infra/kafka/run.sh start; the first time it fetches the jars, about a minute)');
+  if ((await runScript(script, ['start'], 'inherit')) !== 0) {
+    throw new ServicesError('The local Kafka broker did not start (its output is above); or set KAFKA_BROKERS to a running one.');
+  }
+  await writeFile(files.kafkaStarted, `started by orderstream services up at ${new Date().toISOString()}; services down stops it\n`);
+}
+
+async function runScript(script: string, args: readonly string[], output: 'ignore' | 'inherit'): Promise<number | null> {
+  const child = spawn('bash', [script, ...args], {
+    cwd: projectRoot,
+    stdio: ['ignore', output === 'inherit' ? process.stderr : 'ignore', output === 'inherit' ? process.stderr : 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+}
+
+async function startNginx(nginx: string, files: ServicesFiles, plan: ServicesPlan, note: (line: string) => void): Promise<void> {
+  const gateways = plan.processes.filter((planned) => planned.role === 'gateway').map((planned) => `127.0.0.1:${planned.port}`);
+  try {
+    await writeLocalNginxConfig(nginx, files.nginx, { port: plan.apiPort, gateways });
+  } catch (error) {
+    throw new ServicesError((error as Error).message);
+  }
+  const offset = await logOffset(files.nginx.errorLog);
+  const child = { exited: false };
+  const pid = startDetached({
+    command: nginx, args: localNginxArguments(files.nginx), cwd: files.nginx.prefix, env: process.env, logFile: files.nginx.errorLog,
+    onExit: () => { child.exited = true; },
+  });
+  await writePidFile(files.pidOf('nginx'), pid);
+  note(`starting nginx (pid ${pid}, log ${displayPath(files.nginx.errorLog)}) on http://127.0.0.1:${plan.apiPort}`);
+  const deadline = Date.now() + 15_000;
+  while ((await httpStatus(plan.apiPort, '/nginx-health', 1000)) !== 200) {
+    if (child.exited || !(await isOurProcess(pid, files.dir))) {
+      throw new ServicesError(`nginx exited while starting; the end of ${files.nginx.errorLog}:\n${await tailOf(files.nginx.errorLog, 20, offset)}`);
+    }
+    if (Date.now() > deadline) throw new ServicesError(`nginx did not answer on port ${plan.apiPort} within 15 s; see ${files.nginx.errorLog}`);
+    await sleep(100);
+  }
+}
+
+/** Waits until GET /readyz through nginx answers 200. */
+async function waitForApi(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number | undefined;
+  while (Date.now() < deadline) {
+    last = await httpStatus(port, '/readyz', 2000);
+    if (last === 200) return;
+    await sleep(250);
+  }
+  throw new ServicesError(`GET http://127.0.0.1:${port}/readyz through nginx did not answer 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last ?? 'no answer'}).`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// down
+
+/** Stops nginx, then the gateways, then the services (SIGTERM, SIGKILL after a timeout), and the local broker if `up` started it. */
+export async function servicesDown(options: ServicesOptions): Promise<number> {
+  const { print } = printer(options);
+  const files = filesOf(path.resolve(options.dir));
+  const plan = await readPlan(files);
+  if (plan === undefined) {
+    print(`Nothing was started in ${displayPath(files.dir)}.`);
+    return 0;
+  }
+  return withLock(files, async () => {
+    let failed = false;
+    const stopOne = async (name: string, graceMs: number) => {
+      const pid = await readPidFile(files.pidOf(name));
+      const outcome = pid === undefined ? 'not-running' : await stopProcess(pid, files.dir, { graceMs });
+      if (outcome === 'still-running') {
+        failed = true;
+        print(`${name} (pid ${pid ?? '?'}) is still running after SIGKILL`);
+        return;
+      }
+      await removePidFile(files.pidOf(name));
+      print(outcome === 'not-running' ? `${name} was not running` : `stopped ${name} (pid ${pid ?? '?'}${outcome === 'killed' ? ', killed after the timeout' : ''})`);
+    };
+    // Front to back, so no request arrives at a process that is already gone.
+    await stopOne('nginx', 10_000);
+    const gateways = plan.processes.filter((planned) => planned.role === 'gateway');
+    const services = plan.processes.filter((planned) => planned.role !== 'gateway');
+    // A service finishes in-flight work within SHUTDOWN_TIMEOUT_MS (10 s by default) before exiting by itself.
+    await Promise.all(gateways.map((planned) => stopOne(planned.name, 15_000)));
+    await Promise.all(services.map((planned) => stopOne(planned.name, 15_000)));
+    if (plan.kafkaLocal && await exists(files.kafkaStarted)) {
+      print('stopping the local Kafka broker (services up started it)');
+      if ((await runScript(path.join(projectRoot, 'infra/kafka/run.sh'), ['stop'], 'inherit')) === 0) await rm(files.kafkaStarted, { force: true });
+      else failed = true;
+    }
+    return failed ? 1 : 0;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+/** Prints each process's state; exit code 0 only when every one runs and is ready. */
+export async function servicesStatus(options: ServicesOptions): Promise<number> {
+  const { print } = printer(options);
+  const files = filesOf(path.resolve(options.dir));
+  const plan = await readPlan(files);
+  if (plan === undefined) {
+    print(`Nothing was started in ${displayPath(files.dir)} (orderstream services up starts it).`);
+    return 1;
+  }
+  const rows = await statusRows(files, plan);
+  printTable(print, files, plan, rows);
+  return rows.every((row) => row.state === 'ready' || row.state === 'reachable') ? 0 : 1;
+}
+
+interface StatusRow {
+  name: string;
+  pid: string;
+  state: 'ready' | 'not ready' | 'stopped' | 'reachable' | 'unreachable';
+  url: string;
+  metrics: string;
+}
+
+async function statusRows(files: ServicesFiles, plan: ServicesPlan): Promise<StatusRow[]> {
+  const rowOf = async (name: string, url: string, probe: () => Promise<number | undefined>, metrics: string): Promise<StatusRow> => {
+    const pid = await readPidFile(files.pidOf(name));
+    const running = pid !== undefined && await isOurProcess(pid, files.dir);
+    if (!running) return { name, pid: '-', state: 'stopped', url, metrics };
+    return { name, pid: String(pid), state: (await probe()) === 200 ? 'ready' : 'not ready', url, metrics };
+  };
+  const rows = await Promise.all([
+    rowOf('nginx', `http://127.0.0.1:${plan.apiPort}`, () => httpStatus(plan.apiPort, '/nginx-health', 2000), '-'),
+    ...plan.processes.map((planned) => rowOf(
+      planned.name, `http://127.0.0.1:${planned.port}`, () => httpStatus(planned.opsPort, '/readyz', 3000), `http://127.0.0.1:${planned.opsPort}/metrics`,
+    )),
+  ]);
+  const reachable = (await Promise.all(plan.kafkaBrokers.split(',').map((broker) => tcpReachable(broker, 2000)))).some(Boolean);
+  const startedHere = plan.kafkaLocal && await exists(files.kafkaStarted);
+  rows.push({
+    name: 'kafka', pid: '-', state: reachable ? 'reachable' : 'unreachable', url: plan.kafkaBrokers,
+    metrics: startedHere ? '(started by services up)' : plan.kafkaLocal ? '(infra/kafka/run.sh, not started by up)' : '(KAFKA_BROKERS)',
+  });
+  return rows;
+}
+
+function printTable(print: (line: string) => void, files: ServicesFiles, plan: ServicesPlan, rows: readonly StatusRow[]): void {
+  const lines = [['name', 'pid', 'state', 'url', 'metrics'], ...rows.map((row) => [row.name, row.pid, row.state, row.url, row.metrics])];
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...lines.map((cells) => (cells[column] ?? '').length)));
+  for (const cells of lines) {
+    print(cells.map((cell, column) => (column === 1 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd());
+  }
+  print('');
+  print(`API: http://127.0.0.1:${plan.apiPort}`);
+  print(`Logs: ${displayPath(files.logs)}/<name>.log; databases ${plan.databasePrefix}<service>; Kafka topics ${plan.kafkaNamespace}.*`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+/** One `up` or `down` at a time per folder: the lock file names the pid that holds it. */
+async function withLock<T>(files: ServicesFiles, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const handle = await open(files.lock, 'wx');
+      await handle.write(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      const holder = await readPidFile(files.lock);
+      if (holder !== undefined && processExists(holder)) {
+        throw new ServicesError(`Another \`orderstream services\` command (pid ${holder}) is working on ${displayPath(files.dir)}; wait for it to finish.`);
+      }
+      await rm(files.lock, { force: true });
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(files.lock, { force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return readFile(file).then(() => true, () => false);
+}
+
+/** `preferred` when it is free on loopback and not already planned, else a port the system picks. */
+async function pickPort(preferred: number, taken: Set<number>): Promise<number> {
+  let port = !taken.has(preferred) && preferred > 0 && await portIsFree(preferred) ? preferred : 0;
+  while (port === 0 || taken.has(port)) port = await systemPort();
+  taken.add(port);
+  return port;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => { resolve(false); });
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true); }); });
+  });
+}
+
+function systemPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
+    });
+  });
+}
+
+/** The status code of GET http://127.0.0.1:`port``path`, or undefined without an answer in time. */
+async function httpStatus(port: number, urlPath: string, timeoutMs: number): Promise<number | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}
+
+function tcpReachable(hostPort: string, timeoutMs: number): Promise<boolean> {
+  const separator = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, separator);
+  const port = Number(hostPort.slice(separator + 1));
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: timeoutMs });
+    const done = (reachable: boolean) => { socket.destroy(); resolve(reachable); };
+    socket.once('connect', () => { done(true); });
+    socket.once('timeout', () => { done(false); });
+    socket.once('error', () => { done(false); });
+  });
+}
+
+/** `file` relative to the working directory when it is inside it (shorter in messages). */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}
