@@ -5,13 +5,13 @@ import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
 import type { ReadinessCheck } from '../platform/http/readiness.ts';
 import { ServiceCaller } from '../platform/http/service-caller.ts';
 import type { Logger } from '../platform/logging/logger.ts';
-import { createMessaging, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import { KafkaTransport } from '../platform/messaging/kafka-transport.ts';
 import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
-import { routePolicies } from './gateway/route-policies.ts';
+import { consumingModules, routePolicies } from './gateway/route-policies.ts';
 import { createModules, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
 
 /**
@@ -154,7 +154,10 @@ export async function createServices(options: {
     logger,
     title: `OrderStream ${roles.join(', ')}`,
     bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
-    routes: parts.flatMap((part) => (part.routes === undefined ? [] : [part.routes])),
+    routes: [
+      ...parts.flatMap((part) => (part.routes === undefined ? [] : [part.routes])),
+      ...[...databases].filter(([name]) => (consumingModules as readonly string[]).includes(name)).map(([name, { db }]) => deadLetterRoutes(db, name)),
+    ],
     readiness,
     metrics,
     trustProxy: config.TRUST_PROXY,

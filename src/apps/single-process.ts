@@ -7,11 +7,11 @@ import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
 import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import type { Logger } from '../platform/logging/logger.ts';
-import { createMessaging, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
-import { routePolicies } from './gateway/route-policies.ts';
+import { consumingModules, routePolicies } from './gateway/route-policies.ts';
 import { createModules, moduleMigrations, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
@@ -107,7 +107,10 @@ export async function createSingleProcess(options: {
     corsOrigins: config.CORS_ORIGINS,
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    routes: modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
+    routes: [
+      ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
+      ...consumingModules.map((module) => deadLetterRoutes(db, module)),
+    ],
     readiness,
     metrics,
     trustProxy: config.TRUST_PROXY,

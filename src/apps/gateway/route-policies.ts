@@ -1,4 +1,8 @@
 import type { RoutePolicy } from '../../platform/http/edge.ts';
+import { deadLetterPaths } from '../../platform/messaging/index.ts';
+
+/** The modules that consume messages, so have dead letters an admin may list and replay. */
+export const consumingModules = ['inventory', 'payments', 'orders', 'notifications', 'jobs'] as const;
 
 /**
  * Who may call what: the gateway's routing table. Every route a module registers must appear
@@ -48,6 +52,11 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'DELETE', url: '/v1/admin/webhooks/:id', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'GET', url: '/v1/admin/webhook-deliveries', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'POST', url: '/v1/admin/webhook-deliveries/:id/retry', access: 'admin', upstream: 'notifications' },
+  // dead letters, per module: each service answers for its own database
+  ...consumingModules.flatMap((module): RoutePolicy[] => [
+    { method: 'GET', url: deadLetterPaths(module).list, access: 'admin', upstream: module, retry: true },
+    { method: 'POST', url: deadLetterPaths(module).replay, access: 'admin', upstream: module },
+  ]),
   // payment provider callbacks authenticate by their own signature
   { method: 'POST', url: '/v1/payments/stripe/webhook', access: 'public', upstream: 'payments' },
 ];

@@ -23,12 +23,16 @@ interface DeadLetterRow {
   failed_at: Date;
 }
 
-/** Dead letters not yet replayed, oldest first, `limit` at a time after the id `after`. */
-export async function listDeadLetters(db: Database, page: { limit: number; after?: number }): Promise<DeadLetter[]> {
+/**
+ * Dead letters not yet replayed, oldest first, `limit` at a time after the id `after`; with
+ * `module`, only those of its consumers (named `<module>.<what>`).
+ */
+export async function listDeadLetters(db: Database, page: { limit: number; after?: number; module?: string }): Promise<DeadLetter[]> {
+  const prefix = page.module === undefined ? '' : `${page.module}.`;
   const result = await sql<DeadLetterRow>`
     select id, consumer, message_id, envelope, attempts, last_error, failed_at
     from messaging.dead_letters
-    where replayed_at is null and id > ${page.after ?? 0}
+    where replayed_at is null and id > ${page.after ?? 0} and starts_with(consumer, ${prefix})
     order by id limit ${page.limit}`.execute(db);
   return result.rows.map((row) => ({
     id: row.id, consumer: row.consumer, messageId: row.message_id, envelope: row.envelope,
@@ -40,11 +44,12 @@ export async function listDeadLetters(db: Database, page: { limit: number; after
  * Sends a dead letter back to its consumer with a fresh set of attempts, due now. Returns false
  * when there is no such dead letter, or it was already replayed.
  */
-export async function replayDeadLetter(db: Database, id: number): Promise<boolean> {
+export async function replayDeadLetter(db: Database, id: number, options: { module?: string } = {}): Promise<boolean> {
+  const prefix = options.module === undefined ? '' : `${options.module}.`;
   return db.transaction().execute(async (transaction) => {
     const found = await sql<DeadLetterRow>`
       update messaging.dead_letters set replayed_at = now()
-      where id = ${id} and replayed_at is null
+      where id = ${id} and replayed_at is null and starts_with(consumer, ${prefix})
       returning consumer, message_id, envelope`.execute(transaction);
     const row = found.rows[0];
     if (row === undefined) return false;

@@ -2,6 +2,7 @@ export { createEnvelope, topicOf, type Envelope } from './envelope.ts';
 export { appendToOutbox } from './outbox.ts';
 export { handleOnce, recordFailedDelivery, retryDelayMs, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { deadLetterPaths, deadLetterRoutes } from './dead-letter-routes.ts';
 export { InProcessTransport } from './in-process-transport.ts';
 export { OutboxRelay } from './outbox-relay.ts';
 export { RetryScheduler } from './retry-scheduler.ts';
