@@ -139,7 +139,7 @@ describe('release-stock', () => {
     ]);
   });
 
-  test('when the order never reserved anything, or its reservation failed, then released is announced and nothing changes', async () => {
+  test('when the order never reserved anything, or its reservation failed, then released is announced and no stock changes; a late reserve takes nothing', async () => {
     await putStock(db, 'REL-B', 1);
     const never = anOrderId();
     const failed = anOrderId();
@@ -148,8 +148,12 @@ describe('release-stock', () => {
     await release(failed);
     assert.deepEqual(await typesOf(never), ['inventory.released']);
     assert.deepEqual(await typesOf(failed), ['inventory.reservation-failed', 'inventory.released']);
-    assert.equal(await reservationStatusOf(db, never), undefined);
+    // The release is remembered, so a reserve arriving after it (another consumer group) holds nothing.
+    assert.equal(await reservationStatusOf(db, never), 'released');
     assert.equal(await reservationStatusOf(db, failed), 'failed');
+    assert.deepEqual(await stockOf(db, 'REL-B'), { onHand: 1, reserved: 0 });
+    await reserve(never, [{ sku: 'REL-B', quantity: 1 }]);
+    assert.deepEqual(await typesOf(never), ['inventory.released', 'inventory.released']);
     assert.deepEqual(await stockOf(db, 'REL-B'), { onHand: 1, reserved: 0 });
   });
 
