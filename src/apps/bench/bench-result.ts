@@ -1,0 +1,106 @@
+import type { OrderStatementCounts } from './order-statements.ts';
+import type { ResourceUsage } from './resource-sampler.ts';
+import type { Percentiles } from './statistics.ts';
+
+/** The scenarios `orderstream bench --scenario` can run. */
+export const scenarioNames = ['catalog-read', 'place-order', 'saga', 'mixed'] as const;
+export type ScenarioName = (typeof scenarioNames)[number];
+
+/** The ceilings scenarios are compared with. */
+export type CeilingName = 'http-ceiling' | 'db-ceiling';
+
+/** Everything that went wrong in one scenario; any of it makes the run fail. */
+export interface ScenarioErrors {
+  total: number;
+  non2xx: number;
+  /** Connection errors, timeouts included. */
+  connectionErrors: number;
+  timeouts: number;
+  /** Requests the open-loop sender could not even send, because too many were waiting. */
+  dropped: number;
+  /** Orders not CONFIRMED or CANCELLED when the drain period ended. */
+  unfinishedOrders: number;
+  /** Orders CANCELLED although nothing in the benchmark should cancel one. */
+  cancelledOrders: number;
+  /** Replays of an order's statements that failed (database ceiling only). */
+  failedReplays: number;
+}
+
+/** One row of the results: a scenario or a ceiling. */
+export interface ScenarioResult {
+  name: ScenarioName | CeilingName;
+  kind: 'scenario' | 'ceiling';
+  /** What `throughput` counts per second. */
+  metric: 'req/s' | 'orders/s' | 'completions/s';
+  throughput: number;
+  /** Request latency, or POST→CONFIRMED for the saga; null where nothing has a latency (the database ceiling). */
+  latencyMs: Percentiles | null;
+  ratio: { ceiling: CeilingName; value: number } | null;
+  errors: ScenarioErrors;
+  durationSeconds: number;
+  warmUpSeconds: number;
+  connections: number;
+  resources: ResourceUsage;
+  /** What else the scenario learned, described by its own keys. */
+  details: Record<string, unknown>;
+}
+
+/** The machine a run happened on. */
+export interface MachineDescription {
+  cores: number;
+  cpuModel: string;
+  memoryGb: number;
+  platform: string;
+  node: string;
+  postgres: string;
+  /** 1-minute load average just before the run: other work on the machine skews every figure. */
+  loadAverageBefore: number;
+}
+
+/** A whole benchmark run, as written to bench/results/<timestamp>.json. */
+export interface BenchReport {
+  version: 1;
+  ok: boolean;
+  /** Why the run failed, or what deserves a look; empty when all is well. */
+  problems: string[];
+  warnings: string[];
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  totalSeconds: number;
+  machine: MachineDescription;
+  settings: {
+    shape: 'single';
+    durationSeconds: number;
+    warmUpSeconds: number;
+    connections: number;
+    products: number;
+    customers: number;
+    drainTimeoutSeconds: number;
+    appLogLevel: string;
+    databasePoolSize: number;
+    messageDeliveryConcurrency: number;
+  };
+  /** Invoice PDFs the orders of the run queued, by the time OrderStream stopped: they render in the background, apart from the saga. */
+  invoices: { succeeded: number; failed: number; pending: number; perSecond: number; meanSecondsEach: number } | null;
+  /** One order's saga as captured from the real flow, and what it costs the database. */
+  orderStatements: (OrderStatementCounts & {
+    capturedUnits: number;
+    orderUnits: number;
+    /** The part up to the order's confirmation; the rest is its aftermath (emails, the invoice job). */
+    untilConfirmed: { statements: number; commits: number };
+    idleStepTimesMs: { step: string; p50Ms: number }[];
+  }) | null;
+  results: ScenarioResult[];
+}
+
+/** Errors with every count at zero. */
+export function noErrors(): ScenarioErrors {
+  return { total: 0, non2xx: 0, connectionErrors: 0, timeouts: 0, dropped: 0, unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 };
+}
+
+/** `errors` with its total brought up to date. */
+export function withTotal(errors: Omit<ScenarioErrors, 'total'>): ScenarioErrors {
+  const total = errors.non2xx + errors.connectionErrors + errors.dropped + errors.unfinishedOrders + errors.cancelledOrders + errors.failedReplays;
+  return { ...errors, total };
+}

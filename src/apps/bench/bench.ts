@@ -1,0 +1,195 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../platform/logging/logger.ts';
+import type { BenchReport, ScenarioName, ScenarioResult } from './bench-result.ts';
+import { startBenchTarget, type BenchTarget } from './bench-environment.ts';
+import { LoadGeneratorProcess } from './load-generator-process.ts';
+import { renderMarkdown, updateDocs } from './report.ts';
+import {
+  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, mixed, placeOrder, saga, type CapturedOrder, type ScenarioContext,
+} from './scenarios.ts';
+import { round } from './statistics.ts';
+
+/** How a benchmark run is set up. */
+export interface BenchOptions {
+  shape: 'single';
+  durationSeconds: number;
+  warmUpSeconds: number;
+  connections: number;
+  scenarios: readonly ScenarioName[];
+  products: number;
+  customers: number;
+  /** Longest wait for orders to end (and the background to settle) after a scenario. */
+  drainTimeoutSeconds: number;
+  /** Orders per second the saga scenario offers; by default half the end-to-end rate place-order measured. */
+  sagaRate?: number;
+  /** Folder of the JSON results (`bench/results`). */
+  resultsDir: string;
+  /** Markdown file whose generated section is replaced (`docs/benchmarks.md`); unset writes none. */
+  docsFile?: string;
+  /** How the run was started, for the report. */
+  command: string;
+  /** Run on a database created on this PostgreSQL server instead of starting a fresh embedded one. */
+  databaseServerUrl?: string;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+/**
+ * The saga scenario's default pace: half the end-to-end rate place-order measured, a steady state
+ * the sagas keep up with (that rate is reached while the drain has nothing else to do; paced by it,
+ * the backlog and the latency would only grow), and the "half of peak" the POST latency target names.
+ */
+function sagaRateFrom(placed: ScenarioResult | undefined): number {
+  return Math.max(1, Number(placed?.details.endToEndOrdersPerSecond ?? 0) / 2);
+}
+
+/** A finished run: its report and where it was written. */
+export interface BenchRun {
+  report: BenchReport;
+  resultsFile: string;
+  docsFile: string | undefined;
+}
+
+/**
+ * Runs the benchmark: OrderStream in one process on a fresh embedded PostgreSQL, the chosen
+ * scenarios each after a warm-up, the HTTP and database ceilings they are compared with, CPU and
+ * memory of every process; writes the JSON results and the Markdown table. A run with any non-2xx
+ * answer, failed replay or order left unfinished is reported as failed (`report.ok` false).
+ */
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
+  const log = options.log ?? (() => undefined);
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0] ?? 0;
+  const warnings: string[] = [];
+  const logger = createLogger({ level: 'warn' });
+  const wanted = new Set(options.scenarios);
+  const load = LoadGeneratorProcess.start();
+  // The embedded database runs in its own process group: a Ctrl-C must stop it and remove the folder,
+  // not orphan them. (Exiting, rather than dying of the signal, also stops a database still starting.)
+  const running: { target?: BenchTarget } = {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the benchmark`);
+    void Promise.allSettled([load.stop(), running.target?.close()]).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const target = await startBenchTarget({
+    products: options.products, customers: options.customers, logger, log,
+    ...(options.databaseServerUrl === undefined ? {} : { databaseServerUrl: options.databaseServerUrl }),
+  }).catch(async (error: unknown) => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await load.stop();
+    throw error;
+  });
+  running.target = target;
+  const context: ScenarioContext = {
+    target, load, durationSeconds: options.durationSeconds, warmUpSeconds: options.warmUpSeconds, connections: options.connections,
+    drainTimeoutSeconds: options.drainTimeoutSeconds, log,
+    warn: (line) => { warnings.push(line); log(`warning: ${line}`); },
+  };
+  const results: ScenarioResult[] = [];
+  let captured: CapturedOrder | undefined;
+  let invoices: BenchReport['invoices'];
+  try {
+    log('capturing the statements of one order\'s saga');
+    captured = await captureOneOrder(context);
+    log(`one order: ${captured.counts.statements} statements in ${captured.counts.commits} commits`);
+    if (wanted.has('catalog-read')) {
+      results.push(await httpCeiling(context));
+      results.push(await catalogRead(context));
+    }
+    let placed: ScenarioResult | undefined;
+    if (wanted.has('place-order')) {
+      placed = await placeOrder(context);
+      results.push(placed);
+    }
+    if (wanted.has('saga')) {
+      if (options.sagaRate === undefined && placed === undefined) {
+        log('saga: measuring the rate to pace orders by (a short place-order run)');
+        placed = await placeOrder({ ...context, durationSeconds: Math.min(5, context.durationSeconds), warmUpSeconds: 0 }, 'saga calibration');
+        if (placed.errors.total > 0) warnings.push(`the saga's calibration run had ${placed.errors.total} errors`);
+      }
+      results.push(await saga(context, options.sagaRate ?? sagaRateFrom(placed)));
+    }
+    if (wanted.has('mixed')) results.push(await mixed(context));
+    invoices = await target.observer.invoices();
+    // Messages still in flight would fail against the stopping job queue and be logged as retries.
+    await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });
+    log('stopping OrderStream for the database ceiling');
+    await target.closeApp();
+    if (wanted.has('saga') || wanted.has('place-order')) results.push(await databaseCeiling(context, captured));
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await load.stop();
+    await target.close();
+  }
+
+  compareWithCeilings(results);
+  const problems = results.filter((result) => result.errors.total > 0)
+    .map((result) => `${result.name}: ${result.errors.total} errors ${JSON.stringify(result.errors)}${sampleOf(result)}`);
+  const finishedAt = new Date();
+  const config = target.config;
+  const report: BenchReport = {
+    version: 1,
+    ok: problems.length === 0,
+    problems,
+    warnings,
+    command: options.command,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    totalSeconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGb: round(totalmem() / 1024 ** 3),
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+      postgres: target.postgres.version,
+      loadAverageBefore: round(loadAtStart),
+    },
+    settings: {
+      shape: options.shape, durationSeconds: options.durationSeconds, warmUpSeconds: options.warmUpSeconds, connections: options.connections,
+      products: options.products, customers: options.customers, drainTimeoutSeconds: options.drainTimeoutSeconds,
+      appLogLevel: config.LOG_LEVEL, databasePoolSize: config.DATABASE_POOL_SIZE, messageDeliveryConcurrency: config.MESSAGE_DELIVERY_CONCURRENCY,
+    },
+    invoices,
+    orderStatements: {
+      ...captured.counts, capturedUnits: captured.capturedUnits, orderUnits: captured.orderUnits,
+      untilConfirmed: captured.untilConfirmed, idleStepTimesMs: captured.idleStepTimesMs,
+    },
+    results,
+  };
+  const resultsFile = path.join(options.resultsDir, `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}.json`);
+  await mkdir(options.resultsDir, { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.docsFile !== undefined) {
+    const results = { shown: path.relative(process.cwd(), resultsFile), link: path.relative(path.dirname(options.docsFile), resultsFile) };
+    await updateDocs(options.docsFile, renderMarkdown(report, results), (generated) => `# Benchmarks\n\n${generated}\n`);
+  }
+  return { report, resultsFile, docsFile: options.docsFile };
+}
+
+/** Sets each scenario's ratio to the ceiling it is measured against. */
+function compareWithCeilings(results: ScenarioResult[]): void {
+  const ceiling = (name: string) => results.find((result) => result.name === name)?.throughput;
+  const pairs: [string, 'http-ceiling' | 'db-ceiling'][] = [['catalog-read', 'http-ceiling'], ['saga', 'db-ceiling']];
+  for (const [scenario, ceilingName] of pairs) {
+    const result = results.find((candidate) => candidate.name === scenario);
+    const limit = ceiling(ceilingName);
+    if (result !== undefined && limit !== undefined && limit > 0) result.ratio = { ceiling: ceilingName, value: round(result.throughput / limit) };
+  }
+  const place = results.find((result) => result.name === 'place-order');
+  const databaseLimit = ceiling('db-ceiling');
+  if (place !== undefined && databaseLimit !== undefined && databaseLimit > 0) {
+    place.details.endToEndRatioToDbCeiling = round(Number(place.details.endToEndOrdersPerSecond) / databaseLimit);
+  }
+}
+
+function sampleOf(result: ScenarioResult): string {
+  const samples = result.details.failureSamples;
+  return Array.isArray(samples) && samples.length > 0 ? `; e.g. ${String(samples[0])}` : '';
+}

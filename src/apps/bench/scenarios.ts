@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { withTotal, type ScenarioResult } from './bench-result.ts';
+import { observerApplication, type BenchTarget } from './bench-environment.ts';
+import { planReplay, replayOrders, type ReplayPlan } from './database-ceiling.ts';
+import type { LoadGeneratorProcess } from './load-generator-process.ts';
+import type { LoadData, LoadPlan, LoadResult, RequestKind } from './load-plan.ts';
+import { countOrderStatements, selectOrderUnits, tokensIn, type OrderStatementCounts } from './order-statements.ts';
+import { ResourceSampler, type ResourceUsage } from './resource-sampler.ts';
+import { StatementCapture } from './statement-capture.ts';
+import { percentiles, round } from './statistics.ts';
+
+/** What every scenario runs with. */
+export interface ScenarioContext {
+  target: BenchTarget;
+  load: LoadGeneratorProcess;
+  durationSeconds: number;
+  warmUpSeconds: number;
+  connections: number;
+  drainTimeoutSeconds: number;
+  log: (line: string) => void;
+  /** Noted in the report without failing the run. */
+  warn: (line: string) => void;
+}
+
+/** Runs `work` while sampling every process's CPU and memory. */
+async function sampled<T>(context: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; resources: ResourceUsage }> {
+  const sampler = new ResourceSampler({ postmasterPid: context.target.postgres.postmasterPid, loadGeneratorPid: context.load.pid });
+  sampler.start();
+  try {
+    const value = await work();
+    return { value, resources: sampler.stop() };
+  } catch (error) {
+    sampler.stop();
+    throw error;
+  }
+}
+
+function loadData(target: BenchTarget, ownOrders: LoadData['ownOrders'] = target.setupOrders): LoadData {
+  return { productIds: target.productIds, skus: target.skus, tokens: target.customers.map((customer) => customer.token), ownOrders };
+}
+
+function plan(context: ScenarioContext, mix: LoadPlan['mix'], data: LoadData, extra: Partial<LoadPlan> = {}): LoadPlan {
+  return { url: context.target.baseUrl, connections: context.connections, durationSeconds: context.durationSeconds, mix, data, ...extra };
+}
+
+/** Warm-up (discarded), then the measured run. */
+async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPlan): Promise<{ value: LoadResult; resources: ResourceUsage }> {
+  if (context.warmUpSeconds > 0) {
+    context.log(`${name}: warming up for ${context.warmUpSeconds} s`);
+    await context.load.run({ ...loadPlan, durationSeconds: context.warmUpSeconds, recordOrders: false });
+  }
+  context.log(`${name}: measuring for ${loadPlan.durationSeconds} s`);
+  return sampled(context, () => context.load.run(loadPlan));
+}
+
+/**
+ * Waits for the background to finish earlier sagas, so that a scenario measures only its own.
+ * Invoice jobs are not waited for (they render far slower than orders complete, see the report):
+ * their backlog is noted, since it shares the CPU with the scenario.
+ */
+async function settle(context: ScenarioContext, before: string, options = { jobs: false }): Promise<{ invoiceBacklog: number }> {
+  const { waitedMs, backlog } = await context.target.observer.settle(context.drainTimeoutSeconds * 1000, options);
+  const { jobs, ...sagaWork } = backlog;
+  if (Object.values(sagaWork).some((count) => count > 0)) {
+    context.warn(`saga work was still pending when ${before} started (after waiting ${Math.round(waitedMs / 1000)} s): ${JSON.stringify(sagaWork)}`);
+  } else if (waitedMs > 1000) {
+    context.log(`waited ${round(waitedMs / 1000)} s for earlier saga work before ${before}`);
+  }
+  if (jobs > 0) context.log(`${jobs} invoice jobs are still queued or running as ${before} starts`);
+  return { invoiceBacklog: jobs };
+}
+
+function httpErrors(result: LoadResult) {
+  return { non2xx: result.non2xx, connectionErrors: result.errors, timeouts: result.timeouts, dropped: result.dropped };
+}
+
+function loadDetails(result: LoadResult): Record<string, unknown> {
+  return {
+    requests: result.answered, statusCodes: result.statusCodes,
+    ...(result.failureSamples.length === 0 ? {} : { failureSamples: result.failureSamples }),
+  };
+}
+
+/** `GET /v1/products/{id}` through the edge with a customer's JWT, ids spread over the catalogue. */
+export async function catalogRead(context: ScenarioContext): Promise<ScenarioResult> {
+  const { value: result, resources } = await warmedUp(context, 'catalog-read', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target)));
+  return {
+    name: 'catalog-read', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    errors: withTotal({ ...httpErrors(result), unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources, details: loadDetails(result),
+  };
+}
+
+/**
+ * The HTTP ceiling: a bare `node:http` server in the same process as OrderStream answering the
+ * product's JSON byte for byte, under the same load as catalog-read.
+ */
+export async function httpCeiling(context: ScenarioContext): Promise<ScenarioResult> {
+  const body = context.target.productBody;
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { value: result, resources } = await warmedUp(context, 'http-ceiling', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target), { url }));
+    return {
+      name: 'http-ceiling', kind: 'ceiling', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+      errors: withTotal({ ...httpErrors(result), unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 }),
+      durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+      details: { ...loadDetails(result), bodyBytes: Buffer.byteLength(body) },
+    };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** Orders placed since `since`: waits for them to end, and counts those that did not, or were cancelled. */
+async function drain(context: ScenarioContext, name: string, since: Date) {
+  context.log(`${name}: waiting up to ${context.drainTimeoutSeconds} s for every order to reach CONFIRMED or CANCELLED`);
+  const { waitedMs } = await context.target.observer.waitForTerminal(since, context.drainTimeoutSeconds * 1000);
+  const outcomes = await context.target.observer.outcomes(since);
+  return { drainSeconds: round(waitedMs / 1000), outcomes };
+}
+
+/** End-to-end orders per second: from the first order's creation to the last one's confirmation. */
+function endToEndRate(outcomes: { confirmed: number; firstCreatedAtMs: number | null; lastConfirmedAtMs: number | null }): number {
+  if (outcomes.firstCreatedAtMs === null || outcomes.lastConfirmedAtMs === null || outcomes.confirmed === 0) return 0;
+  return round(outcomes.confirmed / Math.max(0.001, (outcomes.lastConfirmedAtMs - outcomes.firstCreatedAtMs) / 1000));
+}
+
+/**
+ * `POST /v1/orders` as fast as the connections allow: accepted orders per second and their latency.
+ * The sagas then drain; their count from the first order placed to the last confirmed gives the
+ * end-to-end rate, which the saga scenario paces itself by.
+ */
+export async function placeOrder(context: ScenarioContext, name = 'place-order'): Promise<ScenarioResult> {
+  const { invoiceBacklog } = await settle(context, name);
+  const since = new Date();
+  const commitsBefore = await context.target.observer.commits();
+  const { value: result, resources } = await warmedUp(context, name, plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target)));
+  const { drainSeconds, outcomes } = await drain(context, name, since);
+  const confirmedWhilePlacing = await context.target.observer.confirmedBetween(new Date(result.startedAtMs), new Date(result.finishedAtMs));
+  const { backlog } = await context.target.observer.settle(context.drainTimeoutSeconds * 1000, { jobs: false });
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // PostgreSQL's statistics trail by up to a second
+  const commits = (await context.target.observer.commits()) - commitsBefore;
+  return {
+    name: 'place-order', kind: 'scenario', metric: 'orders/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    details: {
+      ...loadDetails(result),
+      ordersPlacedWithWarmUp: outcomes.total,
+      endToEndOrdersPerSecond: endToEndRate(outcomes),
+      completionsPerSecondWhilePlacing: round(confirmedWhilePlacing / result.durationSeconds),
+      drainSeconds,
+      committedTransactionsPerOrder: outcomes.total === 0 ? null : round(commits / outcomes.total),
+      invoiceBacklogAtStart: invoiceBacklog,
+      backlogAfterDrain: backlog,
+    },
+  };
+}
+
+/**
+ * Orders placed at a steady rate (an open loop, evenly spaced, not bursts per second) for the
+ * duration: completions per second (orders reaching CONFIRMED within the window) and POST→CONFIRMED
+ * latency, from when each POST was due to the order's confirmation time in the database.
+ */
+export async function saga(context: ScenarioContext, ratePerSecond: number): Promise<ScenarioResult> {
+  const { invoiceBacklog } = await settle(context, 'saga');
+  const rate = Math.max(1, Math.round(ratePerSecond));
+  const since = new Date();
+  const sagaPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
+  const { value: result, resources } = await warmedUp(context, `saga at ${rate} orders/s`, sagaPlan);
+  const { drainSeconds, outcomes } = await drain(context, 'saga', since);
+  const windowStart = new Date(result.startedAtMs);
+  const windowEnd = new Date(result.finishedAtMs);
+  const completed = await context.target.observer.confirmedBetween(windowStart, windowEnd);
+  const statuses = await context.target.observer.statusOf(result.placedOrders.map((order) => order.id));
+  const completionsPerSecond = completed / result.durationSeconds;
+  if (completionsPerSecond < 0.9 * rate) {
+    context.warn(`the saga did not keep up with ${rate} orders/s (${round(completionsPerSecond)} completed per second): its latency is mostly queueing; try --saga-rate`);
+  }
+  const latencies: number[] = [];
+  for (const order of result.placedOrders) {
+    const status = statuses.get(order.id);
+    if (status?.status === 'CONFIRMED') latencies.push(status.updatedAtMs - order.dueAtMs);
+  }
+  return {
+    name: 'saga', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
+    errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    details: {
+      ...loadDetails(result),
+      offeredOrdersPerSecond: rate,
+      acceptedOrdersPerSecond: round(result.ok / result.durationSeconds),
+      postLatencyMs: result.latencyMs,
+      confirmedInWindow: completed,
+      ordersPlacedInWindow: result.placedOrders.length,
+      stepTimesMs: await context.target.observer.stepTimes(result.placedOrders.map((order) => order.id)),
+      drainSeconds,
+      invoiceBacklogAtStart: invoiceBacklog,
+    },
+  };
+}
+
+/** 70 % catalogue reads, 20 % orders, 10 % reads of the customer's own orders, as fast as the connections allow. */
+export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
+  const { invoiceBacklog } = await settle(context, 'mixed');
+  const { target } = context;
+  const tokenOf = new Map(target.customers.map((customer) => [customer.id, customer.token]));
+  const known = await target.observer.ordersOf(target.customers.map((customer) => customer.id), 50);
+  const ownOrders = known.flatMap(({ customerId, orderId }) => {
+    const token = tokenOf.get(customerId);
+    return token === undefined ? [] : [{ token, orderId }];
+  });
+  const since = new Date();
+  const mix: { kind: RequestKind; weight: number }[] = [{ kind: 'catalog-read', weight: 70 }, { kind: 'place-order', weight: 20 }, { kind: 'own-order-read', weight: 10 }];
+  const { value: result, resources } = await warmedUp(context, 'mixed', plan(context, mix, loadData(target, ownOrders.length > 0 ? ownOrders : target.setupOrders)));
+  const { drainSeconds, outcomes } = await drain(context, 'mixed', since);
+  return {
+    name: 'mixed', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    details: { ...loadDetails(result), byKind: result.byKind, ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog },
+  };
+}
+
+/** One order's saga, captured from the real flow, ready to replay. */
+export interface CapturedOrder {
+  counts: OrderStatementCounts;
+  /** The part of `counts` up to the order's confirmation (the rest is emails and the invoice). */
+  untilConfirmed: { statements: number; commits: number };
+  /** Time to each step of the captured order's saga from the one before, on the idle system. */
+  idleStepTimesMs: { step: string; p50Ms: number }[];
+  capturedUnits: number;
+  orderUnits: number;
+  plan: ReplayPlan;
+}
+
+/**
+ * Places one order on the otherwise idle system while recording every statement sent to
+ * PostgreSQL, until the order is CONFIRMED and the background has nothing left to do; keeps the
+ * units that belong to the order (see `selectOrderUnits`).
+ */
+export async function captureOneOrder(context: ScenarioContext): Promise<CapturedOrder> {
+  const { target } = context;
+  await settle(context, 'the statement capture', { jobs: true });
+  const customer = target.customers[0];
+  if (customer === undefined) throw new Error('the benchmark needs at least one customer');
+  const skus = [...new Set([target.skus[1 % target.skus.length], target.skus[2 % target.skus.length]])].filter((sku) => sku !== undefined);
+  const idempotencyKey = randomUUID();
+  const capture = new StatementCapture({ ignoredApplication: observerApplication });
+  const capturedAtMs = Date.now();
+  capture.start();
+  let units;
+  let orderId: string;
+  try {
+    const response = await fetch(`${target.baseUrl}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ items: skus.map((sku) => ({ sku, quantity: 1 })), payment: { token: 'tok_visa' } }),
+    });
+    const answer = await response.text();
+    if (response.status !== 202) throw new Error(`placing the captured order answered ${response.status}: ${answer.slice(0, 300)}`);
+    orderId = (JSON.parse(answer) as { id: string }).id;
+    const finished = await target.observer.waitForTerminal(new Date(capturedAtMs - 1000), 30_000);
+    if (finished.unfinished > 0) throw new Error('the captured order did not finish within 30 s');
+    await target.observer.settle(30_000, { jobs: true });
+    // pg-boss and the notification worker record their last steps a moment after the backlog empties.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  } finally {
+    units = capture.stop();
+  }
+  const status = (await target.observer.statusOf([orderId])).get(orderId)?.status;
+  if (status !== 'CONFIRMED') throw new Error(`the captured order ended ${status ?? 'nowhere'}, not CONFIRMED`);
+  const orderUnits = selectOrderUnits(units, tokensIn([orderId, idempotencyKey, ...skus].join(' ')));
+  const idleStepTimesMs = (await target.observer.stepTimes([orderId])).map(({ step, p50Ms }) => ({ step, p50Ms }));
+  // Up to the transaction that makes the order CONFIRMED; what follows (emails, the invoice) is its aftermath.
+  const confirming = orderUnits.findIndex((unit) => unit.statements.some((statement) => /update\s+"?orders"?\."?orders"?/i.test(statement.text) && statement.values.includes('CONFIRMED')));
+  const untilConfirmed = countOrderStatements(orderUnits.slice(0, confirming + 1));
+  return {
+    counts: countOrderStatements(orderUnits), untilConfirmed: { statements: untilConfirmed.statements, commits: untilConfirmed.commits }, idleStepTimesMs,
+    capturedUnits: units.length, orderUnits: orderUnits.length, plan: planReplay(orderUnits, capturedAtMs),
+  };
+}
+
+/**
+ * The database ceiling: the captured order's committed statements replayed directly with `pg`, at
+ * the benchmark's concurrency, with fresh ids per replay, on the same database once OrderStream has
+ * stopped — the orders per second PostgreSQL could commit if nothing but those statements were asked of it.
+ */
+export async function databaseCeiling(context: ScenarioContext, captured: CapturedOrder): Promise<ScenarioResult> {
+  const replay = (durationSeconds: number, onFinished?: () => void) => replayOrders({
+    databaseUrl: context.target.databaseUrl, plan: captured.plan, skus: context.target.skus, concurrency: context.connections, durationSeconds,
+    ...(onFinished === undefined ? {} : { onFinished }),
+  });
+  if (context.warmUpSeconds > 0) {
+    context.log(`db-ceiling: warming up for ${context.warmUpSeconds} s`);
+    await replay(context.warmUpSeconds);
+  }
+  context.log(`db-ceiling: replaying ${captured.plan.statements} statements per order for ${context.durationSeconds} s`);
+  // Sampled up to the last replay, before its connections close (their CPU would then count as exited processes').
+  const sampler = new ResourceSampler({ postmasterPid: context.target.postgres.postmasterPid, loadGeneratorPid: context.load.pid });
+  let resources: ResourceUsage | undefined;
+  sampler.start();
+  const result = await replay(context.durationSeconds, () => { resources = sampler.stop(); });
+  resources ??= sampler.stop();
+  if (result.firstError !== null) context.warn(`a replayed order failed: ${result.firstError}`);
+  return {
+    name: 'db-ceiling', kind: 'ceiling', metric: 'orders/s', throughput: round(result.ordersPerSecond), latencyMs: null, ratio: null,
+    errors: withTotal({ non2xx: 0, connectionErrors: 0, timeouts: 0, dropped: 0, unfinishedOrders: 0, cancelledOrders: 0, failedReplays: result.failedOrders }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    details: {
+      ordersReplayed: result.orders,
+      statementsPerOrder: captured.plan.statements,
+      commitsPerOrder: captured.counts.commits,
+      writesReplayed: result.writesReplayed,
+      writesChangingOtherRowCounts: result.rowCountMismatches,
+      relayUnitsSkippedForTheLock: result.lockSkips,
+      slowestStatements: result.slowestStatements,
+      ...(result.firstError === null ? {} : { firstError: result.firstError }),
+    },
+  };
+}
