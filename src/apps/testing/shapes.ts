@@ -54,7 +54,7 @@ const serviceModules = ['identity', 'catalog', 'inventory', 'orders', 'payments'
  * Kafka broker at `kafkaBrokers` (topics and groups namespaced for this run), behind `gateways`
  * gateway processes sharing Redis when `redisUrl` is given.
  */
-export async function startServicesShape(options: { kafkaBrokers: string; redisUrl?: string; gateways?: number }): Promise<RunningShape> {
+export async function startServicesShape(options: { kafkaBrokers: string; redisUrl?: string; gateways?: number; otlpEndpoint?: string }): Promise<RunningShape> {
   const databases = new Map<string, { url: string; db: Database; drop: () => Promise<void> }>();
   for (const module of serviceModules) databases.set(module, await createTestDatabase(embeddedServerUrl(), []));
   const files = await mkdtemp(path.join(tmpdir(), 'orderstream-services-'));
@@ -68,11 +68,13 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
     KAFKA_NAMESPACE: `test-${randomBytes(4).toString('hex')}`,
     KAFKA_TOPIC_PARTITIONS: '3',
     ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` }),
+    ...(options.otlpEndpoint === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint }),
   };
   const processes = new Map<string, OrderStreamProcess>();
   for (const module of serviceModules) {
     processes.set(module, new OrderStreamProcess(module, ['--role', module], {
       ...shared,
+      OTEL_SERVICE_NAME: `orderstream-${module}`,
       PORT: String(ports.get(module) ?? 0),
       [`${module.toUpperCase()}_DATABASE_URL`]: databases.get(module)?.url ?? '',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -87,7 +89,7 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
     const port = await freePort();
     gatewayPorts.push(port);
     processes.set(`gateway-${index}`, new OrderStreamProcess(`gateway-${index}`, ['--role', 'gateway'], {
-      ...shared, PORT: String(port), GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`,
+      ...shared, OTEL_SERVICE_NAME: 'orderstream-gateway', PORT: String(port), GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`,
     }));
   }
   try {
