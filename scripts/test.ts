@@ -17,7 +17,9 @@ const named = requested.some((argument) => !argument.startsWith('-'));
 
 /** Runs Node's test runner on `files` (or on what the caller named) with `concurrency` files at once. */
 async function runTests(files: readonly string[], concurrency: number): Promise<number> {
-  const runner = spawn(process.execPath, ['--test', `--test-concurrency=${String(concurrency)}`, '--test-timeout=120000', ...requested, ...files], {
+  // --test-force-exit: a file whose tests have all ended is ended, even if a leaked handle (a server
+  // a failed hook never closed) would keep it alive; CI would otherwise wait on it for good.
+  const runner = spawn(process.execPath, ['--test', `--test-concurrency=${String(concurrency)}`, '--test-timeout=120000', '--test-force-exit', ...requested, ...files], {
     stdio: 'inherit',
     env: { ...process.env, TEST_EMBEDDED_DATABASE_URL: server.url },
   });

@@ -34,7 +34,7 @@ for (const shape of shapes) {
       customer = await signIn(running, `ada-${shape.name}@example.com`);
     });
     after(async () => {
-      await running.stop();
+      await (running as RunningShape | undefined)?.stop(); // unset when the shape failed to start
     });
 
     async function product(sku: string, onHand: number): Promise<void> {

@@ -41,10 +41,14 @@ describe('the services shape under faults', { skip: kafka.skip }, () => {
   });
 
   after(async () => {
-    await running.stop();
-    redis.kill('SIGKILL');
-    // Whatever happened in a test, leave the broker running for the next file.
-    spawnSync('bash', [kafkaScript, 'start'], { cwd: projectRoot, stdio: 'ignore' });
+    try {
+      // Unset when the shape failed to start; the rest must still run, or this file never ends.
+      await (running as RunningShape | undefined)?.stop();
+    } finally {
+      redis.kill('SIGKILL');
+      // Whatever happened in a test, leave the broker running for the next file.
+      spawnSync('bash', [kafkaScript, 'start'], { cwd: projectRoot, stdio: 'ignore' });
+    }
   });
 
   /**

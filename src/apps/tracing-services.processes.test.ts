@@ -24,7 +24,7 @@ interface CollectedSpan {
 describe('tracing across the services shape', { skip: kafka.skip }, () => {
   let collector: Server;
   const spans: CollectedSpan[] = [];
-  let running: RunningShape;
+  let running: RunningShape | undefined;
 
   before(async () => {
     collector = createServer((request, response) => {
@@ -53,11 +53,17 @@ describe('tracing across the services shape', { skip: kafka.skip }, () => {
     running = await startServicesShape({ kafkaBrokers: kafka.url ?? '', otlpEndpoint: endpoint });
   });
   after(async () => {
-    await running.stop();
-    collector.close();
+    // Also when the shape failed to start: a collector left listening would keep this file from ever ending.
+    try {
+      await running?.stop();
+    } finally {
+      collector.closeAllConnections();
+      collector.close();
+    }
   });
 
   test('when one order is placed through the gateway, then the gateway and every service it passes through report spans of one trace', async () => {
+    assert.ok(running !== undefined);
     const admin = await signIn(running, 'admin-trace@example.com', { admin: true });
     const customer = await signIn(running, 'ada-trace@example.com');
     assert.equal((await call(running, 'POST', '/v1/products', { token: admin, body: { sku: 'TRACE-1', name: 'Traced', price: { amount: 900, currency: 'EUR' } } })).status, 201);

@@ -7,14 +7,32 @@ const projectRoot = path.resolve(import.meta.dirname, '../../..');
 
 /** A free TCP port on loopback, so a process can be restarted on the same address. */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    // Below Linux's ephemeral range (32768 and up): a port chosen by the kernel for an outgoing
+    // connection (to Kafka, PostgreSQL…) can then never take it between now and the child's listen.
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+const handedOut = new Set<number>();
+
+async function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
+  try {
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening'); // rejects with the 'error' (EADDRINUSE) when the port is taken
+  } catch {
+    return false;
+  }
   server.close();
   await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  return true;
 }
 
 /** `orderstream start` as a child process, with its JSON log lines kept for assertions. */

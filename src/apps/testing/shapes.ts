@@ -96,6 +96,8 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
     await Promise.all([...processes.values()].map((child) => child.start(60_000)));
   } catch (error) {
     await Promise.all([...processes.values()].map((child) => child.stop('SIGKILL')));
+    for (const database of databases.values()) await database.drop().catch(() => undefined);
+    await rm(files, { recursive: true, force: true });
     throw error;
   }
   return {
