@@ -76,9 +76,10 @@ export function createModules(options: {
       clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
       loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
       externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
+      tokenCacheSize: config.ACCESS_TOKEN_CACHE_SIZE,
     });
   }
-  if (databases.catalog !== undefined) modules.catalog = createCatalogModule({ db: databases.catalog.db });
+  if (databases.catalog !== undefined) modules.catalog = createCatalogModule({ db: databases.catalog.db, readCacheSeconds: config.CATALOG_READ_CACHE_SECONDS });
   if (databases.inventory !== undefined) {
     modules.inventory = createInventoryModule({ db: databases.inventory.db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
   }

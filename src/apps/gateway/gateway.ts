@@ -61,6 +61,7 @@ export function createGateway(options: {
     audience: config.IDENTITY_AUDIENCE,
     externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
     clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    tokenCacheSize: config.ACCESS_TOKEN_CACHE_SIZE,
     loadKeys: () => fetchSigningKeys(identity, secret, logger),
   });
   const limiters = createRateLimiters(config, logger);

@@ -18,6 +18,7 @@ import { UpsertProduct } from './application/upsert-product.ts';
 import { catalogInternalRoutes } from './adapters/http/catalog-internal-routes.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
 import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts';
+import { CachingProductRepository } from './adapters/memory/caching-product-repository.ts';
 import { RedisCachedCatalogClient } from './adapters/redis/redis-cached-catalog-client.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
@@ -36,18 +37,28 @@ export interface CatalogModule {
   client: CatalogClient & CatalogImportClient;
 }
 
-/** Wires the catalog's use cases to PostgreSQL (or to the repository a test passes). */
-export function createCatalogModule(deps: { db: Database } | { products: ProductRepository }): CatalogModule {
-  const products = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
+/**
+ * Wires the catalog's use cases to PostgreSQL (or to the repository a test passes). With
+ * `readCacheSeconds`, product reads by id and SKU are answered from this process's memory (its own
+ * writes seen at once, other processes' after that many seconds at most).
+ */
+export function createCatalogModule(deps: ({ db: Database } | { products: ProductRepository }) & { readCacheSeconds?: number }): CatalogModule {
+  const stored = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
+  const cache = deps.readCacheSeconds === undefined || deps.readCacheSeconds <= 0
+    ? undefined
+    : new CachingProductRepository({ products: stored, ttlSeconds: deps.readCacheSeconds });
+  // Reads that only answer come from the cache; use cases that read to change read the store.
+  const products = cache ?? stored;
+  const writers = cache?.fresh ?? stored;
   const findProductsBySku = tracedUseCase('catalog.find-products-by-sku', new FindProductsBySku({ products }));
-  const upsertProduct = tracedUseCase('catalog.upsert-product', new UpsertProduct({ products }));
+  const upsertProduct = tracedUseCase('catalog.upsert-product', new UpsertProduct({ products: writers }));
   const client: CatalogClient & CatalogImportClient = {
     findProductsBySku: (skus) => findProductsBySku.execute(skus),
     upsertProduct: (product) => upsertProduct.execute(product),
   };
   const publicRoutes = catalogRoutes({
-    createProduct: tracedUseCase('catalog.create-product', new CreateProduct({ products })),
-    updateProduct: tracedUseCase('catalog.update-product', new UpdateProduct({ products })),
+    createProduct: tracedUseCase('catalog.create-product', new CreateProduct({ products: writers })),
+    updateProduct: tracedUseCase('catalog.update-product', new UpdateProduct({ products: writers })),
     getProduct: tracedUseCase('catalog.get-product', new GetProduct({ products })),
     listProducts: tracedUseCase('catalog.list-products', new ListProducts({ products })),
   });

@@ -91,6 +91,8 @@ export function createIdentityModule(deps: {
   maintenanceIntervalMs?: number;
   /** Least time between two fetches of an external JWKS caused by an unknown key id; 30 s by default. */
   jwksCooldownMs?: number;
+  /** Verified tokens remembered (for a minute at most); 0 checks each signature every time. 10,000 by default. */
+  tokenCacheSize?: number;
 }): IdentityModule {
   const { db, logger } = deps;
   const settings = {
@@ -115,6 +117,7 @@ export function createIdentityModule(deps: {
     external: deps.externalIssuers ?? [],
     clockSkewSeconds: settings.clockSkewSeconds,
     ...(deps.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: deps.jwksCooldownMs }),
+    ...(deps.tokenCacheSize === undefined ? {} : { cacheSize: deps.tokenCacheSize }),
   });
   const issueAccessToken = new IssueAccessToken({ keys, generator, signer: new JoseAccessTokenSigner(), settings });
   const startSession = new StartSession({ secrets, issueAccessToken, refreshTokenTtlDays: deps.refreshTokenTtlDays ?? 30 });
@@ -167,10 +170,13 @@ export function createRemoteTokenVerifier(deps: {
   loadKeys: () => Promise<readonly JWK[]>;
   externalIssuers?: readonly ExternalIssuer[];
   clockSkewSeconds?: number;
+  /** Verified tokens remembered (for a minute at most); 10,000 by default. */
+  tokenCacheSize?: number;
 }): TokenVerifier {
   return new JoseTokenVerifier({
     builtIn: { issuer: deps.issuer, audience: deps.audience, loadKeys: deps.loadKeys },
     external: deps.externalIssuers ?? [],
     clockSkewSeconds: deps.clockSkewSeconds ?? 30,
+    ...(deps.tokenCacheSize === undefined ? {} : { cacheSize: deps.tokenCacheSize }),
   });
 }

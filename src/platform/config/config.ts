@@ -65,6 +65,8 @@ export const configSchema = z.object({
     .describe('Partitions of the topics OrderStream creates; more partitions let more orders be handled in parallel by more instances.'),
   CATALOG_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
     .describe('Services shape: the catalog service instances (comma-separated) that orders and jobs ask for products and prices.'),
+  CATALOG_READ_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5)
+    .describe('Products read by id or SKU are kept in the catalog process\'s memory this long; its own changes are seen at once, another replica\'s within this time. 0: every read queries the database.'),
   CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300)
     .describe('Services shape with REDIS_URL: how long a product snapshot stays in the Redis cache in front of the catalog service (a change announced by the catalog drops it at once).'),
   INVENTORY_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
@@ -95,6 +97,8 @@ export const configSchema = z.object({
     .describe('Encrypts the signing keys stored in the database. Unset: a key is generated once and kept in `.data/identity-key-encryption-key` (development only).'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900)
     .describe('Lifetime of an access token.'),
+  ACCESS_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000)
+    .describe('Verified access tokens remembered by the edge (each for at most a minute, never past its expiry), so a repeat request skips the signature check; 0 checks every time.'),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30)
     .describe('Lifetime of a refresh token (each use rotates it).'),
   SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30)

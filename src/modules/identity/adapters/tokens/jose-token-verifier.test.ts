@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { TokenRejectedError, type TokenRejectionReason } from '../../contract.ts';
 import { JoseTokenVerifier } from './jose-token-verifier.ts';
@@ -166,5 +166,58 @@ describe('unreachable issuer', () => {
     });
     const token = await sign(rsaKey, {}, { iss: downIssuer });
     await assert.rejects(offline.verify(token), (error: unknown) => error instanceof TokenRejectedError && error.reason === 'issuer-unavailable');
+  });
+});
+
+describe('verified token cache', () => {
+  const builtIn = () => ({ issuer: builtInIssuer, audience: 'orderstream-api', loadKeys: () => Promise.resolve([builtInKey.publicJwk]) });
+  const builtInToken = (exp: number) => sign(builtInKey, { roles: ['customer'] }, { iss: builtInIssuer, aud: 'orderstream-api', exp });
+
+  test('when a verified token comes again within a minute, then the remembered principal answers without a new check', async () => {
+    const cached = new JoseTokenVerifier({ builtIn: builtIn(), external: [], clockSkewSeconds: 30 });
+    const token = await builtInToken(nowSeconds() + 300);
+
+    const first = await cached.verify(token);
+    const second = await cached.verify(token);
+
+    assert.equal(second, first, 'the same principal object: the token was not verified again');
+    assert.ok(Object.isFrozen(first), 'a shared principal cannot be changed by one request for the next');
+  });
+
+  test('when a minute has passed, or the token has expired, then it is checked again', async (context) => {
+    context.after(() => { mock.timers.reset(); });
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const cached = new JoseTokenVerifier({ builtIn: builtIn(), external: [], clockSkewSeconds: 30 });
+    const longLived = await builtInToken(nowSeconds() + 300);
+    const shortLived = await builtInToken(nowSeconds() + 10);
+    const firstLong = await cached.verify(longLived);
+    const firstShort = await cached.verify(shortLived);
+
+    mock.timers.tick(10_000);
+    assert.equal(await cached.verify(longLived), firstLong);
+    const shortAgain = await cached.verify(shortLived); // expired, but within the clock skew: checked again and accepted
+    assert.notEqual(shortAgain, firstShort);
+    mock.timers.tick(51_000);
+    assert.notEqual(await cached.verify(longLived), firstLong);
+  });
+
+  test('when the cache is off, or a key is rotated in, then every token is checked', async () => {
+    const uncached = new JoseTokenVerifier({ builtIn: builtIn(), external: [], clockSkewSeconds: 30, cacheSize: 0 });
+    const cached = new JoseTokenVerifier({ builtIn: builtIn(), external: [], clockSkewSeconds: 30 });
+    const token = await builtInToken(nowSeconds() + 300);
+
+    assert.notEqual(await uncached.verify(token), await uncached.verify(token));
+    const first = await cached.verify(token);
+    cached.forgetBuiltInKeys();
+    assert.notEqual(await cached.verify(token), first);
+  });
+
+  test('when a token is refused, then it is refused again the next time too', async () => {
+    const cached = new JoseTokenVerifier({ builtIn: builtIn(), external: [], clockSkewSeconds: 30 });
+    const token = await sign(builtInKey, { roles: ['customer'] }, { iss: builtInIssuer, aud: 'someone-else' });
+
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await assert.rejects(cached.verify(token), (error: unknown) => error instanceof TokenRejectedError && error.reason === 'wrong-audience');
+    }
   });
 });

@@ -2,12 +2,16 @@ import {
   createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
   type JWK, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
+import { ExpiringCache } from '../../../../platform/cache/expiring-cache.ts';
 import {
   TokenRejectedError, type ExternalIssuer, type IdentityRole, type TokenVerifier, type VerifiedPrincipal,
 } from '../../contract.ts';
 
 /** Algorithms any accepted token may use; everything else (`none`, HS256, …) is refused before a key is looked at. */
 export const allowedAlgorithms = ['ES256', 'RS256'] as const;
+
+/** Longest time a verified token is taken on trust without checking its signature again. */
+const verifiedTokenMaxAgeMs = 60_000;
 
 const builtInRoles = new Set<string>(['customer', 'admin', 'service']);
 
@@ -31,6 +35,11 @@ interface IssuerCheck {
  * apply; the signature, `iss`, `aud`, `exp` and `nbf` (with the clock skew) are then all checked.
  * JWKS are cached and fetched again when a token names a key id not seen yet (a rotation), at most
  * once per cooldown.
+ *
+ * A token that passed is remembered (`cacheSize` tokens at most) until it expires or for a minute,
+ * whichever is sooner, so a client's next requests with it cost a map lookup instead of a
+ * signature check. The minute bounds how long a key dropped from an issuer's JWKS still opens doors.
+ * Rejections are never remembered: a flood of forged tokens cannot fill the cache.
  */
 export class JoseTokenVerifier implements TokenVerifier {
   readonly #issuers = new Map<string, IssuerCheck>();
@@ -38,6 +47,7 @@ export class JoseTokenVerifier implements TokenVerifier {
   readonly #builtIn: BuiltInIssuer;
   readonly #cooldownMs: number;
   #builtInKeys: { loadedAt: number; keys: JWTVerifyGetKey } | undefined;
+  readonly #verified: ExpiringCache<string, VerifiedPrincipal> | undefined;
 
   constructor(options: {
     builtIn: BuiltInIssuer;
@@ -47,7 +57,11 @@ export class JoseTokenVerifier implements TokenVerifier {
     jwksCooldownMs?: number;
     /** Longest wait for an external JWKS answer; 5 s by default. */
     jwksTimeoutMs?: number;
+    /** Verified tokens remembered; 0 checks every token's signature every time. 10,000 by default. */
+    cacheSize?: number;
   }) {
+    const cacheSize = options.cacheSize ?? 10_000;
+    this.#verified = cacheSize > 0 ? new ExpiringCache({ maxEntries: cacheSize }) : undefined;
     this.#clockSkewSeconds = options.clockSkewSeconds;
     this.#builtIn = options.builtIn;
     this.#cooldownMs = options.jwksCooldownMs ?? 30_000;
@@ -83,6 +97,8 @@ export class JoseTokenVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedPrincipal> {
+    const remembered = this.#verified?.get(token);
+    if (remembered !== undefined) return remembered;
     const { algorithm, issuer } = peek(token);
     if (!(allowedAlgorithms as readonly string[]).includes(algorithm)) {
       throw new TokenRejectedError('algorithm-not-allowed', `Tokens signed with ${algorithm} are not accepted`);
@@ -98,15 +114,19 @@ export class JoseTokenVerifier implements TokenVerifier {
         requiredClaims: ['sub', 'exp'],
       });
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenRejectedError('missing-claims', 'The token has no subject');
-      return check.principal({ ...payload, sub: payload.sub });
+      const principal = Object.freeze(check.principal({ ...payload, sub: payload.sub }));
+      // `exp` is required above; remembered until then at the latest, never within the clock skew after it.
+      this.#verified?.set(token, principal, Math.min((payload.exp ?? 0) * 1000, Date.now() + verifiedTokenMaxAgeMs));
+      return principal;
     } catch (error) {
       throw asRejection(error);
     }
   }
 
-  /** Forgets the cached built-in keys, so a key made current in this process is seen at once. */
+  /** Forgets the cached built-in keys (and the tokens they verified), so a key made current in this process is seen at once. */
   forgetBuiltInKeys(): void {
     this.#builtInKeys = undefined;
+    this.#verified?.clear();
   }
 
   async #builtInKey(...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
