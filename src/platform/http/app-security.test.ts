@@ -41,6 +41,11 @@ describe('security headers and CORS', () => {
       assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN');
       assert.match(String(response.headers['content-security-policy']), /default-src 'none'/);
       assert.ok(response.headers['strict-transport-security']);
+      assert.equal(response.headers['cross-origin-opener-policy'], 'same-origin');
+      assert.equal(response.headers['cross-origin-resource-policy'], 'same-origin');
+      assert.equal(response.headers['referrer-policy'], 'no-referrer');
+      assert.equal(response.headers['x-xss-protection'], '0');
+      assert.equal(response.headers['x-powered-by'], undefined);
     }
   });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import helmet from 'helmet';
 import {
   hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject,
   serializerCompiler, validatorCompiler, type ZodTypeProvider,
@@ -97,10 +97,10 @@ export function createHttpApp(options: {
   // them and a browser can read its problem+json; a CORS preflight is answered here, before the
   // edge, because it carries no credentials.
   if (options.securityHeaders === true) {
-    void app.register(fastifyHelmet, {
-      global: true,
-      // The API answers JSON only: nothing may load or frame it. /docs sets its own policy below.
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    const headers = securityHeaders();
+    app.addHook('onRequest', (_request, reply, done) => {
+      void reply.headers(headers);
+      done();
     });
   }
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
@@ -184,6 +184,26 @@ export function createHttpApp(options: {
     done();
   });
   return app;
+}
+
+/**
+ * helmet's headers for a JSON API, worked out once: they depend on nothing in the request, and
+ * helmet's middleware would build them again for every response. The API answers JSON only, so
+ * nothing may load or frame it; /docs sets its own content policy.
+ */
+function securityHeaders(): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const collector = {
+    setHeader: (name: string, value: unknown) => { headers[name.toLowerCase()] = String(value); },
+    removeHeader: (name: string) => { headers[name.toLowerCase()] = ''; },
+  };
+  const middleware = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  // helmet reads nothing of the request and only sets or removes headers on the response.
+  const request = Object.create(IncomingMessage.prototype) as IncomingMessage;
+  middleware(request, collector as unknown as ServerResponse, (error?: unknown) => {
+    if (error !== undefined) throw error instanceof Error ? error : new Error('helmet refused its options');
+  });
+  return Object.freeze(Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== '')));
 }
 
 function registerDocumentation(app: HttpApp, title: string | undefined): void {

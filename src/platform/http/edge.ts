@@ -157,6 +157,14 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
     done(unpoliced.length === 0 ? undefined : new Error(`No edge policy for ${unpoliced.join(', ')}: add it to the gateway's route policies`));
   });
 
+  // Route templates are few and fixed: each one's policy is looked up once, not on every request.
+  const policyOf = new Map<string, RoutePolicy | undefined>();
+  const policyFor = (method: string, url: string): RoutePolicy | undefined => {
+    const key = `${method} ${url}`;
+    if (!policyOf.has(key)) policyOf.set(key, findPolicy(policies, method, url));
+    return policyOf.get(key);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     checkDeclaredBody(request, options.bodyLimit);
 
@@ -165,7 +173,7 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
     // answered by CORS before this hook when CORS is on.
     const url = request.routeOptions.url;
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const policy = url === undefined ? undefined : findPolicy(policies, method, url);
+    const policy = url === undefined ? undefined : policyFor(method, url);
     const authLimiter = policy?.rateLimit === 'auth' ? options.authRateLimiter : undefined;
     const bucket = authLimiter === undefined ? 'api' : 'auth';
     const limiter = authLimiter ?? options.rateLimiter;
