@@ -154,6 +154,8 @@ export class PgBossQueues implements BackgroundTask {
       schedule: false,
       superviseIntervalSeconds,
       monitorIntervalSeconds: superviseIntervalSeconds,
+      // How soon a worker sees a backlog (below) and bursts through it.
+      queueCacheIntervalSeconds: superviseIntervalSeconds,
     });
     boss.on('error', (error) => { this.#logger.error({ err: error }, 'pg-boss reported an error'); });
     await boss.start();
@@ -168,7 +170,13 @@ export class PgBossQueues implements BackgroundTask {
     }
     for (const kind of this.#runWorkers ? kinds : []) {
       const handler = this.#handlers[kind];
-      await boss.work(queueOf(kind), { localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds },
+      // One job per fetch, so each has its own attempt, timeout and outcome. Without a burst, every
+      // worker waits the poll interval after each job however long the queue: a backlog of
+      // invoices drained at about one a second while orders confirmed thirty times faster. While
+      // the queue holds more than one ready job, workers fetch again at once.
+      await boss.work(queueOf(kind), {
+        localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds, burstWhenReadyExceeds: 1,
+      },
         async (jobs: JobWithMetadata<JobData>[]) => {
           for (const job of jobs) {
             const attempt = () => runWithContext(contextOf(job.data), () => this.#measured(kind, () => handler(job.data.jobId, { lastAttempt: job.retryCount >= job.retryLimit, signal: job.signal })));
