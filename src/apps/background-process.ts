@@ -149,39 +149,6 @@ export async function tailOf(file: string, count: number, offset = 0): Promise<s
   return lines.slice(-count).join('\n');
 }
 
-/**
- * Resolves with the first JSON log line after `offset` in `logFile` that `matches`; fails when
- * `isRunning` turns false first (with the log's tail) or after `timeoutMs`.
- */
-export async function waitForLogLine(options: {
-  name: string;
-  logFile: string;
-  offset: number;
-  matches: (line: Record<string, unknown>) => boolean;
-  isRunning: () => Promise<boolean>;
-  timeoutMs: number;
-}): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    for (const text of (await readFrom(options.logFile, options.offset)).split('\n')) {
-      if (!text.startsWith('{')) continue;
-      try {
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (options.matches(line)) return line;
-      } catch {
-        // a partly written line, or not a log line
-      }
-    }
-    if (!(await options.isRunning())) {
-      throw new Error(`${options.name} exited while starting; the end of ${options.logFile}:\n${await tailOf(options.logFile, 20, options.offset)}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${options.name} did not start within ${Math.round(options.timeoutMs / 1000)} s; the end of ${options.logFile}:\n${await tailOf(options.logFile, 20, options.offset)}`);
-    }
-    await sleep(200);
-  }
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

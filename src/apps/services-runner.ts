@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
 import {
-  isOurProcess, logOffset, readPidFile, removePidFile, sleep, startDetached, stopProcess, tailOf, waitForLogLine, writePidFile,
+  isOurProcess, logOffset, readPidFile, removePidFile, sleep, startDetached, stopProcess, tailOf, writePidFile,
 } from './background-process.ts';
 import { ensureNginx, localNginxArguments, localNginxFiles, writeLocalNginxConfig } from './local-nginx.ts';
 import type { ServiceRole } from './services.ts';
@@ -195,9 +195,8 @@ export async function servicesUp(options: ServicesOptions): Promise<number> {
       });
       await writePidFile(files.pidOf(planned.name), pid);
       note(`starting ${planned.name} (pid ${pid}, log ${displayPath(logFile)})`);
-      waits.push(waitForLogLine({
-        name: planned.name, logFile, offset, timeoutMs: 180_000,
-        matches: (line) => typeof line.msg === 'string' && line.msg.includes('is listening'),
+      waits.push(waitForHealthy({
+        name: planned.name, port: planned.port, logFile, offset, timeoutMs: 180_000,
         isRunning: async () => !exited && await isOurProcess(pid, files.dir),
       }).then(() => { note(`${planned.name} is listening on http://127.0.0.1:${planned.port}`); }));
     }
@@ -401,6 +400,25 @@ async function startNginx(nginx: string, files: ServicesFiles, plan: ServicesPla
 }
 
 /** Waits until GET /readyz through nginx answers 200. */
+/**
+ * Waits until a started process answers `GET /healthz` on its port: asked over HTTP rather than
+ * read from its log, whose "listening" line is not written at LOG_LEVEL=warn. Fails with the end
+ * of its log when it exits first or does not answer within `timeoutMs`.
+ */
+async function waitForHealthy(options: { name: string; port: number; logFile: string; offset: number; timeoutMs: number; isRunning: () => Promise<boolean> }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await httpStatus(options.port, '/healthz', 1000) === 200) return;
+    if (!(await options.isRunning())) {
+      throw new Error(`${options.name} exited while starting; the end of ${options.logFile}:\n${await tailOf(options.logFile, 20, options.offset)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${options.name} did not start within ${Math.round(options.timeoutMs / 1000)} s; the end of ${options.logFile}:\n${await tailOf(options.logFile, 20, options.offset)}`);
+    }
+    await sleep(250);
+  }
+}
+
 async function waitForApi(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: number | undefined;
