@@ -1,22 +1,23 @@
 /**
- * What tracing costs order placement: `node scripts/measure-tracing.ts [seconds] [connections] [rounds] [ratio]`.
- * Runs `scripts/measure-orders.ts` (autocannon POST /v1/orders against one process on a fresh
- * embedded PostgreSQL) alternately with tracing off and on, `rounds` times each (default 2), in one
- * run; tracing on exports over OTLP/HTTP to a local collector that accepts and discards. With a
- * `ratio` (e.g. 0.1), a third mode samples that share of traces (OTEL_TRACES_SAMPLER_ARG). Prints
- * each run and the medians side by side. Throughput swings with whatever else the machine runs; CPU
- * time per order (node and its PostgreSQL together, from /usr/bin/time where it exists) swings less.
- * Numbers go in notes only with the command that produced them.
+ * What tracing costs order placement: `node scripts/measure-tracing.ts [duration] [connections] [rounds] [ratio]`.
+ * Runs the benchmark's place-order scenario (`orderstream bench --scenario place-order`, each run on
+ * a fresh embedded PostgreSQL) alternately with tracing off and on, `rounds` times each (default 2),
+ * in one invocation; tracing on exports over OTLP/HTTP to a local collector that accepts and
+ * discards. With a `ratio` (e.g. 0.1), a third mode samples that share of traces
+ * (OTEL_TRACES_SAMPLER_ARG). Prints each run and the medians side by side. Throughput swings with
+ * whatever else the machine runs; CPU time per order (OrderStream's process and its PostgreSQL,
+ * as the bench samples them) swings less. The runs' JSON results go to a temporary folder;
+ * docs/benchmarks.md is left alone.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { BenchReport, ScenarioResult } from '../src/apps/bench/bench-result.ts';
 
-const seconds = process.argv[2] ?? '15';
+const duration = process.argv[2] ?? '10s';
 const connections = process.argv[3] ?? '16';
 const rounds = Number(process.argv[4] ?? 2);
 const ratio = process.argv[5];
@@ -28,14 +29,16 @@ interface Mode {
 }
 const modes: Mode[] = [{ name: 'off', sampleRatio: undefined }, { name: 'on', sampleRatio: '1' }, ...(ratio === undefined ? [] : [{ name: `sampled ${ratio}`, sampleRatio: ratio }])];
 
-interface OrdersRun {
-  post: { accepted: number; perSecond: number; p50Ms: number; p99Ms: number; non2xxOrErrors: number };
-  saga: { confirmed: number; completionsPerSecond: number; drainSeconds: number };
-  /** CPU (user + system) of the run's process and its PostgreSQL, per accepted order; undefined without /usr/bin/time. */
-  cpuMsPerOrder?: number;
+interface PlaceOrderRun {
+  ordersPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  endToEndOrdersPerSecond: number;
+  /** CPU (user + system) of OrderStream's process and of its PostgreSQL during the measured POSTs, per accepted order. */
+  cpuMsPerOrder: number;
+  tracing: boolean;
 }
-
-const timeCommand = '/usr/bin/time';
 
 // The collector: answers every export at once and keeps nothing but counts.
 let exports = 0;
@@ -50,29 +53,37 @@ const collector = createServer((request, response) => {
 await new Promise<void>((resolve) => { collector.listen(0, '127.0.0.1', resolve); });
 const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
 
-/** One measure-orders run in a process of its own (a tracer provider is global to its process). */
-async function measure(mode: Mode): Promise<OrdersRun> {
-  const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: mode.sampleRatio === undefined ? '' : endpoint, OTEL_TRACES_SAMPLER_ARG: mode.sampleRatio ?? '1' };
-  const command = [process.execPath, '--import', './src/platform/observability/register.ts', 'scripts/measure-orders.ts', seconds, connections];
-  // The embedded PostgreSQL is a child the run waits for, so its CPU is counted with the run's.
-  const cpuFile = path.join(tmpdir(), `measure-tracing-cpu-${String(process.pid)}.txt`);
-  const timed = existsSync(timeCommand);
-  const [executable, ...args] = timed ? [timeCommand, '-f', '%U %S', '-o', cpuFile, ...command] : command;
-  const child = spawn(executable ?? process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); });
-  // The report is the one pretty-printed object; log lines around it are one line each.
-  const start = output.indexOf('{\n  "machine"');
-  const end = output.indexOf('\n}\n', start);
-  if (code !== 0 || start === -1 || end === -1) throw new Error(`measure-orders failed (exit ${String(code)}):\n${output.slice(-2000)}`);
-  const run = JSON.parse(output.slice(start, end + 2)) as OrdersRun;
-  if (timed) {
-    const [user = 0, system = 0] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
-    await rm(cpuFile, { force: true });
-    run.cpuMsPerOrder = Math.round(((user + system) * 1000 / Math.max(1, run.post.accepted)) * 100) / 100;
+/** One bench run in a process of its own (a tracer provider is global to its process). */
+async function measure(mode: Mode): Promise<PlaceOrderRun> {
+  const resultsDir = await mkdtemp(path.join(tmpdir(), 'measure-tracing-'));
+  try {
+    const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: mode.sampleRatio === undefined ? '' : endpoint, OTEL_TRACES_SAMPLER_ARG: mode.sampleRatio ?? '1' };
+    const args = ['src/cli.ts', 'bench', '--scenario', 'place-order', '--duration', duration, '--connections', connections, '--results-dir', resultsDir, '--docs', 'none'];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); });
+    const [file] = await readdir(resultsDir);
+    if (code !== 0 || file === undefined) throw new Error(`the bench failed (exit ${String(code)})`);
+    const report = JSON.parse(await readFile(path.join(resultsDir, file), 'utf8')) as BenchReport;
+    const placed = report.results.find((result) => result.name === 'place-order');
+    if (placed === undefined) throw new Error('the bench reported no place-order result');
+    return summarise(placed, report.settings.tracing.enabled);
+  } finally {
+    await rm(resultsDir, { recursive: true, force: true });
   }
-  return run;
+}
+
+function summarise(placed: ScenarioResult, tracing: boolean): PlaceOrderRun {
+  const requests = Math.max(1, Number(placed.details.requests ?? 0));
+  const cpuSeconds = placed.resources.app.cpuSeconds + (placed.resources.postgres?.cpuSeconds ?? 0);
+  return {
+    ordersPerSecond: placed.throughput,
+    p50Ms: placed.latencyMs?.p50 ?? Number.NaN,
+    p99Ms: placed.latencyMs?.p99 ?? Number.NaN,
+    errors: placed.errors.total,
+    endToEndOrdersPerSecond: Number(placed.details.endToEndOrdersPerSecond ?? Number.NaN),
+    cpuMsPerOrder: Math.round((cpuSeconds * 1000 / requests) * 100) / 100,
+    tracing,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -81,14 +92,15 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-const runs: { mode: Mode; result: OrdersRun }[] = [];
+const runs: { mode: Mode; result: PlaceOrderRun }[] = [];
 try {
   for (let round = 0; round < rounds; round += 1) {
     for (const mode of modes) {
       const exportsBefore = exports;
       const result = await measure(mode);
       runs.push({ mode, result });
-      console.error(`tracing ${mode.name}: ${JSON.stringify({ ...result.post, sagaPerSecond: result.saga.completionsPerSecond, confirmed: result.saga.confirmed, cpuMsPerOrder: result.cpuMsPerOrder, otlpExports: exports - exportsBefore })}`);
+      console.error(`tracing ${mode.name}: ${JSON.stringify({ ...result, otlpExports: exports - exportsBefore })}`);
+      if (result.tracing !== (mode.sampleRatio !== undefined)) throw new Error(`the bench ran with tracing ${result.tracing ? 'on' : 'off'} in mode ${mode.name}`);
     }
   }
 } finally {
@@ -97,12 +109,12 @@ try {
 const summary = (mode: Mode) => {
   const of = runs.filter((run) => run.mode === mode).map((run) => run.result);
   return {
-    postPerSecond: median(of.map((run) => run.post.perSecond)),
-    p50Ms: median(of.map((run) => run.post.p50Ms)),
-    p99Ms: median(of.map((run) => run.post.p99Ms)),
-    sagaCompletionsPerSecond: median(of.map((run) => run.saga.completionsPerSecond)),
-    cpuMsPerOrder: median(of.map((run) => run.cpuMsPerOrder ?? Number.NaN)),
-    errors: of.reduce((sum, run) => sum + run.post.non2xxOrErrors, 0),
+    ordersPerSecond: median(of.map((run) => run.ordersPerSecond)),
+    p50Ms: median(of.map((run) => run.p50Ms)),
+    p99Ms: median(of.map((run) => run.p99Ms)),
+    endToEndOrdersPerSecond: median(of.map((run) => run.endToEndOrdersPerSecond)),
+    cpuMsPerOrder: median(of.map((run) => run.cpuMsPerOrder)),
+    errors: of.reduce((sum, run) => sum + run.errors, 0),
   };
 };
 const [offMode, ...tracedModes] = modes;
@@ -110,13 +122,13 @@ if (offMode === undefined) throw new Error('no modes');
 const off = summary(offMode);
 const percent = (value: number, base: number) => `${Math.round(((value - base) / base) * 1000) / 10}%`;
 console.log(JSON.stringify({
-  load: { seconds: Number(seconds), connections: Number(connections), roundsEach: rounds },
+  load: { scenario: 'place-order', duration, connections: Number(connections), roundsEach: rounds },
   medians: Object.fromEntries(modes.map((mode) => [mode.name, summary(mode)])),
   changeFromOff: Object.fromEntries(tracedModes.map((mode) => {
     const traced = summary(mode);
     return [mode.name, {
-      postPerSecond: percent(traced.postPerSecond, off.postPerSecond),
-      sagaCompletionsPerSecond: percent(traced.sagaCompletionsPerSecond, off.sagaCompletionsPerSecond),
+      ordersPerSecond: percent(traced.ordersPerSecond, off.ordersPerSecond),
+      endToEndOrdersPerSecond: percent(traced.endToEndOrdersPerSecond, off.endToEndOrdersPerSecond),
       p99Ms: `${Math.round((traced.p99Ms - off.p99Ms) * 10) / 10} ms`,
       cpuMsPerOrder: percent(traced.cpuMsPerOrder, off.cpuMsPerOrder),
     }];

@@ -27,7 +27,7 @@ Commands:
   seed                 Create demo users and a demo catalogue with stock (safe to run again)
   users grant-admin EMAIL   Give an account the admin role
   keys rotate          Make a new token signing key current now
-  bench [--shape single] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N]
+  bench [--shape single|services] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N] [--results-dir DIR] [--docs FILE|none]
                        Benchmark OrderStream on a fresh embedded database (npm run bench); see docs/benchmarks.md
   services up [--port 8080] [--database-prefix orderstream_] [--dir .data/services]
                        The services shape on this machine, in the background (npm run services): nginx on
@@ -361,7 +361,7 @@ function parseCommandLine(argv: string[]) {
       options: {
         role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' },
         // bench
-        shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' },
+        shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' }, 'results-dir': { type: 'string' }, docs: { type: 'string' },
         // services
         dir: { type: 'string' }, port: { type: 'string' }, 'database-prefix': { type: 'string' },
       },

@@ -30,8 +30,17 @@ test('when the options are valid, then they are taken and the warm-up scales wit
   assert.equal(options.command, 'npm run bench -- --duration 5s --connections 4 --scenario saga,catalog-read --saga-rate 50');
 });
 
-test('when the services shape is asked for, then it is refused with a message saying it is not built yet', () => {
-  assert.throws(() => parseBenchArguments({ shape: 'services' }), (error: unknown) => error instanceof BenchArgumentError && error.message.includes('services shape is not built yet'));
+test('when the services shape is asked for, then it is taken and the command records it', () => {
+  const options = parseBenchArguments({ shape: 'services', duration: '3s' });
+
+  assert.equal(options.shape, 'services');
+  assert.equal(options.durationSeconds, 3);
+  assert.equal(options.command, 'npm run bench -- --shape services --duration 3s');
+});
+
+test('when no shape is given, then the single shape runs', () => {
+  assert.equal(parseBenchArguments({}).shape, 'single');
+  assert.equal(parseBenchArguments({ shape: 'single' }).shape, 'single');
 });
 
 test('when an option has a bad value, then a BenchArgumentError names it', () => {
@@ -46,4 +55,18 @@ test('when an option has a bad value, then a BenchArgumentError names it', () =>
   ] as const) {
     assert.throws(() => parseBenchArguments(values), (error: unknown) => error instanceof BenchArgumentError && named.test(error.message), JSON.stringify(values));
   }
+});
+
+test('when a results folder and --docs none are given, then results go there and no Markdown is written', () => {
+  const options = parseBenchArguments({ 'results-dir': '/tmp/bench-out', docs: 'none' });
+
+  assert.equal(options.resultsDir, '/tmp/bench-out');
+  assert.equal(options.docsFile, undefined);
+  assert.equal(options.command, 'npm run bench -- --results-dir /tmp/bench-out --docs none');
+});
+
+test('when --docs names a file, then the table is written there', () => {
+  assert.equal(parseBenchArguments({ docs: 'elsewhere.md' }).docsFile, 'elsewhere.md');
+  assert.equal(parseBenchArguments({}).docsFile, defaultBenchOptions.docsFile);
+  assert.throws(() => parseBenchArguments({ 'results-dir': ' ' }), BenchArgumentError);
 });

@@ -70,7 +70,15 @@ export interface BenchReport {
   totalSeconds: number;
   machine: MachineDescription;
   settings: {
-    shape: 'single';
+    shape: 'single' | 'services';
+    /**
+     * The services shape's processes by name: OrderStream's (gateways, services; the table's `app`
+     * is their sum) and the others (nginx, the Kafka broker when it is found). Null in the single
+     * shape, where OrderStream runs in the harness's own process.
+     */
+    processes: { orderstream: string[]; others: string[] } | null;
+    /** Whether the db-ceiling was measured, and how (or why not). */
+    databaseCeiling: { measured: boolean; how: string };
     durationSeconds: number;
     warmUpSeconds: number;
     connections: number;
@@ -78,8 +86,11 @@ export interface BenchReport {
     customers: number;
     drainTimeoutSeconds: number;
     appLogLevel: string;
+    /** Per OrderStream process (each service has its own pool in the services shape). */
     databasePoolSize: number;
     messageDeliveryConcurrency: number;
+    /** Whether OrderStream exported traces during the run (OTEL_EXPORTER_OTLP_ENDPOINT set), and the share of traces sampled. */
+    tracing: { enabled: boolean; sampleRatio: number | null };
   };
   /** Invoice PDFs the orders of the run queued, by the time OrderStream stopped: they render in the background, apart from the saga. */
   invoices: { succeeded: number; failed: number; pending: number; perSecond: number; meanSecondsEach: number } | null;

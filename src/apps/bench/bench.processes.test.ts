@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { requireService } from '../../platform/testing/services.ts';
 import { embeddedServerUrl } from '../../platform/testing/test-database.ts';
+import { nginxUnavailableReason } from '../local-nginx.ts';
+import { serviceRoles } from '../services.ts';
 import { runBench } from './bench.ts';
 import { scenarioNames, type BenchReport } from './bench-result.ts';
 import { renderText } from './report.ts';
@@ -61,10 +64,63 @@ test('when the benchmark runs for a second per scenario, then every scenario and
   }
 });
 
-test('when `orderstream bench` is given the services shape or a bad value, then it exits with code 2 and a clear message, without a stack trace', async () => {
+const kafka = requireService('Kafka', 'KAFKA_BROKERS');
+const nginxMissing = nginxUnavailableReason();
+if (nginxMissing !== undefined && process.env.REQUIRE_SERVICES === '1') throw new Error(`nginx is required (REQUIRE_SERVICES=1): ${nginxMissing}`);
+
+// The same smoke test for the services shape: nginx, two gateways and a process per service as
+// child processes (started by the services runner's own functions), their databases on the test server.
+test('when the services shape is benchmarked for a second per scenario, then its scenarios are measured across every process, without a db-ceiling', {
+  skip: kafka.skip || (nginxMissing ?? false), timeout: 300_000,
+}, async () => {
+  const folder = await mkdtemp(path.join(tmpdir(), 'orderstream-bench-services-test-'));
+  try {
+    const docsFile = path.join(folder, 'benchmarks.md');
+    const { report } = await runBench({
+      shape: 'services', durationSeconds: 1, warmUpSeconds: 0.5, connections: 2, scenarios: ['catalog-read', 'place-order'], products: 12, customers: 2,
+      drainTimeoutSeconds: 60, resultsDir: folder, docsFile, command: 'bench services smoke test', databaseServerUrl: embeddedServerUrl(),
+      ...(kafka.url === undefined ? {} : { kafkaBrokers: kafka.url }),
+    });
+
+    assert.equal(report.ok, true, `the run had errors: ${report.problems.join('; ')}`);
+    assert.equal(report.settings.shape, 'services');
+    assert.deepEqual(report.settings.processes?.orderstream.slice().sort(), ['gateway-1', 'gateway-2', ...serviceRoles].sort());
+    assert.ok(report.settings.processes.others.includes('nginx'), 'nginx is sampled');
+    assert.equal(report.settings.databaseCeiling.measured, false);
+    assert.equal(report.orderStatements, null, 'no statements are captured from child processes');
+    assert.deepEqual(report.results.map((result) => result.name).sort(), ['catalog-read', 'http-ceiling', 'place-order']);
+    for (const result of report.results) {
+      assert.ok(Number.isFinite(result.throughput) && result.throughput > 0, `${result.name} throughput ${result.throughput}`);
+      assert.equal(result.errors.total, 0, `${result.name} errors`);
+      assert.ok(result.latencyMs !== null && result.latencyMs.p50 > 0 && result.latencyMs.p50 <= result.latencyMs.p99, `${result.name} latency`);
+      assert.ok(result.resources.postgres !== null && result.resources.postgres.processes > 0, `${result.name} postgres resources`);
+      assert.ok(result.resources.app.peakRssMb > 0, `${result.name} app memory`);
+    }
+    for (const name of ['catalog-read', 'place-order']) {
+      const { app, processes } = report.results.find((result) => result.name === name)?.resources ?? assert.fail(`no ${name} result`);
+      assert.ok(processes !== null, `${name} has a per-process breakdown`);
+      const parts = report.settings.processes.orderstream.map((process) => processes[process] ?? assert.fail(`${name}: no usage of ${process}`));
+      assert.ok(parts.every((part) => part.peakRssMb > 0), `${name}: every OrderStream process has memory`);
+      const summed = parts.reduce((sum, part) => sum + part.cpuSeconds, 0);
+      assert.ok(Math.abs(app.cpuSeconds - summed) < 0.1 && app.cpuSeconds > 0, `${name}: app CPU ${app.cpuSeconds} s is the processes' ${summed} s`);
+      assert.ok(processes.nginx !== undefined, `${name}: nginx is in the breakdown`);
+    }
+    assert.equal(report.results.find((result) => result.name === 'http-ceiling')?.resources.processes, null, 'the bare server is the harness\'s process');
+
+    const markdown = await readFile(docsFile, 'utf8');
+    assert.match(markdown, /Settings: services shape \(nginx → gateway-1, gateway-2 → /);
+    assert.match(markdown, /db-ceiling: not measured in the services shape/);
+    assert.doesNotMatch(markdown, /^\| \(db-ceiling\) \|/m);
+    assert.match(renderText(report), /^Shape: services shape/);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+test('when `orderstream bench` is given a bad value, then it exits with code 2 and a clear message, without a stack trace', async () => {
   const cli = new URL('../../cli.ts', import.meta.url).pathname;
   for (const [args, message] of [
-    [['--shape', 'services'], /services shape is not built yet/],
+    [['--shape', 'cluster'], /Unknown shape "cluster"; use single or services/],
     [['--duration', '5x'], /--duration "5x" is not a duration/],
     [['--connections', 'many'], /--connections "many" must be a whole number/],
     [['--scenario', 'checkout'], /Unknown scenario "checkout"/],

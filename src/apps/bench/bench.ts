@@ -2,10 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../platform/logging/logger.ts';
+import { isTracingEnabled } from '../../platform/observability/tracing.ts';
 import type { BenchReport, ScenarioName, ScenarioResult } from './bench-result.ts';
 import { startBenchTarget, type BenchTarget } from './bench-environment.ts';
 import { LoadGeneratorProcess } from './load-generator-process.ts';
 import { renderMarkdown, updateDocs } from './report.ts';
+import { startServicesBenchTarget } from './services-bench-environment.ts';
 import {
   captureOneOrder, catalogRead, databaseCeiling, httpCeiling, mixed, placeOrder, saga, type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
@@ -13,7 +15,8 @@ import { round } from './statistics.ts';
 
 /** How a benchmark run is set up. */
 export interface BenchOptions {
-  shape: 'single';
+  /** OrderStream in one process, or the services shape (nginx, two gateways, a process per service) as child processes. */
+  shape: 'single' | 'services';
   durationSeconds: number;
   warmUpSeconds: number;
   connections: number;
@@ -27,11 +30,15 @@ export interface BenchOptions {
   /** Folder of the JSON results (`bench/results`). */
   resultsDir: string;
   /** Markdown file whose generated section is replaced (`docs/benchmarks.md`); unset writes none. */
-  docsFile?: string;
+  docsFile?: string | undefined;
   /** How the run was started, for the report. */
   command: string;
-  /** Run on a database created on this PostgreSQL server instead of starting a fresh embedded one. */
+  /** Run on databases created on this PostgreSQL server instead of starting a fresh embedded one. */
   databaseServerUrl?: string;
+  /** The services shape's Kafka brokers; unset: KAFKA_BROKERS, else the local broker of infra/kafka/run.sh. */
+  kafkaBrokers?: string;
+  /** The services shape's Redis; unset: REDIS_URL, else redis://127.0.0.1:6379. */
+  redisUrl?: string;
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -53,10 +60,12 @@ export interface BenchRun {
 }
 
 /**
- * Runs the benchmark: OrderStream in one process on a fresh embedded PostgreSQL, the chosen
+ * Runs the benchmark: OrderStream in the chosen shape on a fresh embedded PostgreSQL, the chosen
  * scenarios each after a warm-up, the HTTP and database ceilings they are compared with, CPU and
  * memory of every process; writes the JSON results and the Markdown table. A run with any non-2xx
  * answer, failed replay or order left unfinished is reported as failed (`report.ok` false).
+ * The services shape has no database ceiling: the statement capture it replays wraps `pg` in this
+ * process and cannot see the services' processes.
  */
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => undefined);
@@ -75,10 +84,14 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const target = await startBenchTarget({
+  const targetOptions = {
     products: options.products, customers: options.customers, logger, log,
     ...(options.databaseServerUrl === undefined ? {} : { databaseServerUrl: options.databaseServerUrl }),
-  }).catch(async (error: unknown) => {
+  };
+  const starting = options.shape === 'services'
+    ? startServicesBenchTarget({ ...targetOptions, kafkaBrokers: options.kafkaBrokers, redisUrl: options.redisUrl })
+    : startBenchTarget(targetOptions);
+  const target = await starting.catch(async (error: unknown) => {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await load.stop();
@@ -93,10 +106,15 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const results: ScenarioResult[] = [];
   let captured: CapturedOrder | undefined;
   let invoices: BenchReport['invoices'];
+  const measuresDatabaseCeiling = target.shape === 'single' && (wanted.has('saga') || wanted.has('place-order'));
   try {
-    log('capturing the statements of one order\'s saga');
-    captured = await captureOneOrder(context);
-    log(`one order: ${captured.counts.statements} statements in ${captured.counts.commits} commits`);
+    if (target.shape === 'single') {
+      log('capturing the statements of one order\'s saga');
+      captured = await captureOneOrder(context);
+      log(`one order: ${captured.counts.statements} statements in ${captured.counts.commits} commits`);
+    } else {
+      log('the services shape has no database ceiling: the statement capture cannot see the services\' processes');
+    }
     if (wanted.has('catalog-read')) {
       results.push(await httpCeiling(context));
       results.push(await catalogRead(context));
@@ -118,9 +136,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     invoices = await target.observer.invoices();
     // Messages still in flight would fail against the stopping job queue and be logged as retries.
     await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });
-    log('stopping OrderStream for the database ceiling');
+    log(measuresDatabaseCeiling ? 'stopping OrderStream for the database ceiling' : 'stopping OrderStream');
     await target.closeApp();
-    if (wanted.has('saga') || wanted.has('place-order')) results.push(await databaseCeiling(context, captured));
+    if (measuresDatabaseCeiling && captured !== undefined) results.push(await databaseCeiling(context, captured));
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -154,10 +172,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     settings: {
       shape: options.shape, durationSeconds: options.durationSeconds, warmUpSeconds: options.warmUpSeconds, connections: options.connections,
       products: options.products, customers: options.customers, drainTimeoutSeconds: options.drainTimeoutSeconds,
+      processes: target.shape === 'single' ? null : {
+        orderstream: target.processes.app.map((watched) => watched.name), others: target.processes.others.map((watched) => watched.name),
+      },
+      databaseCeiling: target.shape === 'single'
+        ? { measured: measuresDatabaseCeiling, how: 'one order\'s statements, captured in this process, replayed on the same database' }
+        : { measured: false, how: 'not measured in the services shape: the statement capture wraps pg in the harness\'s own process and cannot see the services\' processes' },
       appLogLevel: config.LOG_LEVEL, databasePoolSize: config.DATABASE_POOL_SIZE, messageDeliveryConcurrency: config.MESSAGE_DELIVERY_CONCURRENCY,
+      tracing: isTracingEnabled() ? { enabled: true, sampleRatio: tracingSampleRatio() } : { enabled: false, sampleRatio: null },
     },
     invoices,
-    orderStatements: {
+    orderStatements: captured === undefined ? null : {
       ...captured.counts, capturedUnits: captured.capturedUnits, orderUnits: captured.orderUnits,
       untilConfirmed: captured.untilConfirmed, idleStepTimesMs: captured.idleStepTimesMs,
     },
@@ -168,7 +193,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
   if (options.docsFile !== undefined) {
     const results = { shown: path.relative(process.cwd(), resultsFile), link: path.relative(path.dirname(options.docsFile), resultsFile) };
-    await updateDocs(options.docsFile, renderMarkdown(report, results), (generated) => `# Benchmarks\n\n${generated}\n`);
+    await updateDocs(options.docsFile, report.settings.shape, renderMarkdown(report, results), (generated) => `# Benchmarks\n\n${generated}\n`);
   }
   return { report, resultsFile, docsFile: options.docsFile };
 }
@@ -187,6 +212,12 @@ function compareWithCeilings(results: ScenarioResult[]): void {
   if (place !== undefined && databaseLimit !== undefined && databaseLimit > 0) {
     place.details.endToEndRatioToDbCeiling = round(Number(place.details.endToEndOrdersPerSecond) / databaseLimit);
   }
+}
+
+/** The sampler's share of traces as the process's tracing read it (OTEL_TRACES_SAMPLER_ARG, 1 by default). */
+function tracingSampleRatio(): number {
+  const ratio = Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1);
+  return Number.isFinite(ratio) ? ratio : 1;
 }
 
 function sampleOf(result: ScenarioResult): string {

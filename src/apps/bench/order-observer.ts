@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../../platform/database/database.ts';
 
 /** Work the background still has to do: the benchmark waits for none before a scenario starts. */
@@ -21,18 +21,46 @@ export interface OrderOutcomes {
   lastConfirmedAtMs: number | null;
 }
 
+/**
+ * The databases holding the tables the observer reads, one per module: in the single shape they
+ * are all the same database; in the services shape each service has its own, messaging schema included.
+ */
+export interface ObservedDatabases {
+  orders: Database;
+  payments: Database;
+  notifications: Database;
+  jobs: Database;
+  /** Every database with a `messaging` schema: the backlog of unsent messages and retries is summed over them. */
+  messaging: readonly Database[];
+}
+
+/** The single shape's databases: one for every module. */
+export function oneDatabase(db: Database): ObservedDatabases {
+  return { orders: db, payments: db, notifications: db, jobs: db, messaging: [db] };
+}
+
 const pollIntervalMs = 100;
+const backlogKeys = ['unsentMessages', 'retries', 'paymentOperations', 'deliveries', 'jobs'] as const;
 
 /**
- * Watches orders and background work from the database, with one query per look and never more
- * than one look per 100 ms, so observing costs the system under test next to nothing. Reads the
- * modules' tables directly: it is a measuring instrument, not a module.
+ * Watches orders and background work from the database, with one query per database per look and
+ * never more than one look per 100 ms, so observing costs the system under test next to nothing.
+ * Reads the modules' tables directly: it is a measuring instrument, not a module.
  */
 export class OrderObserver {
+  readonly #databases: ObservedDatabases;
+  /** The orders module's database, which most questions are about. */
   readonly #db: Database;
 
-  constructor(db: Database) {
-    this.#db = db;
+  constructor(databases: ObservedDatabases) {
+    this.#databases = databases;
+    this.#db = databases.orders;
+  }
+
+  /** Each database once, however many modules share it. */
+  #everyDatabase(): Database[] {
+    const { orders, payments, notifications, jobs, messaging } = this.#databases;
+    return [...new Set([orders, payments, notifications, jobs, ...messaging])];
   }
 
   /** Waits until every order created since `since` is CONFIRMED or CANCELLED, or `timeoutMs` passed. */
@@ -65,15 +93,24 @@ export class OrderObserver {
     }
   }
 
+  /** The background's work left, summed over the databases (one query for each, all at once). */
   async backlog(): Promise<Backlog> {
-    const row = (await sql<Backlog>`
-      select
-        (select count(*)::int from messaging.outbox where sent_at is null) as "unsentMessages",
-        (select count(*)::int from messaging.retries) as "retries",
-        (select count(*)::int from payments.operations where status = 'pending') as "paymentOperations",
-        (select count(*)::int from notifications.deliveries where status = 'pending') as "deliveries",
-        (select count(*)::int from jobs.jobs where status in ('queued', 'running')) as "jobs"`.execute(this.#db)).rows[0];
-    return row ?? { unsentMessages: 0, retries: 0, paymentOperations: 0, deliveries: 0, jobs: 0 };
+    const { payments, notifications, jobs, messaging } = this.#databases;
+    const counts = new Map<Database, RawBuilder<unknown>[]>();
+    const count = (db: Database, fragment: RawBuilder<unknown>) => { counts.set(db, [...(counts.get(db) ?? []), fragment]); };
+    for (const db of new Set(messaging)) {
+      count(db, sql`(select count(*)::int from messaging.outbox where sent_at is null) as "unsentMessages"`);
+      count(db, sql`(select count(*)::int from messaging.retries) as "retries"`);
+    }
+    count(payments, sql`(select count(*)::int from payments.operations where status = 'pending') as "paymentOperations"`);
+    count(notifications, sql`(select count(*)::int from notifications.deliveries where status = 'pending') as "deliveries"`);
+    count(jobs, sql`(select count(*)::int from jobs.jobs where status in ('queued', 'running')) as "jobs"`);
+    const rows = await Promise.all([...counts].map(async ([db, fragments]) => (await sql<Partial<Backlog>>`select ${sql.join(fragments)}`.execute(db)).rows[0]));
+    const backlog: Backlog = { unsentMessages: 0, retries: 0, paymentOperations: 0, deliveries: 0, jobs: 0 };
+    for (const row of rows) {
+      for (const key of backlogKeys) backlog[key] += row?.[key] ?? 0;
+    }
+    return backlog;
   }
 
   /** Invoice jobs so far: done, still waiting or running, and how fast they were done (from the first start to the last finish). */
@@ -84,7 +121,7 @@ export class OrderObserver {
              count(*) filter (where status in ('queued', 'running'))::int as pending,
              extract(epoch from max(finished_at) - min(started_at))::float8 as span_seconds,
              extract(epoch from avg(finished_at - started_at) filter (where status = 'succeeded'))::float8 as mean_seconds
-      from jobs.jobs where kind = 'invoice'`.execute(this.#db)).rows[0];
+      from jobs.jobs where kind = 'invoice'`.execute(this.#databases.jobs)).rows[0];
     const succeeded = row?.succeeded ?? 0;
     const span = row?.span_seconds ?? 0;
     return {
@@ -153,10 +190,11 @@ export class OrderObserver {
       ) ranked where newest <= ${perCustomer}`.execute(this.#db)).rows;
   }
 
-  /** Transactions committed in this database so far (PostgreSQL's statistics, which lag by up to a second). */
+  /** Transactions committed so far in every observed database (PostgreSQL's statistics, which lag by up to a second). */
   async commits(): Promise<number> {
-    const row = (await sql<{ commits: number }>`select xact_commit::float8 as commits from pg_stat_database where datname = current_database()`.execute(this.#db)).rows[0];
-    return row?.commits ?? 0;
+    const counts = await Promise.all(this.#everyDatabase().map(async (db) => (await sql<{ commits: number }>`
+      select xact_commit::float8 as commits from pg_stat_database where datname = current_database()`.execute(db)).rows[0]?.commits ?? 0));
+    return counts.reduce((sum, commits) => sum + commits, 0);
   }
 
   async backendPid(): Promise<number> {

@@ -9,8 +9,16 @@ export interface ProcessUsage {
 
 /** Usage of every process taking part in a benchmark run, over one scenario. */
 export interface ResourceUsage {
-  /** The Node.js process running OrderStream (and the harness around it). */
+  /**
+   * OrderStream: in the single shape, the Node.js process running it (and the harness around it);
+   * in the services shape, the sum of its processes (gateways and services), RSS summed per sample.
+   */
   app: ProcessUsage;
+  /**
+   * The services shape's processes one by one, by name: each gateway and service (the parts of
+   * `app`), nginx with its workers, the Kafka broker. Null in the single shape.
+   */
+  processes: Record<string, ProcessUsage> | null;
   /** The process sending the HTTP load. */
   loadGenerator: ProcessUsage | null;
   /**
@@ -22,11 +30,18 @@ export interface ResourceUsage {
 
 interface ProcStat { cpuTicks: number; childrenTicks: number; parentPid: number }
 
+/** A process sampled apart (with its children, as nginx's workers), by a name for the report. */
+export interface WatchedProcess {
+  name: string;
+  pid: number;
+}
+
 const ticksPerSecond = clockTicks();
 
 /**
  * Samples the benchmark's processes while a scenario runs: the Node process with
- * `process.cpuUsage`/`memoryUsage`, other processes from `/proc/<pid>/stat` and `status`.
+ * `process.cpuUsage`/`memoryUsage`, other processes (in the services shape OrderStream's too) from
+ * `/proc/<pid>/stat` and `status`.
  * PostgreSQL's children are found by their parent pid (the postmaster), so backends that come and
  * go are counted; the CPU of children that exited during the window is read from the postmaster's
  * reaped-children counters.
@@ -35,6 +50,9 @@ export class ResourceSampler {
   readonly #postmasterPid: number | undefined;
   readonly #loadGeneratorPid: number | undefined;
   readonly #intervalMs: number;
+  /** The services shape's OrderStream processes; empty when OrderStream is this process. */
+  readonly #appProcesses: ProcessTreeWatch[];
+  readonly #otherProcesses: ProcessTreeWatch[];
   #timer: NodeJS.Timeout | undefined;
   #appStart = process.cpuUsage();
   #appPeakRss = 0;
@@ -45,15 +63,29 @@ export class ResourceSampler {
   #postgresPeakRss = 0;
   #postgresProcesses = 0;
 
-  constructor(options: { postmasterPid?: number | undefined; loadGeneratorPid?: number | undefined; intervalMs?: number }) {
+  constructor(options: {
+    postmasterPid?: number | undefined;
+    loadGeneratorPid?: number | undefined;
+    /** OrderStream's processes when it is not this one (the services shape): `app` is their sum. */
+    appProcesses?: readonly WatchedProcess[];
+    /** Other processes of the shape, reported one by one (nginx, the Kafka broker). */
+    otherProcesses?: readonly WatchedProcess[];
+    intervalMs?: number;
+  }) {
     this.#postmasterPid = options.postmasterPid;
     this.#loadGeneratorPid = options.loadGeneratorPid;
+    this.#appProcesses = (options.appProcesses ?? []).map((watched) => new ProcessTreeWatch(watched));
+    this.#otherProcesses = (options.otherProcesses ?? []).map((watched) => new ProcessTreeWatch(watched));
     this.#intervalMs = options.intervalMs ?? 500;
   }
 
   start(): void {
     this.#appStart = process.cpuUsage();
-    this.#appPeakRss = process.memoryUsage.rss();
+    this.#appPeakRss = this.#appProcesses.length === 0 ? process.memoryUsage.rss() : 0;
+    if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
+      const table = processTable();
+      for (const watch of [...this.#appProcesses, ...this.#otherProcesses]) watch.start(table);
+    }
     if (this.#loadGeneratorPid !== undefined) {
       this.#loadStartTicks = readStat(this.#loadGeneratorPid)?.cpuTicks ?? 0;
       this.#loadPeakRss = readRssBytes(this.#loadGeneratorPid)?.total ?? 0;
@@ -75,9 +107,19 @@ export class ResourceSampler {
     const app = process.cpuUsage(this.#appStart);
     const usage: ResourceUsage = {
       app: { cpuSeconds: round((app.user + app.system) / 1e6), peakRssMb: megabytes(this.#appPeakRss) },
+      processes: null,
       loadGenerator: null,
       postgres: null,
     };
+    if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
+      const table = processTable();
+      const appParts = this.#appProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
+      const others = this.#otherProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
+      usage.processes = Object.fromEntries([...appParts, ...others].map(([name, part]) => [name, { cpuSeconds: round(part.cpuTicks / ticksPerSecond), peakRssMb: megabytes(part.peakRssBytes) }]));
+      if (appParts.length > 0) {
+        usage.app = { cpuSeconds: round(appParts.reduce((sum, [, part]) => sum + part.cpuTicks, 0) / ticksPerSecond), peakRssMb: megabytes(this.#appPeakRss) };
+      }
+    }
     if (this.#loadGeneratorPid !== undefined) {
       const ticks = readStat(this.#loadGeneratorPid)?.cpuTicks ?? this.#loadStartTicks;
       usage.loadGenerator = { cpuSeconds: round((ticks - this.#loadStartTicks) / ticksPerSecond), peakRssMb: megabytes(this.#loadPeakRss) };
@@ -117,7 +159,13 @@ export class ResourceSampler {
   }
 
   #sample(): void {
-    this.#appPeakRss = Math.max(this.#appPeakRss, process.memoryUsage.rss());
+    if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
+      const table = processTable();
+      const appRss = this.#appProcesses.reduce((sum, watch) => sum + watch.sample(table), 0);
+      for (const watch of this.#otherProcesses) watch.sample(table);
+      if (this.#appProcesses.length > 0) this.#appPeakRss = Math.max(this.#appPeakRss, appRss);
+    }
+    if (this.#appProcesses.length === 0) this.#appPeakRss = Math.max(this.#appPeakRss, process.memoryUsage.rss());
     if (this.#loadGeneratorPid !== undefined) this.#loadPeakRss = Math.max(this.#loadPeakRss, readRssBytes(this.#loadGeneratorPid)?.total ?? 0);
     if (this.#postmasterPid !== undefined) {
       const pids = postgresProcesses(this.#postmasterPid);
@@ -133,6 +181,66 @@ export class ResourceSampler {
       this.#postgresProcesses = Math.max(this.#postgresProcesses, pids.length);
     }
   }
+}
+
+/**
+ * CPU and peak RSS of one process and its living children (nginx's workers) over a window. A child
+ * that exits within the window loses its CPU since the start: none of the watched processes
+ * (Node.js processes, nginx's master, the Kafka JVM) replaces children as it works.
+ */
+class ProcessTreeWatch {
+  readonly name: string;
+  readonly #pid: number;
+  #startTicks = new Map<number, number>();
+  #peakRssBytes = 0;
+
+  constructor(watched: WatchedProcess) {
+    this.name = watched.name;
+    this.#pid = watched.pid;
+  }
+
+  start(table: ProcessTable): void {
+    this.#startTicks = new Map(treeOf(this.#pid, table).map((pid) => [pid, table.get(pid)?.cpuTicks ?? 0]));
+    this.#peakRssBytes = 0;
+  }
+
+  /** The tree's RSS now, in bytes, remembered when it is the highest yet. */
+  sample(table: ProcessTable): number {
+    const rss = treeOf(this.#pid, table).reduce((sum, pid) => sum + (readRssBytes(pid)?.total ?? 0), 0);
+    this.#peakRssBytes = Math.max(this.#peakRssBytes, rss);
+    return rss;
+  }
+
+  stop(table: ProcessTable): { cpuTicks: number; peakRssBytes: number } {
+    this.sample(table);
+    const cpuTicks = treeOf(this.#pid, table).reduce((sum, pid) => sum + Math.max(0, (table.get(pid)?.cpuTicks ?? 0) - (this.#startTicks.get(pid) ?? 0)), 0);
+    return { cpuTicks, peakRssBytes: this.#peakRssBytes };
+  }
+}
+
+type ProcessTable = ReadonlyMap<number, ProcStat>;
+
+/** Every process's stat, read once for all the watched trees of one sample. */
+function processTable(): ProcessTable {
+  const table = new Map<number, ProcStat>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return table;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat !== undefined) table.set(Number(entry), stat);
+  }
+  return table;
+}
+
+/** `pid` and its direct children, when it is alive. */
+function treeOf(pid: number, table: ProcessTable): number[] {
+  if (!table.has(pid)) return [];
+  return [pid, ...[...table].filter(([, stat]) => stat.parentPid === pid).map(([child]) => child)];
 }
 
 /** The postmaster of the server a connection is on: the parent of that connection's backend process. */

@@ -24,9 +24,16 @@ export interface ScenarioContext {
   warn: (line: string) => void;
 }
 
-/** Runs `work` while sampling every process's CPU and memory. */
-async function sampled<T>(context: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; resources: ResourceUsage }> {
-  const sampler = new ResourceSampler({ postmasterPid: context.target.postgres.postmasterPid, loadGeneratorPid: context.load.pid });
+/**
+ * Runs `work` while sampling every process's CPU and memory. `app` is OrderStream, or, for the HTTP
+ * ceiling's bare server, the harness's own process (in the single shape they are the same process).
+ */
+async function sampled<T>(context: ScenarioContext, work: () => Promise<T>, app: 'orderstream' | 'harness' = 'orderstream'): Promise<{ value: T; resources: ResourceUsage }> {
+  const { target } = context;
+  const sampler = new ResourceSampler({
+    postmasterPid: target.postgres.postmasterPid, loadGeneratorPid: context.load.pid,
+    ...(app === 'orderstream' ? { appProcesses: target.processes.app, otherProcesses: target.processes.others } : {}),
+  });
   sampler.start();
   try {
     const value = await work();
@@ -46,27 +53,28 @@ function plan(context: ScenarioContext, mix: LoadPlan['mix'], data: LoadData, ex
 }
 
 /** Warm-up (discarded), then the measured run. */
-async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPlan): Promise<{ value: LoadResult; resources: ResourceUsage }> {
+async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPlan, app: 'orderstream' | 'harness' = 'orderstream'): Promise<{ value: LoadResult; resources: ResourceUsage }> {
   if (context.warmUpSeconds > 0) {
     context.log(`${name}: warming up for ${context.warmUpSeconds} s`);
     await context.load.run({ ...loadPlan, durationSeconds: context.warmUpSeconds, recordOrders: false });
   }
   context.log(`${name}: measuring for ${loadPlan.durationSeconds} s`);
-  return sampled(context, () => context.load.run(loadPlan));
+  return sampled(context, () => context.load.run(loadPlan), app);
 }
 
 /**
- * Waits for the background to finish earlier sagas, so that a scenario measures only its own.
- * Invoice jobs are not waited for (they render far slower than orders complete, see the report):
- * their backlog is noted, since it shares the CPU with the scenario.
+ * Waits for the background to finish the work of earlier scenarios — their sagas and their invoice
+ * jobs — so that a scenario measures only its own (the invoices of a place-order flood would
+ * otherwise render during the next scenario and take its CPU and database time). What is still
+ * pending after `drainTimeoutSeconds` is reported; an invoice backlog also goes into the details.
  */
-async function settle(context: ScenarioContext, before: string, options = { jobs: false }): Promise<{ invoiceBacklog: number }> {
+async function settle(context: ScenarioContext, before: string, options = { jobs: true }): Promise<{ invoiceBacklog: number }> {
   const { waitedMs, backlog } = await context.target.observer.settle(context.drainTimeoutSeconds * 1000, options);
   const { jobs, ...sagaWork } = backlog;
   if (Object.values(sagaWork).some((count) => count > 0)) {
     context.warn(`saga work was still pending when ${before} started (after waiting ${Math.round(waitedMs / 1000)} s): ${JSON.stringify(sagaWork)}`);
   } else if (waitedMs > 1000) {
-    context.log(`waited ${round(waitedMs / 1000)} s for earlier saga work before ${before}`);
+    context.log(`waited ${round(waitedMs / 1000)} s for earlier saga work and invoices before ${before}`);
   }
   if (jobs > 0) context.log(`${jobs} invoice jobs are still queued or running as ${before} starts`);
   return { invoiceBacklog: jobs };
@@ -94,8 +102,9 @@ export async function catalogRead(context: ScenarioContext): Promise<ScenarioRes
 }
 
 /**
- * The HTTP ceiling: a bare `node:http` server in the same process as OrderStream answering the
- * product's JSON byte for byte, under the same load as catalog-read.
+ * The HTTP ceiling: a bare `node:http` server in the harness's process (OrderStream's own in the
+ * single shape) answering the product's JSON byte for byte, under the same load as catalog-read;
+ * its `app` resources are that process's.
  */
 export async function httpCeiling(context: ScenarioContext): Promise<ScenarioResult> {
   const body = context.target.productBody;
@@ -106,7 +115,7 @@ export async function httpCeiling(context: ScenarioContext): Promise<ScenarioRes
   await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve); });
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { value: result, resources } = await warmedUp(context, 'http-ceiling', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target), { url }));
+    const { value: result, resources } = await warmedUp(context, 'http-ceiling', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target), { url }), 'harness');
     return {
       name: 'http-ceiling', kind: 'ceiling', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
       errors: withTotal({ ...httpErrors(result), unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 }),
@@ -295,8 +304,10 @@ export async function captureOneOrder(context: ScenarioContext): Promise<Capture
  * stopped — the orders per second PostgreSQL could commit if nothing but those statements were asked of it.
  */
 export async function databaseCeiling(context: ScenarioContext, captured: CapturedOrder): Promise<ScenarioResult> {
+  const { databaseUrl } = context.target;
+  if (databaseUrl === undefined) throw new Error('the db-ceiling replays on the single shape\'s database; the services shape has none to replay on');
   const replay = (durationSeconds: number, onFinished?: () => void) => replayOrders({
-    databaseUrl: context.target.databaseUrl, plan: captured.plan, skus: context.target.skus, concurrency: context.connections, durationSeconds,
+    databaseUrl, plan: captured.plan, skus: context.target.skus, concurrency: context.connections, durationSeconds,
     ...(onFinished === undefined ? {} : { onFinished }),
   });
   if (context.warmUpSeconds > 0) {

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { ResourceSampler } from './resource-sampler.ts';
+
+/** A Node.js process that keeps a core busy for `busyMs`, then idles until it is killed. */
+async function busyProcess(busyMs: number): Promise<ChildProcess & { pid: number }> {
+  const child = spawn(process.execPath, ['-e', `process.stdout.write('go'); const end = Date.now() + ${busyMs}; while (Date.now() < end); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await once(child.stdout, 'data');
+  if (child.pid === undefined) throw new Error('the busy process did not start');
+  return child as ChildProcess & { pid: number };
+}
+
+test('when OrderStream runs in other processes, then app sums their CPU and each is kept apart, other processes included', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const worker = await busyProcess(600);
+  const idle = await busyProcess(0);
+  try {
+    const sampler = new ResourceSampler({ appProcesses: [{ name: 'worker', pid: worker.pid }], otherProcesses: [{ name: 'idle', pid: idle.pid }], intervalMs: 50 });
+    sampler.start();
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const usage = sampler.stop();
+
+    assert.ok(usage.processes !== null);
+    const { worker: workerUsage, idle: idleUsage } = usage.processes;
+    assert.ok(workerUsage !== undefined && idleUsage !== undefined);
+    assert.ok(workerUsage.cpuSeconds >= 0.3, `the busy process used ${workerUsage.cpuSeconds} s`);
+    assert.equal(usage.app.cpuSeconds, workerUsage.cpuSeconds, 'app is the OrderStream processes only');
+    assert.ok(idleUsage.cpuSeconds < 0.2, `the idle process used ${idleUsage.cpuSeconds} s`);
+    assert.ok(workerUsage.peakRssMb > 0 && usage.app.peakRssMb >= workerUsage.peakRssMb && idleUsage.peakRssMb > 0);
+  } finally {
+    worker.kill('SIGKILL');
+    idle.kill('SIGKILL');
+  }
+});
+
+test('when OrderStream runs in this process, then app is this process and there is no per-process breakdown', () => {
+  const sampler = new ResourceSampler({});
+  sampler.start();
+  const usage = sampler.stop();
+
+  assert.equal(usage.processes, null);
+  assert.ok(usage.app.peakRssMb > 0);
+});
