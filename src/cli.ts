@@ -353,6 +353,16 @@ async function bench(values: BenchArguments): Promise<void> {
 
 class UsageError extends Error {}
 
+/**
+ * The configuration tracing starts with: a process started for some roles (`--role orders`, a
+ * gateway, a worker) names its traces `orderstream-<roles>` unless OTEL_SERVICE_NAME says otherwise,
+ * so the services of one deployment are told apart in a trace without a variable per service.
+ */
+function tracedAs(config: Config, command: string, role: string | undefined): Config {
+  if (process.env.OTEL_SERVICE_NAME !== undefined || command !== 'start' || role === undefined || role === 'all') return config;
+  return { ...config, OTEL_SERVICE_NAME: `orderstream-${role.split(',').map((name) => name.trim()).join('+')}` };
+}
+
 /** The arguments, with a mistyped option reported as the usage mistake it is rather than a crash. */
 function parseCommandLine(argv: string[]) {
   try {
@@ -386,7 +396,7 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, before the application (and pg) is imported: instrumentations
   // patch modules as they load (decision 0007). Unset, nothing is loaded or started.
-  await startConfiguredTracing(config, logger);
+  await startConfiguredTracing(tracedAs(config, command, values.role), logger);
   switch (command) {
     case 'start':
       await start(config, logger, values.role);

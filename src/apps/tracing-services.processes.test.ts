@@ -11,7 +11,8 @@ import { call, signIn, startServicesShape, type RunningShape } from './testing/s
 /**
  * One order's trace in the services shape: every process exports its spans (OTLP/HTTP JSON) to a
  * collector of this test, and the spans of the gateway and of each service the order passes
- * through share the trace id of the request.
+ * through share the trace id of the request. No process is given OTEL_SERVICE_NAME: each names its
+ * traces after its role.
  */
 const kafka = requireService('Kafka', 'KAFKA_BROKERS');
 

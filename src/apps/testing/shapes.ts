@@ -74,7 +74,6 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
   for (const module of serviceModules) {
     processes.set(module, new OrderStreamProcess(module, ['--role', module], {
       ...shared,
-      OTEL_SERVICE_NAME: `orderstream-${module}`,
       PORT: String(ports.get(module) ?? 0),
       [`${module.toUpperCase()}_DATABASE_URL`]: databases.get(module)?.url ?? '',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -89,7 +88,7 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
     const port = await freePort();
     gatewayPorts.push(port);
     processes.set(`gateway-${index}`, new OrderStreamProcess(`gateway-${index}`, ['--role', 'gateway'], {
-      ...shared, OTEL_SERVICE_NAME: 'orderstream-gateway', PORT: String(port), GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`,
+      ...shared, PORT: String(port), GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`,
     }));
   }
   try {

@@ -208,7 +208,7 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional()
     .describe('OpenTelemetry collector (OTLP/HTTP) that receives traces, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces). Unset: tracing is off and costs nothing.'),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default('orderstream')
-    .describe('`service.name` of the traces this process sends.'),
+    .describe('`service.name` of the traces this process sends. Unset: `orderstream`, or `orderstream-<role>` for `start --role <role>` (several roles joined by `+`).'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1)
     .describe('Share of new traces recorded (the argument of a parent-based trace-id ratio sampler): 1 every trace, 0.1 one in ten. A request that arrives with a `traceparent` follows its caller\'s decision.'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000)
