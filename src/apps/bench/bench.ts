@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../platform/logging/logger.ts';
-import { isTracingEnabled } from '../../platform/observability/tracing.ts';
+import { tracingSampleRatio } from '../../platform/observability/tracing.ts';
 import type { BenchReport, ScenarioName, ScenarioResult } from './bench-result.ts';
 import { startBenchTarget, type BenchTarget } from './bench-environment.ts';
 import { LoadGeneratorProcess } from './load-generator-process.ts';
@@ -179,7 +179,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         ? { measured: measuresDatabaseCeiling, how: 'one order\'s statements, captured in this process, replayed on the same database' }
         : { measured: false, how: 'not measured in the services shape: the statement capture wraps pg in the harness\'s own process and cannot see the services\' processes' },
       appLogLevel: config.LOG_LEVEL, databasePoolSize: config.DATABASE_POOL_SIZE, messageDeliveryConcurrency: config.MESSAGE_DELIVERY_CONCURRENCY,
-      tracing: isTracingEnabled() ? { enabled: true, sampleRatio: tracingSampleRatio() } : { enabled: false, sampleRatio: null },
+      tracing: tracingOf(tracingSampleRatio()),
     },
     invoices,
     orderStatements: captured === undefined ? null : {
@@ -214,10 +214,8 @@ function compareWithCeilings(results: ScenarioResult[]): void {
   }
 }
 
-/** The sampler's share of traces as the process's tracing read it (OTEL_TRACES_SAMPLER_ARG, 1 by default). */
-function tracingSampleRatio(): number {
-  const ratio = Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1);
-  return Number.isFinite(ratio) ? ratio : 1;
+function tracingOf(sampleRatio: number | undefined): BenchReport['settings']['tracing'] {
+  return sampleRatio === undefined ? { enabled: false, sampleRatio: null } : { enabled: true, sampleRatio };
 }
 
 function sampleOf(result: ScenarioResult): string {

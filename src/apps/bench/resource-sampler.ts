@@ -82,16 +82,14 @@ export class ResourceSampler {
   start(): void {
     this.#appStart = process.cpuUsage();
     this.#appPeakRss = this.#appProcesses.length === 0 ? process.memoryUsage.rss() : 0;
-    if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
-      const table = processTable();
-      for (const watch of [...this.#appProcesses, ...this.#otherProcesses]) watch.start(table);
-    }
+    const table = this.#processTable();
+    for (const watch of [...this.#appProcesses, ...this.#otherProcesses]) watch.start(table);
     if (this.#loadGeneratorPid !== undefined) {
       this.#loadStartTicks = readStat(this.#loadGeneratorPid)?.cpuTicks ?? 0;
       this.#loadPeakRss = readRssBytes(this.#loadGeneratorPid)?.total ?? 0;
     }
     if (this.#postmasterPid !== undefined) {
-      this.#postgresStart = new Map(postgresProcesses(this.#postmasterPid).map((pid) => [pid, { ticks: readStat(pid)?.cpuTicks ?? 0, kind: processKind(pid, this.#postmasterPid) }]));
+      this.#postgresStart = new Map(treeOf(this.#postmasterPid, table).map((pid) => [pid, { ticks: table.get(pid)?.cpuTicks ?? 0, kind: processKind(pid, this.#postmasterPid) }]));
       this.#postmasterStartChildrenTicks = readStat(this.#postmasterPid)?.childrenTicks ?? 0;
       this.#postgresPeakRss = 0;
     }
@@ -111,8 +109,8 @@ export class ResourceSampler {
       loadGenerator: null,
       postgres: null,
     };
+    const table = this.#processTable();
     if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
-      const table = processTable();
       const appParts = this.#appProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
       const others = this.#otherProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
       usage.processes = Object.fromEntries([...appParts, ...others].map(([name, part]) => [name, { cpuSeconds: round(part.cpuTicks / ticksPerSecond), peakRssMb: megabytes(part.peakRssBytes) }]));
@@ -132,8 +130,8 @@ export class ResourceSampler {
       const reapedBefore = this.#postmasterStartChildrenTicks;
       let usedBeforeByExited = 0;
       const alive = new Set<number>();
-      for (const pid of postgresProcesses(this.#postmasterPid)) {
-        const stat = readStat(pid);
+      for (const pid of treeOf(this.#postmasterPid, table)) {
+        const stat = table.get(pid);
         if (stat === undefined) continue;
         alive.add(pid);
         const started = this.#postgresStart.get(pid);
@@ -158,9 +156,15 @@ export class ResourceSampler {
     return usage;
   }
 
+  /** Every process's stat, read once per look, when any process other than this one is watched. */
+  #processTable(): ProcessTable {
+    const watchesOthers = this.#postmasterPid !== undefined || this.#appProcesses.length > 0 || this.#otherProcesses.length > 0;
+    return watchesOthers ? processTable() : new Map();
+  }
+
   #sample(): void {
+    const table = this.#processTable();
     if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
-      const table = processTable();
       const appRss = this.#appProcesses.reduce((sum, watch) => sum + watch.sample(table), 0);
       for (const watch of this.#otherProcesses) watch.sample(table);
       if (this.#appProcesses.length > 0) this.#appPeakRss = Math.max(this.#appPeakRss, appRss);
@@ -168,7 +172,7 @@ export class ResourceSampler {
     if (this.#appProcesses.length === 0) this.#appPeakRss = Math.max(this.#appPeakRss, process.memoryUsage.rss());
     if (this.#loadGeneratorPid !== undefined) this.#loadPeakRss = Math.max(this.#loadPeakRss, readRssBytes(this.#loadGeneratorPid)?.total ?? 0);
     if (this.#postmasterPid !== undefined) {
-      const pids = postgresProcesses(this.#postmasterPid);
+      const pids = treeOf(this.#postmasterPid, table);
       let privateBytes = 0;
       let sharedBytes = 0;
       for (const pid of pids) {
@@ -237,7 +241,7 @@ function processTable(): ProcessTable {
   return table;
 }
 
-/** `pid` and its direct children, when it is alive. */
+/** `pid` and its direct children (a postmaster's backends, nginx's workers), when it is alive. */
 function treeOf(pid: number, table: ProcessTable): number[] {
   if (!table.has(pid)) return [];
   return [pid, ...[...table].filter(([, stat]) => stat.parentPid === pid).map(([child]) => child)];
@@ -247,23 +251,6 @@ function treeOf(pid: number, table: ProcessTable): number[] {
 export function postmasterOf(backendPid: number): number | undefined {
   const parent = readStat(backendPid)?.parentPid;
   return parent === undefined || parent <= 1 ? undefined : parent;
-}
-
-/** The postmaster and its children. */
-function postgresProcesses(postmasterPid: number): number[] {
-  const children: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (readStat(pid)?.parentPid === postmasterPid) children.push(pid);
-  }
-  return [postmasterPid, ...children];
 }
 
 /** `backend`, `checkpointer`, `walwriter`, ... from the title PostgreSQL gives each process. */

@@ -23,6 +23,8 @@ export interface Tracing {
   forceFlush(): Promise<void>;
   /** Flushes, stops the instrumentations and unregisters the provider; the helpers become plain calls again. */
   shutdown(): Promise<void>;
+  /** The share of new traces sampled. */
+  readonly sampleRatio: number;
 }
 
 /** The role of a span's work: `internal` unless it serves, calls, sends or receives something. */
@@ -60,6 +62,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const sdk = startTracingSdk(options);
   tracer = trace.getTracer('orderstream');
   running = {
+    sampleRatio: options.sampleRatio ?? 1,
     forceFlush: () => sdk.forceFlush(),
     shutdown: async () => {
       tracer = undefined;
@@ -92,6 +95,11 @@ export async function startConfiguredTracing(
 /** True once `startTracing` ran (and until its shutdown). */
 export function isTracingEnabled(): boolean {
   return tracer !== undefined;
+}
+
+/** The running tracing's share of sampled traces; undefined while tracing is off. */
+export function tracingSampleRatio(): number | undefined {
+  return running?.sampleRatio;
 }
 
 /**
