@@ -83,6 +83,10 @@ describe('metrics of a scripted flow', () => {
     assert.equal(sampleValue(after, 'orderstream_outbox_unsent_messages'), 0);
     assert.equal(sampleValue(after, 'orderstream_db_pool_max_connections'), 20);
     assert.ok(sampleValue(after, 'orderstream_jobs_queued', { kind: 'catalog-import' }) !== undefined, 'job queue depth is exported');
+    for (const resource of ['password hashing', 'PDF rendering']) {
+      assert.equal(sampleValue(after, 'orderstream_work_limiter_running', { resource }), 0, `${resource} is idle again`);
+      assert.equal(sampleValue(after, 'orderstream_work_limiter_refused_total', { resource }), 0, `${resource} refused nothing`);
+    }
     assert.equal(valueIn(after, 'orderstream_metrics_scrape_errors_total', { source: 'database' }), 0);
   });
 

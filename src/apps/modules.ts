@@ -1,6 +1,6 @@
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { Config } from '../platform/config/config.ts';
-import type { Database } from '../platform/database/database.ts';
+import type { Database, DatabaseLimits } from '../platform/database/database.ts';
 import type { MigrationSet } from '../platform/database/migrations.ts';
 import type { RouteRegistration } from '../platform/http/app.ts';
 import type { Logger } from '../platform/logging/logger.ts';
@@ -27,6 +27,19 @@ export const moduleMigrations: Readonly<Record<ModuleName, MigrationSet>> = {
   notifications: notificationsMigrations,
   jobs: jobsMigrations,
 };
+
+/** How every pooled database connection of a process is bounded (DATABASE_* variables). */
+export function databaseSettings(config: Config): { limits: DatabaseLimits; nestingGuard: boolean } {
+  return {
+    limits: {
+      acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    nestingGuard: config.DATABASE_NESTING_GUARD,
+  };
+}
 
 /** The modules one process runs, each built on its own database (the same one in the single process). */
 export interface ModuleSet {
@@ -77,6 +90,9 @@ export function createModules(options: {
       loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
       externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
       tokenCacheSize: config.ACCESS_TOKEN_CACHE_SIZE,
+      passwordHashing: {
+        concurrency: config.PASSWORD_HASHING_CONCURRENCY, maxQueued: config.PASSWORD_HASHING_QUEUE, maxWaitMs: config.PASSWORD_HASHING_MAX_WAIT_MS,
+      },
     });
   }
   if (databases.catalog !== undefined) modules.catalog = createCatalogModule({ db: databases.catalog.db, readCacheSeconds: config.CATALOG_READ_CACHE_SECONDS });
@@ -102,6 +118,7 @@ export function createModules(options: {
       catalog: catalogClient,
       stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
       idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
+      idempotencyTakeoverSeconds: config.IDEMPOTENCY_TAKEOVER_SECONDS,
       devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
       metrics: orderMetricsOf(metrics),
     });
@@ -139,10 +156,13 @@ export function createModules(options: {
       jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
       jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
       invoiceSeller: config.INVOICE_SELLER,
+      pdfRenderConcurrency: config.PDF_RENDER_CONCURRENCY,
       runWorkers: options.runJobWorkers,
       metrics: jobMetricsOf(metrics),
     });
   }
+  const workLimiters = [...(modules.identity?.workLimiters ?? []), ...(modules.jobs?.workLimiters ?? [])];
+  metrics.readFrom({ workLimiters: () => workLimiters.map((limiter) => limiter.stats()) });
   return modules;
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from '../platform/config/config.ts';
-import { createDatabase, isDatabaseReachable, type Database } from '../platform/database/database.ts';
+import { createDatabase, databaseReadiness, type Database } from '../platform/database/database.ts';
 import { migrate } from '../platform/database/migrations.ts';
 import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
 import type { ReadinessCheck } from '../platform/http/readiness.ts';
@@ -12,7 +12,7 @@ import { createOpsServer, type OpsServer } from '../platform/observability/ops-s
 import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
+import { createModules, databaseSettings, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
 
 /**
  * The roles of the services shape besides the gateway, one per module. (The document jobs service
@@ -84,7 +84,7 @@ export async function createServices(options: {
   try {
     for (const name of names) {
       const url = config[databaseVariable[name]] ?? config.DATABASE_URL ?? '';
-      const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
+      const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
       databases.set(name, { db, url });
       await migrate(db, [messagingMigrations, moduleMigrations[name]], logger);
       messagings.push(createMessaging({
@@ -138,7 +138,7 @@ export async function createServices(options: {
   if (catalogCache !== undefined && cacheMessaging !== undefined) cacheMessaging.register(catalogCache.invalidationConsumer(`${roles.join('+')}.catalog-cache`));
   const background = parts.flatMap((part) => part.background);
   const readiness: ReadinessCheck[] = [
-    ...[...databases].map(([name, { db }]) => ({ name: `${name}-database`, check: () => isDatabaseReachable(db, 2000) })),
+    ...[...databases].map(([name, { db }]) => ({ name: `${name}-database`, check: () => databaseReadiness(db, 2000) })),
     ...(transport.isReachable === undefined ? [] : [{ name: 'kafka', check: () => transport.isReachable?.() ?? Promise.resolve(true) }]),
   ];
   const firstDatabase = [...databases.values()][0]?.db;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Config } from '../platform/config/config.ts';
-import { createDatabase, isDatabaseReachable, type Database } from '../platform/database/database.ts';
+import { createDatabase, databaseReadiness, type Database } from '../platform/database/database.ts';
 import { migrate, type MigrationSet } from '../platform/database/migrations.ts';
 import { createHttpApp, type HttpApp, type ReadinessCheck } from '../platform/http/app.ts';
 import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
@@ -12,7 +12,7 @@ import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, moduleMigrations, partsOf } from './modules.ts';
+import { createModules, databaseSettings, moduleMigrations, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
@@ -62,7 +62,7 @@ export async function createSingleProcess(options: {
 }): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
   const role = options.role ?? 'all';
-  const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE });
+  const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
   try {
     await migrate(db, allMigrations, logger);
   } catch (error) {
@@ -146,7 +146,7 @@ export async function createSingleProcess(options: {
  * shared dependency would turn a degradation into an outage.
  */
 function readinessChecks(db: Database, transport: MessageTransport, rateLimiter: unknown): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [{ name: 'database', check: () => isDatabaseReachable(db, 2000) }];
+  const checks: ReadinessCheck[] = [{ name: 'database', check: () => databaseReadiness(db, 2000) }];
   if (rateLimiter instanceof RedisRateLimiter) checks.push({ name: 'redis', required: false, check: () => rateLimiter.isReachable() });
   if (transport.isReachable !== undefined) checks.push({ name: 'kafka', required: false, check: () => transport.isReachable?.() ?? Promise.resolve(false) });
   return checks;

@@ -19,6 +19,8 @@ export const observerApplication = 'orderstream-bench-observer';
 export interface BenchCustomer {
   id: string;
   email: string;
+  /** For the login storm's sign-ins. */
+  password: string;
   token: string;
 }
 
@@ -189,7 +191,7 @@ export async function seedThroughApi(options: {
     const email = `customer-${index + 1}@bench.orderstream.local`;
     const user = await api.expect<{ id: string }>(201, 'POST', '/v1/auth/register', { email, password });
     const { accessToken } = await api.expect<{ accessToken: string }>(200, 'POST', '/v1/auth/login', { email, password });
-    customers.push({ id: user.id, email, token: accessToken });
+    customers.push({ id: user.id, email, password, token: accessToken });
   }
   const skus = Array.from({ length: options.products }, (_, index) => benchSku(index));
   const productIds: string[] = new Array<string>(skus.length);

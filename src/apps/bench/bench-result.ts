@@ -3,7 +3,7 @@ import type { ResourceUsage } from './resource-sampler.ts';
 import type { Percentiles } from './statistics.ts';
 
 /** The scenarios `orderstream bench --scenario` can run. */
-export const scenarioNames = ['catalog-read', 'place-order', 'saga', 'mixed'] as const;
+export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'mixed'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** The ceilings scenarios are compared with. */
@@ -31,9 +31,12 @@ export interface ScenarioResult {
   name: ScenarioName | CeilingName;
   kind: 'scenario' | 'ceiling';
   /** What `throughput` counts per second. */
-  metric: 'req/s' | 'orders/s' | 'completions/s';
+  metric: 'req/s' | 'orders/s' | 'completions/s' | 'sign-ins/s';
   throughput: number;
-  /** Request latency, or POST→CONFIRMED for the saga; null where nothing has a latency (the database ceiling). */
+  /**
+   * Request latency, or POST→CONFIRMED for the saga, or the catalogue reads' during the login storm;
+   * null where nothing has a latency (the database ceiling).
+   */
   latencyMs: Percentiles | null;
   ratio: { ceiling: CeilingName; value: number } | null;
   errors: ScenarioErrors;

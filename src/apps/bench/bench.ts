@@ -9,7 +9,7 @@ import { LoadGeneratorProcess } from './load-generator-process.ts';
 import { renderMarkdown, updateDocs } from './report.ts';
 import { startServicesBenchTarget } from './services-bench-environment.ts';
 import {
-  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, mixed, placeOrder, saga, type CapturedOrder, type ScenarioContext,
+  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, loginStorm, mixed, placeOrder, saga, type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
 import { round } from './statistics.ts';
 
@@ -119,6 +119,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       results.push(await httpCeiling(context));
       results.push(await catalogRead(context));
     }
+    if (wanted.has('login-storm')) results.push(await loginStorm(context));
     let placed: ScenarioResult | undefined;
     if (wanted.has('place-order')) {
       placed = await placeOrder(context);

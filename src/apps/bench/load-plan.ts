@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Percentiles } from './statistics.ts';
 
 /** The kinds of request a scenario sends. */
-export type RequestKind = 'catalog-read' | 'place-order' | 'own-order-read';
+export type RequestKind = 'catalog-read' | 'place-order' | 'own-order-read' | 'sign-in';
 
 /** What the load generator is asked to send, as plain data (it crosses a process boundary). */
 export interface LoadPlan {
@@ -30,6 +30,8 @@ export interface LoadData {
   tokens: readonly string[];
   /** Orders with their owner's token, for own-order reads. */
   ownOrders: readonly { token: string; orderId: string }[];
+  /** Customers' email and password, for sign-ins. */
+  credentials?: readonly { email: string; password: string }[];
 }
 
 /** What one kind of request got. */
@@ -92,6 +94,11 @@ export function requestSource(plan: Pick<LoadPlan, 'mix' | 'data'>): () => Bench
     switch (kind) {
       case 'catalog-read':
         return { kind, method: 'GET', path: `/v1/products/${pick(data.productIds)}`, headers: { authorization: `Bearer ${pick(data.tokens)}` } };
+      case 'sign-in':
+        return {
+          kind, method: 'POST', path: '/v1/auth/login', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(pick(data.credentials ?? [])),
+        };
       case 'own-order-read': {
         const order = pick(data.ownOrders);
         return { kind, method: 'GET', path: `/v1/orders/${order.orderId}`, headers: { authorization: `Bearer ${order.token}` } };

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchReport, ScenarioErrors, ScenarioResult } from './bench-result.ts';
+import type { Percentiles } from './statistics.ts';
 
 /**
  * Each shape's run replaces its own section of the docs, so one never overwrites the other's
@@ -18,7 +19,7 @@ const markers: Record<BenchReport['settings']['shape'], { start: string; begin: 
     end: '<!-- bench:results-services:end -->',
   },
 };
-const rowOrder = ['http-ceiling', 'catalog-read', 'place-order', 'saga', 'mixed', 'db-ceiling'];
+const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'mixed', 'db-ceiling'];
 
 const headers = ['scenario', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio to ceiling', 'errors', 'app CPU s', 'app peak RSS MB', 'pg CPU s', 'pg peak RSS MB', 'load gen CPU s'];
 
@@ -59,6 +60,8 @@ export function renderText(report: BenchReport): string {
   if (ceilingNote !== undefined) output.push('', ceilingNote);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) output.push('', sagaSummary(saga));
+  const storm = report.results.find((result) => result.name === 'login-storm');
+  if (storm !== undefined) output.push(loginStormSummary(storm));
   if (report.orderStatements !== null) output.push(statementSummary(report));
   if (report.invoices !== null) output.push(invoiceSummary(report.invoices));
   if (report.warnings.length > 0) output.push('', ...report.warnings.map((warning) => `warning: ${warning}`));
@@ -123,6 +126,8 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
   if (ceilingNote !== undefined) lines.push(`- ${ceilingNote}`);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) lines.push(`- ${sagaSummary(saga)}`);
+  const storm = report.results.find((result) => result.name === 'login-storm');
+  if (storm !== undefined) lines.push(`- ${loginStormSummary(storm)}`);
   const place = report.results.find((result) => result.name === 'place-order');
   if (place !== undefined) {
     const alone = report.orderStatements === null ? '' : `, against ${report.orderStatements.commits} for an order on its own`;
@@ -169,6 +174,19 @@ function sagaSummary(saga: ScenarioResult): string {
   return `saga: ${detail(saga, 'offeredOrdersPerSecond')} orders/s offered at a steady pace, ${formatNumber(saga.throughput)} completions/s; ` +
     `POST→CONFIRMED p50 ${latency?.p50 ?? '?'} ms, p95 ${latency?.p95 ?? '?'} ms, p99 ${latency?.p99 ?? '?'} ms; POST alone (at that pace) p50 ${post?.p50 ?? '?'} ms, p99 ${post?.p99 ?? '?'} ms` +
     `${stepText === '' ? '' : `; time to each step from the one before (p50/p95 ms): ${stepText}`}.`;
+}
+
+/** The login storm in a sentence: sign-ins, refusals, and what the storm did to catalogue reads. */
+export function loginStormSummary(storm: ScenarioResult): string {
+  const idle = storm.details.catalogueReadLatencyIdleMs as Percentiles | undefined;
+  const during = storm.details.catalogueReadLatencyDuringStormMs as Percentiles | undefined;
+  const signIn = storm.details.signInLatencyMs as Percentiles | null | undefined;
+  const refusedShare = Number(storm.details.refusedShare ?? 0);
+  return `login-storm: ${detail(storm, 'signInConnections')} connections signing in as fast as answered for ${storm.durationSeconds} s: ` +
+    `${formatNumber(storm.throughput)} sign-ins/s (p50 ${signIn?.p50 ?? '?'} ms, p99 ${signIn?.p99 ?? '?'} ms), ` +
+    `${(refusedShare * 100).toFixed(1)}% answered 503 by the password-hashing limiter; catalogue reads at ${detail(storm, 'catalogueReadsPerSecond')}/s ` +
+    `idle p50 ${idle?.p50 ?? '?'} ms, p99 ${idle?.p99 ?? '?'} ms, during the storm p50 ${during?.p50 ?? '?'} ms, p99 ${during?.p99 ?? '?'} ms ` +
+    `(p99 ${detail(storm, 'catalogueP99ToIdle')}× idle; the table's latencies are these reads' during the storm).`;
 }
 
 function statementSummary(report: BenchReport): string {

@@ -3,6 +3,7 @@
  * Other modules and the composition roots import from here and nowhere else in the module.
  */
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { WorkLimiter, WorkLimits } from '../../platform/concurrency/work-limiter.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
@@ -63,6 +64,8 @@ export interface IdentityModule {
   createServiceClient: (name: string) => Promise<ServiceClientCredentials>;
   /** Makes a new signing key current now; the previous one stays published until its tokens expire. */
   rotateSigningKey: () => Promise<void>;
+  /** What bounds this module's expensive work (password hashing), for metrics. */
+  workLimiters: readonly WorkLimiter[];
 }
 
 /** Wires identity's use cases to PostgreSQL, argon2id and jose. */
@@ -93,6 +96,8 @@ export function createIdentityModule(deps: {
   jwksCooldownMs?: number;
   /** Verified tokens remembered (for a minute at most); 0 checks each signature every time. 10,000 by default. */
   tokenCacheSize?: number;
+  /** Password hashes at once, waiting, and the longest wait before a 503; one per core, 64 and 2 s by default. */
+  passwordHashing?: Partial<WorkLimits>;
 }): IdentityModule {
   const { db, logger } = deps;
   const settings = {
@@ -107,7 +112,7 @@ export function createIdentityModule(deps: {
   const failures = new PgLoginFailureStore(db);
   const keys = new PgSigningKeyRepository(db, new AesGcmKeyCipher(deps.keyEncryptionKey));
   const clients = new PgServiceClientRepository(db);
-  const passwords = new Argon2PasswordHasher();
+  const passwords = new Argon2PasswordHasher({ limits: deps.passwordHashing });
   const secrets = new NodeSecretTokens();
   const generator = new JoseSigningKeyGenerator();
 
@@ -131,6 +136,7 @@ export function createIdentityModule(deps: {
     const rotated = await rotateSigningKey.execute({ onlyIfDue });
     if (rotated) {
       verifier.forgetBuiltInKeys();
+      issueAccessToken.forgetCurrentKey();
       logger.info({ scheduled: onlyIfDue }, 'identity signing key rotated');
     }
     // Never "work done": one rotation per check is all there is to do.
@@ -156,6 +162,7 @@ export function createIdentityModule(deps: {
     seedDemoUsers: () => new SeedDemoUsers({ users, registerUser, grantAdmin }).execute(),
     createServiceClient: (name) => new CreateServiceClient({ clients, secrets }).execute(name),
     rotateSigningKey: async () => { await rotate(false); },
+    workLimiters: [passwords.limiter],
   };
 }
 

@@ -4,6 +4,7 @@
  * progress and row errors live in the `jobs` schema.
  */
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { WorkLimiter } from '../../platform/concurrency/work-limiter.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
@@ -52,6 +53,8 @@ export interface JobsModule {
   whenReady(): Promise<void>;
   /** Jobs waiting and running per kind (metrics); empty until the queues are up. */
   queueDepths(): Promise<JobQueueDepth[]>;
+  /** What bounds this module's expensive work (PDF rendering), for metrics. */
+  workLimiters: readonly WorkLimiter[];
 }
 
 /** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
@@ -71,6 +74,8 @@ export function createJobsModule(deps: {
   jobConcurrency: number;
   /** Seller named on invoices. */
   invoiceSeller: string;
+  /** Invoices drawn at once in this process; the others wait their turn (within the job timeout). Default 1. */
+  pdfRenderConcurrency?: number;
   /** Attempts of a job before it is dead-lettered and marked failed. Default 3. */
   jobMaxAttempts?: number;
   /** First retry delay; doubles with each retry, with jitter. Default 5. */
@@ -98,8 +103,11 @@ export function createJobsModule(deps: {
     jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),
     ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
   }));
+  const jobTimeoutSeconds = deps.jobTimeoutSeconds ?? 900;
+  // Only background jobs render: a turn is waited for, never refused, until the attempt would time out anyway.
+  const renderer = new PdfkitInvoiceRenderer({ concurrency: deps.pdfRenderConcurrency ?? 1, maxWaitMs: jobTimeoutSeconds * 1000 });
   const renderInvoice = tracedUseCase('jobs.render-invoice', new RenderInvoice({
-    jobs, invoices, documents, renderer: new PdfkitInvoiceRenderer(), seller: deps.invoiceSeller,
+    jobs, invoices, documents, renderer, seller: deps.invoiceSeller,
   }));
   const failJob = new FailJob({ jobs });
   const queues = new PgBossQueues({
@@ -108,7 +116,7 @@ export function createJobsModule(deps: {
     settings: {
       maxAttempts: deps.jobMaxAttempts ?? 3,
       retryDelaySeconds: deps.jobRetryDelaySeconds ?? 5,
-      timeoutSeconds: deps.jobTimeoutSeconds ?? 900,
+      timeoutSeconds: jobTimeoutSeconds,
       concurrency: deps.jobConcurrency,
       pollIntervalSeconds: Math.max(0.5, deps.jobPollIntervalSeconds ?? 1),
     },
@@ -140,5 +148,6 @@ export function createJobsModule(deps: {
     background: [queues],
     whenReady: () => queues.ready(),
     queueDepths: () => queues.depths(),
+    workLimiters: [renderer.limiter],
   };
 }

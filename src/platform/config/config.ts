@@ -73,6 +73,16 @@ export const configSchema = z.object({
     .describe('Services shape: the inventory service instances (comma-separated) that imports set stock through.'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20)
     .describe('Maximum connections in the database pool (at least 2: the outbox relay holds one while consumers use another).'),
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000)
+    .describe('Longest wait for a pooled database connection; past it the request gets 503 with Retry-After (messaging tries the message again later, without counting an attempt).'),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
+    .describe('PostgreSQL `statement_timeout` of every pooled connection: a statement running longer is cancelled.'),
+  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000)
+    .describe('PostgreSQL `lock_timeout` of every pooled connection: a statement waiting longer for a lock is cancelled.'),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
+    .describe('PostgreSQL `idle_in_transaction_session_timeout`: a connection left idle inside a transaction this long is ended by the server, and its locks freed.'),
+  DATABASE_NESTING_GUARD: z.enum(['on', 'off']).default('on').transform((value) => value === 'on')
+    .describe('Refuse (with both stacks) a unit of work that asks the pool for a second connection while it holds one, the pattern that wedges a pool under load. Costs one stack capture per transaction.'),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres')
     .describe('Data folder of the embedded PostgreSQL (relative to the working directory).'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0)
@@ -109,6 +119,12 @@ export const configSchema = z.object({
     .describe('Failed sign-ins per account or IP within the window before further attempts get 429.'),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
     .describe('Window of the sign-in throttle.'),
+  PASSWORD_HASHING_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional()
+    .describe('Password hashes (argon2id, at sign-in and registration) computed at once in this process; more wait or are refused instead of piling up. Unset: the number of CPU cores (one less keeps a core for everything else).'),
+  PASSWORD_HASHING_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64)
+    .describe('Password hashes allowed to wait for a free hasher; one more is refused at once with 503 and Retry-After.'),
+  PASSWORD_HASHING_MAX_WAIT_MS: z.coerce.number().int().min(10).max(60_000).default(2000)
+    .describe('Longest a password hash waits for a free hasher before its request is refused with 503 and Retry-After.'),
   EXTERNAL_OIDC_ISSUERS: z.string().default('[]').transform((text, context) => {
     try {
       return externalIssuersSchema.parse(JSON.parse(text));
@@ -151,6 +167,8 @@ export const configSchema = z.object({
     .describe('Sustained requests per second allowed per client IP.'),
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24)
     .describe('How long an `Idempotency-Key` of `POST /v1/orders` is remembered per customer.'),
+  IDEMPOTENCY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(60)
+    .describe('A `POST /v1/orders` still unfinished after this long counts as crashed: a retry with its `Idempotency-Key` takes the key over, and the stalled request can no longer place its order.'),
   SAGA_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
     .describe('How long an order waits for one saga step (reservation, authorisation, capture) before compensating.'),
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900)
@@ -205,6 +223,8 @@ export const configSchema = z.object({
     .describe('Longest one attempt of a job may run.'),
   INVOICE_SELLER: z.string().min(1).max(200).default('OrderStream')
     .describe('Seller name printed on invoices.'),
+  PDF_RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1)
+    .describe('Invoice PDFs drawn at once in this process (each keeps a core busy while it draws); other invoice jobs wait their turn, within the job timeout, rather than fail.'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional()
     .describe('OpenTelemetry collector (OTLP/HTTP) that receives traces, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces). Unset: tracing is off and costs nothing.'),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default('orderstream')

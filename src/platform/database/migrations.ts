@@ -31,6 +31,10 @@ const fileNamePattern = /^\d{3,}_[a-z0-9_-]+\.sql$/;
 export async function migrate(db: Database, sets: readonly MigrationSet[], logger?: Logger): Promise<string[]> {
   const applied: string[] = [];
   await db.connection().execute(async (connection) => {
+    // A migration may rewrite a large table, and another process's migrations may hold the lock for
+    // a while: this session waits longer than a request would, but still not for ever.
+    await sql`set statement_timeout = 0`.execute(connection);
+    await sql`set lock_timeout = '300s'`.execute(connection);
     await sql`select pg_advisory_lock(${migrationLockKey})`.execute(connection);
     try {
       await sql`create schema if not exists platform`.execute(connection);
@@ -67,6 +71,8 @@ export async function migrate(db: Database, sets: readonly MigrationSet[], logge
       }
     } finally {
       await sql`select pg_advisory_unlock(${migrationLockKey})`.execute(connection);
+      await sql`reset statement_timeout`.execute(connection);
+      await sql`reset lock_timeout`.execute(connection);
     }
   });
   return applied;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault,
+} from 'fastify';
 import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -10,9 +12,11 @@ import {
   serializerCompiler, validatorCompiler, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
 import { edgeExposedHeaders, installEdge, type EdgeOptions, type RoutePolicy } from './edge.ts';
+import { createClientErrorHandler } from './early-errors.ts';
 import { installGatewayTrust } from './gateway-signature.ts';
 import { HttpProblem, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.ts';
@@ -33,14 +37,19 @@ export interface HttpMetrics {
 
 const readinessChecksSchema = z.record(z.string(), z.object({
   status: z.enum(['up', 'down', 'timeout']), required: z.boolean(), durationMs: z.number(),
+  details: z.record(z.string(), z.number()).optional(),
 }));
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Longer path parameters (ids, SKUs) are refused by the router with 414 before any route runs. */
+const maxPathParameterLength = 100;
+
 /**
  * Builds the HTTP app without listening, so tests drive it with `inject()`. Every request gets a
  * request id (a well-formed incoming `x-request-id` is kept), echoed in the response and present in
- * every log line written on its behalf; every error leaves as RFC 9457 problem+json.
+ * every log line written on its behalf; every error leaves as RFC 9457 problem+json, including
+ * those the router and Node's HTTP parser raise before any hook runs.
  */
 export function createHttpApp(options: {
   logger: Logger;
@@ -69,6 +78,7 @@ export function createHttpApp(options: {
   documentation?: boolean;
 }): HttpApp {
   const { logger } = options;
+  const headersOfEveryResponse = options.securityHeaders === true ? securityHeaders() : undefined;
   const app = Fastify<RawServerDefault>({
     loggerInstance: logger,
     // Request-scoped fields come from the log context, not from per-request child loggers.
@@ -80,7 +90,16 @@ export function createHttpApp(options: {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: maxPathParameterLength },
+    // The router refuses a URL it cannot decode or a path parameter too long before any hook runs,
+    // so the request id and security headers the hooks would add are added here.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const problem = toProblem(error, request.url, request.id);
+      if (problem.status >= 500) logger.error({ err: error, requestId: request.id }, 'request failed with an unexpected error');
+      void reply.headers({ ...headersOfEveryResponse, 'x-request-id': request.id }).status(problem.status).type('application/problem+json').send(problem);
+      requestCompleted({ requestId: request.id, method: request.method, route: 'unmatched', statusCode: problem.status, elapsedMs: reply.elapsedTime });
+    },
+    clientErrorHandler: createClientErrorHandler({ logger, headers: headersOfEveryResponse }),
     trustProxy: options.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -96,10 +115,9 @@ export function createHttpApp(options: {
   // Security headers and CORS come before the edge, so a refused request (401, 429) still carries
   // them and a browser can read its problem+json; a CORS preflight is answered here, before the
   // edge, because it carries no credentials.
-  if (options.securityHeaders === true) {
-    const headers = securityHeaders();
+  if (headersOfEveryResponse !== undefined) {
     app.addHook('onRequest', (_request, reply, done) => {
-      void reply.headers(headers);
+      void reply.headers(headersOfEveryResponse);
       done();
     });
   }
@@ -124,20 +142,30 @@ export function createHttpApp(options: {
     }, { [Symbol.for('skip-override')]: true }));
   }
   const { metrics } = options;
+  /** The access-log line and the request metric of every answered request. */
+  function requestCompleted(completed: { requestId: string; method: string; route: string; statusCode: number; elapsedMs: number }): void {
+    const { requestId, method, route, statusCode, elapsedMs } = completed;
+    logger.info({ requestId, method, route, statusCode, durationMs: Math.round(elapsedMs * 100) / 100 }, 'request completed');
+    metrics?.requestCompleted({ method, route, statusCode }, elapsedMs / 1000);
+  }
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    logger.info({
-      requestId: request.id,
-      method: request.method,
-      route,
-      statusCode: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-    }, 'request completed');
-    metrics?.requestCompleted({ method: request.method, route, statusCode: reply.statusCode }, reply.elapsedTime / 1000);
+    requestCompleted({
+      requestId: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched', statusCode: reply.statusCode, elapsedMs: reply.elapsedTime,
+    });
     done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    const overload = overloadOf(error);
+    if (overload !== undefined) {
+      // A bounded resource stayed full (database connections, password hashing): refused early, not queued.
+      logger.info({ requestId: request.id, resource: overload.resource }, 'request refused: at capacity');
+      return reply.status(503).header('retry-after', String(overload.retryAfterSeconds)).type('application/problem+json').send({
+        type: `${problemTypeBase}overloaded`, title: 'Overloaded', status: 503,
+        detail: `The service is at capacity (${overload.resource}); try again after ${String(overload.retryAfterSeconds)} s.`,
+        instance: request.url, requestId: request.id,
+      } satisfies Problem);
+    }
     const problem = toProblem(error, request.url, request.id);
     if (error instanceof HttpProblem) void reply.headers(error.headers);
     // An HttpProblem is an answer chosen on purpose (a 503 of an unavailable upstream), not a failure.
@@ -246,6 +274,16 @@ function toProblem(error: FastifyError, instance: string, requestId: string): Pr
       return { type: `${problemTypeBase}body-too-large`, title: 'The body is too large', status: 413, detail: error.message, ...base };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { type: `${problemTypeBase}unsupported-media-type`, title: 'Unsupported content type', status: 415, detail: error.message, ...base };
+    case 'FST_ERR_BAD_URL':
+      return {
+        type: `${problemTypeBase}malformed-url`, title: 'The URL is not valid', status: 400,
+        detail: 'The path must begin with / and its percent-encoded bytes must decode to UTF-8.', ...base,
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        type: `${problemTypeBase}path-parameter-too-long`, title: 'A path parameter is too long', status: 414,
+        detail: `A path parameter is longer than ${maxPathParameterLength} characters.`, ...base,
+      };
     default:
       break;
   }

@@ -1,7 +1,8 @@
 /** A dependency `/readyz` checks; resolves true when usable. */
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<boolean>;
+  /** Up or not; optionally with figures worth showing beside the answer (a pool's saturation). */
+  check: () => Promise<boolean | CheckAnswer>;
   /**
    * Whether the process is unready without it (default true). A dependency the process works around
    * (the rate-limit store fails open) is reported but does not take the process out of rotation:
@@ -10,11 +11,18 @@ export interface ReadinessCheck {
   required?: boolean;
 }
 
+/** A check's answer with figures (numbers) that explain it. */
+export interface CheckAnswer {
+  up: boolean;
+  details: Readonly<Record<string, number>>;
+}
+
 /** One check's outcome: `timeout` when it did not answer within the probe's time limit. */
 export interface CheckResult {
   status: 'up' | 'down' | 'timeout';
   required: boolean;
   durationMs: number;
+  details?: Readonly<Record<string, number>>;
 }
 
 export interface ReadinessReport {
@@ -37,10 +45,18 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[], opti
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => { resolve('timeout'); }, options.timeoutMs);
     });
-    const answer = Promise.resolve().then(check).then((ok) => (ok ? 'up' as const : 'down' as const), () => 'down' as const);
-    const status = await Promise.race([answer, timeout]);
+    const answer = Promise.resolve().then(check).then(
+      (outcome) => (typeof outcome === 'boolean' ? { up: outcome } : outcome),
+      () => ({ up: false }),
+    );
+    const settled = await Promise.race([answer, timeout]);
     clearTimeout(timer);
-    const result: CheckResult = { status, required: required ?? true, durationMs: Math.round((performance.now() - startedAt) * 100) / 100 };
+    const status = settled === 'timeout' ? 'timeout' : settled.up ? 'up' as const : 'down' as const;
+    const details = settled === 'timeout' ? undefined : (settled as Partial<CheckAnswer>).details;
+    const result: CheckResult = {
+      status, required: required ?? true, durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
+      ...(details === undefined ? {} : { details }),
+    };
     return [name, result] as const;
   }));
   return {

@@ -1,3 +1,4 @@
+import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext, type WorkContext } from '../logging/request-context.ts';
@@ -60,6 +61,10 @@ export function createMessaging(options: {
         }
       } catch (error) {
         recordSpanError(error);
+        // A full pool (or any resource at capacity) says nothing about the message: it is not an
+        // attempt. Thrown on, the delivery stays unacknowledged (the relay publishes it again, a retry
+        // comes due again after its lease).
+        if (overloadOf(error) !== undefined) throw error;
         const attempts = previousAttempts + 1;
         const next = await recordFailedDelivery(db, consumer.name, envelope, attempts, error, retryPolicy);
         metrics?.deliveryFailed(consumer.name, next);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createDatabase, type Database } from '../database/database.ts';
 import { createLogger } from '../logging/logger.ts';
@@ -108,6 +108,16 @@ describe('OutboxRelay', () => {
     await database.drop();
   });
 
+  // A relay that leads keeps its lead (and its connection) until it finds nothing to send or stops.
+  const running: OutboxRelay[] = [];
+  function track(relay: OutboxRelay): OutboxRelay {
+    running.push(relay);
+    return relay;
+  }
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((relay) => relay.stop()));
+  });
+
   beforeEach(async () => {
     // Each test starts from an empty outbox, so what a relay publishes is only that test's rows.
     await sql`update messaging.outbox set sent_at = now() where sent_at is null`.execute(db);
@@ -116,7 +126,7 @@ describe('OutboxRelay', () => {
   test('when rows were appended in several transactions, then relayOnce publishes each exactly once and in outbox order', async () => {
     const appended = await appendInTransactions(db, 250, 40, 'order');
     const transport = new RecordingTransport();
-    const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 });
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 }));
 
     const batches: number[] = [];
     for (let published = await relay.relayOnce(); published > 0; published = await relay.relayOnce()) {
@@ -135,14 +145,14 @@ describe('OutboxRelay', () => {
   test('when the transport throws, then every row stays unsent and the next relayOnce publishes it', async () => {
     const appended = await appendInTransactions(db, 30, 10, 'outage');
     const failing = new FailingTransport();
-    const down = new OutboxRelay({ db, transport: failing, logger, pollIntervalMs: 60_000 });
+    const down = track(new OutboxRelay({ db, transport: failing, logger, pollIntervalMs: 60_000 }));
 
     await assert.rejects(down.relayOnce(), /broker unavailable/);
     assert.equal(failing.attempts, 1);
     assert.equal(await unsentCount(db), 30);
 
     const transport = new RecordingTransport();
-    const recovered = new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 });
+    const recovered = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 }));
     assert.equal(await recovered.relayOnce(), 30);
     assert.deepEqual(transport.ids, appended.map((envelope) => envelope.id));
     assert.equal(await unsentCount(db), 0);
@@ -150,7 +160,7 @@ describe('OutboxRelay', () => {
 
   test('when a transaction commits its rows after later positions were already relayed, then its rows are still published', async () => {
     const transport = new RecordingTransport();
-    const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 });
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000 }));
     const [slow] = envelopes(1, 'slow-writer');
     let commitSlowWriter!: () => void;
     let slowWriterAppended!: () => void;
@@ -177,7 +187,7 @@ describe('OutboxRelay', () => {
     const transport = new RecordingTransport();
     const expected: Envelope[] = [];
 
-    const first = new OutboxRelay({ db, transport, logger, pollIntervalMs: 10, batchSize: 25 });
+    const first = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 10, batchSize: 25 }));
     await first.start();
     try {
       expected.push(...await appendInTransactions(db, 60, 15, 'before-stop'));
@@ -191,7 +201,7 @@ describe('OutboxRelay', () => {
     await sleep(50);
     assert.equal(transport.published.length, publishedByFirst, 'a stopped relay publishes nothing');
 
-    const second = new OutboxRelay({ db, transport, logger, pollIntervalMs: 10, batchSize: 25 });
+    const second = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 10, batchSize: 25 }));
     await second.start();
     try {
       expected.push(...await appendInTransactions(db, 30, 15, 'after-restart'));
@@ -207,7 +217,7 @@ describe('OutboxRelay', () => {
 
   test('when the poll interval is long and listenUrl is set, then a commit wakes the relay at once', async () => {
     const transport = new RecordingTransport();
-    const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000, listenUrl: database.url });
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000, listenUrl: database.url }));
     // Committed before the relay listens: its first turn finds it, which shows the loop is running.
     const [warmUp] = await appendInTransactions(db, 1, 1, 'warm-up');
     await relay.start();
@@ -226,7 +236,7 @@ describe('OutboxRelay', () => {
 
   test('when the listening connection is lost, then the relay listens again and a commit still wakes it', async () => {
     const transport = new RecordingTransport();
-    const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000, listenUrl: database.url });
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000, listenUrl: database.url }));
     const [warmUp] = await appendInTransactions(db, 1, 1, 'before-loss');
     await relay.start();
     try {
@@ -249,7 +259,7 @@ describe('OutboxRelay', () => {
   });
 
   test('when a relay whose listener reconnected stops, then it leaves no listening connection open', async () => {
-    const relay = new OutboxRelay({ db, transport: new RecordingTransport(), logger, pollIntervalMs: 100, listenUrl: database.url });
+    const relay = track(new OutboxRelay({ db, transport: new RecordingTransport(), logger, pollIntervalMs: 100, listenUrl: database.url }));
     await relay.start();
     try {
       await eventually('the relay listens', async () => (await listenerPids(db)).length === 1);
@@ -273,8 +283,8 @@ describe('OutboxRelay', () => {
     const otherProcess = createDatabase({ url: database.url, poolSize: 2 });
     const transports = [new RecordingTransport({ delayMs: 30 }), new RecordingTransport({ delayMs: 30 })];
     const relays = [
-      new OutboxRelay({ db, transport: transports[0]!, logger, pollIntervalMs: 60_000, batchSize: 10 }),
-      new OutboxRelay({ db: otherProcess, transport: transports[1]!, logger, pollIntervalMs: 60_000, batchSize: 10 }),
+      track(new OutboxRelay({ db, transport: transports[0]!, logger, pollIntervalMs: 60_000, batchSize: 10 })),
+      track(new OutboxRelay({ db: otherProcess, transport: transports[1]!, logger, pollIntervalMs: 60_000, batchSize: 10 })),
     ];
     const deadline = Date.now() + 60_000;
     try {
@@ -285,6 +295,7 @@ describe('OutboxRelay', () => {
         }
       }));
     } finally {
+      await Promise.all(relays.map((relay) => relay.stop()));
       await otherProcess.destroy();
     }
 

@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { sql } from 'kysely';
-import type { Database } from '../database/database.ts';
+import { openDedicatedConnection, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
 import type { Envelope } from './envelope.ts';
@@ -22,16 +21,21 @@ export interface OutboxRow {
   payload: unknown;
 }
 
-// Only one relay per database publishes at a time, which keeps the outbox order on the wire.
+// Only one relay per database publishes at a time (its leader), which keeps the outbox order on the wire.
 const relayLockKey = 727_100_002;
 const listenRetryBaseMs = 500;
 const listenRetryMaxMs = 30_000;
 
 /**
- * Publishes unsent outbox rows through the transport in outbox order and marks them sent in the
- * same transaction. A crash before that commit re-publishes the batch (consumers' inboxes absorb
- * it); nothing is marked sent that was not published. Idle, it sleeps until a commit notifies it or
- * the poll interval passes.
+ * Publishes unsent outbox rows through the transport in outbox order, then marks them sent. A
+ * crash before the mark re-publishes the batch (consumers' inboxes absorb it); nothing is marked
+ * sent that was not published. Idle, it sleeps until a commit notifies it or the poll interval passes.
+ *
+ * The relay leads through a session-level advisory lock on a connection of its own, outside the
+ * pool, and reads and marks rows on it without a transaction: while a batch is published (in one
+ * process, that runs every consumer of it) the relay holds no pooled connection and no transaction,
+ * so consumers never wait on it, and a slow broker leaves no transaction idle. It gives up the lead
+ * when it finds nothing to send, and on any failure, so another relay of the same database may lead.
  */
 export class OutboxRelay {
   readonly #db: Database;
@@ -45,6 +49,10 @@ export class OutboxRelay {
   #listenFailures = 0;
   #loop: Promise<void> | undefined;
   #stopping = false;
+  /** The relay's own connection, and whether it holds the leader lock now. */
+  #connection: pg.Client | undefined;
+  #leading = false;
+  #broken = false;
 
   constructor(options: { db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string }) {
     this.#db = options.db;
@@ -55,23 +63,68 @@ export class OutboxRelay {
     this.#listenUrl = options.listenUrl;
   }
 
-  /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
+  /** Publishes one batch; returns how many rows it published (0 when idle or another relay leads). */
   async relayOnce(): Promise<number> {
-    return this.#db.transaction().execute(async (transaction) => {
-      const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${relayLockKey}) as locked`.execute(transaction);
-      if (lock.rows[0]?.locked !== true) return 0;
-      const rows = await sql<OutboxRow>`
-        select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
-        from messaging.outbox where sent_at is null order by position limit ${this.#batchSize}`.execute(transaction);
-      if (rows.rows.length === 0) return 0;
+    const connection = await this.#lead();
+    if (connection === undefined) return 0;
+    try {
+      const rows = await connection.query<OutboxRow>(
+        `select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
+         from messaging.outbox where sent_at is null order by position limit $1`, [this.#batchSize]);
+      if (rows.rows.length === 0) {
+        await this.#resign();
+        return 0;
+      }
       // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
       await traced('outbox.relay-batch', async () => {
         await this.#transport.publish(rows.rows.map(toOutgoingMessage));
         const positions = rows.rows.map((row) => row.position);
-        await sql`update messaging.outbox set sent_at = now() where position = any(${positions}::bigint[])`.execute(transaction);
+        await connection.query('update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
       }, isTracingEnabled() ? batchSpan(rows.rows) : undefined);
       return rows.rows.length;
-    });
+    } catch (error) {
+      await this.#resign();
+      throw error;
+    }
+  }
+
+  /** The relay's connection once it leads; undefined while another relay of the database leads. */
+  async #lead(): Promise<pg.Client | undefined> {
+    if (this.#connection !== undefined && this.#broken) await this.#closeConnection();
+    if (this.#connection === undefined) {
+      const connection = await openDedicatedConnection(this.#db, 'orderstream-outbox-relay');
+      connection.on('error', () => { if (this.#connection === connection) this.#broken = true; });
+      this.#connection = connection;
+      this.#broken = false;
+      this.#leading = false;
+    }
+    if (this.#leading) return this.#connection;
+    try {
+      const lock = await this.#connection.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [relayLockKey]);
+      this.#leading = lock.rows[0]?.locked === true;
+    } catch (error) {
+      await this.#closeConnection();
+      throw error;
+    }
+    return this.#leading ? this.#connection : undefined;
+  }
+
+  /** Gives up the lead (a connection that cannot say so is closed, which ends its lock too). */
+  async #resign(): Promise<void> {
+    if (!this.#leading || this.#connection === undefined) return;
+    this.#leading = false;
+    try {
+      await this.#connection.query('select pg_advisory_unlock($1)', [relayLockKey]);
+    } catch {
+      await this.#closeConnection();
+    }
+  }
+
+  async #closeConnection(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#leading = false;
+    await connection?.end().catch(() => undefined);
   }
 
   /** Starts relaying in the background until `stop()`. */
@@ -85,6 +138,7 @@ export class OutboxRelay {
     this.#wake.wake();
     await this.#loop;
     await this.#listener?.end().catch(() => undefined);
+    await this.#closeConnection();
   }
 
   async #run(): Promise<void> {

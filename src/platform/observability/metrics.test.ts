@@ -114,4 +114,20 @@ describe('metrics', () => {
     const second = await scrape(metrics);
     assert.equal(sample(second, 'orderstream_kafka_consumer_lag', { consumer: 'orders.saga', topic: 'orderstream.inventory.v1' }), 0);
   });
+
+  test('when work limiters are read at scrape time, then running and queued show their state and refusals add up across scrapes', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    let hashing = { resource: 'password hashing', concurrency: 2, running: 2, queued: 5, refusedTotal: 3 };
+    metrics.readFrom({ workLimiters: () => [hashing, { resource: 'PDF rendering', concurrency: 1, running: 0, queued: 0, refusedTotal: 0 }] });
+    const first = await scrape(metrics);
+    assert.equal(sample(first, 'orderstream_work_limiter_running', { resource: 'password hashing' }), 2);
+    assert.equal(sample(first, 'orderstream_work_limiter_queued', { resource: 'password hashing' }), 5);
+    assert.equal(sample(first, 'orderstream_work_limiter_refused_total', { resource: 'password hashing' }), 3);
+    assert.equal(sample(first, 'orderstream_work_limiter_refused_total', { resource: 'PDF rendering' }), 0);
+    hashing = { ...hashing, running: 1, queued: 0, refusedTotal: 7 };
+    const second = await scrape(metrics);
+    assert.equal(sample(second, 'orderstream_work_limiter_running', { resource: 'password hashing' }), 1);
+    assert.equal(sample(second, 'orderstream_work_limiter_queued', { resource: 'password hashing' }), 0);
+    assert.equal(sample(second, 'orderstream_work_limiter_refused_total', { resource: 'password hashing' }), 7);
+  });
 });

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { WorkLimiterStats } from '../concurrency/work-limiter.ts';
 import { poolStats, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { readMessagingBacklog } from '../messaging/backlog.ts';
@@ -23,6 +24,8 @@ export interface ScrapeSources {
   jobQueues?: () => Promise<readonly QueueDepth[]>;
   /** Consumer lag of a broker transport (Kafka). */
   consumerLag?: () => Promise<readonly ConsumerLag[]>;
+  /** Counters of the limiters of expensive work (password hashing, PDF rendering). */
+  workLimiters?: () => readonly WorkLimiterStats[];
 }
 
 const httpBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -187,12 +190,24 @@ export class Metrics {
     const poolIdle = gauge('orderstream_db_pool_idle_connections', 'Open connections in the database pool not in use.');
     const poolWaiting = gauge('orderstream_db_pool_waiting_requests', 'Queries waiting for a connection because the pool is fully in use.');
     const poolMax = gauge('orderstream_db_pool_max_connections', 'Size limit of the database pool (DATABASE_POOL_SIZE).');
+    const poolOldestWait = gauge('orderstream_db_pool_oldest_wait_seconds', 'How long the longest-waiting caller has waited for a database connection; 0 when none waits.');
+    // Counted by the pool itself and copied at scrape time.
+    const counter = (name: string, help: string) => new Counter({ name, help, registers, collect: refresh });
+    const poolAcquires = counter('orderstream_db_pool_acquires_total', 'Connections handed out by the database pool.');
+    const poolAcquireWait = counter('orderstream_db_pool_acquire_wait_seconds_total', 'Seconds callers spent waiting for a database connection.');
+    const poolAcquireTimeouts = counter('orderstream_db_pool_acquire_timeouts_total', 'Callers refused after DATABASE_ACQUIRE_TIMEOUT_MS: each a 503, or a delivery tried again later.');
     const outboxUnsent = gauge('orderstream_outbox_unsent_messages', 'Outbox rows not yet published by the relay (counted up to 100,000).');
     const outboxAge = gauge('orderstream_outbox_oldest_unsent_age_seconds', 'Age of the oldest unpublished outbox row; 0 when none is waiting.');
     const deadLetters = gauge('orderstream_dead_letters', 'Messages in the dead letters not yet replayed, by topic and consumer.', ['topic', 'consumer']);
     const jobsQueued = gauge('orderstream_jobs_queued', 'Jobs waiting in a queue (including retries waiting for their delay), by job kind.', ['kind']);
     const jobsActive = gauge('orderstream_jobs_active', 'Jobs being worked on, by job kind.', ['kind']);
     const consumerLag = gauge('orderstream_kafka_consumer_lag', 'Kafka messages not yet consumed by a consumer group, summed over the partitions of a topic.', ['consumer', 'topic']);
+    const limiterRunning = gauge('orderstream_work_limiter_running', 'Tasks of expensive work running now, by resource (password hashing, PDF rendering).', ['resource']);
+    const limiterQueued = gauge('orderstream_work_limiter_queued', 'Tasks of expensive work waiting for a free slot, by resource.', ['resource']);
+    const limiterRefused = new Counter<'resource'>({
+      name: 'orderstream_work_limiter_refused_total', registers, labelNames: ['resource'], collect: refresh,
+      help: 'Tasks of expensive work refused (503 with Retry-After) because too many were waiting or one waited too long, by resource.',
+    });
 
     this.#refreshers.push(
       () => {
@@ -202,6 +217,11 @@ export class Metrics {
         poolIdle.set(stats.idle);
         poolWaiting.set(stats.waiting);
         poolMax.set(stats.max);
+        poolOldestWait.set(stats.oldestWaitMs / 1000);
+        for (const [counted, value] of [[poolAcquires, stats.acquired], [poolAcquireWait, stats.acquireWaitSeconds], [poolAcquireTimeouts, stats.acquireTimeouts]] as const) {
+          counted.reset();
+          counted.inc(value);
+        }
         return Promise.resolve();
       },
       this.#timed('database', async () => {
@@ -218,6 +238,15 @@ export class Metrics {
         setAll(jobsQueued, depths.map((depth) => [{ kind: depth.kind }, depth.queued]));
         setAll(jobsActive, depths.map((depth) => [{ kind: depth.kind }, depth.active]));
       }),
+      () => {
+        const limiters = this.#sources.workLimiters?.() ?? [];
+        setAll(limiterRunning, limiters.map((limiter) => [{ resource: limiter.resource }, limiter.running]));
+        setAll(limiterQueued, limiters.map((limiter) => [{ resource: limiter.resource }, limiter.queued]));
+        // Each limiter keeps its own total, copied here as the pool's counters are.
+        limiterRefused.reset();
+        for (const limiter of limiters) limiterRefused.inc({ resource: limiter.resource }, limiter.refusedTotal);
+        return Promise.resolve();
+      },
       this.#timed('consumer-lag', async () => {
         if (this.#sources.consumerLag === undefined) return;
         const byTopic = new Map<string, { consumer: string; topic: string; lag: number }>();

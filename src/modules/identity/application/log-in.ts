@@ -48,6 +48,7 @@ export class LogIn {
       throw new InvalidCredentialsError();
     }
     await this.#failures.clear(account);
-    return this.#sessions.transaction((sessions) => this.#startSession.execute(sessions, user, now));
+    const refreshToken = await this.#sessions.transaction((sessions) => this.#startSession.addRefreshToken(sessions, user.id, now));
+    return this.#startSession.complete(user, refreshToken);
   }
 }

@@ -24,7 +24,7 @@ export class RefreshSession {
 
   async execute(refreshToken: string): Promise<TokenPair> {
     const now = this.#now();
-    const outcome = await this.#sessions.transaction(async (sessions): Promise<{ refused: RefreshRefusal } | { pair: TokenPair }> => {
+    const outcome = await this.#sessions.transaction(async (sessions): Promise<{ refused: RefreshRefusal } | { userId: string; next: string }> => {
       const found = await sessions.findForUpdate(this.#secrets.digest(refreshToken));
       const decision = decideRefresh(found?.token, found?.family, now);
       if (decision.outcome === 'refuse') {
@@ -32,12 +32,14 @@ export class RefreshSession {
         return { refused: decision.refusal };
       }
       if (found === undefined) throw new Error('a refresh was allowed without a token');
-      const user = await this.#users.findById(found.family.userId);
-      if (user === undefined) return { refused: 'unknown' };
       await sessions.markUsed(found.token.tokenHash, now);
-      return { pair: await this.#startSession.execute(sessions, user, now, found.family.id) };
+      return { userId: found.family.userId, next: await this.#startSession.addRefreshToken(sessions, found.family.userId, now, found.family.id) };
     });
     if ('refused' in outcome) throw new RefreshTokenRefusedError(outcome.refused);
-    return outcome.pair;
+    // Read after the session transaction, which must not wait for a second connection. An account gone
+    // in between gets no access token; the refresh token left behind is refused the same way next time.
+    const user = await this.#users.findById(outcome.userId);
+    if (user === undefined) throw new RefreshTokenRefusedError('unknown');
+    return this.#startSession.complete(user, outcome.next);
   }
 }

@@ -10,8 +10,10 @@ export interface TokenPair {
 }
 
 /**
- * Issues a token pair for a user inside a session transaction: a new refresh token (in `familyId`,
- * or in a new family for a fresh sign-in) and an access token. Shared by LogIn and RefreshSession.
+ * Issues a token pair in two steps, shared by LogIn and RefreshSession: a new refresh token (in
+ * `familyId`, or in a new family for a fresh sign-in) inside the caller's session transaction, then,
+ * once that has committed, the access token. Signing needs no database, and nothing that needs a
+ * connection of its own runs while the session transaction holds one.
  */
 export class StartSession {
   readonly #secrets: SecretTokens;
@@ -24,11 +26,12 @@ export class StartSession {
     this.#refreshTokenTtlDays = deps.refreshTokenTtlDays;
   }
 
-  async execute(sessions: SessionTransaction, user: User, now: Date, familyId?: string): Promise<TokenPair> {
+  /** Stores a new refresh token for `userId` in the session transaction; answers the token (only its digest is stored). */
+  async addRefreshToken(sessions: SessionTransaction, userId: string, now: Date, familyId?: string): Promise<string> {
     let family = familyId;
     if (family === undefined) {
       family = `rtf_${crypto.randomUUID()}`;
-      await sessions.addFamily({ id: family, userId: user.id, createdAt: now, revokedAt: undefined });
+      await sessions.addFamily({ id: family, userId, createdAt: now, revokedAt: undefined });
     }
     const refreshToken = this.#secrets.generate();
     await sessions.addToken({
@@ -38,6 +41,11 @@ export class StartSession {
       expiresAt: new Date(now.getTime() + this.#refreshTokenTtlDays * 24 * 60 * 60 * 1000),
       usedAt: undefined,
     });
+    return refreshToken;
+  }
+
+  /** After the refresh token committed: the pair with a fresh access token for `user`. */
+  async complete(user: User, refreshToken: string): Promise<TokenPair> {
     const access = await this.#issueAccessToken.execute({ id: user.id, email: user.email, roles: user.roles });
     return { ...access, refreshToken };
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash, verify, type Options } from '@node-rs/argon2';
+import { WorkLimiter, type WorkLimits } from '../../../../platform/concurrency/work-limiter.ts';
 import type { PasswordHasher } from '../../application/ports.ts';
 
 /**
@@ -16,31 +18,62 @@ export const argon2Parameters = {
   outputLen: 32,
 } satisfies Options;
 
-/** PasswordHasher with argon2id (@node-rs/argon2); hashing runs off the event loop. */
+/**
+ * How many hashes run and wait at once, unless configured (PASSWORD_HASHING_*): one per core, 64
+ * waiting, each for at most 2 s. Past that a sign-in is refused with 503 and Retry-After rather than
+ * queued behind work that would take longer than the client waits.
+ */
+export function defaultPasswordHashingLimits(): WorkLimits {
+  return { concurrency: availableParallelism(), maxQueued: 64, maxWaitMs: 2000 };
+}
+
+/**
+ * PasswordHasher with argon2id (@node-rs/argon2); hashing runs off the event loop, on libuv's thread
+ * pool, and never more at once than its limiter allows: a sign-in storm neither fills the pool that
+ * file and crypto work share nor queues without end. A refused hash throws `OverloadedError`.
+ */
 export class Argon2PasswordHasher implements PasswordHasher {
-  readonly #options: Options;
+  /** Every hash and verification goes through it; read by metrics. */
+  readonly limiter: WorkLimiter;
+  readonly #parameters: Options;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(options: Options = argon2Parameters) {
-    this.#options = options;
+  constructor(options: { limits?: Partial<WorkLimits>; parameters?: Options } = {}) {
+    const defaults = defaultPasswordHashingLimits();
+    const limits = options.limits ?? {};
+    this.limiter = new WorkLimiter({
+      resource: 'password hashing', retryAfterSeconds: 1,
+      // An unset setting (PASSWORD_HASHING_CONCURRENCY) keeps its default.
+      concurrency: limits.concurrency ?? defaults.concurrency,
+      maxQueued: limits.maxQueued ?? defaults.maxQueued,
+      maxWaitMs: limits.maxWaitMs ?? defaults.maxWaitMs,
+    });
+    this.#parameters = options.parameters ?? argon2Parameters;
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, this.#options);
+    return this.limiter.run(() => hash(password, this.#parameters));
   }
 
-  async verify(passwordHash: string, password: string): Promise<boolean> {
-    try {
-      return await verify(passwordHash, password);
-    } catch {
-      // A malformed stored hash matches no password.
-      return false;
-    }
+  verify(passwordHash: string, password: string): Promise<boolean> {
+    // A refusal is thrown from run(), outside the check: it must not read as a wrong password.
+    return this.limiter.run(() => verifiedNow(passwordHash, password));
   }
 
-  async verifyDummy(password: string): Promise<void> {
-    // Made once per process with the same parameters as real hashes, so verifying against it costs the same.
-    this.#dummyHash ??= hash(randomBytes(32).toString('base64url'), this.#options);
-    await this.verify(await this.#dummyHash, password);
+  verifyDummy(password: string): Promise<void> {
+    return this.limiter.run(async () => {
+      // Made once per process with the same parameters as real hashes, so verifying against it costs the same.
+      this.#dummyHash ??= hash(randomBytes(32).toString('base64url'), this.#parameters);
+      await verifiedNow(await this.#dummyHash, password);
+    });
+  }
+}
+
+async function verifiedNow(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    // A malformed stored hash matches no password.
+    return false;
   }
 }

@@ -19,7 +19,9 @@ let consumers: MessageConsumer[];
 
 before(async () => {
   database = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, inventoryMigrations]);
-  db = createDatabase({ url: database.url, poolSize: connections });
+  // Far more transactions than connections are sent at once on purpose; what is proven is the stock
+  // locks, so the pool may keep them waiting longer than a request would be.
+  db = createDatabase({ url: database.url, poolSize: connections, limits: { acquireTimeoutMs: 120_000 } });
   consumers = createInventoryModule({ db, logger: createLogger({ level: 'silent' }), reservationTtlSeconds: 900 }).consumers;
 });
 after(async () => {
