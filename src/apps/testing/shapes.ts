@@ -12,7 +12,7 @@ export interface RunningShape {
   /** Where the API answers (the gateway). */
   baseUrl: string;
   /** The database holding each module's tables (the same one in the single process). */
-  databaseOf(module: 'identity' | 'orders' | 'inventory' | 'payments' | 'notifications'): Database;
+  databaseOf(module: 'identity' | 'orders' | 'inventory' | 'payments' | 'notifications' | 'jobs'): Database;
   /** Every process, for fault tests. */
   processes: ReadonlyMap<string, OrderStreamProcess>;
   stop(): Promise<void>;
@@ -25,14 +25,14 @@ const common = {
   EMAIL_TRANSPORT: 'file',
 };
 
-/** The single process (`orderstream start`) on one fresh database. */
-export async function startSingleShape(): Promise<RunningShape> {
+/** The single process (`orderstream start`) on one fresh database; `env` adds or overrides settings. */
+export async function startSingleShape(env: Readonly<Record<string, string>> = {}): Promise<RunningShape> {
   const database = await createTestDatabase(embeddedServerUrl(), []);
   const files = await mkdtemp(path.join(tmpdir(), 'orderstream-single-'));
   const port = await freePort();
   const single = new OrderStreamProcess('single', [], {
     ...common, PORT: String(port), DATABASE_URL: database.url, DOCUMENTS_DIR: files, EMAIL_OUTBOX_DIR: files,
-    IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...env,
   });
   await single.start();
   return {
@@ -52,9 +52,11 @@ const serviceModules = ['identity', 'catalog', 'inventory', 'orders', 'payments'
 /**
  * The services shape: one process per service, each on its own database, messages through the
  * Kafka broker at `kafkaBrokers` (topics and groups namespaced for this run), behind `gateways`
- * gateway processes sharing Redis when `redisUrl` is given.
+ * gateway processes sharing Redis when `redisUrl` is given; `env` adds or overrides settings of every process.
  */
-export async function startServicesShape(options: { kafkaBrokers: string; redisUrl?: string; gateways?: number; otlpEndpoint?: string }): Promise<RunningShape> {
+export async function startServicesShape(options: {
+  kafkaBrokers: string; redisUrl?: string; gateways?: number; otlpEndpoint?: string; env?: Readonly<Record<string, string>>;
+}): Promise<RunningShape> {
   const databases = new Map<string, { url: string; db: Database; drop: () => Promise<void> }>();
   for (const module of serviceModules) databases.set(module, await createTestDatabase(embeddedServerUrl(), []));
   const files = await mkdtemp(path.join(tmpdir(), 'orderstream-services-'));
@@ -69,6 +71,7 @@ export async function startServicesShape(options: { kafkaBrokers: string; redisU
     KAFKA_TOPIC_PARTITIONS: '3',
     ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` }),
     ...(options.otlpEndpoint === undefined ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint }),
+    ...options.env,
   };
   const processes = new Map<string, OrderStreamProcess>();
   for (const module of serviceModules) {
