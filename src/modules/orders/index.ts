@@ -45,6 +45,8 @@ export function createOrdersModule(deps: {
   catalog: CatalogClient;
   stepTimeoutMs: number;
   idempotencyTtlHours: number;
+  /** An unfinished order placement's Idempotency-Key may be taken over by a retry after this long (default 60). */
+  idempotencyTakeoverSeconds?: number;
   devIdentityHeaders: boolean;
   timeoutSweepIntervalMs?: number;
   /** Saga step durations and outcomes, orders placed and finished; nothing is reported without it. */
@@ -58,7 +60,10 @@ export function createOrdersModule(deps: {
     routes: orderRoutes({
       placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
         transactions,
-        idempotencyKeys: new PgIdempotencyKeys(deps.db, { ttlHours: deps.idempotencyTtlHours }),
+        idempotencyKeys: new PgIdempotencyKeys(deps.db, {
+          ttlHours: deps.idempotencyTtlHours,
+          ...(deps.idempotencyTakeoverSeconds === undefined ? {} : { takeoverAfterSeconds: deps.idempotencyTakeoverSeconds }),
+        }),
         catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
         stepTimeoutMs: deps.stepTimeoutMs,
         metrics,

@@ -1,7 +1,7 @@
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors.ts';
 import { UnknownSkuError } from '../domain/order.errors.ts';
 import { normaliseSku, placeOrder, validateOrderRequest, type Order, type OrderRequest } from '../domain/order.ts';
-import type { IdempotencyKeys, OrderMetrics, OrderTransactions, PriceCatalog } from './ports.ts';
+import type { IdempotencyKeyAnswer, IdempotencyKeys, OrderMetrics, OrderTransactions, PriceCatalog } from './ports.ts';
 import { noOrderMetrics } from './report-transition.ts';
 
 export interface PlaceOrderInput extends OrderRequest {
@@ -13,7 +13,8 @@ export interface PlaceOrderInput extends OrderRequest {
 /**
  * Accepts an order: prices snapshotted from the catalogue, the order and its first saga message
  * committed together with its idempotency key. A repeated request with the same key and body gets
- * the order as it was placed, again.
+ * the order as it was placed, again; one key never places two orders, even when a stalled request's
+ * claim was taken over by a retry.
  */
 export class PlaceOrder {
   readonly #transactions: OrderTransactions;
@@ -39,10 +40,9 @@ export class PlaceOrder {
 
   async execute(input: PlaceOrderInput): Promise<{ order: Order; replayed: boolean }> {
     validateOrderRequest(input);
-    const claim = await this.#idempotencyKeys.claim(input.customer.id, input.idempotencyKey, input.requestHash);
-    if (claim.kind === 'replay') return { order: claim.order, replayed: true };
-    if (claim.kind === 'different-request') throw new IdempotencyKeyReusedError(input.idempotencyKey);
-    if (claim.kind === 'in-progress') throw new IdempotencyKeyInUseError(input.idempotencyKey);
+    const claimed = await this.#idempotencyKeys.claim(input.customer.id, input.idempotencyKey, input.requestHash);
+    if (claimed.kind !== 'claimed') return answerAsTheKeySays(claimed, input.idempotencyKey);
+    const { claim } = claimed;
     try {
       const skus = input.items.map((item) => normaliseSku(item.sku));
       const products = await this.#catalog.findProducts(skus);
@@ -52,13 +52,31 @@ export class PlaceOrder {
       const order = placeOrder(input, products, this.#newId(), this.#now(), this.#stepTimeoutMs);
       await this.#transactions.run(async (store) => {
         await store.insert(order, [{ kind: 'start-step', step: 'reserve-stock' }]);
-        await store.completeIdempotencyKey(input.customer.id, input.idempotencyKey, order);
+        // Stalled past the takeover time, this request lost the key to a retry: its order must not commit beside the retry's.
+        if (!(await store.completeIdempotencyKey(claim, order))) throw new ClaimTakenOverError();
       });
       this.#metrics.orderPlaced();
       return { order, replayed: false };
     } catch (error) {
-      await this.#idempotencyKeys.release(input.customer.id, input.idempotencyKey);
+      if (error instanceof ClaimTakenOverError) {
+        const current = await this.#idempotencyKeys.lookUp(input.customer.id, input.idempotencyKey, input.requestHash);
+        return answerAsTheKeySays(current ?? { kind: 'in-progress' }, input.idempotencyKey);
+      }
+      await this.#idempotencyKeys.release(claim);
       throw error;
     }
   }
+}
+
+/** Rolls back the order of a request whose idempotency claim is no longer its own. */
+class ClaimTakenOverError extends Error {}
+
+/**
+ * The answer to a request that does not hold its key: the order placed under it, or why not. A key
+ * no request holds any more (its new holder failed) is answered as in progress, and a retry claims it.
+ */
+function answerAsTheKeySays(answer: IdempotencyKeyAnswer, key: string): { order: Order; replayed: true } {
+  if (answer.kind === 'replay') return { order: answer.order, replayed: true };
+  if (answer.kind === 'different-request') throw new IdempotencyKeyReusedError(key);
+  throw new IdempotencyKeyInUseError(key);
 }

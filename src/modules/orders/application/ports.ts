@@ -25,8 +25,12 @@ export interface OrderStore {
   lock(orderId: string): Promise<Order | undefined>;
   insert(order: Order, actions: readonly SagaAction[]): Promise<void>;
   update(order: Order, actions: readonly SagaAction[]): Promise<void>;
-  /** Records the order placed under an idempotency key, in the same transaction as the order. */
-  completeIdempotencyKey(customerId: string, key: string, order: Order): Promise<void>;
+  /**
+   * Records the order placed under an idempotency key, in the same transaction as the order, only
+   * while the key is still in progress under this claim; false (nothing recorded) when the claim was
+   * taken over or has expired, and the transaction must then roll back.
+   */
+  completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean>;
 }
 
 /** Runs work in one database transaction. */
@@ -34,19 +38,34 @@ export interface OrderTransactions {
   run<T>(work: (store: OrderStore) => Promise<T>): Promise<T>;
 }
 
-/** Outcome of claiming an idempotency key for a new request. */
-export type IdempotencyClaim =
-  | { kind: 'claimed' }
+/** What an idempotency key held by another request (or done with) says to this one. */
+export type IdempotencyKeyAnswer =
   | { kind: 'replay'; order: Order }
   | { kind: 'different-request' }
   | { kind: 'in-progress' };
 
-/** Idempotency keys of order placement, scoped per customer and expiring. */
+/** An idempotency key as one request holds it; the token is made for this claim alone. */
+export interface HeldIdempotencyKey {
+  customerId: string;
+  key: string;
+  token: string;
+}
+
+/** Outcome of claiming an idempotency key for a new request. */
+export type IdempotencyClaim = { kind: 'claimed'; claim: HeldIdempotencyKey } | IdempotencyKeyAnswer;
+
+/**
+ * Idempotency keys of order placement, scoped per customer and expiring. A claim still in progress
+ * after the takeover time counts as abandoned (its request crashed) and a new request may take it
+ * over with a new token; the old token can then neither complete nor release the key.
+ */
 export interface IdempotencyKeys {
   /** Claims the key for this request (committed at once, so a concurrent duplicate sees it), or says why not. */
   claim(customerId: string, key: string, requestHash: string): Promise<IdempotencyClaim>;
-  /** Gives up a claim whose request failed before placing anything. */
-  release(customerId: string, key: string): Promise<void>;
+  /** Gives up this request's claim after it failed before placing anything; a claim taken over since is left alone. */
+  release(claim: HeldIdempotencyKey): Promise<void>;
+  /** What the key says now to a request that does not hold it; undefined when no request holds it. */
+  lookUp(customerId: string, key: string, requestHash: string): Promise<IdempotencyKeyAnswer | undefined>;
 }
 
 /** Prices and names of products at this moment (the catalogue's client). */

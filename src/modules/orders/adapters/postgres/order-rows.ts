@@ -30,6 +30,8 @@ export interface IdempotencyKeysTable {
   request_hash: string;
   state: 'in-progress' | 'completed';
   order_snapshot: ColumnType<StoredOrder | null, string | null, string | null>;
+  /** Made afresh by every claim (a takeover too); null only for claims made before it existed. */
+  claim_token: string | null;
   claimed_at: Date;
   expires_at: Date;
 }

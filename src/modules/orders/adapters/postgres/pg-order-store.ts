@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { appendToOutbox } from '../../../../platform/messaging/index.ts';
-import type { OrderStore, OrderTransactions } from '../../application/ports.ts';
+import type { HeldIdempotencyKey, OrderStore, OrderTransactions } from '../../application/ports.ts';
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
 import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
@@ -33,10 +33,14 @@ export class PgOrderStore implements OrderStore {
     await appendToOutbox(this.#transaction, messagesFor(order, actions));
   }
 
-  async completeIdempotencyKey(customerId: string, key: string, order: Order): Promise<void> {
-    await this.#transaction.updateTable('orders.idempotency_keys')
+  async completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean> {
+    // The row lock this takes until commit makes a concurrent takeover wait and then find the key completed.
+    const result = await this.#transaction.updateTable('orders.idempotency_keys')
       .set({ state: 'completed', order_snapshot: JSON.stringify(storeOrder(order)) })
-      .where('customer_id', '=', customerId).where('key', '=', key).execute();
+      .where('customer_id', '=', claim.customerId).where('key', '=', claim.key)
+      .where('state', '=', 'in-progress').where('claim_token', '=', claim.token)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 }
 
