@@ -25,7 +25,10 @@ export interface CommitStockV1 {
   orderId: string;
 }
 
-/** Command `inventory.restock`: a committed order was refunded; its units return to the shelf. */
+/**
+ * Command `inventory.restock`: a committed order was cancelled; its units return to the shelf. Arriving
+ * before the order's commit, it gives the reservation up like a release, so that commit is refused.
+ */
 export interface RestockV1 {
   orderId: string;
   reason: string;
@@ -55,7 +58,11 @@ export interface StockCommittedV1 {
   orderId: string;
 }
 
-/** Event `inventory.commit-failed`: the reservation had expired and the stock was sold meanwhile. */
+/**
+ * Event `inventory.commit-failed`: nothing was committed, for good (a repeat of the commit is refused
+ * too): the reservation had expired and its stock was sold meanwhile, or the order was given up (its
+ * release or restock arrived first). `reason` stays `reservation-expired` in version 1.
+ */
 export interface StockCommitFailedV1 {
   orderId: string;
   reason: 'reservation-expired';

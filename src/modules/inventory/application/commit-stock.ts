@@ -1,5 +1,6 @@
 import type { CommitStockV1 } from '../contract.ts';
-import { commitDecision, withStatus } from '../domain/reservation.ts';
+import { commitDecision, releaseDecision, withStatus } from '../domain/reservation.ts';
+import { giveUpReservation } from './give-up-reservation.ts';
 import { commitFailedEvent, committedEvent } from './inventory-events.ts';
 import type { InventoryStore } from './ports.ts';
 
@@ -7,24 +8,31 @@ export type CommitOutcome = 'committed' | 'taken-again' | 'already-committed' | 
 
 /**
  * Obeys `inventory.commit-stock`: the reserved units leave the shelf (`inventory.committed`). A
- * reservation that expired or was released meanwhile takes its units again if they are still
- * available, else `inventory.commit-failed`. Committing twice changes stock once.
+ * reservation that expired meanwhile takes its units again if they are still available. A commit is
+ * refused (`inventory.commit-failed`) when the order was given up (a release or restock overtook
+ * it), never reserved, or its expired units were sold; a refusal is final, so a redelivered commit
+ * is refused too and the saga, which compensates without restocking, is never left with units out.
+ * Committing twice changes stock once.
  */
 export class CommitStock {
+  readonly #now: () => Date;
+
+  constructor(deps: { now?: () => Date } = {}) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
   async execute(store: InventoryStore, command: CommitStockV1): Promise<CommitOutcome> {
     const reservation = await store.findReservationForUpdate(command.orderId);
     const decision = commitDecision(reservation);
-    if (reservation === undefined || decision === 'cannot-commit') {
-      await store.emit([commitFailedEvent(command.orderId)]);
-      return 'failed';
-    }
     if (decision === 'already-committed') {
       await store.emit([committedEvent(command.orderId)]);
       return 'already-committed';
     }
-    if (decision === 'commit-reserved') {
+    if (reservation !== undefined && decision === 'commit-reserved') {
       await store.removeReserved(reservation.lines);
-    } else if (await store.takeAvailable(reservation.lines) !== undefined) {
+    } else if (reservation === undefined || decision !== 'take-again' || await store.takeAvailable(reservation.lines) !== undefined) {
+      // Refused for good, as a release would close it: the saga compensates a refusal without a restock.
+      await giveUpReservation(store, command.orderId, reservation, releaseDecision(reservation), this.#now());
       await store.emit([commitFailedEvent(command.orderId)]);
       return 'failed';
     }

@@ -153,15 +153,54 @@ describe('CommitStock', () => {
     assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 3, reserved: 0 });
   });
 
-  test('when the reservation was released and the units sold meanwhile, then commit fails and nothing changes', async () => {
+  test('when a released order\'s commit arrives late with its units still available, then it is refused and takes nothing', async () => {
+    inventory.withStock('A', 5);
+    const command = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    await reserve(command);
+    await restock(command.orderId);
+    await release(command.orderId);
+    assert.equal(await commit(command.orderId), 'failed');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+    assert.equal(inventory.reservations.get(command.orderId)?.status, 'released');
+    assert.deepEqual(lastEvent(), { name: 'commitFailed', payload: { orderId: command.orderId, reason: 'reservation-expired' } });
+  });
+
+  test('when an expired reservation is released before its late commit, then the commit is refused and takes nothing', async () => {
+    inventory.withStock('A', 5);
+    const command = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    await reserve(command);
+    clock = new Date(clock.getTime() + (ttlSeconds + 1) * 1000);
+    await expire();
+    assert.equal(await release(command.orderId), 'nothing-held');
+    assert.deepEqual(lastEvent(), { name: 'released', payload: { orderId: command.orderId, reason: 'expired' } });
+    assert.equal(await commit(command.orderId), 'failed');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+  });
+
+  test('when an expired reservation\'s units were sold meanwhile, then commit fails, and delivered again once the units are back it still fails', async () => {
     inventory.withStock('A', 2);
-    const first = aReserveCommand([{ sku: 'A', quantity: 2 }]);
-    await reserve(first);
-    await release(first.orderId);
-    await reserve(aReserveCommand([{ sku: 'A', quantity: 1 }]));
-    assert.equal(await commit(first.orderId), 'failed');
+    const late = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    await reserve(late);
+    clock = new Date(clock.getTime() + (ttlSeconds + 1) * 1000);
+    await expire();
+    const other = aReserveCommand([{ sku: 'A', quantity: 1 }]);
+    await reserve(other);
+    assert.equal(await commit(late.orderId), 'failed');
     assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 2, reserved: 1 });
-    assert.deepEqual(lastEvent(), { name: 'commitFailed', payload: { orderId: first.orderId, reason: 'reservation-expired' } });
+    await release(other.orderId);
+    assert.equal(await commit(late.orderId), 'failed');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 2, reserved: 0 });
+    assert.deepEqual(inventory.published.filter((event) => event.payload.orderId === late.orderId).map((event) => event.name),
+      ['reserved', 'released', 'commitFailed', 'commitFailed']);
+  });
+
+  test('when a commit arrives for an order with no reservation, then it is refused and a reserve arriving after it takes nothing', async () => {
+    inventory.withStock('A', 5);
+    const command = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    assert.equal(await commit(command.orderId), 'failed');
+    assert.equal(await reserve(command), 'already-decided');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+    assert.deepEqual(lastEvent(), { name: 'released', payload: { orderId: command.orderId, reason: 'requested' } });
   });
 });
 
@@ -177,12 +216,31 @@ describe('RestockOrder', () => {
     assert.deepEqual(inventory.published.slice(-2).map((event) => event.name), ['restocked', 'restocked']);
   });
 
-  test('when an order with an active reservation is restocked, then nothing changes', async () => {
+  test('when a restock overtakes the order\'s commit, then the held units are given back, restocked is announced, and the late commit is refused', async () => {
     inventory.withStock('A', 5);
     const command = aReserveCommand([{ sku: 'A', quantity: 2 }]);
     await reserve(command);
-    assert.equal(await restock(command.orderId), 'nothing-committed');
-    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 2 });
+    assert.equal(await restock(command.orderId), 'released');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+    assert.deepEqual(lastEvent(), { name: 'restocked', payload: { orderId: command.orderId } });
+    assert.equal(await commit(command.orderId), 'failed');
+    assert.equal(await release(command.orderId), 'nothing-held');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
+    assert.deepEqual(inventory.published.map((event) => event.name), ['reserved', 'restocked', 'commitFailed', 'released']);
+  });
+
+  test('when a restock arrives for an expired reservation or for no reservation at all, then a later commit or reserve takes nothing', async () => {
+    inventory.withStock('A', 5);
+    const expired = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    await reserve(expired);
+    clock = new Date(clock.getTime() + (ttlSeconds + 1) * 1000);
+    await expire();
+    const never = aReserveCommand([{ sku: 'A', quantity: 2 }]);
+    assert.equal(await restock(expired.orderId), 'nothing-committed');
+    assert.equal(await restock(never.orderId), 'nothing-committed');
+    assert.equal(await commit(expired.orderId), 'failed');
+    assert.equal(await reserve(never), 'already-decided');
+    assert.deepEqual(levelOf('A'), { sku: 'A', onHand: 5, reserved: 0 });
   });
 });
 

@@ -75,9 +75,10 @@ describe('reservation lifecycle', () => {
     }
   });
 
-  test('when a committed reservation is restocked, then it is restocked; an expired one may still commit', () => {
+  test('when a committed reservation is restocked, then it is restocked; an expired one may still commit, or be closed as released', () => {
     assert.equal(withStatus(reservationIn('committed'), 'restocked').status, 'restocked');
     assert.equal(withStatus(reservationIn('expired'), 'committed').status, 'committed');
+    assert.equal(withStatus(reservationIn('expired'), 'released').status, 'released');
   });
 
   test('when a move skips the lifecycle (restock an active one, release a committed one, revive a failed one), then it throws', () => {
@@ -87,28 +88,37 @@ describe('reservation lifecycle', () => {
     assert.throws(() => asFailed(reservationIn('committed'), { reason: 'unknown-sku', skus: [] }), ReservationTransitionError);
   });
 
-  test('when releasing, then only an active reservation has units to give back', () => {
-    assert.equal(releaseDecision(reservationIn('active')), 'release');
-    for (const status of ['failed', 'released', 'expired', 'committed', 'restocked'] as const) {
-      assert.equal(releaseDecision(reservationIn(status)), 'nothing-held', status);
+  test('when a reservation was released, then it is final: it can never be committed or move anywhere else', () => {
+    for (const status of ['active', 'expired', 'committed', 'restocked'] as const) {
+      assert.throws(() => withStatus(reservationIn('released'), status), ReservationTransitionError, status);
     }
-    assert.equal(releaseDecision(undefined), 'nothing-held');
   });
 
-  test('when committing, then each state gets its own decision', () => {
+  test('when releasing, then an active reservation gives its units back, an expired one is closed, a missing one is recorded, and others hold nothing', () => {
+    const decisions = Object.fromEntries((['active', 'failed', 'released', 'expired', 'committed', 'restocked'] as const)
+      .map((status) => [status, releaseDecision(reservationIn(status))]));
+    assert.deepEqual(decisions, {
+      active: 'release', failed: 'nothing-held', released: 'nothing-held', expired: 'close', committed: 'nothing-held', restocked: 'nothing-held',
+    });
+    assert.equal(releaseDecision(undefined), 'record');
+  });
+
+  test('when committing, then only an active or expired reservation takes units; a released one is refused', () => {
     const decisions = Object.fromEntries((['active', 'failed', 'released', 'expired', 'committed', 'restocked'] as const)
       .map((status) => [status, commitDecision(reservationIn(status))]));
     assert.deepEqual(decisions, {
-      active: 'commit-reserved', failed: 'cannot-commit', released: 'take-again', expired: 'take-again',
+      active: 'commit-reserved', failed: 'cannot-commit', released: 'cannot-commit', expired: 'take-again',
       committed: 'already-committed', restocked: 'already-committed',
     });
     assert.equal(commitDecision(undefined), 'cannot-commit');
   });
 
-  test('when restocking, then only a committed reservation goes back, and only once', () => {
-    assert.equal(restockDecision(reservationIn('committed')), 'restock');
-    assert.equal(restockDecision(reservationIn('restocked')), 'already-restocked');
-    assert.equal(restockDecision(reservationIn('active')), 'nothing-committed');
-    assert.equal(restockDecision(undefined), 'nothing-committed');
+  test('when restocking, then committed units go back once, and a reservation not yet committed is given up as a release would', () => {
+    const decisions = Object.fromEntries((['active', 'failed', 'released', 'expired', 'committed', 'restocked'] as const)
+      .map((status) => [status, restockDecision(reservationIn(status))]));
+    assert.deepEqual(decisions, {
+      active: 'release', failed: 'nothing-held', released: 'nothing-held', expired: 'close', committed: 'restock', restocked: 'already-restocked',
+    });
+    assert.equal(restockDecision(undefined), 'record');
   });
 });

@@ -5,7 +5,9 @@ import { skuKey } from './sku.ts';
  * Where an order's reservation stands:
  * - `active`: units are held until `expiresAt`;
  * - `failed`: nothing was ever held (unknown SKU or not enough stock);
- * - `released` / `expired`: the units were given back, on request or by the expiry sweeper;
+ * - `released`: the order was given up (released, restocked before its commit, or its commit refused)
+ *   and holds nothing, for good;
+ * - `expired`: the expiry sweeper gave the units back; the order's commit may still take them again;
  * - `committed`: the units left the shelf (the order was paid);
  * - `restocked`: a committed order was refunded and its units are back on the shelf.
  */
@@ -93,9 +95,11 @@ export function failureOf(shortfall: StockShortfall): ReservationFailure {
 const allowedTransitions: Readonly<Record<ReservationStatus, readonly ReservationStatus[]>> = {
   active: ['failed', 'released', 'expired', 'committed'],
   failed: [],
-  // A late commit may take the units again, if they are still available.
-  released: ['committed'],
-  expired: ['committed'],
+  // Final: the order gave its stock up, so nothing may take it again, however late a commit arrives.
+  released: [],
+  // The sweeper took the units back but the order may still want them: its commit takes them again.
+  // A compensation, or a commit that finds them gone, closes it for good.
+  expired: ['committed', 'released'],
   committed: ['restocked'],
   restocked: [],
 };
@@ -107,12 +111,12 @@ export function withStatus(reservation: Reservation, status: Exclude<Reservation
 }
 
 /**
- * The record of a release that came before any reservation: commands reach inventory through one
- * consumer each, so on a broker a late `reserve-stock` can follow the `release-stock` of an order
- * the saga already gave up. With this record in place, that reserve finds the order decided and
- * takes nothing.
+ * The record of an order given up before any reservation: commands reach inventory through one
+ * consumer each, so on a broker a late `reserve-stock` can follow the release (or restock, or refused
+ * commit) of an order the saga already gave up. With this record in place, that reserve finds the
+ * order decided and takes nothing.
  */
-export function releasedBeforeReserved(orderId: string, now: Date): Reservation {
+export function closedBeforeReserved(orderId: string, now: Date): Reservation {
   if (orderId.trim().length === 0 || orderId.length > maxOrderIdLength) {
     throw new InvalidReservationError('orderId', `must be 1-${maxOrderIdLength} characters`);
   }
@@ -129,33 +133,58 @@ function assertTransition(reservation: Reservation, to: ReservationStatus): void
   if (!allowedTransitions[reservation.status].includes(to)) throw new ReservationTransitionError(reservation.orderId, reservation.status, to);
 }
 
-/** What releasing does: only an active reservation holds units to give back. */
-export function releaseDecision(reservation: Reservation | undefined): 'release' | 'nothing-held' {
-  return reservation?.status === 'active' ? 'release' : 'nothing-held';
+/**
+ * What giving an order's stock up does when it was never committed. The saga sends a release or a
+ * restock only once it gave the order up, so either one closes the reservation for good (`released`),
+ * whichever arrives first, and a commit arriving later is refused: an active reservation gives its
+ * units back (`release`); an expired one has none left and is only closed (`close`); an order with no
+ * reservation yet is recorded as released (`record`); anything else holds nothing (`nothing-held`).
+ */
+export type GiveUpDecision = 'release' | 'close' | 'record' | 'nothing-held';
+
+/**
+ * What releasing does (see `GiveUpDecision`). A committed reservation is left alone: the sale stands
+ * until a restock returns the units.
+ */
+export function releaseDecision(reservation: Reservation | undefined): GiveUpDecision {
+  switch (reservation?.status) {
+    case 'active': return 'release';
+    case 'expired': return 'close';
+    case undefined: return 'record';
+    case 'failed':
+    case 'released':
+    case 'committed':
+    case 'restocked': return 'nothing-held';
+  }
 }
 
 /**
- * What committing does: an active reservation's units leave the shelf; a released or expired one
- * must take its units again from what is available; a committed (or since restocked) one is done;
- * an order that never held stock (no reservation, or a failed one) cannot be committed.
+ * What committing does: an active reservation's units leave the shelf; an expired one, which no
+ * compensation has closed, takes its units again from what is available; a committed (or since
+ * restocked) one is done; a released one (the order was given up), a failed one or none cannot be
+ * committed.
  */
 export function commitDecision(reservation: Reservation | undefined): 'commit-reserved' | 'take-again' | 'already-committed' | 'cannot-commit' {
   switch (reservation?.status) {
     case 'active': return 'commit-reserved';
-    case 'released':
     case 'expired': return 'take-again';
     case 'committed':
     case 'restocked': return 'already-committed';
+    case 'released':
     case 'failed':
     case undefined: return 'cannot-commit';
   }
 }
 
-/** What restocking does: only committed units can go back on the shelf, and only once. */
-export function restockDecision(reservation: Reservation | undefined): 'restock' | 'already-restocked' | 'nothing-committed' {
+/**
+ * What restocking does: committed units go back on the shelf, once. A restock that overtook its
+ * order's commit gives the reservation up like a release (see `GiveUpDecision`), so that commit,
+ * arriving later, is refused instead of taking the units for a cancelled order.
+ */
+export function restockDecision(reservation: Reservation | undefined): 'restock' | 'already-restocked' | GiveUpDecision {
   switch (reservation?.status) {
     case 'committed': return 'restock';
     case 'restocked': return 'already-restocked';
-    default: return 'nothing-committed';
+    default: return releaseDecision(reservation);
   }
 }

@@ -200,7 +200,7 @@ describe('commit-stock', () => {
     assert.deepEqual(await typesOf(orderId), ['inventory.reserved', 'inventory.released', 'inventory.committed']);
   });
 
-  test('when the reservation expired and its stock was sold meanwhile, then commit-failed is announced and nothing changes', async () => {
+  test('when the reservation expired and its stock was sold meanwhile, then commit-failed is announced, nothing changes, and the refusal is final', async () => {
     await putStock(db, 'EXP-B', 2);
     const late = anOrderId();
     const other = anOrderId();
@@ -210,8 +210,25 @@ describe('commit-stock', () => {
     await reserve(other, [{ sku: 'EXP-B', quantity: 1 }]);
     await commit(late);
     assert.deepEqual(await stockOf(db, 'EXP-B'), { onHand: 2, reserved: 1 });
-    assert.equal(await reservationStatusOf(db, late), 'expired');
+    assert.equal(await reservationStatusOf(db, late), 'released');
     assert.deepEqual((await eventsOf(db, late)).at(-1), { type: 'inventory.commit-failed', payload: { orderId: late, reason: 'reservation-expired' } });
+    // The saga compensates a refused commit without a restock: a commit delivered again must take nothing.
+    await release(other);
+    await commit(late);
+    assert.deepEqual(await stockOf(db, 'EXP-B'), { onHand: 2, reserved: 0 });
+    assert.deepEqual((await typesOf(late)).slice(-2), ['inventory.commit-failed', 'inventory.commit-failed']);
+  });
+
+  test('when the restock and release of a cancelled order overtake its commit, then the late commit is refused and the units stay on the shelf', async () => {
+    await putStock(db, 'LATE-A', 3);
+    const orderId = anOrderId();
+    await reserve(orderId, [{ sku: 'LATE-A', quantity: 2 }]);
+    await restock(orderId);
+    await release(orderId);
+    await commit(orderId);
+    assert.deepEqual(await stockOf(db, 'LATE-A'), { onHand: 3, reserved: 0 });
+    assert.equal(await reservationStatusOf(db, orderId), 'released');
+    assert.deepEqual(await typesOf(orderId), ['inventory.reserved', 'inventory.restocked', 'inventory.released', 'inventory.commit-failed']);
   });
 });
 
@@ -228,13 +245,23 @@ describe('restock', () => {
     assert.deepEqual((await typesOf(orderId)).slice(-2), ['inventory.restocked', 'inventory.restocked']);
   });
 
-  test('when an order was never committed, then restocked is announced and nothing changes', async () => {
+  test('when a restock arrives before the order was committed, then the held units are given back, restocked is announced, and the reservation is closed', async () => {
     await putStock(db, 'RES-B', 10);
     const orderId = anOrderId();
     await reserve(orderId, [{ sku: 'RES-B', quantity: 4 }]);
     await restock(orderId);
-    assert.deepEqual(await stockOf(db, 'RES-B'), { onHand: 10, reserved: 4 });
-    assert.equal(await reservationStatusOf(db, orderId), 'active');
+    assert.deepEqual(await stockOf(db, 'RES-B'), { onHand: 10, reserved: 0 });
+    assert.equal(await reservationStatusOf(db, orderId), 'released');
+    assert.deepEqual(await typesOf(orderId), ['inventory.reserved', 'inventory.restocked']);
+  });
+
+  test('when a restock arrives for an order never reserved, then restocked is announced and a late reserve takes nothing', async () => {
+    await putStock(db, 'RES-C', 10);
+    const orderId = anOrderId();
+    await restock(orderId);
+    await reserve(orderId, [{ sku: 'RES-C', quantity: 4 }]);
+    assert.deepEqual(await stockOf(db, 'RES-C'), { onHand: 10, reserved: 0 });
+    assert.deepEqual(await typesOf(orderId), ['inventory.restocked', 'inventory.released']);
   });
 });
 
@@ -260,7 +287,7 @@ describe('expiry sweeper', () => {
     assert.deepEqual(await typesOf(fresh), ['inventory.reserved']);
   });
 
-  test('when a released-by-expiry order is released on request, then released(expired) is announced and nothing changes', async () => {
+  test('when a released-by-expiry order is released on request, then released(expired) is announced, no stock changes, and a late commit is refused', async () => {
     await putStock(db, 'SWEEP-B', 10);
     const orderId = anOrderId();
     await reserve(orderId, [{ sku: 'SWEEP-B', quantity: 3 }]);
@@ -269,6 +296,10 @@ describe('expiry sweeper', () => {
     await release(orderId);
     assert.deepEqual(await stockOf(db, 'SWEEP-B'), { onHand: 10, reserved: 0 });
     assert.deepEqual((await eventsOf(db, orderId)).slice(1).map((event) => event.payload.reason), ['expired', 'expired']);
+    // Closed for good: a commit arriving after the release takes nothing.
+    assert.equal(await reservationStatusOf(db, orderId), 'released');
+    await commit(orderId);
+    assert.deepEqual(await stockOf(db, 'SWEEP-B'), { onHand: 10, reserved: 0 });
   });
 });
 
