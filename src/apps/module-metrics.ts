@@ -1,5 +1,6 @@
 import type { JobMetrics } from '../modules/jobs/index.ts';
 import type { OrderMetrics } from '../modules/orders/index.ts';
+import type { PaymentMetrics } from '../modules/payments/index.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 
 /** The orders module's metrics port, on the process's Prometheus instruments. */
@@ -9,6 +10,14 @@ export function orderMetricsOf(metrics: Metrics): OrderMetrics {
     sagaStepEnded: (step, outcome, seconds) => { metrics.sagaStepDuration.observe({ step, outcome }, seconds); },
     cancellationStarted: (cause) => { metrics.orderCancellations.inc({ cause }); },
     orderFinished: (status) => { metrics.ordersFinished.inc({ status }); },
+    compensationsResent: (needsAttention) => { metrics.orderCompensationResends.inc({ needs_attention: String(needsAttention) }); },
+  };
+}
+
+/** The payments module's metrics port, on the process's Prometheus instruments. */
+export function paymentMetricsOf(metrics: Metrics): PaymentMetrics {
+  return {
+    operationFailed: (kind) => { metrics.paymentOperationsFailed.inc({ kind }); },
   };
 }
 

@@ -4,7 +4,8 @@ import type { Database, DatabaseLimits } from '../platform/database/database.ts'
 import type { MigrationSet } from '../platform/database/migrations.ts';
 import type { RouteRegistration } from '../platform/http/app.ts';
 import type { Logger } from '../platform/logging/logger.ts';
-import type { MessageConsumer } from '../platform/messaging/index.ts';
+import type { BatchLimits, RetentionMetrics } from '../platform/database/retention-sweeper.ts';
+import type { MessageConsumer, MessagingRetention } from '../platform/messaging/index.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 import { catalogMigrations, createCatalogModule, type CatalogClient, type CatalogImportClient, type CatalogModule } from '../modules/catalog/index.ts';
 import { createIdentityModule, identityMigrations, type IdentityModule } from '../modules/identity/index.ts';
@@ -13,7 +14,7 @@ import { createJobsModule, jobsMigrations, type JobsModule } from '../modules/jo
 import { createNotificationsModule, notificationsMigrations, type NotificationsModule } from '../modules/notifications/index.ts';
 import { createOrdersModule, ordersMigrations, type OrdersModule } from '../modules/orders/index.ts';
 import { createPaymentsModule, paymentsMigrations, type PaymentsModule } from '../modules/payments/index.ts';
-import { jobMetricsOf, orderMetricsOf } from './module-metrics.ts';
+import { jobMetricsOf, orderMetricsOf, paymentMetricsOf } from './module-metrics.ts';
 
 export type ModuleName = 'identity' | 'catalog' | 'inventory' | 'payments' | 'orders' | 'notifications' | 'jobs';
 
@@ -39,6 +40,20 @@ export function databaseSettings(config: Config): { limits: DatabaseLimits; nest
     },
     nestingGuard: config.DATABASE_NESTING_GUARD,
   };
+}
+
+/** How retention sweepers run (RETENTION_* variables), for messaging and for each module that prunes its tables. */
+export function retentionSettings(config: Config, metrics: RetentionMetrics): { intervalMs: number; limits: BatchLimits; metrics: RetentionMetrics } {
+  return {
+    intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+    limits: { batchSize: config.RETENTION_BATCH_SIZE, pauseMs: config.RETENTION_BATCH_PAUSE_MS, maxBatches: 100 },
+    metrics,
+  };
+}
+
+/** What the messaging tables of every database keep, and for how long (docs/operations.md, Retention). */
+export function messagingRetention(config: Config, metrics: RetentionMetrics): MessagingRetention {
+  return { outboxSeconds: config.OUTBOX_RETENTION_MINUTES * 60, inboxSeconds: config.INBOX_RETENTION_HOURS * 3600, ...retentionSettings(config, metrics) };
 }
 
 /** The modules one process runs, each built on its own database (the same one in the single process). */
@@ -106,9 +121,11 @@ export function createModules(options: {
       db: databases.payments.db, logger,
       provider: config.PAYMENT_PROVIDER,
       simulatedDelayMs: config.SIMULATED_PAYMENT_DELAY_MS,
+      metrics: paymentMetricsOf(metrics),
       ...(config.STRIPE_API_KEY === undefined ? {} : { stripeApiKey: config.STRIPE_API_KEY }),
       ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
       ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
+      retention: { providerCallSeconds: config.PAYMENT_CALL_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
     });
   }
   if (databases.orders !== undefined) {
@@ -119,6 +136,7 @@ export function createModules(options: {
       stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
       idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
       idempotencyTakeoverSeconds: config.IDEMPOTENCY_TAKEOVER_SECONDS,
+      retention: retentionSettings(config, metrics),
       devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
       metrics: orderMetricsOf(metrics),
     });
@@ -155,6 +173,7 @@ export function createModules(options: {
       jobMaxAttempts: config.JOB_MAX_ATTEMPTS,
       jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
       jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+      jobQueueRetentionSeconds: config.JOB_QUEUE_RETENTION_HOURS * 3600,
       invoiceSeller: config.INVOICE_SELLER,
       pdfRenderConcurrency: config.PDF_RENDER_CONCURRENCY,
       runWorkers: options.runJobWorkers,

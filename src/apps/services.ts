@@ -12,7 +12,7 @@ import { createOpsServer, type OpsServer } from '../platform/observability/ops-s
 import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
+import { createModules, databaseSettings, messagingRetention, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
 
 /**
  * The roles of the services shape besides the gateway, one per module. (The document jobs service
@@ -92,6 +92,7 @@ export async function createServices(options: {
         retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
         pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         listenUrl: url,
+        retention: messagingRetention(config, metrics),
       }));
     }
   } catch (error) {

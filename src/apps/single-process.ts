@@ -12,7 +12,7 @@ import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, moduleMigrations, partsOf } from './modules.ts';
+import { createModules, databaseSettings, messagingRetention, moduleMigrations, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
@@ -77,6 +77,7 @@ export async function createSingleProcess(options: {
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
+    retention: messagingRetention(config, metrics),
   });
   const built = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,

@@ -84,6 +84,8 @@ export function createJobsModule(deps: {
   jobTimeoutSeconds?: number;
   /** How often an idle worker looks for jobs. Default 1 (minimum 0.5). */
   jobPollIntervalSeconds?: number;
+  /** pg-boss deletes a finished job's queue entry this long after it finished; the job record stays. Default one day. */
+  jobQueueRetentionSeconds?: number;
   /** Rows per committed checkpoint of an import. Default 500. */
   importBatchSize?: number;
   /** Whether this process runs job workers; false where it only queues them (the api role). Default true. */
@@ -119,6 +121,7 @@ export function createJobsModule(deps: {
       timeoutSeconds: jobTimeoutSeconds,
       concurrency: deps.jobConcurrency,
       pollIntervalSeconds: Math.max(0.5, deps.jobPollIntervalSeconds ?? 1),
+      ...(deps.jobQueueRetentionSeconds === undefined ? {} : { finishedRetentionSeconds: deps.jobQueueRetentionSeconds }),
     },
     handlers: {
       'catalog-import': async (jobId, attempt) => {

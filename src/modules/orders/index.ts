@@ -5,6 +5,7 @@
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
@@ -19,6 +20,7 @@ import { TimeOutOrders } from './application/time-out-orders.ts';
 import type { OrderMetrics } from './application/ports.ts';
 import { orderRoutes } from './adapters/http/order-routes.ts';
 import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
+import { expiredIdempotencyKeys } from './adapters/postgres/idempotency-key-retention.ts';
 import { PgIdempotencyKeys } from './adapters/postgres/pg-idempotency-keys.ts';
 import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
 import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
@@ -38,7 +40,7 @@ export interface OrdersModule {
   background: BackgroundTask[];
 }
 
-/** Wires the orders use cases, the saga consumer and the step-timeout sweeper to PostgreSQL and the catalogue. */
+/** Wires the orders use cases, the saga consumer and the timeout sweeper (steps and compensations) to PostgreSQL and the catalogue. */
 export function createOrdersModule(deps: {
   db: Database;
   logger: Logger;
@@ -51,11 +53,13 @@ export function createOrdersModule(deps: {
   timeoutSweepIntervalMs?: number;
   /** Saga step durations and outcomes, orders placed and finished; nothing is reported without it. */
   metrics?: OrderMetrics;
+  /** How the sweeper of expired Idempotency-Keys runs; without it expired keys stay (and are claimed afresh when reused). */
+  retention?: { intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }): OrdersModule {
   const transactions = new PgOrderTransactions(deps.db);
   const orders = new PgOrderReader(deps.db);
   const { metrics } = deps;
-  const timeOutOrders = new TimeOutOrders({ orders, transactions, metrics });
+  const timeOutOrders = new TimeOutOrders({ orders, transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics, log: deps.logger });
   return {
     routes: orderRoutes({
       placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
@@ -70,13 +74,16 @@ export function createOrdersModule(deps: {
       })),
       getOrder: tracedUseCase('orders.get-order', new GetOrder({ orders })),
       listOrders: tracedUseCase('orders.list-orders', new ListOrders({ orders })),
-      cancelOrder: tracedUseCase('orders.cancel-order', new CancelOrder({ transactions, metrics })),
+      cancelOrder: tracedUseCase('orders.cancel-order', new CancelOrder({ transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics })),
     }, { devIdentityHeaders: deps.devIdentityHeaders }),
     consumers: [sagaConsumer(tracedUseCase('orders.advance-saga', new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs, metrics })))],
-    background: [new BackgroundLoop({
-      name: 'orders.saga-timeouts', logger: deps.logger,
-      intervalMs: deps.timeoutSweepIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(deps.stepTimeoutMs / 4))),
-      step: () => timeOutOrders.execute(),
-    })],
+    background: [
+      new BackgroundLoop({
+        name: 'orders.saga-timeouts', logger: deps.logger,
+        intervalMs: deps.timeoutSweepIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(deps.stepTimeoutMs / 4))),
+        step: () => timeOutOrders.execute(),
+      }),
+      ...(deps.retention === undefined ? [] : [new RetentionSweeper({ name: 'orders.retention', db: deps.db, logger: deps.logger, rules: [expiredIdempotencyKeys], ...deps.retention })]),
+    ],
   };
 }

@@ -3,23 +3,26 @@
  * Other modules and the composition roots import from here and nowhere else in the module.
  */
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
+import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
-import type { PaymentProvider } from './application/ports.ts';
+import type { PaymentMetrics, PaymentProvider } from './application/ports.ts';
 import { RecordWebhookEvent } from './application/record-webhook-event.ts';
 import { RunPaymentOperations } from './application/run-payment-operations.ts';
 import { PaymentOperationsWorker } from './adapters/background/payment-operations-worker.ts';
 import { stripeWebhookRoutes } from './adapters/http/stripe-webhook-routes.ts';
 import { paymentCommandsConsumer } from './adapters/messaging/payment-commands-consumer.ts';
 import { PgPaymentOperationQueue } from './adapters/postgres/pg-payment-operation-queue.ts';
+import { oldProviderCalls } from './adapters/postgres/provider-call-retention.ts';
 import { PgWebhookEventStore } from './adapters/postgres/pg-webhook-event-store.ts';
 import { SimulatedPaymentProvider } from './adapters/providers/simulated-payment-provider.ts';
 import { StripePaymentProvider } from './adapters/providers/stripe-payment-provider.ts';
 
 export * from './contract.ts';
+export type { PaymentMetrics } from './application/ports.ts';
 
 export const paymentsMigrations: MigrationSet = {
   module: 'payments',
@@ -61,8 +64,12 @@ export interface PaymentsModuleDeps {
    * third of it while the provider call runs, so it bounds how long a crashed worker's operations wait.
    */
   operationLeaseMs?: number;
+  /** Operations that failed for an admin; nothing is reported without it. */
+  metrics?: PaymentMetrics;
   /** Tests pass their own provider; it replaces the one `provider` names. */
   paymentProvider?: PaymentProvider;
+  /** How long provider calls are kept and how their sweeper runs; without it they are kept for ever. */
+  retention?: { providerCallSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }
 
 /**
@@ -77,6 +84,7 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
     operations: new PgPaymentOperationQueue(db),
     provider,
     log: logger,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     settings: {
       maxAttempts: deps.maxAttempts ?? 5,
       retryBaseMs: deps.retryBaseMs ?? 500,
@@ -92,7 +100,12 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
       routes: stripeWebhookRoutes({ webhookSecret, recordWebhookEvent: new RecordWebhookEvent({ events: new PgWebhookEventStore(db) }) }),
     }),
     consumers: [paymentCommandsConsumer({ logger, wakeWorker: () => { worker.wake(); } })],
-    background: [worker],
+    background: [
+      worker,
+      ...(deps.retention === undefined ? [] : [new RetentionSweeper({
+        name: 'payments.retention', db, logger, rules: [oldProviderCalls(deps.retention.providerCallSeconds)], ...deps.retention,
+      })]),
+    ],
   };
 }
 

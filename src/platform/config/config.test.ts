@@ -34,6 +34,12 @@ describe('loadConfig', () => {
   test('when a variable is an empty string, then it counts as unset', () => {
     assert.equal(loadConfig({ PORT: '' }).PORT, 8080);
   });
+
+  test('when the inbox would be kept for less time than the outbox, then the configuration is refused', () => {
+    const error = captureConfigError({ INBOX_RETENTION_HOURS: '2', OUTBOX_RETENTION_MINUTES: '180' });
+    assert.match(error.message, /INBOX_RETENTION_HOURS: must cover OUTBOX_RETENTION_MINUTES/);
+    assert.equal(loadConfig({ INBOX_RETENTION_HOURS: '3', OUTBOX_RETENTION_MINUTES: '180' }).INBOX_RETENTION_HOURS, 3);
+  });
 });
 
 describe('describeConfig', () => {

@@ -97,6 +97,20 @@ export const configSchema = z.object({
     .describe('Deliveries of a message to a failing consumer before it becomes a dead letter.'),
   MESSAGE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(200)
     .describe('First retry delay of a failing consumer; doubles with each attempt, with jitter.'),
+  OUTBOX_RETENTION_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(60)
+    .describe('A published outbox message is deleted this long after it was sent (an unsent one is never deleted).'),
+  INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(365 * 24).default(168)
+    .describe('A consumer\'s record of a handled message (its inbox row), and a replayed dead letter, is deleted this long after it was written; a copy of the message arriving later would be handled again. At least the Kafka topics\' retention and OUTBOX_RETENTION_MINUTES (docs/operations.md, Retention).'),
+  PAYMENT_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(10 * 365).default(14)
+    .describe('The record of a payment provider call is deleted this long after the call, once its operation is done (a failed one waiting for an admin keeps its calls).'),
+  JOB_QUEUE_RETENTION_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(24)
+    .describe('pg-boss deletes a finished job\'s queue entry this long after it finished (the job record, with its outcome, stays).'),
+  RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60)
+    .describe('How often each retention sweeper (messaging tables, idempotency keys, payment provider calls) deletes what is past its retention.'),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000)
+    .describe('Rows one retention batch deletes at most, in one short transaction; at most 100 batches per table and sweep.'),
+  RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(20)
+    .describe('Pause between two retention batches, so writers and vacuum keep up.'),
   DEV_IDENTITY_HEADERS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true')
     .describe('Also accept the development identity headers (`x-dev-customer-id`, `x-dev-customer-email`, `x-dev-roles`) instead of a token. Never in production.'),
   IDENTITY_ISSUER: z.url().default('http://127.0.0.1:8080')
@@ -277,6 +291,8 @@ function requiredTogether(config: Config): string[] {
   if (config.PAYMENT_PROVIDER === 'stripe' && config.STRIPE_API_KEY === undefined) issues.push('STRIPE_API_KEY: required when PAYMENT_PROVIDER=stripe');
   if (config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL === undefined) issues.push('SMTP_URL: required when EMAIL_TRANSPORT=smtp');
   if (config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET === undefined) issues.push('S3_BUCKET: required when DOCUMENTS_STORE=s3');
+  // A message still in an outbox may be published again, so its consumers must still know they handled it.
+  if (config.INBOX_RETENTION_HOURS * 60 < config.OUTBOX_RETENTION_MINUTES) issues.push('INBOX_RETENTION_HOURS: must cover OUTBOX_RETENTION_MINUTES (the inbox is kept at least as long as the outbox)');
   return issues;
 }
 

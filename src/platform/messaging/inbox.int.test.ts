@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../database/database.ts';
+import { migrate } from '../database/migrations.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
 import {
   appendToOutbox, createEnvelope, createMessaging, handleOnce, InProcessTransport, listDeadLetters, messagingMigrations,
-  recordFailedDelivery, replayDeadLetter, retryDelayMs, type Envelope, type MessageConsumer, type Messaging, type RetryPolicy,
+  recordFailedDelivery, replayDeadLetter, retryDelayMs, RetryScheduler, type Envelope, type MessageConsumer, type Messaging, type RetryPolicy,
 } from './index.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -227,6 +232,124 @@ describe('inbox', () => {
     });
   });
 
+  describe('recordFailedDelivery', () => {
+    async function retryRow(envelope: Envelope): Promise<{ attempts: number; last_error: string; next_attempt_at: Date } | undefined> {
+      const result = await sql<{ attempts: number; last_error: string; next_attempt_at: Date }>`
+        select attempts, last_error, next_attempt_at from messaging.retries where message_id = ${envelope.id}`.execute(db);
+      return result.rows[0];
+    }
+
+    test('when a message fails its last attempt again after a replay, then its one dead letter is open again with the new failure', async () => {
+      const envelope = anEnvelope();
+      assert.equal(await recordFailedDelivery(db, 'reopened', envelope, 3, new Error('first outage'), retryPolicy), 'dead-letter');
+      const [first] = (await listDeadLetters(db, { limit: 1000 })).filter((letter) => letter.messageId === envelope.id);
+      assert.equal(await replayDeadLetter(db, first!.id), true);
+
+      assert.equal(await recordFailedDelivery(db, 'reopened', envelope, 3, new Error('second outage'), retryPolicy), 'dead-letter');
+
+      const open = (await listDeadLetters(db, { limit: 1000 })).filter((letter) => letter.messageId === envelope.id);
+      assert.equal(await count('dead_letters', envelope), 1);
+      assert.equal(open.length, 1);
+      assert.equal(open[0]!.id, first!.id);
+      assert.match(open[0]!.lastError, /second outage/);
+      assert.equal(await count('retries', envelope), 0);
+    });
+
+    test('when two attempts of one message fail their last attempt at once, then it is dead-lettered once per consumer', async () => {
+      const envelope = anEnvelope();
+
+      const outcomes = await Promise.all([
+        recordFailedDelivery(db, 'overlapping', envelope, 3, new Error('attempt a'), retryPolicy),
+        recordFailedDelivery(db, 'overlapping', envelope, 3, new Error('attempt b'), retryPolicy),
+        recordFailedDelivery(db, 'other-consumer', envelope, 3, new Error('attempt c'), retryPolicy),
+      ]);
+
+      assert.deepEqual(outcomes, ['dead-letter', 'dead-letter', 'dead-letter']);
+      const letters = (await listDeadLetters(db, { limit: 1000 })).filter((letter) => letter.messageId === envelope.id);
+      assert.deepEqual(letters.map((letter) => letter.consumer).sort(), ['other-consumer', 'overlapping']);
+    });
+
+    test('when a failure with fewer attempts is recorded after one with more, then the retry keeps the higher count and its schedule', async () => {
+      const envelope = anEnvelope();
+      const patient: RetryPolicy = { maxAttempts: 5, baseDelayMs: 600_000 };
+      await recordFailedDelivery(db, 'monotonic', envelope, 2, new Error('second attempt'), patient);
+      const before = await retryRow(envelope);
+
+      await recordFailedDelivery(db, 'monotonic', envelope, 1, new Error('stale first delivery'), { maxAttempts: 5, baseDelayMs: 1 });
+      await recordFailedDelivery(db, 'monotonic', envelope, 2, new Error('overlapping second attempt'), { maxAttempts: 5, baseDelayMs: 1 });
+
+      const after = await retryRow(envelope);
+      assert.equal(after?.attempts, 2);
+      assert.match(after.last_error, /second attempt/);
+      assert.doesNotMatch(after.last_error, /overlapping|stale/);
+      assert.deepEqual(after.next_attempt_at, before?.next_attempt_at);
+
+      await recordFailedDelivery(db, 'monotonic', envelope, 3, new Error('third attempt'), patient);
+      assert.equal((await retryRow(envelope))?.attempts, 3);
+    });
+  });
+
+  describe('RetryScheduler', () => {
+    test('when it attempts a retry, then the retry stays leased far beyond a statement timeout and the next due one is not yet claimed', async () => {
+      const [slow, waiting] = [anEnvelope(), anEnvelope()];
+      await sql`
+        insert into messaging.retries (consumer, message_id, envelope, attempts, next_attempt_at, last_error) values
+          ('leased', ${slow.id}, ${JSON.stringify(slow)}::jsonb, 1, now() - interval '2 seconds', 'x'),
+          ('leased', ${waiting.id}, ${JSON.stringify(waiting)}::jsonb, 1, now() - interval '1 second', 'x')`.execute(db);
+      const seen: { id: string; ownLeaseSeconds: number; othersDue: boolean }[] = [];
+      const scheduler = new RetryScheduler({
+        db, logger, pollIntervalMs: 1000, consumers: () => ['leased'],
+        attempt: async (_consumer, envelope) => {
+          const other = envelope.id === slow.id ? waiting : slow;
+          const result = await sql<{ own: number; others_due: boolean }>`
+            select (select extract(epoch from next_attempt_at - now())::float8 from messaging.retries where message_id = ${envelope.id}) as own,
+                   (select next_attempt_at <= now() from messaging.retries where message_id = ${other.id}) as others_due`.execute(db);
+          seen.push({ id: envelope.id, ownLeaseSeconds: result.rows[0]!.own, othersDue: result.rows[0]!.others_due });
+          await sql`delete from messaging.retries where message_id = ${envelope.id}`.execute(db);
+        },
+      });
+
+      assert.equal(await scheduler.retryDue(), 2);
+
+      assert.deepEqual(seen.map((attempt) => attempt.id), [slow.id, waiting.id]);
+      assert.ok(seen[0]!.ownLeaseSeconds > 120, `lease of ${seen[0]!.ownLeaseSeconds} s`);
+      assert.equal(seen[0]!.othersDue, true);
+    });
+
+    test('when an attempt throws without recording a failure, then its lease is handed back and the retry is due again', async () => {
+      const envelope = anEnvelope();
+      await recordFailedDelivery(db, 'overloaded', envelope, 1, new Error('x'), { maxAttempts: 3, baseDelayMs: 1 });
+      await sleep(5);
+      const scheduler = new RetryScheduler({
+        db, logger, pollIntervalMs: 1000, consumers: () => ['overloaded'],
+        attempt: () => Promise.reject(new Error('pool is full')),
+      });
+
+      await assert.rejects(scheduler.retryDue(), /pool is full/);
+
+      const row = await sql<{ due: boolean; attempts: number }>`
+        select next_attempt_at <= now() as due, attempts from messaging.retries where message_id = ${envelope.id}`.execute(db);
+      assert.deepEqual(row.rows, [{ due: true, attempts: 1 }]);
+    });
+
+    test('when a due retry belongs to a consumer this process does not run, then it is left unclaimed', async () => {
+      const envelope = anEnvelope();
+      await recordFailedDelivery(db, 'elsewhere', envelope, 1, new Error('x'), { maxAttempts: 3, baseDelayMs: 1 });
+      await sleep(5);
+      const attempted: string[] = [];
+      const scheduler = new RetryScheduler({
+        db, logger, pollIntervalMs: 1000, consumers: () => ['here'],
+        attempt: (_consumer, due) => { attempted.push(due.id); return Promise.resolve(); },
+      });
+
+      await scheduler.retryDue();
+
+      assert.equal(attempted.includes(envelope.id), false);
+      const due = await sql<{ due: boolean }>`select next_attempt_at <= now() as due from messaging.retries where message_id = ${envelope.id}`.execute(db);
+      assert.equal(due.rows[0]?.due, true);
+    });
+  });
+
   describe('retryDelayMs', () => {
     test('when attempts go up, then the delay doubles and stays between half and all of the ceiling', () => {
       const policy = { maxAttempts: 10, baseDelayMs: 100 };
@@ -249,6 +372,38 @@ describe('inbox', () => {
       assert.equal(retryDelayMs(policy, 500, () => 0), capped);
       assert.ok(Number.isFinite(retryDelayMs(policy, 10_000, () => 0.999)));
     });
+  });
+});
+
+describe('messaging migrations', () => {
+  test('when dead letters repeat a (consumer, message), then the unique migration keeps only the latest of each', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'orderstream-messaging-001-'));
+    await copyFile(new URL('./migrations/001_messaging_tables.sql', import.meta.url), path.join(folder, '001_messaging_tables.sql'));
+    const database = await createTestDatabase(embeddedServerUrl(), [{ ...messagingMigrations, directory: pathToFileURL(`${folder}/`) }]);
+    try {
+      const insert = (consumer: string, message: string, lastError: string) => sql`
+        insert into messaging.dead_letters (consumer, message_id, envelope, attempts, last_error)
+        values (${consumer}, ${message}, '{}'::jsonb, 3, ${lastError})`.execute(database.db);
+      const [repeated, single] = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'];
+      await insert('stock', repeated, 'oldest');
+      await insert('stock', repeated, 'latest');
+      await insert('mail', repeated, 'other consumer');
+      await insert('stock', single, 'alone');
+
+      await migrate(database.db, [messagingMigrations]);
+
+      const rows = await sql<{ consumer: string; message_id: string; last_error: string }>`
+        select consumer, message_id, last_error from messaging.dead_letters order by consumer, message_id`.execute(database.db);
+      assert.deepEqual(rows.rows, [
+        { consumer: 'mail', message_id: repeated, last_error: 'other consumer' },
+        { consumer: 'stock', message_id: repeated, last_error: 'latest' },
+        { consumer: 'stock', message_id: single, last_error: 'alone' },
+      ]);
+      await assert.rejects(insert('stock', single, 'again'), /duplicate key/);
+    } finally {
+      await database.drop();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

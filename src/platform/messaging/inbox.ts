@@ -46,7 +46,10 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () =>
 
 /**
  * Records that `attempts` deliveries of a message to a consumer have failed: schedules the next
- * attempt, or after the last one moves the message to the dead letters.
+ * attempt, or after the last one moves the message to the dead letters, where it has one row per
+ * consumer (a failure after a replay reopens it). A record with fewer attempts than the pending
+ * retry already counts is stale (a redelivered first copy, an attempt that outlived its lease) and
+ * changes nothing, so the count never goes back and a leased retry is not made due again.
  */
 export async function recordFailedDelivery(
   db: Kysely<object>,
@@ -61,7 +64,10 @@ export async function recordFailedDelivery(
     await db.transaction().execute(async (transaction) => {
       await sql`
         insert into messaging.dead_letters (consumer, message_id, envelope, attempts, last_error)
-        values (${consumer}, ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, ${attempts}, ${reason})`.execute(transaction);
+        values (${consumer}, ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, ${attempts}, ${reason})
+        on conflict (consumer, message_id) do update
+          set envelope = excluded.envelope, attempts = excluded.attempts, last_error = excluded.last_error,
+              failed_at = now(), replayed_at = null`.execute(transaction);
       await sql`delete from messaging.retries where consumer = ${consumer} and message_id = ${envelope.id}`.execute(transaction);
     });
     return 'dead-letter';
@@ -72,7 +78,8 @@ export async function recordFailedDelivery(
     values (${consumer}, ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, ${attempts},
             now() + make_interval(secs => ${delay / 1000}), ${reason})
     on conflict (consumer, message_id) do update
-      set attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`.execute(db);
+      set attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error
+      where messaging.retries.attempts < excluded.attempts`.execute(db);
   return 'retry';
 }
 

@@ -8,6 +8,7 @@ export { OutboxRelay } from './outbox-relay.ts';
 export { RetryScheduler } from './retry-scheduler.ts';
 export { createMessaging, type Messaging, type MessagingMetrics } from './messaging.ts';
 export type { ConsumerLag, MessageTransport, OutgoingMessage, Subscription, DeliveryHandler } from './transport.ts';
+export { messagingRetentionRules, type MessagingRetention } from './retention.ts';
 export { readMessagingBacklog, type MessagingBacklog } from './backlog.ts';
 
 /** The messaging tables (outbox, inbox, retries, dead letters) live in their own schema. */

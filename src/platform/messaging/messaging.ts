@@ -1,3 +1,4 @@
+import type { BackgroundTask } from '../background/background-loop.ts';
 import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -6,6 +7,7 @@ import { addSpanAttributes, continueTrace, isTracingEnabled, recordSpanError, ty
 import { topicOf, type Envelope } from './envelope.ts';
 import { forgetRetry, handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
+import { messagingRetentionSweeper, type MessagingRetention } from './retention.ts';
 import { RetryScheduler } from './retry-scheduler.ts';
 import type { MessageTransport } from './transport.ts';
 
@@ -17,6 +19,8 @@ export interface Messaging {
   stop(): Promise<void>;
   readonly relay: OutboxRelay;
   readonly retries: RetryScheduler;
+  /** Deletes sent outbox rows, inbox rows and replayed dead letters past their retention; absent when none was given. */
+  readonly retention: BackgroundTask | undefined;
 }
 
 /** What messaging reports about its consumers (port): implemented with Prometheus counters by the app. */
@@ -36,6 +40,8 @@ export function createMessaging(options: {
   pollIntervalMs: number;
   listenUrl?: string;
   metrics?: MessagingMetrics;
+  /** Without it nothing is ever deleted (tests that inspect the tables). */
+  retention?: MessagingRetention;
 }): Messaging {
   const { db, transport, logger, retryPolicy, metrics } = options;
   const consumers = new Map<string, MessageConsumer>();
@@ -63,7 +69,7 @@ export function createMessaging(options: {
         recordSpanError(error);
         // A full pool (or any resource at capacity) says nothing about the message: it is not an
         // attempt. Thrown on, the delivery stays unacknowledged (the relay publishes it again, a retry
-        // comes due again after its lease).
+        // is handed back, due again).
         if (overloadOf(error) !== undefined) throw error;
         const attempts = previousAttempts + 1;
         const next = await recordFailedDelivery(db, consumer.name, envelope, attempts, error, retryPolicy);
@@ -81,6 +87,7 @@ export function createMessaging(options: {
   const retries = new RetryScheduler({
     db, logger,
     pollIntervalMs: Math.min(Math.max(retryPolicy.baseDelayMs, 50), options.pollIntervalMs),
+    consumers: () => [...consumers.keys()],
     attempt: async (consumerName, envelope, attemptsSoFar) => {
       const consumer = consumers.get(consumerName);
       if (consumer === undefined) {
@@ -91,9 +98,12 @@ export function createMessaging(options: {
     },
   });
 
+  const retention = options.retention === undefined ? undefined : messagingRetentionSweeper(db, logger, options.retention);
+
   return {
     relay,
     retries,
+    retention,
     register(consumer) {
       if (consumers.has(consumer.name)) throw new Error(`Consumer ${consumer.name} is registered twice`);
       consumers.set(consumer.name, consumer);
@@ -102,8 +112,10 @@ export function createMessaging(options: {
     async start() {
       await relay.start();
       retries.start();
+      retention?.start();
     },
     async stop() {
+      await retention?.stop();
       await relay.stop();
       await retries.stop();
     },

@@ -14,38 +14,68 @@ interface DueRetry {
 export type RetryAttempt = (consumer: string, envelope: Envelope, attemptsSoFar: number) => Promise<void>;
 
 // A claimed retry is hidden this long; a process that dies mid-attempt leaves it to be picked up again.
-const leaseSeconds = 30;
+// An attempt is one inbox transaction whose statements each end within the statement timeout (30 s
+// by default) and whose outbound calls have timeouts, then one failure record: far shorter. Should one
+// still outlive its lease (a stalled process), the second attempt it overlaps is harmless: the inbox
+// lets one of them take effect, a stale failure record never lowers the attempts, and a message has one
+// dead letter per consumer.
+const leaseSeconds = 300;
 
 /** Picks up deliveries whose backoff has elapsed and attempts them again. */
 export class RetryScheduler {
   readonly #db: Database;
   readonly #attempt: RetryAttempt;
+  readonly #consumers: () => readonly string[];
   readonly #logger: Logger;
   readonly #pollIntervalMs: number;
   readonly #wake = new WakeSignal();
   #loop: Promise<void> | undefined;
   #stopping = false;
 
-  constructor(options: { db: Database; attempt: RetryAttempt; logger: Logger; pollIntervalMs: number }) {
+  /**
+   * `consumers` names the consumers this process runs: only their retries are claimed, so a process
+   * sharing the database with other services never holds another's retry for a lease.
+   */
+  constructor(options: { db: Database; attempt: RetryAttempt; consumers: () => readonly string[]; logger: Logger; pollIntervalMs: number }) {
     this.#db = options.db;
     this.#attempt = options.attempt;
+    this.#consumers = options.consumers;
     this.#logger = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs;
   }
 
-  /** Attempts every retry that is due now; returns how many it attempted. */
+  /**
+   * Attempts the retries that are due now, up to `limit`; returns how many it attempted. Each is
+   * claimed just before its attempt, so its lease covers that one attempt, not the ones queued before it.
+   */
   async retryDue(limit = 20): Promise<number> {
-    const claimed = await sql<DueRetry>`
-      update messaging.retries set next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
-      where (consumer, message_id) in (
-        select consumer, message_id from messaging.retries
-        where next_attempt_at <= now() order by next_attempt_at limit ${limit}
-        for update skip locked)
-      returning consumer, envelope, attempts`.execute(this.#db);
-    for (const retry of claimed.rows) {
-      await this.#attempt(retry.consumer, retry.envelope, retry.attempts);
+    let attempted = 0;
+    const consumers = [...this.#consumers()];
+    while (attempted < limit && consumers.length > 0) {
+      const claimed = await sql<DueRetry>`
+        update messaging.retries set next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+        where (consumer, message_id) in (
+          select consumer, message_id from messaging.retries
+          where next_attempt_at <= now() and consumer = any(${consumers}::text[])
+          order by next_attempt_at limit 1
+          for update skip locked)
+        returning consumer, envelope, attempts`.execute(this.#db);
+      const retry = claimed.rows[0];
+      if (retry === undefined) break;
+      try {
+        await this.#attempt(retry.consumer, retry.envelope, retry.attempts);
+      } catch (error) {
+        // The attempt recorded nothing (a full pool is not an attempt): hand the lease back rather than
+        // hide the retry for the whole lease; a record made meanwhile changed `attempts` and stays.
+        await sql`
+          update messaging.retries set next_attempt_at = now()
+          where consumer = ${retry.consumer} and message_id = ${retry.envelope.id} and attempts = ${retry.attempts}`
+          .execute(this.#db).catch(() => undefined);
+        throw error;
+      }
+      attempted += 1;
     }
-    return claimed.rows.length;
+    return attempted;
   }
 
   start(): void {

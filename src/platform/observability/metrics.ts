@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkLimiterStats } from '../concurrency/work-limiter.ts';
 import { poolStats, type Database } from '../database/database.ts';
+import { readTableSizes } from '../database/table-sizes.ts';
 import type { Logger } from '../logging/logger.ts';
 import { readMessagingBacklog } from '../messaging/backlog.ts';
 import type { ConsumerLag } from '../messaging/transport.ts';
@@ -56,7 +57,11 @@ export class Metrics {
   readonly ordersPlaced: Counter;
   readonly ordersFinished: Counter<'status'>;
   readonly orderCancellations: Counter<'cause'>;
+  /** Alert on `needs_attention="true"`: an order kept cancelling through repeated re-sends of its compensations. */
+  readonly orderCompensationResends: Counter<'needs_attention'>;
   readonly sagaStepDuration: Histogram<'step' | 'outcome'>;
+  /** Alert on any increase: a payment operation an admin must look at (see payments.operations). */
+  readonly paymentOperationsFailed: Counter<'kind'>;
 
   readonly messagesHandled: Counter<'consumer'>;
   readonly inboxDuplicates: Counter<'consumer'>;
@@ -64,6 +69,8 @@ export class Metrics {
 
   readonly jobAttemptDuration: Histogram<'kind' | 'outcome'>;
   readonly jobsDeadLettered: Counter<'kind'>;
+
+  readonly retentionDeletedRows: Counter<'table'>;
 
   readonly #scrapeErrors: Counter<'source'>;
   readonly #sources: ScrapeSources = {};
@@ -104,9 +111,18 @@ export class Metrics {
       name: 'orderstream_order_cancellations_total', registers, labelNames: ['cause'],
       help: 'Orders that began compensating, by cause: <step>-failed, reservation-expired, timed-out or cancel-requested.',
     });
+    this.orderCompensationResends = new Counter({
+      name: 'orderstream_order_compensation_resends_total', registers, labelNames: ['needs_attention'],
+      help: 'Times the sweeper sent a cancelling order\'s unanswered compensations again; needs_attention="true" once re-sending has not helped and an operator must look.',
+    });
     this.sagaStepDuration = new Histogram({
       name: 'orderstream_saga_step_duration_seconds', registers, buckets: sagaStepBuckets, labelNames: ['step', 'outcome'],
       help: 'Time a forward saga step took, from being started to its outcome: succeeded, failed, timed-out, expired (the reservation lapsed) or cancelled.',
+    });
+
+    this.paymentOperationsFailed = new Counter({
+      name: 'orderstream_payment_operations_failed_total', registers, labelNames: ['kind'],
+      help: 'Payment operations (authorize, capture, void, refund) that ended failed and wait for an admin; a failed void or refund may leave money held.',
     });
 
     this.messagesHandled = new Counter({
@@ -129,6 +145,11 @@ export class Metrics {
     this.jobsDeadLettered = new Counter({
       name: 'orderstream_jobs_dead_lettered_total', registers, labelNames: ['kind'],
       help: 'Jobs given up after their last attempt and marked failed.',
+    });
+
+    this.retentionDeletedRows = new Counter({
+      name: 'orderstream_retention_deleted_rows_total', registers, labelNames: ['table'],
+      help: 'Rows deleted because they were past their retention, by schema-qualified table.',
     });
 
     this.#scrapeErrors = new Counter({
@@ -160,6 +181,11 @@ export class Metrics {
 
   deliveryFailed(consumer: string, next: 'retry' | 'dead-letter'): void {
     this.messageFailures.inc({ consumer, next });
+  }
+
+  /** A retention sweeper deleted `count` rows of `table`. */
+  rowsDeleted(table: string, count: number): void {
+    this.retentionDeletedRows.inc({ table }, count);
   }
 
   /** Sets the state of the circuit breaker towards `upstream`. */
@@ -199,6 +225,8 @@ export class Metrics {
     const outboxUnsent = gauge('orderstream_outbox_unsent_messages', 'Outbox rows not yet published by the relay (counted up to 100,000).');
     const outboxAge = gauge('orderstream_outbox_oldest_unsent_age_seconds', 'Age of the oldest unpublished outbox row; 0 when none is waiting.');
     const deadLetters = gauge('orderstream_dead_letters', 'Messages in the dead letters not yet replayed, by topic and consumer.', ['topic', 'consumer']);
+    const tableRows = gauge('orderstream_table_estimated_rows', 'Rows of each OrderStream table as PostgreSQL last estimated them (pg_class.reltuples, updated by vacuum and analyze).', ['table']);
+    const tableBytes = gauge('orderstream_table_bytes', 'Disk space of each OrderStream table with its indexes and TOAST (pg_total_relation_size).', ['table']);
     const jobsQueued = gauge('orderstream_jobs_queued', 'Jobs waiting in a queue (including retries waiting for their delay), by job kind.', ['kind']);
     const jobsActive = gauge('orderstream_jobs_active', 'Jobs being worked on, by job kind.', ['kind']);
     const consumerLag = gauge('orderstream_kafka_consumer_lag', 'Kafka messages not yet consumed by a consumer group, summed over the partitions of a topic.', ['consumer', 'topic']);
@@ -231,6 +259,9 @@ export class Metrics {
         outboxUnsent.set(backlog.unsent);
         outboxAge.set(backlog.oldestUnsentAgeSeconds);
         setAll(deadLetters, backlog.deadLetters.map((row) => [{ topic: row.topic, consumer: row.consumer }, row.count]));
+        const sizes = await readTableSizes(db, { timeoutMs: this.#scrapeTimeoutMs });
+        setAll(tableRows, sizes.map((size) => [{ table: size.table }, size.estimatedRows]));
+        setAll(tableBytes, sizes.map((size) => [{ table: size.table }, size.bytes]));
       }),
       this.#timed('job-queues', async () => {
         if (this.#sources.jobQueues === undefined) return;

@@ -7,11 +7,13 @@ import { noOrderMetrics, reportTransition } from './report-transition.ts';
 /** Cancels an order for its owner or an admin, sending the compensations its progress calls for. */
 export class CancelOrder {
   readonly #transactions: OrderTransactions;
+  readonly #stepTimeoutMs: number;
   readonly #metrics: OrderMetrics;
   readonly #now: () => Date;
 
-  constructor(deps: { transactions: OrderTransactions; metrics?: OrderMetrics; now?: () => Date }) {
+  constructor(deps: { transactions: OrderTransactions; stepTimeoutMs: number; metrics?: OrderMetrics; now?: () => Date }) {
     this.#transactions = deps.transactions;
+    this.#stepTimeoutMs = deps.stepTimeoutMs;
     this.#metrics = deps.metrics ?? noOrderMetrics;
     this.#now = deps.now ?? (() => new Date());
   }
@@ -21,7 +23,7 @@ export class CancelOrder {
     const { before, after } = await this.#transactions.run(async (store) => {
       const order = await store.lock(orderId);
       if (order === undefined || (!caller.isAdmin && order.customer.id !== caller.id)) throw new OrderNotFoundError(orderId);
-      const transition = requestCancellation(order, now);
+      const transition = requestCancellation(order, now, this.#stepTimeoutMs);
       await store.update(transition.order, transition.actions);
       return { before: order, after: transition.order };
     });

@@ -7,6 +7,7 @@ import { AdvanceSaga } from './advance-saga.ts';
 import { CancelOrder } from './cancel-order.ts';
 import type { OrderMetrics, SagaStepOutcome } from './ports.ts';
 import { TimeOutOrders } from './time-out-orders.ts';
+import { compensationResendsBeforeAlarm } from '../domain/order-saga.ts';
 
 /** Records what the use cases report, in order. */
 class RecordingMetrics implements OrderMetrics {
@@ -19,6 +20,7 @@ class RecordingMetrics implements OrderMetrics {
   }
   cancellationStarted(cause: string): void { this.reported.push(`cancelling: ${cause}`); }
   orderFinished(status: 'CONFIRMED' | 'CANCELLED'): void { this.reported.push(status); }
+  compensationsResent(needsAttention: boolean): void { this.reported.push(needsAttention ? 'resent: needs attention' : 'resent'); }
 }
 
 const placedAt = new Date('2026-03-01T10:00:00Z');
@@ -65,14 +67,39 @@ describe('what the saga reports', () => {
 
   test('when a step passes its deadline, then it is reported timed-out; when a customer cancels, then the step in flight is reported cancelled', async () => {
     const { orders, metrics } = setUp();
-    assert.equal(await new TimeOutOrders({ orders, transactions: orders, metrics, now: () => at(31) }).execute(), 1);
+    assert.equal(await new TimeOutOrders({ orders, transactions: orders, stepTimeoutMs: 30_000, metrics, now: () => at(31) }).execute(), 1);
     assert.deepEqual(metrics.reported, ['reserve-stock timed-out', 'cancelling: timed-out']);
     assert.deepEqual(metrics.durations, [31]);
 
     const other = setUp();
     await other.deliver(1, { kind: 'step-succeeded', step: 'reserve-stock' });
-    await new CancelOrder({ transactions: other.orders, metrics: other.metrics, now: () => at(5) }).execute('ord_1', { id: 'cus_1', isAdmin: false });
+    await new CancelOrder({ transactions: other.orders, stepTimeoutMs: 30_000, metrics: other.metrics, now: () => at(5) }).execute('ord_1', { id: 'cus_1', isAdmin: false });
     assert.deepEqual(other.metrics.reported, ['reserve-stock succeeded', 'authorize-payment cancelled', 'cancelling: cancel-requested']);
+  });
+
+  test('when a cancelling order\'s compensations go unanswered, then the sweeper re-sends them, and once re-sending has not helped it reports and logs the order as needing attention at every re-send', async () => {
+    const { orders, metrics, deliver } = setUp();
+    const logged: { details: object; message: string }[] = [];
+    let now = at(0);
+    const sweeper = new TimeOutOrders({ orders, transactions: orders, stepTimeoutMs: 30_000, metrics, log: { error: (details, message) => { logged.push({ details, message }); } }, now: () => now });
+    await deliver(1, { kind: 'step-succeeded', step: 'reserve-stock' });
+    await deliver(2, { kind: 'step-failed', step: 'authorize-payment', reason: 'payment-declined: card-declined' });
+    metrics.reported.length = 0;
+    const sentBefore = orders.actions.length;
+    for (let sweep = 1; sweep <= compensationResendsBeforeAlarm + 1; sweep += 1) {
+      now = orders.orders.get('ord_1')?.stepDeadline ?? assert.fail('a cancelling order has a deadline');
+      assert.equal(await sweeper.execute(), 1);
+    }
+    assert.deepEqual(metrics.reported, [
+      ...Array.from({ length: compensationResendsBeforeAlarm - 1 }, () => 'resent'),
+      'resent: needs attention', 'resent: needs attention',
+    ]);
+    assert.deepEqual(orders.actions.slice(sentBefore).map((action) => action.kind === 'compensate' ? action.compensation : action.kind),
+      Array.from({ length: compensationResendsBeforeAlarm + 1 }, () => 'release-stock'));
+    assert.equal(logged.length, 2);
+    assert.deepEqual((logged[0]?.details as { orderId?: string }).orderId, 'ord_1');
+    now = new Date(now.getTime() + 1);
+    assert.equal(await sweeper.execute(), 0, 'nothing is due again before the next, longer wait');
   });
 
   test('when the transaction of a saga step rolls back, then nothing is reported for it', async () => {

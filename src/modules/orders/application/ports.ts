@@ -6,7 +6,7 @@ export interface OrderReader {
   findById(orderId: string): Promise<Order | undefined>;
   /** The customer's orders, newest first, `limit` after the cursor. */
   listByCustomer(customerId: string, page: { limit: number; after?: OrderCursor }): Promise<{ items: Order[]; next: OrderCursor | null }>;
-  /** Ids of orders whose current saga step is past its deadline. */
+  /** Ids of orders past their deadline: a saga step in flight, or compensations awaited while CANCELLING. */
   findTimedOut(now: Date, limit: number): Promise<string[]>;
 }
 
@@ -89,4 +89,11 @@ export interface OrderMetrics {
   cancellationStarted(cause: string): void;
   /** An order reached a terminal status. */
   orderFinished(status: 'CONFIRMED' | 'CANCELLED'): void;
+  /** A cancelling order's unanswered compensations were sent again; `needsAttention` once re-sending has not helped (alert on it). */
+  compensationsResent(needsAttention: boolean): void;
+}
+
+/** Where the orders module tells an operator what needs a person (a pino logger fits). */
+export interface OperationsLog {
+  error(details: object, message: string): void;
 }

@@ -1,4 +1,5 @@
 import type { Order } from '../domain/order.ts';
+import { compensationResends, needsAttention } from '../domain/order-saga.ts';
 import type { OrderMetrics, SagaStepOutcome } from './ports.ts';
 
 /** Reports nothing: the default where no one watches (use-case tests, tools). */
@@ -7,6 +8,7 @@ export const noOrderMetrics: OrderMetrics = {
   sagaStepEnded: () => undefined,
   cancellationStarted: () => undefined,
   orderFinished: () => undefined,
+  compensationsResent: () => undefined,
 };
 
 /**
@@ -23,6 +25,7 @@ export function reportTransition(metrics: OrderMetrics, before: Order, after: Or
     metrics.cancellationStarted(after.timeline[before.timeline.length]?.step ?? 'unknown');
   }
   if (after.status !== before.status && (after.status === 'CONFIRMED' || after.status === 'CANCELLED')) metrics.orderFinished(after.status);
+  if (compensationResends(after) > compensationResends(before)) metrics.compensationsResent(needsAttention(after));
 }
 
 function isCompensating(order: Order): boolean {

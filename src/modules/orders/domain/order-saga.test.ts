@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { aPlacedOrder } from '../testing/order-builder.ts';
 import { OrderNotCancellableError } from './order.errors.ts';
-import { applySagaEvent, applyTimeout, compensationsFor, requestCancellation, type SagaAction, type SagaEvent } from './order-saga.ts';
+import {
+  applySagaEvent, applyTimeout, compensationResends, compensationResendsBeforeAlarm, compensationsFor, needsAttention, requestCancellation,
+  type SagaAction, type SagaEvent,
+} from './order-saga.ts';
 import type { Order } from './order.ts';
 
 const timeout = 30_000;
@@ -64,8 +67,8 @@ describe('the fulfilment saga', () => {
 
   test('when the authorisation times out, then the possibly late hold is voided and stock released', () => {
     const reservedOrder = run(aPlacedOrder(), reserved).order;
-    assert.deepEqual(applyTimeout(reservedOrder, new Date(clock)).actions, []);
-    const timedOut = applyTimeout(reservedOrder, new Date(clock + timeout + 1));
+    assert.deepEqual(applyTimeout(reservedOrder, new Date(clock), timeout).actions, []);
+    const timedOut = applyTimeout(reservedOrder, new Date(clock + timeout + 1), timeout);
     assert.equal(timedOut.order.status, 'CANCELLING');
     assert.deepEqual(timedOut.order.pendingCompensations, ['void-payment', 'release-stock']);
     const late = run(timedOut.order, authorized);
@@ -76,16 +79,49 @@ describe('the fulfilment saga', () => {
 
   test('when a confirmed order is cancelled, then it is refunded and restocked, and records the refund', () => {
     const confirmed = run(aPlacedOrder(), reserved, authorized, captured, committed).order;
-    const cancelling = requestCancellation(confirmed, tick());
+    const cancelling = requestCancellation(confirmed, tick(), timeout);
     assert.deepEqual(cancelling.order.pendingCompensations, ['restock', 'refund-payment', 'release-stock']);
     const done = run(cancelling.order, { kind: 'stock-restocked' }, { kind: 'payment-refunded', amount: confirmed.total }, { kind: 'stock-released', expired: false });
     assert.equal(done.order.status, 'CANCELLED');
     assert.deepEqual(done.order.refunded, confirmed.total);
   });
 
+  test('when compensations go unanswered past their deadline, then they are sent again with a growing wait, and after enough re-sends the order needs attention', () => {
+    const cancelling = requestCancellation(run(aPlacedOrder(), reserved).order, tick(), timeout).order;
+    assert.equal(cancelling.stepDeadline?.getTime(), clock + timeout, 'compensation is awaited like a step');
+    assert.deepEqual(applyTimeout(cancelling, new Date(clock + timeout - 1), timeout).actions, [], 'nothing is re-sent before the deadline');
+    let order = cancelling;
+    const waits: number[] = [];
+    for (let resend = 1; resend <= compensationResendsBeforeAlarm; resend += 1) {
+      assert.equal(needsAttention(order), false);
+      const deadline = order.stepDeadline?.getTime() ?? Number.NaN;
+      const transition = applyTimeout(order, new Date(deadline), timeout);
+      assert.deepEqual(transition.actions, [
+        { kind: 'compensate', compensation: 'void-payment', reason: 'cancelled by request' },
+        { kind: 'compensate', compensation: 'release-stock', reason: 'cancelled by request' },
+      ]);
+      order = transition.order;
+      waits.push((order.stepDeadline?.getTime() ?? Number.NaN) - deadline);
+    }
+    assert.deepEqual(waits, [2, 4, 8, 16, 32].map((factor) => factor * timeout));
+    assert.equal(compensationResends(order), compensationResendsBeforeAlarm);
+    assert.equal(needsAttention(order), true);
+    const done = run(order, { kind: 'payment-voided' }, { kind: 'stock-released', expired: false }).order;
+    assert.equal(done.status, 'CANCELLED');
+    assert.equal(done.stepDeadline, null, 'a cancelled order awaits nothing');
+    assert.equal(needsAttention(done), false);
+  });
+
+  test('when one of two compensations is acknowledged, then the other is still awaited until the same deadline and is the only one re-sent', () => {
+    const cancelling = requestCancellation(run(aPlacedOrder(), reserved).order, tick(), timeout).order;
+    const halfDone = run(cancelling, { kind: 'stock-released', expired: false }).order;
+    assert.deepEqual(halfDone.stepDeadline, cancelling.stepDeadline);
+    assert.deepEqual(applyTimeout(halfDone, new Date(clock + timeout), timeout).actions, [{ kind: 'compensate', compensation: 'void-payment', reason: 'cancelled by request' }]);
+  });
+
   test('when an order is already cancelled, then cancelling again is refused', () => {
     const cancelled = run(aPlacedOrder(), { kind: 'step-failed', step: 'reserve-stock', reason: 'x' }).order;
-    assert.throws(() => requestCancellation(cancelled, tick()), OrderNotCancellableError);
+    assert.throws(() => requestCancellation(cancelled, tick(), timeout), OrderNotCancellableError);
   });
 
   test('when the reservation expires before the stock is committed, then the order is compensated', () => {

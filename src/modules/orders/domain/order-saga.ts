@@ -43,12 +43,12 @@ export function applySagaEvent(order: Order, event: SagaEvent, now: Date, stepTi
       return stepSucceeded(order, event.step, now, stepTimeoutMs);
     case 'step-failed':
       if (order.currentStep !== event.step) return unchanged(order);
-      return beginCompensation(order, compensationsFor(order.startedSteps.filter((step) => step !== event.step)), event.reason, now, `${event.step}-failed`);
+      return beginCompensation(order, compensationsFor(order.startedSteps.filter((step) => step !== event.step)), event.reason, now, `${event.step}-failed`, stepTimeoutMs);
     case 'stock-released':
       if (order.status === 'CANCELLING') return acknowledge(order, ['release-stock'], now, 'stock-released');
       // A reservation that expired under a running saga: stop before money moves, or let commit-stock deal with it.
       if (event.expired && order.currentStep !== null && !order.startedSteps.includes('commit-stock')) {
-        return beginCompensation(order, compensationsFor(order.startedSteps), 'reservation-expired', now, 'reservation-expired');
+        return beginCompensation(order, compensationsFor(order.startedSteps), 'reservation-expired', now, 'reservation-expired', stepTimeoutMs);
       }
       return unchanged(order);
     case 'payment-voided':
@@ -60,16 +60,56 @@ export function applySagaEvent(order: Order, event: SagaEvent, now: Date, stepTi
   }
 }
 
-/** The current step has waited past its deadline: undo everything that may have happened, including that step. */
-export function applyTimeout(order: Order, now: Date): Transition {
-  if (order.currentStep === null || order.stepDeadline === null || order.stepDeadline > now) return unchanged(order);
-  return beginCompensation(order, compensationsFor(order.startedSteps), `timeout: ${order.currentStep}`, now, 'timed-out');
+/**
+ * The order has waited past its deadline. A forward step in flight: undo everything that may have
+ * happened, including that step. Compensations still unacknowledged: send them again (the
+ * receiving modules ignore a repeat), waiting twice as long each time up to a ceiling.
+ */
+export function applyTimeout(order: Order, now: Date, stepTimeoutMs: number): Transition {
+  if (order.stepDeadline === null || order.stepDeadline > now) return unchanged(order);
+  if (order.status === 'CANCELLING' && order.pendingCompensations.length > 0) return resendCompensations(order, now, stepTimeoutMs);
+  if (order.currentStep === null) return unchanged(order);
+  return beginCompensation(order, compensationsFor(order.startedSteps), `timeout: ${order.currentStep}`, now, 'timed-out', stepTimeoutMs);
 }
 
 /** The owner or an admin cancels: before capture the hold is voided, after it the money is refunded and stock returned. */
-export function requestCancellation(order: Order, now: Date): Transition {
+export function requestCancellation(order: Order, now: Date, stepTimeoutMs: number): Transition {
   if (order.status === 'CANCELLING' || order.status === 'CANCELLED') throw new OrderNotCancellableError(order.id, order.status);
-  return beginCompensation(order, compensationsFor(order.startedSteps), 'cancelled by request', now, 'cancel-requested');
+  return beginCompensation(order, compensationsFor(order.startedSteps), 'cancelled by request', now, 'cancel-requested', stepTimeoutMs);
+}
+
+/** Re-sends after which a cancelling order is reported as stuck, to be looked at by an operator. */
+export const compensationResendsBeforeAlarm = 5;
+
+/** The wait after a re-send grows up to this many step timeouts. */
+const longestCompensationWait = 64;
+
+const resentStep = 'compensations-resent';
+
+/** How many times the order's pending compensations were sent again, counted on its timeline. */
+export function compensationResends(order: Order): number {
+  return order.timeline.filter((entry) => entry.step === resentStep).length;
+}
+
+/** A cancelling order whose compensations went unanswered through every re-send: money or stock may be held, an operator must look. */
+export function needsAttention(order: Order): boolean {
+  return order.status === 'CANCELLING' && compensationResends(order) >= compensationResendsBeforeAlarm;
+}
+
+function resendCompensations(order: Order, now: Date, stepTimeoutMs: number): Transition {
+  const resends = compensationResends(order) + 1;
+  const waitMs = stepTimeoutMs * Math.min(2 ** resends, longestCompensationWait);
+  const reason = order.cancellationReason ?? 'compensation resent';
+  return {
+    order: {
+      ...order,
+      stepDeadline: new Date(now.getTime() + waitMs),
+      timeline: [...order.timeline, { step: resentStep, at: now, detail: order.pendingCompensations.join(', ') }],
+      updatedAt: now,
+      version: order.version + 1,
+    },
+    actions: order.pendingCompensations.map((compensation) => ({ kind: 'compensate', compensation, reason })),
+  };
 }
 
 function stepSucceeded(order: Order, step: SagaStep, now: Date, stepTimeoutMs: number): Transition {
@@ -113,14 +153,15 @@ export function compensationsFor(steps: readonly SagaStep[]): Compensation[] {
   return compensations;
 }
 
-function beginCompensation(order: Order, compensations: Compensation[], reason: string, now: Date, step: string): Transition {
+/** Starts undoing; the compensations are awaited until a deadline, like a forward step, and sent again when it passes. */
+function beginCompensation(order: Order, compensations: Compensation[], reason: string, now: Date, step: string, stepTimeoutMs: number): Transition {
   const timeline = [...order.timeline, { step, at: now, detail: reason }];
-  const base = { ...order, currentStep: null, stepDeadline: null, cancellationReason: reason, updatedAt: now, version: order.version + 1 };
+  const base = { ...order, currentStep: null, cancellationReason: reason, updatedAt: now, version: order.version + 1 };
   if (compensations.length === 0) {
-    return { order: { ...base, status: 'CANCELLED', pendingCompensations: [], timeline: [...timeline, { step: 'cancelled', at: now }] }, actions: [{ kind: 'announce-cancelled' }] };
+    return { order: { ...base, status: 'CANCELLED', stepDeadline: null, pendingCompensations: [], timeline: [...timeline, { step: 'cancelled', at: now }] }, actions: [{ kind: 'announce-cancelled' }] };
   }
   return {
-    order: { ...base, status: 'CANCELLING', pendingCompensations: compensations, timeline },
+    order: { ...base, status: 'CANCELLING', stepDeadline: new Date(now.getTime() + stepTimeoutMs), pendingCompensations: compensations, timeline },
     actions: compensations.map((compensation) => ({ kind: 'compensate', compensation, reason })),
   };
 }
@@ -136,7 +177,7 @@ function acknowledge(order: Order, matches: readonly Compensation[], now: Date, 
     return { order: { ...order, pendingCompensations, timeline, updatedAt: now, version: order.version + 1 }, actions: [] };
   }
   return {
-    order: { ...order, status: 'CANCELLED', pendingCompensations, timeline: [...timeline, { step: 'cancelled', at: now }], updatedAt: now, version: order.version + 1 },
+    order: { ...order, status: 'CANCELLED', stepDeadline: null, pendingCompensations, timeline: [...timeline, { step: 'cancelled', at: now }], updatedAt: now, version: order.version + 1 },
     actions: [{ kind: 'announce-cancelled' }],
   };
 }

@@ -41,6 +41,7 @@ export interface Order {
   readonly startedSteps: readonly SagaStep[];
   /** The forward step in flight, awaited until `stepDeadline`. */
   readonly currentStep: SagaStep | null;
+  /** Until when the step in flight, or while CANCELLING the pending compensations, are awaited; null only once terminal. */
   readonly stepDeadline: Date | null;
   /** Compensations sent and not yet acknowledged; the order is CANCELLED when none is left. */
   readonly pendingCompensations: readonly Compensation[];

@@ -13,15 +13,18 @@ const maxAttempts = 3;
 let store: InMemoryPaymentStore;
 let provider: RecordingPaymentProvider;
 let logged: { level: string; details: object; message: string }[];
+let failedKinds: string[];
 let runner: RunPaymentOperations;
 
 beforeEach(() => {
   store = new InMemoryPaymentStore();
   provider = new RecordingPaymentProvider(new SimulatedPaymentProvider({ delayMs: 0 }));
   logged = [];
+  failedKinds = [];
   const log = (level: string) => (details: object, message: string) => { logged.push({ level, details, message }); };
   runner = new RunPaymentOperations({
     operations: store, provider, log: { info: log('info'), warn: log('warn'), error: log('error') },
+    metrics: { operationFailed: (kind) => { failedKinds.push(kind); } },
     settings: { maxAttempts, retryBaseMs: 100, leaseMs: 10_000 }, now: store.now, random: () => 1,
   });
 });
@@ -146,6 +149,53 @@ describe('RunPaymentOperations', () => {
     assert.equal(provider.callsFor(command.orderId).filter((call) => call === 'capture').length, maxAttempts);
     assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.capture-failed']);
     assert.equal(store.payments.get(command.orderId)?.status, 'authorized');
+    assert.deepEqual(provider.lookups, [command.orderId], 'the provider, still holding the authorisation, was asked before giving up');
+  });
+
+  test('when a capture takes effect but every answer is lost, then the provider is looked up and captured is published, not capture-failed', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    provider.answersLost.add('capture');
+    await drain();
+    assert.deepEqual(provider.lookups, [command.orderId]);
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.captured']);
+    assert.equal(store.payments.get(command.orderId)?.status, 'captured');
+    assert.equal(store.operation(command.orderId, 'capture')?.status, 'done');
+  });
+
+  test('when a capture whose answers were lost is followed by the order giving up, then the captured money is refunded, not left held', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    await request(command.orderId, 'refund');
+    provider.answersLost.add('capture');
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.captured', 'payments.refunded']);
+    assert.equal(store.payments.get(command.orderId)?.status, 'refunded');
+  });
+
+  test('when a void takes effect but every answer is lost, then it is settled as voided instead of failed', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'void');
+    provider.answersLost.add('void');
+    await drain();
+    assert.equal(store.operation(command.orderId, 'void')?.status, 'done');
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.voided']);
+    assert.deepEqual(failedKinds, [], 'a void that took effect is not counted failed');
+  });
+
+  test('when a refund takes effect but every answer is lost, then it is settled as refunded instead of failed', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'capture');
+    await drain();
+    await request(command.orderId, 'refund');
+    provider.answersLost.add('refund');
+    await drain();
+    assert.equal(store.operation(command.orderId, 'refund')?.status, 'done');
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.captured', 'payments.refunded']);
   });
 
   test('when authorisations keep failing transiently, then the payment is declined as provider-error', async () => {
@@ -157,7 +207,7 @@ describe('RunPaymentOperations', () => {
     assert.deepEqual(message?.payload, { orderId: command.orderId, reason: 'provider-error' });
   });
 
-  test('when voids keep failing transiently, then the operation is marked failed, an error is logged and nothing is published', async () => {
+  test('when voids keep failing transiently, then the operation is marked failed, counted, an error is logged and nothing is published', async () => {
     const command = anAuthorizeCommand();
     await authorize(command);
     await request(command.orderId, 'void');
@@ -166,6 +216,7 @@ describe('RunPaymentOperations', () => {
     assert.equal(store.operation(command.orderId, 'void')?.status, 'failed');
     assert.deepEqual(published(command.orderId), ['payments.authorized']);
     assert.ok(logged.some((entry) => entry.level === 'error' && JSON.stringify(entry.details).includes(command.orderId)));
+    assert.deepEqual(failedKinds, ['void']);
   });
 
   test('when an authorisation is claimed, then a later operation of the same order waits until it is settled', async () => {

@@ -1,4 +1,6 @@
-import type { Money, OperationKind, Payment, ProviderCall, ProviderOutcome, Settlement } from '../domain/payment.ts';
+import type { Money, OperationKind, Payment, ProviderCall, ProviderOutcome, ProviderPaymentState, Settlement } from '../domain/payment.ts';
+
+export type { ProviderPaymentState } from '../domain/payment.ts';
 import type { PaymentMessage } from './payment-messages.ts';
 
 /**
@@ -15,6 +17,12 @@ export interface PaymentProvider {
   void(request: { orderId: string; providerPaymentId: string; idempotencyKey: string }): Promise<ChangeOutcome>;
   /** Gives the captured amount back. */
   refund(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome>;
+  /**
+   * Where the provider says the payment stands, for a call whose answer was lost (timeouts): a
+   * capture that took effect must be reported as one, not as a failure. `unknown` when the provider
+   * does not know the payment.
+   */
+  lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState>;
 }
 
 export type AuthorizeOutcome = Extract<ProviderOutcome, { outcome: 'authorized' | 'declined' | 'failed' }>;
@@ -105,6 +113,12 @@ export interface PaymentOperationQueue {
 export interface WebhookEventStore {
   /** Records the event unless it was received before (providers resend); false when it was. */
   record(event: { provider: string; eventId: string; type: string; payload: unknown }): Promise<boolean>;
+}
+
+/** What the payments module reports for monitoring (port). */
+export interface PaymentMetrics {
+  /** An operation ended `failed` and waits for an admin (alert on it): a void or refund that did not happen may leave a customer's money held. */
+  operationFailed(kind: OperationKind): void;
 }
 
 /** Where the application reports what an operator must know (a pino logger fits). */

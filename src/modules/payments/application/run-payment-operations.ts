@@ -1,11 +1,11 @@
 import {
-  applyProviderOutcome, giveUp, idempotencyKey, planOperation, retryDelayMs,
+  applyProviderOutcome, giveUp, idempotencyKey, planOperation, reconcile, retryDelayMs,
   type Payment, type ProviderCall, type ProviderOutcome, type Settlement,
 } from '../domain/payment.ts';
 import { paymentMessage } from './payment-messages.ts';
 import {
   PaymentProviderUnavailableError,
-  type ClaimedOperation, type OperationsLog, type PaymentOperationQueue, type PaymentProvider, type ProviderCallRecord,
+  type ClaimedOperation, type OperationsLog, type PaymentMetrics, type PaymentOperationQueue, type PaymentProvider, type ProviderCallRecord,
 } from './ports.ts';
 
 export interface RunPaymentOperationsSettings {
@@ -26,6 +26,7 @@ export class RunPaymentOperations {
   readonly #operations: PaymentOperationQueue;
   readonly #provider: PaymentProvider;
   readonly #log: OperationsLog;
+  readonly #metrics: PaymentMetrics | undefined;
   readonly #settings: RunPaymentOperationsSettings;
   readonly #now: () => Date;
   readonly #random: () => number;
@@ -34,6 +35,7 @@ export class RunPaymentOperations {
     operations: PaymentOperationQueue;
     provider: PaymentProvider;
     log: OperationsLog;
+    metrics?: PaymentMetrics;
     settings: RunPaymentOperationsSettings;
     now?: () => Date;
     random?: () => number;
@@ -41,6 +43,7 @@ export class RunPaymentOperations {
     this.#operations = deps.operations;
     this.#provider = deps.provider;
     this.#log = deps.log;
+    this.#metrics = deps.metrics;
     this.#settings = deps.settings;
     this.#now = deps.now ?? (() => new Date());
     this.#random = deps.random ?? Math.random;
@@ -81,7 +84,7 @@ export class RunPaymentOperations {
       }
       const detail = describe(error);
       if (claim.attempts >= this.#settings.maxAttempts) {
-        await this.#settle(claim, giveUp(payment, plan.call, detail, this.#now()), record('transient-error', detail));
+        await this.#settle(claim, await this.#endAmbiguous(claim, payment, plan.call, detail), record('transient-error', detail));
         return;
       }
       const delayMs = retryDelayMs(this.#settings.retryBaseMs, claim.attempts, this.#random);
@@ -91,6 +94,24 @@ export class RunPaymentOperations {
     }
     const detail = answer.outcome === 'authorized' ? answer.providerPaymentId : 'reason' in answer ? answer.reason : null;
     await this.#settle(claim, applyProviderOutcome(payment, plan.call, answer, this.#now()), record(answer.outcome, detail));
+  }
+
+  /**
+   * Before giving up on a call whose answers kept getting lost, asks the provider where the payment
+   * stands: the call may have taken effect (a capture that timed out after taking the money).
+   */
+  async #endAmbiguous(claim: ClaimedOperation, payment: Payment, call: ProviderCall, lastError: string): Promise<Settlement> {
+    if (call !== 'authorize' && payment.providerPaymentId !== null) {
+      try {
+        const state = await this.#provider.lookup({ orderId: payment.orderId, providerPaymentId: payment.providerPaymentId });
+        const reconciled = reconcile(payment, call, state, this.#now());
+        this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, state, reconciled: reconciled !== undefined }, 'payment provider kept failing; looked the payment up before giving up');
+        if (reconciled !== undefined) return reconciled;
+      } catch (error) {
+        this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, detail: describe(error) }, 'payment lookup failed too; giving up on the call');
+      }
+    }
+    return giveUp(payment, call, lastError, this.#now());
   }
 
   #callProvider(call: ProviderCall, payment: Payment, key: string): Promise<ProviderOutcome> {
@@ -115,6 +136,7 @@ export class RunPaymentOperations {
       this.#log.warn(details, 'the claim on a payment operation ran out before it was settled; its new holder settles it');
     } else if (settlement.operation.status === 'failed') {
       this.#log.error({ ...details, detail: settlement.operation.detail }, 'payment operation failed and needs an admin (see payments.operations)');
+      this.#metrics?.operationFailed(claim.kind);
     }
   }
 }

@@ -45,6 +45,9 @@ export type ProviderOutcome =
   /** The provider refused for good (e.g. an expired authorisation); retrying would not help. */
   | { readonly outcome: 'failed'; readonly reason: string };
 
+/** A payment's state as the provider reports it on lookup; `unknown` when the provider does not know it. */
+export type ProviderPaymentState = 'authorized' | 'captured' | 'voided' | 'refunded' | 'unknown';
+
 /** What happened to a payment, in the words of the events other modules receive. */
 export type PaymentEvent =
   | { readonly type: 'authorized' }
@@ -199,6 +202,20 @@ export function giveUp(payment: Payment, providerCall: ProviderCall, lastError: 
     case 'refund':
       return failed(payment, detail);
   }
+}
+
+/**
+ * Ends a capture, void or refund whose answers kept getting lost, from the state the provider
+ * reports on lookup: when the call did take effect, it is settled as if the provider had answered
+ * (a capture is reported captured, never failed, so the order never loses track of money taken).
+ * Undefined when the lookup proves nothing; the caller then gives up.
+ */
+export function reconcile(payment: Payment, providerCall: ProviderCall, state: ProviderPaymentState, now: Date): Settlement | undefined {
+  const detail = `the provider reports the payment ${state} after repeated transient failures`;
+  if (providerCall === 'capture' && state === 'captured') return changed({ ...payment, status: 'captured', updatedAt: now }, { type: 'captured' }, detail);
+  if (providerCall === 'void' && state === 'voided') return changed({ ...payment, status: 'voided', updatedAt: now }, { type: 'voided' }, detail);
+  if ((providerCall === 'refund' || providerCall === 'void') && state === 'refunded') return changed({ ...payment, status: 'refunded', updatedAt: now }, { type: 'refunded' }, detail);
+  return undefined;
 }
 
 /** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */

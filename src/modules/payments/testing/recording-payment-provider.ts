@@ -1,16 +1,20 @@
 import {
   PaymentProviderUnavailableError,
-  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider,
+  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
 } from '../application/ports.ts';
 import type { Money, ProviderCall } from '../domain/payment.ts';
 
 /**
  * Wraps a provider and records every call made to it; `unavailable` makes the named calls fail
- * transiently (before reaching the wrapped provider) until it is cleared.
+ * transiently (before reaching the wrapped provider) until it is cleared; `answersLost` lets the
+ * named calls take effect at the wrapped provider and then fail transiently, as a timeout after
+ * the provider acted does. Lookups are recorded in `lookups`.
  */
 export class RecordingPaymentProvider implements PaymentProvider {
   readonly calls: { call: ProviderCall; orderId: string; idempotencyKey: string }[] = [];
   readonly unavailable = new Set<ProviderCall>();
+  readonly answersLost = new Set<ProviderCall>();
+  readonly lookups: string[] = [];
   readonly #inner: PaymentProvider;
 
   constructor(inner: PaymentProvider) {
@@ -37,9 +41,16 @@ export class RecordingPaymentProvider implements PaymentProvider {
     return this.#record('refund', request, () => this.#inner.refund(request));
   }
 
+  lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
+    this.lookups.push(request.orderId);
+    return this.#inner.lookup(request);
+  }
+
   async #record<Outcome>(call: ProviderCall, request: { orderId: string; idempotencyKey: string }, forward: () => Promise<Outcome>): Promise<Outcome> {
     this.calls.push({ call, orderId: request.orderId, idempotencyKey: request.idempotencyKey });
     if (this.unavailable.has(call)) throw new PaymentProviderUnavailableError(`test: ${call} is unavailable`);
-    return forward();
+    const outcome = await forward();
+    if (this.answersLost.has(call)) throw new PaymentProviderUnavailableError(`test: the answer to ${call} was lost`);
+    return outcome;
   }
 }

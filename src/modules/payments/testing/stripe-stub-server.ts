@@ -95,9 +95,17 @@ export async function startStripeStub(): Promise<StripeStub> {
       else Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: Math.floor(Date.now() / 1000) });
       return { status: 200, body: intent };
     }
+    const lookedUp = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+    if (method === 'GET' && lookedUp !== null) {
+      const intent = intents.get(lookedUp[1] ?? '');
+      if (intent === undefined) return { status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', param: 'intent', message: 'No such payment_intent' } } };
+      return { status: 200, body: intent };
+    }
     if (method === 'POST' && path === '/v1/refunds') {
       const intent = intents.get(form.payment_intent ?? '');
       sequence += 1;
+      // The charge behind a refunded intent shows the refund, as Stripe's expanded latest_charge does.
+      if (intent !== undefined) intent.latest_charge = { id: `ch_stub_${sequence}`, object: 'charge', refunded: true };
       return {
         status: 200,
         body: {

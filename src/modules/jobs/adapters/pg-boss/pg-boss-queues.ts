@@ -22,6 +22,11 @@ export interface QueueSettings {
   concurrency: number;
   /** How often an idle worker looks for new jobs. */
   pollIntervalSeconds: number;
+  /**
+   * pg-boss deletes a finished job's queue entry this long after it finished (default one day); the
+   * job's record in `jobs.jobs` keeps its outcome, so the queue entry is needed only while it runs.
+   */
+  finishedRetentionSeconds?: number;
 }
 
 /**
@@ -160,12 +165,13 @@ export class PgBossQueues implements BackgroundTask {
     boss.on('error', (error) => { this.#logger.error({ err: error }, 'pg-boss reported an error'); });
     await boss.start();
     const { maxAttempts, retryDelaySeconds, timeoutSeconds, concurrency, pollIntervalSeconds } = this.#settings;
+    const deleteAfterSeconds = this.#settings.finishedRetentionSeconds ?? 24 * 3600;
     const kinds = Object.keys(this.#handlers) as JobKind[];
     for (const kind of kinds) {
-      await createOrUpdateQueue(boss, deadLetterQueueOf(kind), { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 });
+      await createOrUpdateQueue(boss, deadLetterQueueOf(kind), { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60, deleteAfterSeconds });
       await createOrUpdateQueue(boss, queueOf(kind), {
         retryLimit: maxAttempts - 1, retryDelay: retryDelaySeconds, retryBackoff: true,
-        expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind),
+        expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind), deleteAfterSeconds,
       });
     }
     for (const kind of this.#runWorkers ? kinds : []) {
@@ -227,7 +233,7 @@ function contextOf(data: JobData): { jobId: string; requestId?: string } {
 }
 
 async function createOrUpdateQueue(boss: PgBoss, name: string, options: {
-  retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; heartbeatSeconds?: number; deadLetter?: string;
+  retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; heartbeatSeconds?: number; deadLetter?: string; deleteAfterSeconds: number;
 }): Promise<void> {
   if ((await boss.getQueue(name)) === null) {
     await boss.createQueue(name, options);

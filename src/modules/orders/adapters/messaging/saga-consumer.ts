@@ -1,44 +1,71 @@
+import { z } from 'zod';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
-import {
-  inventoryMessages, type ReservationFailedV1, type StockReleasedV1,
-} from '../../../inventory/index.ts';
-import { paymentsMessages, type PaymentCaptureFailedV1, type PaymentDeclinedV1, type PaymentRefundedV1 } from '../../../payments/index.ts';
+import { inventoryMessages } from '../../../inventory/index.ts';
+import { paymentsMessages } from '../../../payments/index.ts';
 import type { AdvanceSaga } from '../../application/advance-saga.ts';
 import type { SagaEvent } from '../../domain/order-saga.ts';
 import { PgOrderStore } from '../postgres/pg-order-store.ts';
+import {
+  paymentAuthorized, paymentCaptured, paymentCaptureFailed, paymentDeclined, paymentRefunded, paymentVoided,
+  reservationFailed, restocked, stockCommitFailed, stockCommitted, stockReleased, stockReserved,
+} from './saga-event-schemas.ts';
 
-/** Translates what inventory and payments report into the order's saga events. */
-export function toSagaEvent(envelope: Envelope): SagaEvent | undefined {
+/**
+ * Translates what inventory and payments report into the order it is about and that order's saga
+ * event; undefined for a type the saga does not follow. Throws on a version it does not read or a
+ * payload that breaks the publisher's contract, before anything is applied.
+ */
+export function toSagaEvent(envelope: Envelope): { orderId: string; event: SagaEvent } | undefined {
   switch (envelope.type) {
     case inventoryMessages.reserved.type:
-      return { kind: 'step-succeeded', step: 'reserve-stock' };
+      return { orderId: parse(inventoryMessages.reserved, stockReserved, envelope).orderId, event: { kind: 'step-succeeded', step: 'reserve-stock' } };
     case inventoryMessages.reservationFailed.type: {
-      const payload = envelope.payload as ReservationFailedV1;
-      return { kind: 'step-failed', step: 'reserve-stock', reason: `${payload.reason}: ${payload.skus.join(', ')}` };
+      const payload = parse(inventoryMessages.reservationFailed, reservationFailed, envelope);
+      return { orderId: payload.orderId, event: { kind: 'step-failed', step: 'reserve-stock', reason: `${payload.reason}: ${payload.skus.join(', ')}` } };
     }
-    case inventoryMessages.released.type:
-      return { kind: 'stock-released', expired: (envelope.payload as StockReleasedV1).reason === 'expired' };
+    case inventoryMessages.released.type: {
+      const payload = parse(inventoryMessages.released, stockReleased, envelope);
+      return { orderId: payload.orderId, event: { kind: 'stock-released', expired: payload.reason === 'expired' } };
+    }
     case inventoryMessages.committed.type:
-      return { kind: 'step-succeeded', step: 'commit-stock' };
+      return { orderId: parse(inventoryMessages.committed, stockCommitted, envelope).orderId, event: { kind: 'step-succeeded', step: 'commit-stock' } };
     case inventoryMessages.commitFailed.type:
-      return { kind: 'step-failed', step: 'commit-stock', reason: 'reservation-expired' };
+      return {
+        orderId: parse(inventoryMessages.commitFailed, stockCommitFailed, envelope).orderId,
+        event: { kind: 'step-failed', step: 'commit-stock', reason: 'reservation-expired' },
+      };
     case inventoryMessages.restocked.type:
-      return { kind: 'stock-restocked' };
+      return { orderId: parse(inventoryMessages.restocked, restocked, envelope).orderId, event: { kind: 'stock-restocked' } };
     case paymentsMessages.authorized.type:
-      return { kind: 'step-succeeded', step: 'authorize-payment' };
-    case paymentsMessages.declined.type:
-      return { kind: 'step-failed', step: 'authorize-payment', reason: `payment-declined: ${(envelope.payload as PaymentDeclinedV1).reason}` };
+      return { orderId: parse(paymentsMessages.authorized, paymentAuthorized, envelope).orderId, event: { kind: 'step-succeeded', step: 'authorize-payment' } };
+    case paymentsMessages.declined.type: {
+      const payload = parse(paymentsMessages.declined, paymentDeclined, envelope);
+      return { orderId: payload.orderId, event: { kind: 'step-failed', step: 'authorize-payment', reason: `payment-declined: ${payload.reason}` } };
+    }
     case paymentsMessages.captured.type:
-      return { kind: 'step-succeeded', step: 'capture-payment' };
-    case paymentsMessages.captureFailed.type:
-      return { kind: 'step-failed', step: 'capture-payment', reason: `capture-failed: ${(envelope.payload as PaymentCaptureFailedV1).reason}` };
+      return { orderId: parse(paymentsMessages.captured, paymentCaptured, envelope).orderId, event: { kind: 'step-succeeded', step: 'capture-payment' } };
+    case paymentsMessages.captureFailed.type: {
+      const payload = parse(paymentsMessages.captureFailed, paymentCaptureFailed, envelope);
+      return { orderId: payload.orderId, event: { kind: 'step-failed', step: 'capture-payment', reason: `capture-failed: ${payload.reason}` } };
+    }
     case paymentsMessages.voided.type:
-      return { kind: 'payment-voided' };
-    case paymentsMessages.refunded.type:
-      return { kind: 'payment-refunded', amount: (envelope.payload as PaymentRefundedV1).amount };
+      return { orderId: parse(paymentsMessages.voided, paymentVoided, envelope).orderId, event: { kind: 'payment-voided' } };
+    case paymentsMessages.refunded.type: {
+      const payload = parse(paymentsMessages.refunded, paymentRefunded, envelope);
+      return { orderId: payload.orderId, event: { kind: 'payment-refunded', amount: payload.amount } };
+    }
     default:
       return undefined;
   }
+}
+
+function parse<Payload>(message: { type: string; version: number }, schema: z.ZodType<Payload>, envelope: Envelope): Payload {
+  if (envelope.version !== message.version) {
+    throw new Error(`${envelope.type} v${envelope.version} (${envelope.id}) is not understood; the order saga reads v${message.version}`);
+  }
+  const parsed = schema.safeParse(envelope.payload);
+  if (!parsed.success) throw new Error(`${envelope.type} ${envelope.id} has a malformed payload: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 const sagaEventTypes = [
@@ -50,7 +77,8 @@ const sagaEventTypes = [
 /**
  * The orchestrator's ears: every inventory and payments event about an order moves its saga, in the
  * inbox transaction. What a transition reports waits for that transaction's commit (`afterCommit`
- * gets the same envelope object; a rolled-back attempt's report is dropped with it).
+ * gets the same envelope object; a rolled-back attempt's report is dropped with it). An event that
+ * breaks its contract throws before the saga sees it, so it is retried, then dead-lettered.
  */
 export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
   const reports = new WeakMap<Envelope, () => void>();
@@ -58,10 +86,9 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
     name: 'orders.saga',
     types: sagaEventTypes,
     async handle(envelope, transaction) {
-      const event = toSagaEvent(envelope);
-      const orderId = (envelope.payload as { orderId?: unknown }).orderId;
-      if (event === undefined || typeof orderId !== 'string') return;
-      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction), orderId, event));
+      const translated = toSagaEvent(envelope);
+      if (translated === undefined) return;
+      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction), translated.orderId, translated.event));
     },
     afterCommit(envelope) {
       const report = reports.get(envelope);

@@ -29,7 +29,7 @@ export class PgOrderReader implements OrderReader {
 
   async findTimedOut(now: Date, limit: number): Promise<string[]> {
     const rows = await this.#db.selectFrom('orders.orders').select('id')
-      .where('current_step', 'is not', null).where('step_deadline', '<=', now)
+      .where('step_deadline', 'is not', null).where('step_deadline', '<=', now)
       .orderBy('step_deadline').limit(limit).execute();
     return rows.map((row) => row.id);
   }

@@ -58,6 +58,17 @@ describe('SimulatedPaymentProvider', () => {
     assert.deepEqual(await provider.refund({ orderId: 'o', providerPaymentId, amount, idempotencyKey: 'o:refund' }), { outcome: 'succeeded' });
   });
 
+  test('when a payment is looked up, then the state its calls left it in is reported, and an unknown one is unknown', async () => {
+    const authorized = await provider.authorize(request('tok_visa'));
+    const providerPaymentId = authorized.outcome === 'authorized' ? authorized.providerPaymentId : '';
+    assert.equal(await provider.lookup({ orderId: 'o', providerPaymentId }), 'authorized');
+    await provider.capture({ orderId: 'o', providerPaymentId, amount, idempotencyKey: 'o2:capture' });
+    assert.equal(await provider.lookup({ orderId: 'o', providerPaymentId }), 'captured');
+    await provider.refund({ orderId: 'o', providerPaymentId, amount, idempotencyKey: 'o2:refund' });
+    assert.equal(await provider.lookup({ orderId: 'o', providerPaymentId }), 'refunded');
+    assert.equal(await provider.lookup({ orderId: 'o', providerPaymentId: 'sim_pi_unknown' }), 'unknown');
+  });
+
   test('when a tok_flaky authorisation is captured, then the capture also fails once per key first', async () => {
     const flaky = request('tok_flaky');
     await assert.rejects(provider.authorize(flaky));

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PaymentProviderUnavailableError, type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider } from '../../application/ports.ts';
+import {
+  PaymentProviderUnavailableError,
+  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+} from '../../application/ports.ts';
 import type { Money, ProviderOutcome } from '../../domain/payment.ts';
 
 type IntentStatus = 'requires_capture' | 'succeeded' | 'canceled' | 'refunded';
+
+const stateOfIntent: Record<IntentStatus, ProviderPaymentState> = {
+  requires_capture: 'authorized', succeeded: 'captured', canceled: 'voided', refunded: 'refunded',
+};
 
 /** The test tokens the simulated gateway knows; any other token is declined as `invalid-token`. */
 export const simulatedTokens = {
@@ -54,6 +61,14 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   refund(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome> {
     return this.#change(request.providerPaymentId, request.idempotencyKey, 'succeeded', 'refunded');
+  }
+
+  // Async to honour the port although nothing is awaited.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
+    const status = this.#intents.get(request.providerPaymentId)?.status;
+    if (status === undefined) return 'unknown';
+    return stateOfIntent[status];
   }
 
   async #authorizeOnce(token: string, key: string): Promise<AuthorizeOutcome> {

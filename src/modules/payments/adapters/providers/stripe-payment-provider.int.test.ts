@@ -79,6 +79,20 @@ describe('StripePaymentProvider against a Stripe stub', () => {
     assert.deepEqual([sent.path, sent.form.payment_intent, sent.form.amount, sent.idempotencyKey], ['/v1/refunds', providerPaymentId, '4200', `${orderId}:refund`]);
   });
 
+  test('when looking a PaymentIntent up, then its Stripe status is reported as authorized, captured, refunded or voided', async () => {
+    const captured = await authorized();
+    assert.equal(await provider.lookup(captured), 'authorized');
+    await provider.capture({ ...captured, amount, idempotencyKey: `${captured.orderId}:capture` });
+    assert.equal(await provider.lookup(captured), 'captured');
+    assert.deepEqual([stub.requests.at(-1)?.method, stub.requests.at(-1)?.path], ['GET', `/v1/payment_intents/${captured.providerPaymentId}`]);
+    await provider.refund({ ...captured, amount, idempotencyKey: `${captured.orderId}:refund` });
+    assert.equal(await provider.lookup(captured), 'refunded');
+    const voided = await authorized();
+    await provider.void({ ...voided, idempotencyKey: `${voided.orderId}:void` });
+    assert.equal(await provider.lookup(voided), 'voided');
+    assert.equal(await provider.lookup({ orderId: 'ord_missing', providerPaymentId: 'pi_stub_missing' }), 'unknown');
+  });
+
   const declines = [
     [stubPaymentMethods.declined, 'card-declined'],
     [stubPaymentMethods.insufficientFunds, 'insufficient-funds'],

@@ -1,5 +1,8 @@
 import Stripe from 'stripe';
-import { PaymentProviderUnavailableError, type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider } from '../../application/ports.ts';
+import {
+  PaymentProviderUnavailableError,
+  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+} from '../../application/ports.ts';
 import type { DeclineReason, Money } from '../../domain/payment.ts';
 
 /**
@@ -61,6 +64,27 @@ export class StripePaymentProvider implements PaymentProvider {
       const refund = await this.#stripe.refunds.create({ payment_intent: request.providerPaymentId, amount: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
       return refund.status === 'failed' || refund.status === 'canceled' ? `refund-${refund.status}` : undefined;
     });
+  }
+
+  async lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
+    try {
+      const intent = await this.#stripe.paymentIntents.retrieve(request.providerPaymentId, { expand: ['latest_charge'] });
+      switch (intent.status) {
+        case 'requires_capture':
+          return 'authorized';
+        case 'canceled':
+          return 'voided';
+        case 'succeeded': {
+          const charge = intent.latest_charge;
+          return typeof charge === 'object' && charge?.refunded === true ? 'refunded' : 'captured';
+        }
+        default:
+          return 'unknown';
+      }
+    } catch (error) {
+      throwIfTransient(error);
+      return 'unknown';
+    }
   }
 
   /** Runs a request that answers with a failure reason, or undefined on success. */
