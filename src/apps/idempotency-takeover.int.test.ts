@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { createDatabase, type Database } from '../platform/database/database.ts';
+import { holdTableLock } from '../platform/testing/table-lock.ts';
 import { eventually, placeOrder, startFulfilment, stockOf, stockProduct, waitForTerminal, type FulfilmentHarness } from './testing/fulfilment-harness.ts';
 
 // The defect this guards against: a table lock stalled the first POST /v1/orders past the takeover
@@ -13,40 +14,25 @@ let outsider: Database; // another client of the database, holding the lock that
 
 before(async () => {
   harness = await startFulfilment({ IDEMPOTENCY_TAKEOVER_SECONDS: '1' });
-  outsider = createDatabase({ url: harness.databaseUrl, poolSize: 1 });
+  outsider = createDatabase({ url: harness.databaseUrl, poolSize: 2 }); // one holds the lock, one watches who waits for it
 });
 after(async () => {
   await outsider.destroy();
   await harness.close();
 });
 
-/** Requests waiting for the lock on orders.orders. */
-async function stalledOnOrders(): Promise<number> {
-  const rows = await sql<{ count: number }>`
-    select count(*)::int as count from pg_locks where not granted and relation = 'orders.orders'::regclass`.execute(harness.db);
-  return rows.rows[0]?.count ?? 0;
-}
-
 test('when a lock stalls POST /v1/orders past the takeover time and a retry with the same Idempotency-Key takes over, then one order is placed and captured, and the stalled request never answers with its own', async () => {
   await stockProduct(harness.orderstream, 'TAKEOVER-1', 5);
   const items = [{ sku: 'TAKEOVER-1', quantity: 2 }];
   const key = crypto.randomUUID();
-  const locked = Promise.withResolvers<undefined>();
-  const unlock = Promise.withResolvers<undefined>();
-  const lock = outsider.transaction().execute(async (transaction) => {
-    await sql`lock table orders.orders in exclusive mode`.execute(transaction);
-    locked.resolve(undefined);
-    await unlock.promise;
-  });
-  await locked.promise;
+  const lock = await holdTableLock(outsider, 'orders.orders');
   try {
     const first = placeOrder(harness.orderstream, 'cus_takeover', items, 'tok_visa', key);
-    await eventually(async () => (await stalledOnOrders()) === 1, 'the first request to stall on the lock', 10_000);
+    await eventually(async () => (await lock.waiting()) === 1, 'the first request to stall on the lock', 10_000);
     await sleep(1300);
     const retry = placeOrder(harness.orderstream, 'cus_takeover', items, 'tok_visa', key);
-    await eventually(async () => (await stalledOnOrders()) === 2, 'the retry to take the key over and stall too', 10_000);
-    unlock.resolve(undefined);
-    await lock;
+    await eventually(async () => (await lock.waiting()) === 2, 'the retry to take the key over and stall too', 10_000);
+    await lock.release();
 
     const [firstResponse, retryResponse] = [await first, await retry];
     assert.equal(retryResponse.statusCode, 202, retryResponse.body);
@@ -73,7 +59,6 @@ test('when a lock stalls POST /v1/orders past the takeover time and a retry with
     assert.equal(later.statusCode, 202);
     assert.deepEqual([later.json<{ id: string }>().id, later.headers['idempotent-replayed']], [orderId, 'true']);
   } finally {
-    unlock.resolve(undefined);
-    await lock;
+    await lock.release();
   }
 });

@@ -217,8 +217,9 @@ export class Metrics {
     const poolWaiting = gauge('orderstream_db_pool_waiting_requests', 'Queries waiting for a connection because the pool is fully in use.');
     const poolMax = gauge('orderstream_db_pool_max_connections', 'Size limit of the database pool (DATABASE_POOL_SIZE).');
     const poolOldestWait = gauge('orderstream_db_pool_oldest_wait_seconds', 'How long the longest-waiting caller has waited for a database connection; 0 when none waits.');
-    // Counted by the pool itself and copied at scrape time.
-    const counter = (name: string, help: string) => new Counter({ name, help, registers, collect: refresh });
+    // Counters kept by their source (the pool, the limiters) and copied at scrape time.
+    const counter = <Label extends string>(name: string, help: string, labelNames: readonly Label[] = []) =>
+      new Counter<Label>({ name, help, labelNames, registers, collect: refresh });
     const poolAcquires = counter('orderstream_db_pool_acquires_total', 'Connections handed out by the database pool.');
     const poolAcquireWait = counter('orderstream_db_pool_acquire_wait_seconds_total', 'Seconds callers spent waiting for a database connection.');
     const poolAcquireTimeouts = counter('orderstream_db_pool_acquire_timeouts_total', 'Callers refused after DATABASE_ACQUIRE_TIMEOUT_MS: each a 503, or a delivery tried again later.');
@@ -232,10 +233,8 @@ export class Metrics {
     const consumerLag = gauge('orderstream_kafka_consumer_lag', 'Kafka messages not yet consumed by a consumer group, summed over the partitions of a topic.', ['consumer', 'topic']);
     const limiterRunning = gauge('orderstream_work_limiter_running', 'Tasks of expensive work running now, by resource (password hashing, PDF rendering).', ['resource']);
     const limiterQueued = gauge('orderstream_work_limiter_queued', 'Tasks of expensive work waiting for a free slot, by resource.', ['resource']);
-    const limiterRefused = new Counter<'resource'>({
-      name: 'orderstream_work_limiter_refused_total', registers, labelNames: ['resource'], collect: refresh,
-      help: 'Tasks of expensive work refused (503 with Retry-After) because too many were waiting or one waited too long, by resource.',
-    });
+    const limiterRefused = counter('orderstream_work_limiter_refused_total',
+      'Tasks of expensive work refused (503 with Retry-After) because too many were waiting or one waited too long, by resource.', ['resource']);
 
     this.#refreshers.push(
       () => {

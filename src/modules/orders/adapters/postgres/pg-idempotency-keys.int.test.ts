@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
+import { holdTableLock } from '../../../../platform/testing/table-lock.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { IdempotencyKeyInUseError } from '../../application/idempotency.errors.ts';
 import { PlaceOrder, type PlaceOrderInput } from '../../application/place-order.ts';
@@ -41,13 +42,6 @@ function requestOf(customerId: string): PlaceOrderInput {
 async function ordersOf(customerId: string): Promise<string[]> {
   const rows = await sql<{ id: string }>`select id from orders.orders where customer_id = ${customerId}`.execute(db);
   return rows.rows.map((row) => row.id);
-}
-
-/** Requests waiting for the lock on orders.orders. */
-async function stalledOnOrders(): Promise<number> {
-  const rows = await sql<{ count: number }>`
-    select count(*)::int as count from pg_locks where not granted and relation = 'orders.orders'::regclass`.execute(db);
-  return rows.rows[0]?.count ?? 0;
 }
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -95,23 +89,15 @@ describe('an Idempotency-Key taken over from a stalled request', () => {
   });
 
   test('when a lock on the orders table stalls the first request past the takeover time and a retry takes the key over, then one order exists once both finish', async () => {
-    const locked = Promise.withResolvers<undefined>();
-    const unlock = Promise.withResolvers<undefined>();
-    const lock = db.transaction().execute(async (transaction) => {
-      await sql`lock table orders.orders in exclusive mode`.execute(transaction);
-      locked.resolve(undefined);
-      await unlock.promise;
-    });
-    await locked.promise;
+    const lock = await holdTableLock(db, 'orders.orders');
     try {
       const first = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
-      await until(async () => (await stalledOnOrders()) === 1, 'the first request to wait for the lock');
+      await until(async () => (await lock.waiting()) === 1, 'the first request to wait for the lock');
       await sleep(pastTakeoverMs);
       const second = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
       // The retry took the key over: it waits behind the lock too instead of answering 409.
-      await until(async () => (await stalledOnOrders()) === 2, 'the retry to wait for the lock');
-      unlock.resolve(undefined);
-      await lock;
+      await until(async () => (await lock.waiting()) === 2, 'the retry to wait for the lock');
+      await lock.release();
 
       const [firstOutcome, secondOutcome] = [await first, await second];
       const placed = await ordersOf('cus_lock_stall');
@@ -120,8 +106,7 @@ describe('an Idempotency-Key taken over from a stalled request', () => {
       assert.deepEqual({ id: secondOutcome.order.id, replayed: secondOutcome.replayed }, { id: placed[0], replayed: false });
       assertNeverItsOwnOrder(firstOutcome, secondOutcome.order.id);
     } finally {
-      unlock.resolve(undefined);
-      await lock;
+      await lock.release();
     }
   });
 });
