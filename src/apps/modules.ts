@@ -13,7 +13,7 @@ import { createInventoryModule, inventoryMigrations, type InventoryClient, type 
 import { createJobsModule, jobsMigrations, type JobsModule } from '../modules/jobs/index.ts';
 import { createNotificationsModule, notificationsMigrations, type NotificationsModule } from '../modules/notifications/index.ts';
 import { createOrdersModule, ordersMigrations, type OrdersModule } from '../modules/orders/index.ts';
-import { createPaymentsModule, paymentsMigrations, type PaymentsModule } from '../modules/payments/index.ts';
+import { createPaymentsModule, paymentsMigrations, type PaymentsModule, type PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { jobMetricsOf, orderMetricsOf, paymentMetricsOf } from './module-metrics.ts';
 
 export type ModuleName = 'identity' | 'catalog' | 'inventory' | 'payments' | 'orders' | 'notifications' | 'jobs';
@@ -89,6 +89,8 @@ export function createModules(options: {
   remote?: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient };
   /** Run the document job workers in this process (not in an api-only process). */
   runJobWorkers: boolean;
+  /** Tests replace the payment provider (one that fails on demand) and shorten its retries. */
+  payments?: PaymentsTestOverrides;
 }): ModuleSet {
   const { config, logger, metrics, databases } = options;
   const modules: ModuleSet = {};
@@ -126,6 +128,7 @@ export function createModules(options: {
       ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
       ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
       retention: { providerCallSeconds: config.PAYMENT_CALL_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
+      ...options.payments,
     });
   }
   if (databases.orders !== undefined) {
@@ -191,7 +194,7 @@ export function partsOf(modules: ModuleSet): ModuleParts[] {
   const parts: ModuleParts[] = [];
   if (catalog !== undefined) parts.push({ routes: catalog.routes, consumers: [], background: [] });
   for (const module of [identity, inventory, payments, orders, notifications, jobs]) {
-    if (module !== undefined) parts.push({ ...(module.routes === undefined ? {} : { routes: module.routes }), consumers: module.consumers, background: module.background });
+    if (module !== undefined) parts.push({ routes: module.routes, consumers: module.consumers, background: module.background });
   }
   return parts;
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../platform/logging/logger.ts';
 import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
+import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
 import { createModules, databaseSettings, messagingRetention, moduleMigrations, partsOf } from './modules.ts';
@@ -59,6 +60,8 @@ export async function createSingleProcess(options: {
   transport?: MessageTransport;
   /** Default `all`. */
   role?: ProcessRole;
+  /** Tests replace the payment provider (one that fails on demand) and shorten its retries. */
+  payments?: PaymentsTestOverrides;
 }): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
   const role = options.role ?? 'all';
@@ -83,6 +86,7 @@ export async function createSingleProcess(options: {
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
     databases: Object.fromEntries(Object.keys(moduleMigrations).map((name) => [name, { db, url: databaseUrl }])),
     runJobWorkers: role !== 'api',
+    ...(options.payments === undefined ? {} : { payments: options.payments }),
   });
   const { identity, jobs } = built;
   if (identity === undefined || jobs === undefined) throw new Error('the single process runs every module');

@@ -52,6 +52,11 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'DELETE', url: '/v1/admin/webhooks/:id', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'GET', url: '/v1/admin/webhook-deliveries', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'POST', url: '/v1/admin/webhook-deliveries/:id/retry', access: 'admin', upstream: 'notifications' },
+  { method: 'GET', url: '/v1/admin/email-deliveries', access: 'admin', upstream: 'notifications', retry: true },
+  { method: 'POST', url: '/v1/admin/email-deliveries/:id/retry', access: 'admin', upstream: 'notifications' },
+  // payments administration: operations that failed and wait for an admin
+  { method: 'GET', url: '/v1/admin/payment-operations', access: 'admin', upstream: 'payments', retry: true },
+  { method: 'POST', url: '/v1/admin/payment-operations/:id/retry', access: 'admin', upstream: 'payments' },
   // dead letters, per module: each service answers for its own database
   ...consumingModules.flatMap((module): RoutePolicy[] => [
     { method: 'GET', url: deadLetterPaths(module).list, access: 'admin', upstream: module, retry: true },

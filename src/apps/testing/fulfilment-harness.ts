@@ -10,6 +10,7 @@ import { loadConfig } from '../../platform/config/config.ts';
 import type { Database } from '../../platform/database/database.ts';
 import { createLogger, type Logger } from '../../platform/logging/logger.ts';
 import type { MessageTransport } from '../../platform/messaging/index.ts';
+import type { PaymentsTestOverrides } from '../../modules/payments/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
 import { createSingleProcess, type SingleProcess } from '../single-process.ts';
 
@@ -75,7 +76,10 @@ export interface FulfilmentHarness {
  * The whole single process on a fresh database, with a real SMTP server and a webhook receiver
  * registered for order events; background work running. `env` overrides configuration.
  */
-export async function startFulfilment(env: Record<string, string> = {}, options: { transport?: MessageTransport; registerWebhook?: boolean; logger?: Logger } = {}): Promise<FulfilmentHarness> {
+export async function startFulfilment(
+  env: Record<string, string> = {},
+  options: { transport?: MessageTransport; registerWebhook?: boolean; logger?: Logger; payments?: PaymentsTestOverrides } = {},
+): Promise<FulfilmentHarness> {
   const database = await createTestDatabase(embeddedServerUrl(), []);
   const documentsDir = await mkdtemp(path.join(tmpdir(), 'orderstream-documents-'));
   const smtp = await startSmtpServer();
@@ -88,6 +92,7 @@ export async function startFulfilment(env: Record<string, string> = {}, options:
     config, logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: database.url,
     keyEncryptionKey: randomBytes(32).toString('base64'),
     ...(options.transport === undefined ? {} : { transport: options.transport }),
+    ...(options.payments === undefined ? {} : { payments: options.payments }),
   });
   await orderstream.start();
   if (options.registerWebhook !== false) {

@@ -12,8 +12,9 @@ import { call, signIn, type RunningShape } from './shapes.ts';
 
 /**
  * The data a load run needs, arranged through the public API (plus the few rows no client can make:
- * an admin role, a service client, dead letters), and one burst of valid requests per route of the
- * route table, each request with its own input (emails, idempotency keys, refresh tokens, ids).
+ * an admin role, a service client, dead letters, failed payment operations), and one burst of
+ * valid requests per route of the route table, each request with its own input (emails,
+ * idempotency keys, refresh tokens, ids).
  */
 
 /** Settings of a load run: a small pool, so a burst of three times its size finds any nesting. */
@@ -59,12 +60,14 @@ export interface LoadFixture {
   webhookIds: string[];
   jobIds: string[];
   deadLetters: Map<string, number[]>;
+  /** Failed payment operations, each retried once. */
+  failedPaymentOperations: number[];
 }
 
 const password = (email: string) => `a long enough password for ${email}`;
 const run = randomBytes(3).toString('hex').toUpperCase();
 
-/** Arranges a load run's data on `shape`: `size` customers, products, confirmed orders, closed webhooks, dead letters. */
+/** Arranges a load run's data on `shape`: `size` customers, products, confirmed orders, closed webhooks, dead letters, failed payment operations. */
 export async function arrangeLoadFixture(shape: RunningShape, size: number): Promise<LoadFixture> {
   const admin = await signIn(shape, `load-admin-${run.toLowerCase()}@example.com`, { admin: true });
   const refreshTokens: string[] = [];
@@ -131,9 +134,21 @@ export async function arrangeLoadFixture(shape: RunningShape, size: number): Pro
     deadLetters.set(module, ids);
   }
 
+  // Payment operations fail only when the provider fails every attempt, which no client can cause;
+  // they are written as the worker leaves them: voids of orders without a payment, which a retry
+  // settles without calling the provider.
+  const failedPaymentOperations: number[] = [];
+  for (let index = 0; index < size; index += 1) {
+    const inserted = await sql<{ id: number }>`
+      insert into payments.operations (order_id, kind, status, attempts, outcome, detail, finished_at)
+      values (${`load-${run}-void-${String(index)}`}, 'void', 'failed', 5, 'failed', 'gave up after repeated transient failures (load run)', now())
+      returning id`.execute(shape.databaseOf('payments'));
+    failedPaymentOperations.push(Number(inserted.rows[0]?.id));
+  }
+
   return {
     shape, admin, customers, serviceClient, serviceToken, products, orders, deadWebhookUrl,
-    refreshTokens, webhookIds: [], jobIds: [], deadLetters,
+    refreshTokens, webhookIds: [], jobIds: [], deadLetters, failedPaymentOperations,
   };
 }
 
@@ -291,6 +306,28 @@ export function routeBursts(fixtureOf: () => LoadFixture): RouteBurst[] {
         method: 'POST', path: `/v1/admin/webhook-deliveries/${id}/retry`, token: fixtureOf().admin,
       })),
     },
+    simple('GET /v1/admin/email-deliveries', [200], ({ admin }, index) => ({
+      method: 'GET', path: ['/v1/admin/email-deliveries', '/v1/admin/email-deliveries?status=dead', `/v1/admin/email-deliveries?limit=${String(1 + index)}`][index % 3] ?? '',
+      token: admin,
+    })),
+    {
+      route: 'POST /v1/admin/email-deliveries/:id/retry', expected: [202],
+      requests: async (count) => (await deadEmailDeliveryIds(fixtureOf(), count)).map((id) => ({
+        method: 'POST', path: `/v1/admin/email-deliveries/${id}/retry`, token: fixtureOf().admin,
+      })),
+    },
+
+    // payments administration
+    simple('GET /v1/admin/payment-operations', [200], ({ admin }, index) => ({
+      method: 'GET', path: ['/v1/admin/payment-operations', '/v1/admin/payment-operations?status=pending', `/v1/admin/payment-operations?status=failed&limit=${String(1 + index)}`][index % 3] ?? '',
+      token: admin,
+    })),
+    {
+      route: 'POST /v1/admin/payment-operations/:id/retry', expected: [202],
+      requests: (count) => Promise.resolve(fixtureOf().failedPaymentOperations.splice(0, count).map((id) => ({
+        method: 'POST', path: `/v1/admin/payment-operations/${String(id)}/retry`, token: fixtureOf().admin,
+      }))),
+    },
 
     // dead letters, per module
     ...consumingModules.flatMap((module): RouteBurst[] => [
@@ -366,6 +403,33 @@ async function deadDeliveryIds(fixture: LoadFixture, count: number): Promise<str
     const page = await expectStatus(call(fixture.shape, 'GET', '/v1/admin/webhook-deliveries?status=dead&limit=100', { token: fixture.admin }), 200, 'listing dead deliveries') as { items: { id: string }[] };
     if (page.items.length >= count) return page.items.slice(0, count).map((item) => item.id);
     if (Date.now() > deadline) throw new Error(`only ${String(page.items.length)} webhook deliveries were dead after 30 s; ${String(count)} are needed`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * `count` dead email deliveries, each retried once. Emails die only when the mail server refuses
+ * every attempt, which no client can cause (a load run writes emails to files); they are written as
+ * the worker leaves them, to other addresses of the arranged orders' confirmations, waiting (up to
+ * 30 s) for notifications to have recorded those.
+ */
+async function deadEmailDeliveryIds(fixture: LoadFixture, count: number): Promise<string[]> {
+  const db = fixture.shape.databaseOf('notifications');
+  const orderIds = fixture.orders.map((order) => order.id);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const events = await sql<{ id: string }>`
+      select id from notifications.events where type = 'orders.confirmed' and order_id = any(${orderIds}) order by id`.execute(db);
+    if (events.rows.length > 0) {
+      const ids = range(count).map(() => `dlv_${crypto.randomUUID()}`);
+      await sql`
+        insert into notifications.deliveries (id, event_id, channel, recipient, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
+        select id, event_id, 'email', recipient, null, 'dead', 1, now(), 'the mail server refused (load run)', now()
+        from unnest(${ids}::text[], ${ids.map((_, index) => at(events.rows, index).id)}::uuid[], ${ids.map((id) => `load-dead-${id}@example.com`)}::text[])
+          as arranged(id, event_id, recipient)`.execute(db);
+      return ids;
+    }
+    if (Date.now() > deadline) throw new Error('no confirmation of the arranged orders was recorded by notifications after 30 s');
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -10,14 +10,15 @@ import type { Logger } from '../../platform/logging/logger.ts';
 import { continueTrace, tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { DeleteWebhookEndpoint } from './application/delete-webhook-endpoint.ts';
-import { ListWebhookDeliveries } from './application/list-webhook-deliveries.ts';
+import { ListDeliveries } from './application/list-deliveries.ts';
 import { ListWebhookEndpoints } from './application/list-webhook-endpoints.ts';
 import type { EmailSender } from './application/ports.ts';
 import { RegisterWebhookEndpoint } from './application/register-webhook-endpoint.ts';
-import { RetryWebhookDelivery } from './application/retry-webhook-delivery.ts';
+import { RetryDelivery } from './application/retry-delivery.ts';
 import { SendDueDeliveries } from './application/send-due-deliveries.ts';
 import { FileEmailSender } from './adapters/email/file-email-sender.ts';
 import { SmtpEmailSender } from './adapters/email/smtp-email-sender.ts';
+import { emailDeliveryAdminRoutes } from './adapters/http/email-delivery-admin-routes.ts';
 import { webhookAdminRoutes } from './adapters/http/webhook-admin-routes.ts';
 import { orderEventsConsumer } from './adapters/messaging/order-events-consumer.ts';
 import { PgDeliveryRepository } from './adapters/postgres/pg-delivery-repository.ts';
@@ -43,7 +44,8 @@ export interface NotificationsModule {
 
 /**
  * Wires the notifications module: the consumer that schedules deliveries of order events, the
- * worker that sends them (emails and signed webhooks, retried with backoff), and the webhook admin API.
+ * worker that sends them (emails and signed webhooks, retried with backoff), and the admin API of
+ * webhooks and of email deliveries.
  */
 export function createNotificationsModule(deps: {
   db: Database;
@@ -85,14 +87,22 @@ export function createNotificationsModule(deps: {
     step: () => sendDueDeliveries.execute(),
   });
   const wakeWorker = () => { worker.wake(); };
+  const webhookRoutes = webhookAdminRoutes({
+    registerWebhookEndpoint: tracedUseCase('notifications.register-webhook-endpoint', new RegisterWebhookEndpoint({ endpoints })),
+    listWebhookEndpoints: tracedUseCase('notifications.list-webhook-endpoints', new ListWebhookEndpoints({ endpoints })),
+    deleteWebhookEndpoint: tracedUseCase('notifications.delete-webhook-endpoint', new DeleteWebhookEndpoint({ endpoints })),
+    listWebhookDeliveries: tracedUseCase('notifications.list-webhook-deliveries', new ListDeliveries({ deliveries, channel: 'webhook' })),
+    retryWebhookDelivery: tracedUseCase('notifications.retry-webhook-delivery', new RetryDelivery({ deliveries, channel: 'webhook', wakeWorker })),
+  });
+  const emailRoutes = emailDeliveryAdminRoutes({
+    listEmailDeliveries: tracedUseCase('notifications.list-email-deliveries', new ListDeliveries({ deliveries, channel: 'email' })),
+    retryEmailDelivery: tracedUseCase('notifications.retry-email-delivery', new RetryDelivery({ deliveries, channel: 'email', wakeWorker })),
+  });
   return {
-    routes: webhookAdminRoutes({
-      registerWebhookEndpoint: tracedUseCase('notifications.register-webhook-endpoint', new RegisterWebhookEndpoint({ endpoints })),
-      listWebhookEndpoints: tracedUseCase('notifications.list-webhook-endpoints', new ListWebhookEndpoints({ endpoints })),
-      deleteWebhookEndpoint: tracedUseCase('notifications.delete-webhook-endpoint', new DeleteWebhookEndpoint({ endpoints })),
-      listWebhookDeliveries: tracedUseCase('notifications.list-webhook-deliveries', new ListWebhookDeliveries({ deliveries })),
-      retryWebhookDelivery: tracedUseCase('notifications.retry-webhook-delivery', new RetryWebhookDelivery({ deliveries, wakeWorker })),
-    }),
+    routes: (app) => {
+      webhookRoutes(app);
+      emailRoutes(app);
+    },
     consumers: [orderEventsConsumer({ wakeWorker })],
     background: [worker],
   };

@@ -10,19 +10,26 @@ import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import type { PaymentMetrics, PaymentProvider } from './application/ports.ts';
-import { RecordWebhookEvent } from './application/record-webhook-event.ts';
+import { ApplyWebhookEvent } from './application/apply-webhook-event.ts';
+import { ListPaymentOperations } from './application/list-payment-operations.ts';
+import { RetryPaymentOperation } from './application/retry-payment-operation.ts';
 import { RunPaymentOperations } from './application/run-payment-operations.ts';
 import { PaymentOperationsWorker } from './adapters/background/payment-operations-worker.ts';
+import { paymentOperationAdminRoutes } from './adapters/http/payment-operation-admin-routes.ts';
 import { stripeWebhookRoutes } from './adapters/http/stripe-webhook-routes.ts';
 import { paymentCommandsConsumer } from './adapters/messaging/payment-commands-consumer.ts';
 import { PgPaymentOperationQueue } from './adapters/postgres/pg-payment-operation-queue.ts';
+import { PgPaymentOperationRecords } from './adapters/postgres/pg-payment-operation-records.ts';
 import { oldProviderCalls } from './adapters/postgres/provider-call-retention.ts';
-import { PgWebhookEventStore } from './adapters/postgres/pg-webhook-event-store.ts';
+import { PgWebhookEventTransactions } from './adapters/postgres/pg-webhook-event-store.ts';
 import { SimulatedPaymentProvider } from './adapters/providers/simulated-payment-provider.ts';
 import { StripePaymentProvider } from './adapters/providers/stripe-payment-provider.ts';
 
 export * from './contract.ts';
 export type { PaymentMetrics } from './application/ports.ts';
+
+/** What tests may change of the payments module in a whole process: the provider, and how soon it gives up. */
+export type PaymentsTestOverrides = Pick<PaymentsModuleDeps, 'paymentProvider' | 'maxAttempts' | 'retryBaseMs'>;
 
 export const paymentsMigrations: MigrationSet = {
   module: 'payments',
@@ -31,8 +38,8 @@ export const paymentsMigrations: MigrationSet = {
 };
 
 export interface PaymentsModule {
-  /** The Stripe webhook route; present when a webhook signing secret is configured. */
-  routes?: RouteRegistration;
+  /** The admin routes of payment operations, and the Stripe webhook route when a webhook signing secret is configured. */
+  routes: RouteRegistration;
   /** `payments.commands`: records authorize/capture/void/refund commands for the worker. */
   consumers: MessageConsumer[];
   /** The operations worker, which alone calls the payment provider. */
@@ -74,7 +81,8 @@ export interface PaymentsModuleDeps {
 
 /**
  * Wires payments: a consumer that records commands, a worker that calls the provider outside any
- * transaction and publishes the outcome, and (with a signing secret) the Stripe webhook.
+ * transaction and publishes the outcome, the admin routes that list and retry failed operations,
+ * and (with a signing secret) the Stripe webhook.
  */
 export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
   const { db, logger } = deps;
@@ -94,10 +102,15 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
   const worker = new PaymentOperationsWorker({
     operations, logger, intervalMs: deps.workerIntervalMs ?? 500, concurrency: deps.workerConcurrency ?? 16, heartbeatMs: Math.max(1, Math.floor(leaseMs / 3)),
   });
+  const operationRecords = new PgPaymentOperationRecords(db);
+  const adminRoutes = paymentOperationAdminRoutes({
+    listPaymentOperations: new ListPaymentOperations({ operations: operationRecords }),
+    retryPaymentOperation: new RetryPaymentOperation({ operations: operationRecords, wakeWorker: () => { worker.wake(); } }),
+  });
   const webhookSecret = deps.stripeWebhookSecret;
-  return {
+  const parts = {
     ...(webhookSecret === undefined ? {} : {
-      routes: stripeWebhookRoutes({ webhookSecret, recordWebhookEvent: new RecordWebhookEvent({ events: new PgWebhookEventStore(db) }) }),
+      routes: stripeWebhookRoutes({ webhookSecret, applyWebhookEvent: new ApplyWebhookEvent({ transactions: new PgWebhookEventTransactions(db), log: logger }) }),
     }),
     consumers: [paymentCommandsConsumer({ logger, wakeWorker: () => { worker.wake(); } })],
     background: [
@@ -106,6 +119,14 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
         name: 'payments.retention', db, logger, rules: [oldProviderCalls(deps.retention.providerCallSeconds)], ...deps.retention,
       })]),
     ],
+  };
+  const webhookRoutes = parts.routes;
+  return {
+    ...parts,
+    routes: (app) => {
+      adminRoutes(app);
+      webhookRoutes?.(app);
+    },
   };
 }
 

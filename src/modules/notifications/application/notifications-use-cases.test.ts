@@ -7,10 +7,10 @@ import { RecordingEmailSender, ScriptedWebhookSender } from '../testing/fake-sen
 import { inMemoryNotificationStores, type InMemoryDeliveryRepository, type InMemoryWebhookEndpointRepository } from '../testing/in-memory-delivery-repository.ts';
 import { aConfirmedNotificationEvent, anOrderConfirmed } from '../testing/order-event-builders.ts';
 import { DeleteWebhookEndpoint } from './delete-webhook-endpoint.ts';
-import { ListWebhookDeliveries } from './list-webhook-deliveries.ts';
+import { ListDeliveries } from './list-deliveries.ts';
 import { ListWebhookEndpoints } from './list-webhook-endpoints.ts';
 import { RegisterWebhookEndpoint } from './register-webhook-endpoint.ts';
-import { RetryWebhookDelivery } from './retry-webhook-delivery.ts';
+import { RetryDelivery } from './retry-delivery.ts';
 import { ScheduleDeliveries } from './schedule-deliveries.ts';
 import { SendDueDeliveries } from './send-due-deliveries.ts';
 
@@ -136,25 +136,39 @@ describe('webhook endpoints', () => {
   });
 });
 
-describe('RetryWebhookDelivery', () => {
+describe('RetryDelivery', () => {
   test('when a dead delivery is retried, then it is pending with fresh attempts, the worker is woken, and it is delivered', async () => {
     await registerEndpoint();
     await new ScheduleDeliveries({ deliveries, endpoints, now }).execute(aConfirmedNotificationEvent());
     const webhooks = new ScriptedWebhookSender(['fail', 'ok']);
     await worker(new RecordingEmailSender(), webhooks, 1).execute();
-    const [dead] = (await new ListWebhookDeliveries({ deliveries }).execute({ status: 'dead', limit: 10 })).items;
+    const [dead] = (await new ListDeliveries({ deliveries, channel: 'webhook' }).execute({ status: 'dead', limit: 10 })).items;
     assert.ok(dead);
     let woken = 0;
-    const retried = await new RetryWebhookDelivery({ deliveries, wakeWorker: () => { woken += 1; }, now }).execute(dead.delivery.id);
+    const retried = await new RetryDelivery({ deliveries, channel: 'webhook', wakeWorker: () => { woken += 1; }, now }).execute(dead.delivery.id);
     assert.deepEqual([retried.delivery.status, retried.delivery.attempts, woken], ['pending', 0, 1]);
     await worker(new RecordingEmailSender(), webhooks, 1).execute();
     assert.equal(deliveries.deliveries.get(dead.delivery.id)?.status, 'sent');
   });
 
+  test('when a dead email is retried after the mail server recovers, then it is sent once; as a webhook delivery it is unknown', async () => {
+    await new ScheduleDeliveries({ deliveries, endpoints, now }).execute(aConfirmedNotificationEvent());
+    const email = new RecordingEmailSender({ failures: 1 });
+    await worker(email, new ScriptedWebhookSender(), 1).execute();
+    const [dead] = (await new ListDeliveries({ deliveries, channel: 'email' }).execute({ status: 'dead', limit: 10 })).items;
+    assert.ok(dead);
+    assert.deepEqual((await new ListDeliveries({ deliveries, channel: 'webhook' }).execute({ status: 'dead', limit: 10 })).items, []);
+    await assert.rejects(new RetryDelivery({ deliveries, channel: 'webhook', wakeWorker: () => undefined, now }).execute(dead.delivery.id), DeliveryNotFoundError);
+    await new RetryDelivery({ deliveries, channel: 'email', wakeWorker: () => undefined, now }).execute(dead.delivery.id);
+    await worker(email, new ScriptedWebhookSender(), 1).execute();
+    await worker(email, new ScriptedWebhookSender(), 1).execute();
+    assert.deepEqual([deliveries.deliveries.get(dead.delivery.id)?.status, email.sent.length], ['sent', 1]);
+  });
+
   test('when the delivery is unknown or not dead, then it is refused and nothing changes', async () => {
     await registerEndpoint();
     await new ScheduleDeliveries({ deliveries, endpoints, now }).execute(aConfirmedNotificationEvent());
-    const retry = new RetryWebhookDelivery({ deliveries, wakeWorker: () => undefined, now });
+    const retry = new RetryDelivery({ deliveries, channel: 'webhook', wakeWorker: () => undefined, now });
     await assert.rejects(retry.execute('dlv_missing'), DeliveryNotFoundError);
     const pending = [...deliveries.deliveries.values()].find((delivery) => delivery.channel === 'webhook');
     assert.ok(pending);

@@ -1,5 +1,5 @@
 import type { NotificationDeliveredV1, NotificationFailedV1, notificationsEvents } from '../contract.ts';
-import type { Delivery, DeliveryStatus } from '../domain/delivery.ts';
+import type { Channel, Delivery, DeliveryStatus } from '../domain/delivery.ts';
 import type { EmailContent } from '../domain/email-templates.ts';
 import type { NotificationEvent, NotifiedEventType } from '../domain/notification-event.ts';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint.ts';
@@ -31,8 +31,8 @@ export type DeliveryAnnouncement =
   | { type: typeof notificationsEvents.delivered.type; payload: NotificationDeliveredV1 }
   | { type: typeof notificationsEvents.failed.type; payload: NotificationFailedV1 };
 
-/** A webhook delivery as an admin sees it, with the event it carries. */
-export interface WebhookDeliveryView {
+/** A delivery as an admin sees it, with the event it carries. */
+export interface DeliveryView {
   delivery: Delivery;
   eventType: NotifiedEventType;
   orderId: string;
@@ -61,8 +61,8 @@ export interface DeliveryRepository {
    * lease; false (nothing written) when the lease was lost to another taker or the delivery was cancelled.
    */
   recordAttempt(leaseToken: string, delivery: Delivery, announcement: DeliveryAnnouncement | null): Promise<boolean>;
-  findWebhookDelivery(id: string): Promise<WebhookDeliveryView | undefined>;
-  listWebhookDeliveries(query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<WebhookDeliveryView>>;
+  findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined>;
+  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>>;
   /** Stores a revived delivery unless its status changed since it was read (then false). */
   revive(delivery: Delivery, previousStatus: DeliveryStatus): Promise<boolean>;
 }

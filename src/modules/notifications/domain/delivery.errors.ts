@@ -16,10 +16,10 @@ export class WebhookEndpointNotFoundError extends Error {
   }
 }
 
-/** No webhook delivery has this id. */
+/** No delivery of this channel has this id. */
 export class DeliveryNotFoundError extends Error {
-  constructor(deliveryId: string) {
-    super(`Webhook delivery ${deliveryId} does not exist`);
+  constructor(channel: 'email' | 'webhook', deliveryId: string) {
+    super(`${channelName(channel)} delivery ${deliveryId} does not exist`);
     this.name = 'DeliveryNotFoundError';
   }
 }
@@ -27,9 +27,13 @@ export class DeliveryNotFoundError extends Error {
 /** Only a dead delivery can be retried: a pending one is retried already, a sent or cancelled one is done. */
 export class DeliveryNotDeadError extends Error {
   readonly status: string;
-  constructor(deliveryId: string, status: string) {
-    super(`Webhook delivery ${deliveryId} is ${status}; only dead deliveries can be retried`);
+  constructor(channel: 'email' | 'webhook', deliveryId: string, status: string) {
+    super(`${channelName(channel)} delivery ${deliveryId} is ${status}; only dead deliveries can be retried`);
     this.name = 'DeliveryNotDeadError';
     this.status = status;
   }
+}
+
+function channelName(channel: 'email' | 'webhook'): string {
+  return channel === 'email' ? 'Email' : 'Webhook';
 }

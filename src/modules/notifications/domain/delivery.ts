@@ -67,6 +67,6 @@ export function deliveryFailed(delivery: Delivery, reason: string, policy: Retry
 
 /** An admin gives a dead delivery a fresh set of attempts, the first one due now. */
 export function reviveDelivery(delivery: Delivery, now: Date): Delivery {
-  if (delivery.status !== 'dead') throw new DeliveryNotDeadError(delivery.id, delivery.status);
+  if (delivery.status !== 'dead') throw new DeliveryNotDeadError(delivery.channel, delivery.id, delivery.status);
   return { ...delivery, status: 'pending', attempts: 0, nextAttemptAt: now };
 }

@@ -1,7 +1,7 @@
 import type {
-  ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, WebhookDeliveryView, WebhookEndpointRepository,
+  ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView, WebhookEndpointRepository,
 } from '../application/ports.ts';
-import type { Delivery, DeliveryStatus } from '../domain/delivery.ts';
+import type { Channel, Delivery, DeliveryStatus } from '../domain/delivery.ts';
 import type { NotificationEvent } from '../domain/notification-event.ts';
 import type { WebhookEndpoint } from '../domain/webhook-endpoint.ts';
 
@@ -59,15 +59,15 @@ export class InMemoryDeliveryRepository implements DeliveryRepository {
     return Promise.resolve(true);
   }
 
-  findWebhookDelivery(id: string): Promise<WebhookDeliveryView | undefined> {
+  findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined> {
     const delivery = this.deliveries.get(id);
-    return Promise.resolve(delivery?.channel === 'webhook' ? this.#view(delivery) : undefined);
+    return Promise.resolve(delivery?.channel === channel ? this.#view(delivery) : undefined);
   }
 
-  listWebhookDeliveries(query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<WebhookDeliveryView>> {
+  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
     const after = query.after;
     const matching = [...this.deliveries.values()]
-      .filter((delivery) => delivery.channel === 'webhook' && (query.status === undefined || delivery.status === query.status))
+      .filter((delivery) => delivery.channel === channel && (query.status === undefined || delivery.status === query.status))
       .sort(compareCreation)
       .filter((delivery) => after === undefined || compareCreation(delivery, after) > 0);
     const items = matching.slice(0, query.limit);
@@ -91,7 +91,7 @@ export class InMemoryDeliveryRepository implements DeliveryRepository {
     }
   }
 
-  #view(delivery: Delivery): WebhookDeliveryView {
+  #view(delivery: Delivery): DeliveryView {
     const event = this.events.get(delivery.eventId);
     if (event === undefined) throw new Error(`delivery ${delivery.id} has no event`);
     return { delivery, eventType: event.type, orderId: event.orderId };

@@ -8,9 +8,15 @@ export interface ReceivedMail {
   raw: string;
 }
 
-/** A real SMTP server on a free loopback port, keeping what it receives; no TLS, no authentication. */
-export async function startLocalSmtpServer(): Promise<{ url: string; received: ReceivedMail[]; close: () => Promise<void> }> {
+/**
+ * A real SMTP server on a free loopback port, keeping what it receives; no TLS, no authentication.
+ * `refuse(true)` makes it reject every message for good (550) until `refuse(false)`; `refused` keeps
+ * the recipients of each message it rejected.
+ */
+export async function startLocalSmtpServer(): Promise<{ url: string; received: ReceivedMail[]; refused: string[][]; refuse: (refusing: boolean) => void; close: () => Promise<void> }> {
   const received: ReceivedMail[] = [];
+  let refusing = false;
+  const refused: string[][] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -19,6 +25,11 @@ export async function startLocalSmtpServer(): Promise<{ url: string; received: R
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (refusing) {
+          refused.push(session.envelope.rcptTo.map((recipient) => recipient.address));
+          callback(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
+          return;
+        }
         received.push({
           from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
           to: session.envelope.rcptTo.map((recipient) => recipient.address),
@@ -35,6 +46,8 @@ export async function startLocalSmtpServer(): Promise<{ url: string; received: R
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    refused,
+    refuse: (value) => { refusing = value; },
     close: () => new Promise<void>((resolve) => { server.close(resolve); }),
   };
 }

@@ -77,6 +77,15 @@ describe('the fulfilment saga', () => {
     assert.equal(done.order.status, 'CANCELLED');
   });
 
+  test('when a void is answered with a refund (the provider had captured after all), then the void is settled and the refund recorded', () => {
+    const reservedOrder = run(aPlacedOrder(), reserved).order;
+    const timedOut = applyTimeout(reservedOrder, new Date(clock + timeout + 1), timeout).order;
+    assert.deepEqual(timedOut.pendingCompensations, ['void-payment', 'release-stock']);
+    const done = run(timedOut, { kind: 'payment-refunded', amount: timedOut.total }, { kind: 'stock-released', expired: false }).order;
+    assert.equal(done.status, 'CANCELLED');
+    assert.deepEqual(done.refunded, timedOut.total);
+  });
+
   test('when a confirmed order is cancelled, then it is refunded and restocked, and records the refund', () => {
     const confirmed = run(aPlacedOrder(), reserved, authorized, captured, committed).order;
     const cancelling = requestCancellation(confirmed, tick(), timeout);

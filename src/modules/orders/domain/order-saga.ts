@@ -54,7 +54,8 @@ export function applySagaEvent(order: Order, event: SagaEvent, now: Date, stepTi
     case 'payment-voided':
       return acknowledge(order, ['void-payment', 'refund-payment'], now, 'payment-voided');
     case 'payment-refunded':
-      return acknowledge({ ...order, refunded: order.status === 'CANCELLING' ? event.amount : order.refunded }, ['refund-payment'], now, 'payment-refunded');
+      // A void answered with a refund (the provider had captured after all) settles the payment too.
+      return acknowledge({ ...order, refunded: order.status === 'CANCELLING' ? event.amount : order.refunded }, ['refund-payment', 'void-payment'], now, 'payment-refunded');
     case 'stock-restocked':
       return acknowledge(order, ['restock'], now, 'restocked');
   }

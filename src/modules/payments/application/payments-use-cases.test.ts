@@ -5,6 +5,8 @@ import { InvalidPaymentError } from '../domain/payment.errors.ts';
 import { InMemoryPaymentStore } from '../testing/in-memory-payment-store.ts';
 import { anAuthorizeCommand, anOrderId } from '../testing/payment-builders.ts';
 import { RecordingPaymentProvider } from '../testing/recording-payment-provider.ts';
+import type { ProviderReport } from '../domain/payment.ts';
+import { ApplyWebhookEvent, type VerifiedWebhookEvent } from './apply-webhook-event.ts';
 import { RequestAuthorization } from './request-authorization.ts';
 import { RequestPaymentOperation } from './request-payment-operation.ts';
 import { RunPaymentOperations } from './run-payment-operations.ts';
@@ -243,5 +245,102 @@ describe('RunPaymentOperations', () => {
     await runner.run(fresh!);
     assert.deepEqual(published(command.orderId), ['payments.authorized']);
     assert.deepEqual(provider.calls.map((call) => call.idempotencyKey), [`${command.orderId}:authorize`, `${command.orderId}:authorize`]);
+  });
+});
+
+describe('ApplyWebhookEvent', () => {
+  let events: ApplyWebhookEvent;
+  let sequence = 0;
+  beforeEach(() => {
+    events = new ApplyWebhookEvent({ transactions: store, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, now: store.now });
+  });
+
+  /** A verified event reporting `report` of the provider payment `providerPaymentId`. */
+  function anEvent(providerPaymentId: string, report: ProviderReport, orderId?: string): VerifiedWebhookEvent {
+    sequence += 1;
+    return { provider: 'stripe', eventId: `evt_${sequence}`, type: `report.${report.state}`, payload: {}, report: { reference: { providerPaymentId, orderId }, report } };
+  }
+
+  async function authorized(): Promise<{ orderId: string; providerPaymentId: string }> {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await drain();
+    const providerPaymentId = store.payments.get(command.orderId)?.providerPaymentId;
+    assert.ok(providerPaymentId);
+    return { orderId: command.orderId, providerPaymentId };
+  }
+
+  test('when a capture took effect but its answer was lost, then the report captures the payment, ends the operation and publishes captured once', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    await request(orderId, 'capture');
+    provider.answersLost.add('capture');
+    assert.equal(await runDue(), 1);
+    assert.equal(store.operation(orderId, 'capture')?.status, 'pending');
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'captured' })), 'applied');
+    assert.equal(store.payments.get(orderId)?.status, 'captured');
+    assert.deepEqual([store.operation(orderId, 'capture')?.status, store.operation(orderId, 'capture')?.outcome], ['done', 'captured']);
+    await drain();
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.captured']);
+    assert.deepEqual(provider.callsFor(orderId), ['authorize', 'capture']);
+  });
+
+  test('when the report arrives while the worker still waits for the capture answer, then the worker loses its claim and publishes nothing', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    await request(orderId, 'capture');
+    const [inFlight] = await runner.claim(10);
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'captured' })), 'applied');
+    await runner.run(inFlight!);
+    await drain();
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.captured']);
+  });
+
+  test('when our own capture was answered first, then the report changes nothing and publishes nothing', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    await request(orderId, 'capture');
+    await drain();
+    const before = store.payments.get(orderId);
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'captured' })), 'ignored');
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'authorized', providerPaymentId })), 'ignored');
+    assert.equal(store.payments.get(orderId), before);
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.captured']);
+  });
+
+  test('when the same event is received twice, then the second is a duplicate with no effect', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    const event = anEvent(providerPaymentId, { state: 'voided' });
+    assert.equal(await events.execute(event), 'applied');
+    store.payments.set(orderId, { ...store.payments.get(orderId)!, status: 'authorized' });
+    assert.equal(await events.execute(event), 'duplicate');
+    assert.equal(store.payments.get(orderId)?.status, 'authorized');
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.voided']);
+  });
+
+  test('when an event names no known payment, then it is recorded and ignored', async () => {
+    const event = anEvent('pi_unknown', { state: 'captured' });
+    assert.equal(await events.execute(event), 'ignored');
+    assert.equal(store.webhookEvents.has(`stripe:${event.eventId}`), true);
+    assert.deepEqual(store.published, []);
+  });
+
+  test('when the authorisation answer is lost, then a report naming the order authorises the payment with the provider id', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    provider.unavailable.add('authorize');
+    await runDue();
+    assert.equal(await events.execute(anEvent('pi_reported', { state: 'authorized', providerPaymentId: 'pi_reported' }, command.orderId)), 'applied');
+    assert.deepEqual([store.payments.get(command.orderId)?.status, store.payments.get(command.orderId)?.providerPaymentId], ['authorized', 'pi_reported']);
+    assert.equal(store.operation(command.orderId, 'authorize')?.status, 'done');
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+  });
+
+  test('when the report answers no waiting operation (a hold expired before the capture), then the operation waits and then fails its capture', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    await request(orderId, 'capture');
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'voided' })), 'applied');
+    assert.equal(store.operation(orderId, 'capture')?.status, 'pending');
+    await drain();
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.voided', 'payments.capture-failed']);
+    assert.deepEqual(provider.callsFor(orderId), ['authorize']);
   });
 });

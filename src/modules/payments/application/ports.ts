@@ -1,4 +1,4 @@
-import type { Money, OperationKind, Payment, ProviderCall, ProviderOutcome, ProviderPaymentState, Settlement } from '../domain/payment.ts';
+import type { Money, OperationKind, OperationResult, Payment, PaymentStatus, ProviderCall, ProviderOutcome, ProviderPaymentState, Settlement } from '../domain/payment.ts';
 
 export type { ProviderPaymentState } from '../domain/payment.ts';
 import type { PaymentMessage } from './payment-messages.ts';
@@ -109,10 +109,85 @@ export interface PaymentOperationQueue {
   retryLater(claim: ClaimedOperation, delayMs: number, call: ProviderCallRecord): Promise<boolean>;
 }
 
-/** Verified provider webhook events, kept as received. */
+/** Position after the last item of a page; operations are listed in id order, which follows creation. */
+export interface PageCursor {
+  createdAt: Date;
+  id: number;
+}
+
+export interface Page<Item> {
+  items: Item[];
+  next: PageCursor | null;
+}
+
+/** An operation as an admin sees it: where it stands, its last error, and the payment it acts on. */
+export interface PaymentOperationView {
+  id: number;
+  orderId: string;
+  kind: OperationKind;
+  status: 'pending' | 'done' | 'failed';
+  attempts: number;
+  /** How it ended (`failed`, `voided`, …); null while pending. */
+  outcome: string | null;
+  /** The last error or result detail the worker recorded. */
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  /** The order's payment; undefined when the order has none. */
+  payment: { amount: Money; status: PaymentStatus } | undefined;
+}
+
+/** What an admin needs to decide on a retry: the operation, the payment now, and whether the order gave up on its payment. */
+export interface RetryCandidate {
+  operation: PaymentOperationView;
+  payment: Payment | undefined;
+  /** The order asked for a void or refund, so it no longer wants money held or taken. */
+  orderGaveUp: boolean;
+}
+
+/** Payment operations as an admin reads and re-queues them (port). */
+export interface PaymentOperationRecords {
+  /** Operations of one status, oldest first. Only unfinished and failed ones are listed: done ones are the bulk of the table. */
+  list(query: { status: 'pending' | 'failed'; after?: PageCursor; limit: number }): Promise<Page<PaymentOperationView>>;
+  findForRetry(id: number): Promise<RetryCandidate | undefined>;
+  /**
+   * Makes a failed operation pending again, due now, with no attempts. Undefined when it is not
+   * failed (any more), or is an authorisation or capture whose order has asked for a void or refund
+   * meanwhile: checked in the same statement, so a compensation queued since the read is never overtaken.
+   */
+  requeueFailed(id: number): Promise<PaymentOperationView | undefined>;
+}
+
+/** Verified provider webhook events, kept as received, and what they change; used inside one transaction per event. */
 export interface WebhookEventStore {
   /** Records the event unless it was received before (providers resend); false when it was. */
   record(event: { provider: string; eventId: string; type: string; payload: unknown }): Promise<boolean>;
+  /**
+   * The payment the provider's id names (or, before that id is known to us, the order's payment
+   * without one), held until the transaction ends together with the first unfinished operation of
+   * its order, the only one a worker may be running. Undefined when no payment matches.
+   */
+  lockPayment(reference: ProviderPaymentReference): Promise<LockedPayment | undefined>;
+  /** Writes the payment's new state and its event, and finishes the operation when one is given (its claim, if any, is lost). */
+  applyChange(payment: Payment, message: PaymentMessage, operation: { id: number; result: OperationResult } | undefined): Promise<void>;
+}
+
+/** How a provider event names a payment: the provider's id, and the order id we sent it (absent on some events). */
+export interface ProviderPaymentReference {
+  providerPaymentId: string;
+  orderId: string | undefined;
+}
+
+/** A payment held for a provider event, with the first unfinished operation of its order. */
+export interface LockedPayment {
+  payment: Payment;
+  pendingOperation: PaymentOperation | undefined;
+}
+
+/** Runs webhook event work in one database transaction. */
+export interface WebhookEventTransactions {
+  run<T>(work: (events: WebhookEventStore) => Promise<T>): Promise<T>;
 }
 
 /** What the payments module reports for monitoring (port). */

@@ -7,3 +7,19 @@ export class InvalidPaymentError extends Error {
     this.field = field;
   }
 }
+
+/** No payment operation has this id. */
+export class PaymentOperationNotFoundError extends Error {
+  constructor(operationId: string) {
+    super(`Payment operation ${operationId} does not exist`);
+    this.name = 'PaymentOperationNotFoundError';
+  }
+}
+
+/** A payment operation that cannot be run again: it is not failed, or the payment's state says it no longer applies. */
+export class PaymentOperationNotRetryableError extends Error {
+  constructor(operationId: string, reason: string) {
+    super(`Payment operation ${operationId} cannot be retried: ${reason}`);
+    this.name = 'PaymentOperationNotRetryableError';
+  }
+}

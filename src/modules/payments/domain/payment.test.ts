@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidPaymentError } from './payment.errors.ts';
 import {
-  applyProviderOutcome, createPayment, giveUp, idempotencyKey, planOperation, retryDelayMs,
+  applyProviderOutcome, applyProviderReport, createPayment, giveUp, idempotencyKey, planOperation, retryDelayMs,
   type NewPayment, type OperationKind, type Payment, type PaymentStatus,
 } from './payment.ts';
 
@@ -144,6 +144,47 @@ describe('giveUp', () => {
       assert.equal(settlement.event, undefined);
     }
   });
+});
+
+describe('applyProviderReport', () => {
+  const moves = [
+    ['pending', { state: 'authorized', providerPaymentId: 'pi_9' }, 'authorize', 'authorized', 'authorized'],
+    ['pending', { state: 'declined', reason: 'insufficient-funds' }, 'authorize', 'declined', 'declined'],
+    ['authorized', { state: 'captured' }, 'capture', 'captured', 'captured'],
+    ['authorized', { state: 'voided' }, 'void', 'voided', 'voided'],
+    ['captured', { state: 'refunded' }, 'refund', 'refunded', 'refunded'],
+  ] as const;
+  for (const [from, report, call, status, event] of moves) {
+    test(`when a ${from} payment is reported ${report.state}, then it becomes ${status} as the answer to a ${call} would make it, with ${event}`, () => {
+      const change = applyProviderReport(paymentIn(from), report, later);
+      assert.equal(change?.call, call);
+      assert.equal(change.settlement.paymentChanged, true);
+      assert.equal(change.settlement.payment?.status, status);
+      assert.equal(change.settlement.payment.updatedAt, later);
+      assert.equal(change.settlement.event?.type, event);
+    });
+  }
+
+  test('when a pending payment is reported authorized, then it keeps the provider id of the report', () => {
+    assert.equal(applyProviderReport(paymentIn('pending'), { state: 'authorized', providerPaymentId: 'pi_9' }, later)?.settlement.payment?.providerPaymentId, 'pi_9');
+  });
+
+  const stale = [
+    ['authorized', { state: 'authorized', providerPaymentId: 'pi_1' }],
+    ['captured', { state: 'authorized', providerPaymentId: 'pi_1' }],
+    ['captured', { state: 'captured' }],
+    ['refunded', { state: 'captured' }],
+    ['voided', { state: 'voided' }],
+    ['refunded', { state: 'refunded' }],
+    ['authorized', { state: 'refunded' }],
+    ['pending', { state: 'captured' }],
+    ['declined', { state: 'voided' }],
+  ] as const;
+  for (const [from, report] of stale) {
+    test(`when a ${from} payment is reported ${report.state}, then nothing changes (already there, or out of order)`, () => {
+      assert.equal(applyProviderReport(paymentIn(from), report, later), undefined);
+    });
+  }
 });
 
 describe('retryDelayMs', () => {

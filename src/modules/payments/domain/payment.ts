@@ -218,6 +218,65 @@ export function reconcile(payment: Payment, providerCall: ProviderCall, state: P
   return undefined;
 }
 
+/**
+ * Why an admin may not run a failed operation again, or undefined when it may. The worker plans a
+ * retried operation from the payment as it stands then, so a void or refund always applies: it
+ * releases a hold, refunds a capture, or reports the money already back so the order's
+ * compensation completes. An authorisation or capture no longer applies once the order gave up on
+ * its payment (asked for a void or refund) or the payment moved on: running it would hold or take
+ * money for an order that is being cancelled.
+ */
+export function whyNotRetryable(kind: OperationKind, payment: Payment | undefined, orderGaveUp: boolean): string | undefined {
+  if (kind === 'void' || kind === 'refund') return undefined;
+  if (orderGaveUp) return `the order has asked for its payment to be voided or refunded; a ${kind} no longer applies`;
+  const needed: PaymentStatus = kind === 'authorize' ? 'pending' : 'authorized';
+  if (payment === undefined) return `the order has no payment to ${kind}`;
+  if (payment.status !== needed) return `the payment is ${payment.status}; a ${kind} needs it ${needed}`;
+  return undefined;
+}
+
+/**
+ * What the provider says happened to a payment on its own initiative (a webhook event), whether or
+ * not an answer of ours reported it already.
+ */
+export type ProviderReport =
+  | { readonly state: 'authorized'; readonly providerPaymentId: string }
+  | { readonly state: 'declined'; readonly reason: DeclineReason }
+  | { readonly state: 'captured' | 'voided' | 'refunded' };
+
+/** A provider report that moves the payment: the call it stands for, and its settlement as if that call had been answered. */
+export interface ReportedChange {
+  readonly call: ProviderCall;
+  readonly settlement: Settlement;
+}
+
+/**
+ * Applies a provider report with the transitions of the provider's own answers, forward only: a
+ * report the payment has already reached, or one that arrives out of order (an authorisation after
+ * the capture), changes nothing and gives undefined, which makes a resent or late report harmless.
+ */
+export function applyProviderReport(payment: Payment, report: ProviderReport, now: Date): ReportedChange | undefined {
+  const from = payment.status;
+  switch (report.state) {
+    case 'authorized':
+      if (from !== 'pending') return undefined;
+      return { call: 'authorize', settlement: applyProviderOutcome(payment, 'authorize', { outcome: 'authorized', providerPaymentId: report.providerPaymentId }, now) };
+    case 'declined':
+      if (from !== 'pending') return undefined;
+      return { call: 'authorize', settlement: applyProviderOutcome(payment, 'authorize', { outcome: 'declined', reason: report.reason }, now) };
+    case 'captured':
+      return from === 'authorized' ? reported('capture', reconcile(payment, 'capture', 'captured', now)) : undefined;
+    case 'voided':
+      return from === 'authorized' ? reported('void', reconcile(payment, 'void', 'voided', now)) : undefined;
+    case 'refunded':
+      return from === 'captured' ? reported('refund', reconcile(payment, 'refund', 'refunded', now)) : undefined;
+  }
+}
+
+function reported(providerCall: ProviderCall, settlement: Settlement | undefined): ReportedChange | undefined {
+  return settlement === undefined ? undefined : { call: providerCall, settlement };
+}
+
 /** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
 export function retryDelayMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
   const ceiling = baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 20);

@@ -1,8 +1,9 @@
 import type {
-  ClaimedOperation, PaymentOperation, PaymentOperationQueue, PaymentRepository, ProviderCallRecord, WebhookEventStore,
+  ClaimedOperation, LockedPayment, PaymentOperation, PaymentOperationQueue, PaymentRepository, ProviderCallRecord, ProviderPaymentReference,
+  WebhookEventStore, WebhookEventTransactions,
 } from '../application/ports.ts';
 import type { PaymentMessage } from '../application/payment-messages.ts';
-import type { OperationKind, Payment, Settlement } from '../domain/payment.ts';
+import type { OperationKind, OperationResult, Payment, Settlement } from '../domain/payment.ts';
 
 interface StoredOperation extends PaymentOperation {
   dueAt: number;
@@ -15,7 +16,7 @@ interface StoredOperation extends PaymentOperation {
  * Payments, operations, provider calls and published events in memory, for use-case tests. Its
  * clock is the test's: `advance(ms)` makes leased and delayed operations come due.
  */
-export class InMemoryPaymentStore implements PaymentRepository, PaymentOperationQueue, WebhookEventStore {
+export class InMemoryPaymentStore implements PaymentRepository, PaymentOperationQueue, WebhookEventStore, WebhookEventTransactions {
   readonly payments = new Map<string, Payment>();
   readonly operations: StoredOperation[] = [];
   readonly calls: ProviderCallRecord[] = [];
@@ -107,6 +108,33 @@ export class InMemoryPaymentStore implements PaymentRepository, PaymentOperation
     if (this.webhookEvents.has(key)) return Promise.resolve(false);
     this.webhookEvents.set(key, event.payload);
     return Promise.resolve(true);
+  }
+
+  /** Runs the work at once; a test's steps do not interleave, so there is nothing to isolate. */
+  run<T>(work: (events: WebhookEventStore) => Promise<T>): Promise<T> {
+    return work(this);
+  }
+
+  lockPayment(reference: ProviderPaymentReference): Promise<LockedPayment | undefined> {
+    const payment = [...this.payments.values()].find((candidate) => candidate.providerPaymentId === reference.providerPaymentId
+      || (candidate.providerPaymentId === null && candidate.orderId === reference.orderId));
+    if (payment === undefined) return Promise.resolve(undefined);
+    const pendingOperation = this.operations.filter((operation) => operation.orderId === payment.orderId && operation.status === 'pending')
+      .sort((a, b) => a.id - b.id)[0];
+    return Promise.resolve({ payment, pendingOperation });
+  }
+
+  applyChange(payment: Payment, message: PaymentMessage, operation: { id: number; result: OperationResult } | undefined): Promise<void> {
+    this.payments.set(payment.orderId, payment);
+    const stored = operation === undefined ? undefined : this.operations.find((candidate) => candidate.id === operation.id && candidate.status === 'pending');
+    if (stored !== undefined && operation !== undefined) {
+      stored.status = operation.result.status;
+      stored.outcome = operation.result.outcome;
+      stored.detail = operation.result.detail;
+      stored.claimToken = null;
+    }
+    this.published.push(message);
+    return Promise.resolve();
   }
 
   #held(claim: ClaimedOperation): StoredOperation | undefined {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 
 /** One request the stub received, as Stripe would see it. */
 export interface RecordedStripeRequest {
@@ -28,19 +29,64 @@ export interface StripeStub {
   /** Base URL to give the SDK, e.g. http://127.0.0.1:43121. */
   url: string;
   requests: RecordedStripeRequest[];
+  /** Every event the stub raised, in order, whether or not it was delivered. */
+  events: StubStripeEvent[];
+  /** Delivers every later event to `url`, signed with `secret` as Stripe signs webhooks. */
+  sendWebhooksTo(url: string, secret: string): void;
+  /**
+   * Requests whose path matches are carried out (and their answer kept for a replay of the same
+   * idempotency key), but the connection is cut before the answer: a call whose answer is lost.
+   */
+  loseAnswersTo(path: RegExp | undefined): void;
+  /** Resolves once every event raised so far has been delivered (or failed to be). */
+  deliveries(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A webhook event as the stub raises it, with the status its delivery got (undefined until delivered, 0 on a network error). */
+export interface StubStripeEvent {
+  id: string;
+  type: string;
+  object: Record<string, unknown>;
+  deliveryStatus: number | undefined;
 }
 
 /**
  * A local stand-in for api.stripe.com: records every request (method, path, form body,
  * Idempotency-Key, Authorization) and answers with PaymentIntent, refund and error JSON shaped
- * like Stripe's. A repeated idempotency key replays the first answer, as Stripe does.
+ * like Stripe's. A repeated idempotency key replays the first answer, as Stripe does. Every change
+ * to a PaymentIntent raises the event Stripe would raise, delivered signed once a webhook is set.
  */
 export async function startStripeStub(): Promise<StripeStub> {
   const requests: RecordedStripeRequest[] = [];
   const replays = new Map<string, { status: number; body: unknown }>();
   const intents = new Map<string, Record<string, unknown>>();
+  const events: StubStripeEvent[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let webhook: { url: string; secret: string } | undefined;
+  let losing: RegExp | undefined;
   let sequence = 0;
+
+  function raise(type: string, object: Record<string, unknown>): void {
+    sequence += 1;
+    const event: StubStripeEvent = { id: `evt_stub_${sequence}`, type, object: structuredClone(object), deliveryStatus: undefined };
+    events.push(event);
+    const target = webhook;
+    if (target === undefined) return;
+    const payload = JSON.stringify({
+      id: event.id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false,
+      data: { object: event.object },
+    });
+    // Stripe sends events on its own schedule, after it answered (or failed to answer) the request.
+    const delivery = new Promise<void>((resolve) => { setImmediate(resolve); })
+      .then(() => fetch(target.url, {
+        method: 'POST', body: payload,
+        headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: target.secret }) },
+      }))
+      .then((response) => { event.deliveryStatus = response.status; }, () => { event.deliveryStatus = 0; })
+      .finally(() => { inFlight.delete(delivery); });
+    inFlight.add(delivery);
+  }
 
   const server = createServer((request, response) => {
     void readBody(request).then((text) => {
@@ -49,6 +95,11 @@ export async function startStripeStub(): Promise<StripeStub> {
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       requests.push({ method: request.method ?? 'GET', path, form, idempotencyKey, authorization: header(request, 'authorization') });
       const replay = idempotencyKey === undefined ? undefined : replays.get(`${path}|${idempotencyKey}`);
+      // The SDK repeats a request whose connection closed once on its own: a lost answer stays lost for it too.
+      if (replay !== undefined && losing?.test(path) === true) {
+        request.socket.destroy();
+        return;
+      }
       if (replay !== undefined) {
         send(response, replay.status, replay.body, { 'idempotent-replayed': 'true' });
         return;
@@ -56,6 +107,10 @@ export async function startStripeStub(): Promise<StripeStub> {
       const answer = route(request.method ?? 'GET', path, form);
       if (answer === 'hang') return;
       if (idempotencyKey !== undefined && answer.status < 500) replays.set(`${path}|${idempotencyKey}`, answer);
+      if (losing?.test(path) === true) {
+        request.socket.destroy();
+        return;
+      }
       send(response, answer.status, answer.body);
     });
   });
@@ -80,6 +135,7 @@ export async function startStripeStub(): Promise<StripeStub> {
           sequence += 1;
           const intent = paymentIntent(`pi_stub_${sequence}`, form, 'requires_capture');
           intents.set(String(intent.id), intent);
+          raise('payment_intent.amount_capturable_updated', intent);
           return { status: 200, body: intent };
         }
       }
@@ -91,8 +147,13 @@ export async function startStripeStub(): Promise<StripeStub> {
       if (intent.status !== 'requires_capture') {
         return { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message: `This PaymentIntent's status is ${String(intent.status)}`, payment_intent: intent } } };
       }
-      if (action[2] === 'capture') Object.assign(intent, { status: 'succeeded', amount_capturable: 0, amount_received: Number(form.amount_to_capture ?? intent.amount) });
-      else Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: Math.floor(Date.now() / 1000) });
+      if (action[2] === 'capture') {
+        Object.assign(intent, { status: 'succeeded', amount_capturable: 0, amount_received: Number(form.amount_to_capture ?? intent.amount) });
+        raise('payment_intent.succeeded', intent);
+      } else {
+        Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: Math.floor(Date.now() / 1000) });
+        raise('payment_intent.canceled', intent);
+      }
       return { status: 200, body: intent };
     }
     const lookedUp = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
@@ -105,7 +166,13 @@ export async function startStripeStub(): Promise<StripeStub> {
       const intent = intents.get(form.payment_intent ?? '');
       sequence += 1;
       // The charge behind a refunded intent shows the refund, as Stripe's expanded latest_charge does.
-      if (intent !== undefined) intent.latest_charge = { id: `ch_stub_${sequence}`, object: 'charge', refunded: true };
+      if (intent !== undefined) {
+        intent.latest_charge = { id: `ch_stub_${sequence}`, object: 'charge', refunded: true };
+        raise('charge.refunded', {
+          id: `ch_stub_${sequence}`, object: 'charge', payment_intent: form.payment_intent, refunded: true,
+          amount: intent.amount, amount_refunded: Number(form.amount ?? intent.amount), metadata: intent.metadata,
+        });
+      }
       return {
         status: 200,
         body: {
@@ -123,6 +190,12 @@ export async function startStripeStub(): Promise<StripeStub> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    events,
+    sendWebhooksTo: (url, secret) => { webhook = { url, secret }; },
+    loseAnswersTo: (path) => { losing = path; },
+    deliveries: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
     close: async () => {
       server.closeAllConnections();
       server.close();

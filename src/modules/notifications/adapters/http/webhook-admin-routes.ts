@@ -3,15 +3,15 @@ import type { HttpApp } from '../../../../platform/http/app.ts';
 import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { conflict, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
 import type { DeleteWebhookEndpoint } from '../../application/delete-webhook-endpoint.ts';
-import type { ListWebhookDeliveries } from '../../application/list-webhook-deliveries.ts';
+import type { ListDeliveries } from '../../application/list-deliveries.ts';
 import type { ListWebhookEndpoints } from '../../application/list-webhook-endpoints.ts';
 import type { RegisterWebhookEndpoint } from '../../application/register-webhook-endpoint.ts';
-import type { RetryWebhookDelivery } from '../../application/retry-webhook-delivery.ts';
+import type { RetryDelivery } from '../../application/retry-delivery.ts';
 import {
   DeliveryNotDeadError, DeliveryNotFoundError, InvalidWebhookEndpointError, WebhookEndpointNotFoundError,
 } from '../../domain/delivery.errors.ts';
 import {
-  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listWebhookDeliveriesQuery, listWebhookEndpointsQuery,
+  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listDeliveriesQuery, listWebhookEndpointsQuery,
   toWebhookDeliveryDto, toWebhookEndpointDto, webhookDeliveryDto, webhookDeliveryPageDto, webhookEndpointPageDto,
 } from './webhook-dtos.ts';
 
@@ -19,8 +19,8 @@ export interface WebhookAdminUseCases {
   registerWebhookEndpoint: RegisterWebhookEndpoint;
   listWebhookEndpoints: ListWebhookEndpoints;
   deleteWebhookEndpoint: DeleteWebhookEndpoint;
-  listWebhookDeliveries: ListWebhookDeliveries;
-  retryWebhookDelivery: RetryWebhookDelivery;
+  listWebhookDeliveries: ListDeliveries;
+  retryWebhookDelivery: RetryDelivery;
 }
 
 const problems = { 400: problemSchema, 404: problemSchema, 409: problemSchema };
@@ -55,7 +55,7 @@ export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
     });
 
     app.get('/v1/admin/webhook-deliveries', {
-      schema: { tags, summary: 'List webhook deliveries, e.g. the dead ones', querystring: listWebhookDeliveriesQuery, response: { 200: webhookDeliveryPageDto, ...problems } },
+      schema: { tags, summary: 'List webhook deliveries, e.g. the dead ones', querystring: listDeliveriesQuery, response: { 200: webhookDeliveryPageDto, ...problems } },
     }, async (request) => {
       const { status, cursor, limit } = request.query;
       const page = await useCases.listWebhookDeliveries.execute({

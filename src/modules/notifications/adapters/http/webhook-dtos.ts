@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WebhookDeliveryView } from '../../application/ports.ts';
+import type { DeliveryView } from '../../application/ports.ts';
 import { notifiedEventTypes } from '../../domain/notification-event.ts';
 import { maxWebhookUrlLength, type WebhookEndpoint } from '../../domain/webhook-endpoint.ts';
 
@@ -30,7 +30,7 @@ export const webhookEndpointPageDto = z.object({
   nextCursor: z.string().nullable(),
 }).meta({ id: 'WebhookEndpointPage' });
 
-const deliveryStatus = z.enum(['pending', 'sent', 'dead', 'cancelled']);
+export const deliveryStatus = z.enum(['pending', 'sent', 'dead', 'cancelled']);
 
 export const webhookDeliveryDto = z.object({
   id: z.string(),
@@ -58,7 +58,7 @@ const pageQuery = {
 
 export const listWebhookEndpointsQuery = z.strictObject(pageQuery);
 
-export const listWebhookDeliveriesQuery = z.strictObject({
+export const listDeliveriesQuery = z.strictObject({
   status: deliveryStatus.optional().describe('Only deliveries with this status, e.g. dead.'),
   ...pageQuery,
 });
@@ -70,7 +70,7 @@ export function toWebhookEndpointDto(endpoint: WebhookEndpoint): z.infer<typeof 
   return { id: endpoint.id, url: endpoint.url, events: [...endpoint.events], createdAt: endpoint.createdAt.toISOString() };
 }
 
-export function toWebhookDeliveryDto({ delivery, eventType, orderId }: WebhookDeliveryView): z.infer<typeof webhookDeliveryDto> {
+export function toWebhookDeliveryDto({ delivery, eventType, orderId }: DeliveryView): z.infer<typeof webhookDeliveryDto> {
   return {
     id: delivery.id,
     endpointId: delivery.recipient,

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type {
-  ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, WebhookDeliveryView,
+  ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView,
 } from '../../application/ports.ts';
 import { notificationsEvents } from '../../contract.ts';
 import type { Channel, Delivery, DeliveryStatus } from '../../domain/delivery.ts';
@@ -119,13 +119,13 @@ export class PgDeliveryRepository implements DeliveryRepository {
     return announcement === null ? write(this.#db) : atomically(this.#db, this.#givenTransaction, write);
   }
 
-  async findWebhookDelivery(id: string): Promise<WebhookDeliveryView | undefined> {
-    const row = await this.#webhookDeliveries().where('d.id', '=', id).executeTakeFirst();
+  async findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined> {
+    const row = await this.#deliveriesOf(channel).where('d.id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toView(row);
   }
 
-  async listWebhookDeliveries(query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<WebhookDeliveryView>> {
-    let select = this.#webhookDeliveries();
+  async listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
+    let select = this.#deliveriesOf(channel);
     if (query.status !== undefined) select = select.where('d.status', '=', query.status);
     const after = query.after;
     if (after !== undefined) {
@@ -146,12 +146,12 @@ export class PgDeliveryRepository implements DeliveryRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  #webhookDeliveries() {
+  #deliveriesOf(channel: Channel) {
     return this.#db.selectFrom('notifications.deliveries as d')
       .innerJoin('notifications.events as e', 'e.id', 'd.event_id')
       .selectAll('d')
       .select(['e.type as event_type', 'e.order_id'])
-      .where('d.channel', '=', 'webhook');
+      .where('d.channel', '=', channel);
   }
 }
 
@@ -172,6 +172,6 @@ function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
-function toView(row: DeliveryRow & { event_type: string; order_id: string }): WebhookDeliveryView {
+function toView(row: DeliveryRow & { event_type: string; order_id: string }): DeliveryView {
   return { delivery: toDelivery(row), eventType: row.event_type as NotifiedEventType, orderId: row.order_id };
 }

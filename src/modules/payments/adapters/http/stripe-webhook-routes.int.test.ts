@@ -53,9 +53,9 @@ describe('POST /v1/payments/stripe/webhook', () => {
     const payload = anEvent();
     const first = await send(payload, sign(payload));
     assert.equal(first.statusCode, 200, first.body);
-    assert.deepEqual(first.json(), { received: true, duplicate: false });
+    assert.deepEqual(first.json(), { received: true, duplicate: false, applied: false });
     const resent = await send(payload, sign(payload));
-    assert.deepEqual(resent.json(), { received: true, duplicate: true });
+    assert.deepEqual(resent.json(), { received: true, duplicate: true, applied: false });
     const { id, type } = JSON.parse(payload) as { id: string; type: string };
     const rows = await sql<{ type: string; payload: { data: { object: { id: string } } } }>`
       select type, payload from payments.webhook_events where provider = 'stripe' and event_id = ${id}`.execute(db);

@@ -2,21 +2,22 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import type { HttpApp, RouteRegistration } from '../../../../platform/http/app.ts';
 import { HttpProblem, invalidRequest, problemSchema } from '../../../../platform/http/problem.ts';
-import type { RecordWebhookEvent } from '../../application/record-webhook-event.ts';
+import type { ApplyWebhookEvent } from '../../application/apply-webhook-event.ts';
+import { stripeEventReport } from '../providers/stripe-event-reports.ts';
 
 export const stripeWebhookPath = '/v1/payments/stripe/webhook';
 
 /** What this service needs of any event; the rest is kept as sent. */
 const stripeEventShape = z.looseObject({ id: z.string().min(1).max(255), type: z.string().min(1).max(255) });
 
-const receivedDto = z.object({ received: z.literal(true), duplicate: z.boolean() }).meta({ id: 'WebhookReceived' });
+const receivedDto = z.object({ received: z.literal(true), duplicate: z.boolean(), applied: z.boolean() }).meta({ id: 'WebhookReceived' });
 
 /**
  * `POST /v1/payments/stripe/webhook`: verifies the `Stripe-Signature` of the raw body against the
- * webhook signing secret and records the event. The signature covers the exact bytes Stripe sent,
+ * webhook signing secret, records the event and applies it to the payment it names. The signature covers the exact bytes Stripe sent,
  * so this route reads JSON as a raw buffer, in a plugin of its own so other routes keep parsing it.
  */
-export function stripeWebhookRoutes(deps: { webhookSecret: string; recordWebhookEvent: RecordWebhookEvent }): RouteRegistration {
+export function stripeWebhookRoutes(deps: { webhookSecret: string; applyWebhookEvent: ApplyWebhookEvent }): RouteRegistration {
   return (app: HttpApp): void => {
     void app.register((scoped: HttpApp, _options, done) => {
       scoped.removeContentTypeParser('application/json');
@@ -41,9 +42,10 @@ export function stripeWebhookRoutes(deps: { webhookSecret: string; recordWebhook
         const shape = stripeEventShape.safeParse(event);
         if (!shape.success) throw invalidRequest('The event has no id or type', [{ location: 'body', field: 'id', message: 'an event needs a string id and type' }]);
         const { id, type } = shape.data;
-        const result = await deps.recordWebhookEvent.execute({ provider: 'stripe', eventId: id, type, payload: event });
+        const report = stripeEventReport(event);
+        const result = await deps.applyWebhookEvent.execute({ provider: 'stripe', eventId: id, type, payload: event, ...(report === undefined ? {} : { report }) });
         request.log.info({ provider: 'stripe', eventId: id, eventType: type, result }, 'payment provider webhook received');
-        return { received: true as const, duplicate: result === 'duplicate' };
+        return { received: true as const, duplicate: result === 'duplicate', applied: result === 'applied' };
       });
       done();
     });
