@@ -48,7 +48,7 @@ export class ApplyWebhookEvent {
       const change = applyProviderReport(payment, report.report, this.#now());
       if (change?.settlement.payment === undefined || !change.settlement.paymentChanged || change.settlement.event === undefined) return 'ignored';
       // Only the operation whose provider call this report answers ends with it; any other waits its turn.
-      const plan = pendingOperation === undefined ? undefined : planOperation(pendingOperation.kind, payment);
+      const plan = pendingOperation === undefined ? undefined : planOperation(pendingOperation.kind, payment, this.#now());
       const answered = pendingOperation !== undefined && plan?.type === 'call' && plan.call === change.call;
       const detail = `reported by the provider (${event.type}, ${event.eventId})`;
       await events.applyChange(

@@ -61,7 +61,7 @@ export class RunPaymentOperations {
 
   /** Runs one claimed operation to its end, or to its next retry. */
   async run(claim: ClaimedOperation): Promise<void> {
-    const plan = planOperation(claim.kind, claim.payment);
+    const plan = planOperation(claim.kind, claim.payment, this.#now());
     if (plan.type === 'settle') {
       await this.#settle(claim, plan.settlement, undefined);
       return;

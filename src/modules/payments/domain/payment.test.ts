@@ -59,13 +59,12 @@ describe('planOperation', () => {
   ];
   for (const [kind, status, call] of calls) {
     test(`when ${kind === 'authorize' ? 'an' : 'a'} ${kind} finds the payment ${status}, then the provider is asked to ${call}`, () => {
-      assert.deepEqual(planOperation(kind, paymentIn(status)), { type: 'call', call });
+      assert.deepEqual(planOperation(kind, paymentIn(status), later), { type: 'call', call });
     });
   }
 
   const settled: [OperationKind, PaymentStatus | undefined, string][] = [
     ['void', 'declined', 'voided'],
-    ['void', 'pending', 'voided'],
     ['void', undefined, 'voided'],
     ['refund', 'declined', 'voided'],
     ['refund', 'voided', 'voided'],
@@ -76,7 +75,7 @@ describe('planOperation', () => {
   ];
   for (const [kind, status, event] of settled) {
     test(`when a ${kind} finds ${status === undefined ? 'no payment' : `the payment ${status}`}, then it ends with ${event} and no provider call`, () => {
-      const plan = planOperation(kind, status === undefined ? undefined : paymentIn(status));
+      const plan = planOperation(kind, status === undefined ? undefined : paymentIn(status), later);
       assert.equal(plan.type, 'settle');
       assert.equal(plan.settlement.event?.type, event);
       assert.equal(plan.settlement.paymentChanged, false);
@@ -84,8 +83,22 @@ describe('planOperation', () => {
     });
   }
 
+  for (const kind of ['void', 'refund'] as const) {
+    test(`when a ${kind} finds the authorisation not yet made, then the payment is closed as voided and the authorisation after it is skipped`, () => {
+      const plan = planOperation(kind, paymentIn('pending'), later);
+      assert.equal(plan.type, 'settle');
+      assert.equal(plan.settlement.event?.type, 'voided');
+      assert.equal(plan.settlement.paymentChanged, true);
+      assert.equal(plan.settlement.payment?.status, 'voided');
+      assert.equal(plan.settlement.operation.status, 'done');
+      const authorize = planOperation('authorize', plan.settlement.payment, later);
+      assert.equal(authorize.type, 'settle');
+      assert.equal(authorize.settlement.operation.outcome, 'skipped');
+    });
+  }
+
   test('when an authorisation finds the payment already decided, then it is skipped without an event', () => {
-    const plan = planOperation('authorize', paymentIn('voided'));
+    const plan = planOperation('authorize', paymentIn('voided'), later);
     assert.equal(plan.type, 'settle');
     assert.equal(plan.settlement.operation.outcome, 'skipped');
     assert.equal(plan.settlement.event, undefined);

@@ -138,9 +138,11 @@ export function idempotencyKey(orderId: string, call: ProviderCall): string {
  * - capture needs an authorisation; without one it fails at once, without a provider call;
  * - void releases a hold; with nothing held it is a success without a provider call, and after a
  *   capture it refunds (the order gave up, the money must go back);
- * - refund gives captured money back; before a capture it voids.
+ * - refund gives captured money back; before a capture it voids;
+ * - a void or refund that finds the authorisation not yet made closes the payment as voided, so the
+ *   authorisation, if it comes after (it was requested at the same moment), holds nothing.
  */
-export function planOperation(kind: OperationKind, payment: Payment | undefined): OperationPlan {
+export function planOperation(kind: OperationKind, payment: Payment | undefined, now: Date): OperationPlan {
   const status = payment?.status;
   switch (kind) {
     case 'authorize':
@@ -153,11 +155,13 @@ export function planOperation(kind: OperationKind, payment: Payment | undefined)
       if (status === 'authorized') return call('void');
       if (status === 'captured') return call('refund');
       if (status === 'refunded') return settleWithout(payment, { type: 'refunded' }, undefined);
+      if (payment !== undefined && status === 'pending') return { type: 'settle', settlement: closedBeforeAuthorized(payment, now) };
       return settleWithout(payment, { type: 'voided' }, { status: 'done', outcome: 'voided', detail: nothingHeld(status) });
     case 'refund':
       if (status === 'captured') return call('refund');
       if (status === 'authorized') return call('void');
       if (status === 'refunded') return settleWithout(payment, { type: 'refunded' }, undefined);
+      if (payment !== undefined && status === 'pending') return { type: 'settle', settlement: closedBeforeAuthorized(payment, now) };
       return settleWithout(payment, { type: 'voided' }, { status: 'done', outcome: 'voided', detail: nothingHeld(status) });
   }
 }
@@ -295,6 +299,10 @@ function settleWithout(payment: Payment | undefined, event: PaymentEvent | undef
       operation: operation ?? { status: 'done', outcome: event?.type ?? 'skipped', detail: event?.type === 'capture-failed' ? event.reason : null },
     },
   };
+}
+
+function closedBeforeAuthorized(payment: Payment, now: Date): Settlement {
+  return changed({ ...payment, status: 'voided', updatedAt: now }, { type: 'voided' }, 'voided before its authorisation was made; it will hold nothing');
 }
 
 function nothingHeld(status: PaymentStatus | undefined): string {
