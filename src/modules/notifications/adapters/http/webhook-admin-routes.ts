@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../../../platform/http/app.ts';
 import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
-import { conflict, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
+import { invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
 import type { DeleteWebhookEndpoint } from '../../application/delete-webhook-endpoint.ts';
 import type { ListDeliveries } from '../../application/list-deliveries.ts';
 import type { ListWebhookEndpoints } from '../../application/list-webhook-endpoints.ts';
 import type { RegisterWebhookEndpoint } from '../../application/register-webhook-endpoint.ts';
 import type { RetryDelivery } from '../../application/retry-delivery.ts';
+import { InvalidWebhookEndpointError, WebhookEndpointNotFoundError } from '../../domain/delivery.errors.ts';
+import { registerDeliveryAdminRoutes } from './delivery-admin-routes.ts';
 import {
-  DeliveryNotDeadError, DeliveryNotFoundError, InvalidWebhookEndpointError, WebhookEndpointNotFoundError,
-} from '../../domain/delivery.errors.ts';
-import {
-  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listDeliveriesQuery, listWebhookEndpointsQuery,
+  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listWebhookEndpointsQuery,
   toWebhookDeliveryDto, toWebhookEndpointDto, webhookDeliveryDto, webhookDeliveryPageDto, webhookEndpointPageDto,
 } from './webhook-dtos.ts';
 
@@ -54,23 +53,10 @@ export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
       return reply.status(204).send(null);
     });
 
-    app.get('/v1/admin/webhook-deliveries', {
-      schema: { tags, summary: 'List webhook deliveries, e.g. the dead ones', querystring: listDeliveriesQuery, response: { 200: webhookDeliveryPageDto, ...problems } },
-    }, async (request) => {
-      const { status, cursor, limit } = request.query;
-      const page = await useCases.listWebhookDeliveries.execute({
-        ...(status === undefined ? {} : { status }),
-        ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
-        limit,
-      }).catch(mapNotificationsError);
-      return { items: page.items.map(toWebhookDeliveryDto), nextCursor: page.next === null ? null : encodeCursor(page.next) };
-    });
-
-    app.post('/v1/admin/webhook-deliveries/:id/retry', {
-      schema: { tags, summary: 'Retry a dead webhook delivery with fresh attempts', params: idParams, response: { 202: webhookDeliveryDto, ...problems } },
-    }, async (request, reply) => {
-      const view = await useCases.retryWebhookDelivery.execute(request.params.id).catch(mapNotificationsError);
-      return reply.status(202).send(toWebhookDeliveryDto(view));
+    registerDeliveryAdminRoutes(app, {
+      collection: 'webhook-deliveries', noun: 'webhook', tags,
+      list: useCases.listWebhookDeliveries, retry: useCases.retryWebhookDelivery,
+      dto: webhookDeliveryDto, pageDto: webhookDeliveryPageDto, toDto: toWebhookDeliveryDto,
     });
   };
 }
@@ -79,7 +65,6 @@ function mapNotificationsError(error: unknown): never {
   if (error instanceof InvalidWebhookEndpointError) {
     throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
   }
-  if (error instanceof WebhookEndpointNotFoundError || error instanceof DeliveryNotFoundError) throw notFound(error.message);
-  if (error instanceof DeliveryNotDeadError) throw conflict(error.message);
+  if (error instanceof WebhookEndpointNotFoundError) throw notFound(error.message);
   throw error;
 }

@@ -32,9 +32,8 @@ export const webhookEndpointPageDto = z.object({
 
 export const deliveryStatus = z.enum(['pending', 'sent', 'dead', 'cancelled']);
 
-export const webhookDeliveryDto = z.object({
-  id: z.string(),
-  endpointId: z.string(),
+/** What a delivery shows on either channel, after its id and recipient. */
+export const deliveryFields = {
   eventId: z.string(),
   eventType: eventType,
   orderId: z.string(),
@@ -44,6 +43,27 @@ export const webhookDeliveryDto = z.object({
   nextAttemptAt: z.iso.datetime().nullable().describe('When a pending delivery is tried next; null once it is finished.'),
   createdAt: z.iso.datetime(),
   sentAt: z.iso.datetime().nullable(),
+};
+
+/** The `deliveryFields` of a stored delivery. */
+export function deliveryFieldsOf({ delivery, eventType: type, orderId }: DeliveryView): z.infer<z.ZodObject<typeof deliveryFields>> {
+  return {
+    eventId: delivery.eventId,
+    eventType: type,
+    orderId,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    lastError: delivery.lastError,
+    nextAttemptAt: delivery.status === 'pending' ? delivery.nextAttemptAt.toISOString() : null,
+    createdAt: delivery.createdAt.toISOString(),
+    sentAt: delivery.sentAt === null ? null : delivery.sentAt.toISOString(),
+  };
+}
+
+export const webhookDeliveryDto = z.object({
+  id: z.string(),
+  endpointId: z.string(),
+  ...deliveryFields,
 }).meta({ id: 'WebhookDelivery' });
 
 export const webhookDeliveryPageDto = z.object({
@@ -70,18 +90,6 @@ export function toWebhookEndpointDto(endpoint: WebhookEndpoint): z.infer<typeof 
   return { id: endpoint.id, url: endpoint.url, events: [...endpoint.events], createdAt: endpoint.createdAt.toISOString() };
 }
 
-export function toWebhookDeliveryDto({ delivery, eventType, orderId }: DeliveryView): z.infer<typeof webhookDeliveryDto> {
-  return {
-    id: delivery.id,
-    endpointId: delivery.recipient,
-    eventId: delivery.eventId,
-    eventType,
-    orderId,
-    status: delivery.status,
-    attempts: delivery.attempts,
-    lastError: delivery.lastError,
-    nextAttemptAt: delivery.status === 'pending' ? delivery.nextAttemptAt.toISOString() : null,
-    createdAt: delivery.createdAt.toISOString(),
-    sentAt: delivery.sentAt === null ? null : delivery.sentAt.toISOString(),
-  };
+export function toWebhookDeliveryDto(view: DeliveryView): z.infer<typeof webhookDeliveryDto> {
+  return { id: view.delivery.id, endpointId: view.delivery.recipient, ...deliveryFieldsOf(view) };
 }
