@@ -12,15 +12,15 @@
  *
  * The gateway is an in-memory one (`InMemoryPaymentGateway`) that keeps the truth about each order's
  * money, so the money invariants are checked against what the card saw, not only against what
- * payments recorded. Restriction: the gateway answers the last attempt payments allows a call (see
- * `answerLastAttempt`).
+ * payments recorded. A call may fail on every attempt payments allows it: payments then asks the
+ * gateway where the payment stands, and a void or refund it had to give up waits for an admin, who
+ * retries it once the schedule has run (`settle`), as the operations runbook says.
  *
  * MODEL_RUNS sets the number of schedules (default 40, about 13 s) and MODEL_SEED the seed (fixed
  * by default); MODEL_PATH and MODEL_REPLAY_PATH, with the seed, replay the one schedule a failure
  * reports (its `path` and `replayPath`). MODEL_SHRINK=false reports the first failing schedule
  * unshrunk; MODEL_TIME_LIMIT_MS bounds the run with its shrinking (default 100 s, within the
- * runner's 120 s; raise both with `--test-timeout`). MODEL_GATEWAY_MAY_EXHAUST=true lifts
- * the restriction.
+ * runner's 120 s; raise both with `--test-timeout`).
  */
 import assert from 'node:assert/strict';
 import { after, before, mock, test } from 'node:test';
@@ -48,8 +48,6 @@ const customers = ['cus_ada', 'cus_bob'] as const;
 const terminal = new Set(['CONFIRMED', 'CANCELLED']);
 /** Attempts of one provider call before payments gives the operation up. */
 const providerAttempts = 3;
-/** Lifts the restriction of `answerLastAttempt`. */
-const gatewayMayExhaust = process.env.MODEL_GATEWAY_MAY_EXHAUST === 'true';
 
 /** One delivery of one message to one consumer, as a broker would hand it over. */
 interface Delivery {
@@ -103,8 +101,6 @@ class SagaWorld {
   readonly transport = new ScheduledTransport();
   gateway = new InMemoryPaymentGateway();
   placements: Placement[] = [];
-  /** Failed gateway calls per order and call, for `answerLastAttempt`. */
-  gatewayFailures = new Map<string, number>();
   delivered: Delivery[] = [];
   log: string[] = [];
   /** The consumer whose next delivery crashes after its effect, before its commit. */
@@ -125,11 +121,12 @@ class SagaWorld {
     const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     // The modules are built once; each schedule gets a fresh gateway behind this forwarder.
     const provider: NonNullable<PaymentsModuleDeps['paymentProvider']> = {
-      authorize: (request) => { this.answerLastAttempt('authorize', request.orderId); return this.gateway.authorize(request); },
-      capture: (request) => { this.answerLastAttempt('capture', request.orderId); return this.gateway.capture(request); },
-      void: (request) => { this.answerLastAttempt('void', request.orderId); return this.gateway.void(request); },
-      refund: (request) => { this.answerLastAttempt('refund', request.orderId); return this.gateway.refund(request); },
+      authorize: (request) => this.gateway.authorize(request),
+      capture: (request) => this.gateway.capture(request),
+      void: (request) => this.gateway.void(request),
+      refund: (request) => this.gateway.refund(request),
       lookup: (request) => this.gateway.lookup(request),
+      findAuthorization: (request) => this.gateway.findAuthorization(request),
     };
     const orders = createOrdersModule({
       db, logger, stepTimeoutMs, idempotencyTtlHours: 24, devIdentityHeaders: true,
@@ -146,23 +143,7 @@ class SagaWorld {
     this.#orderTimeouts = onlyTask(orders.background, 'orders.saga-timeouts');
     this.#reservationExpiry = onlyTask(this.inventory.background, 'inventory.reservation-expiry');
     this.#paymentsWorker = onlyTask(payments.background, 'payments.operations-worker');
-    this.app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [orders.routes], readiness: [] });
-  }
-
-  /**
-   * Restriction of the schedules: the gateway answers the last attempt payments allows a call (it
-   * fails at most `providerAttempts` − 1 times per order and call). Beyond it, a refund or void is
-   * given up for an admin and its order stays CANCELLING by design; and an authorisation that took
-   * effect on an attempt whose answer was lost, then failed on every later attempt, is given up as
-   * declined without asking the gateway, leaving a hold on the card of a cancelled order (a defect
-   * reported apart). MODEL_GATEWAY_MAY_EXHAUST=true lifts the restriction.
-   */
-  answerLastAttempt(call: string, orderId: string): void {
-    if (this.gateway.behaviour !== 'unavailable' && this.gateway.behaviour !== 'answer-lost') return;
-    const key = `${call} ${orderId}`;
-    const failures = this.gatewayFailures.get(key) ?? 0;
-    if (failures + 1 >= providerAttempts && !gatewayMayExhaust) this.gateway.behaviour = 'answers';
-    else this.gatewayFailures.set(key, failures + 1);
+    this.app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [orders.routes, payments.routes], readiness: [] });
   }
 
   /** The consumer as registered, except that a delivery marked to crash throws after its effect, rolling it back. */
@@ -190,7 +171,6 @@ class SagaWorld {
     this.transport.failNextPublish = false;
     this.gateway = new InMemoryPaymentGateway();
     this.placements = [];
-    this.gatewayFailures = new Map();
     this.delivered = [];
     this.log = [];
     this.crashNext = undefined;
@@ -276,12 +256,24 @@ class SagaWorld {
       await this.drain();
       const statuses = await this.statuses();
       if ([...statuses.values()].every((status) => terminal.has(status))) return;
+      if (await this.adminRetriesFailedPaymentOperations()) continue;
       this.log.push(`settle: clock past the step timeout and reservation TTL, sweeps (unfinished: ${[...statuses].filter(([, status]) => !terminal.has(status)).map(([orderId, status]) => `${this.labelOfOrder(orderId)} ${status}`).join(', ')})`);
       this.advanceClock(Math.max(stepTimeoutMs, reservationTtlSeconds * 1000) + 1000);
       await this.sweepExpiredReservations();
       await this.sweepTimeouts();
     }
     await this.drain();
+  }
+
+  /** An admin retries every payment operation given up for one (a void or refund whose gateway kept failing); false when there was none. */
+  async adminRetriesFailedPaymentOperations(): Promise<boolean> {
+    const failed = await sql<{ id: number; order_id: string; kind: string }>`select id, order_id, kind from payments.operations where status = 'failed' order by id`.execute(this.db);
+    for (const operation of failed.rows) {
+      const response = await this.app.inject({ method: 'POST', url: `/v1/admin/payment-operations/${String(operation.id)}/retry`, headers: { 'x-dev-customer-id': 'admin', 'x-dev-roles': 'admin' } });
+      assert.equal(response.statusCode, 202, `an admin retrying the ${operation.kind} of ${this.labelOfOrder(operation.order_id)}: ${response.body}`);
+      this.log.push(`settle: an admin retries the failed ${operation.kind} of ${this.labelOfOrder(operation.order_id)}`);
+    }
+    return failed.rows.length > 0;
   }
 
   async drain(): Promise<void> {

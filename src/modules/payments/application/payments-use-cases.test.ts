@@ -207,6 +207,69 @@ describe('RunPaymentOperations', () => {
     await drain();
     const message = store.published.at(-1);
     assert.deepEqual(message?.payload, { orderId: command.orderId, reason: 'provider-error' });
+    assert.deepEqual(provider.lookups, [command.orderId], 'the provider was asked for an authorisation of the order before giving up');
+  });
+
+  test('when an authorisation takes effect but every answer is lost, then the provider\'s authorisation is found and authorized is published, not declined', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    provider.answersLost.add('authorize');
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+    const payment = store.payments.get(command.orderId);
+    assert.equal(payment?.status, 'authorized');
+    assert.match(payment.providerPaymentId ?? '', /^sim_pi_/);
+    assert.equal(store.operation(command.orderId, 'authorize')?.status, 'done');
+  });
+
+  test('when an authorisation whose answers were lost is followed by a void, then the hold found is voided, not left on the card', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await request(command.orderId, 'void');
+    provider.answersLost.add('authorize');
+    await drain();
+    assert.deepEqual(provider.callsFor(command.orderId).filter((call) => call !== 'authorize'), ['void']);
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.voided']);
+    assert.equal(store.payments.get(command.orderId)?.status, 'voided');
+  });
+
+  test('when the lookup fails too, then the call is neither given up nor counted failed, and it is tried again until the provider answers', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    provider.answersLost.add('authorize');
+    provider.lookupsUnavailable = true;
+    for (let round = 0; round < maxAttempts + 3; round += 1) {
+      await runDue();
+      store.advance(60 * 60_000);
+    }
+    assert.equal(store.operation(command.orderId, 'authorize')?.status, 'pending');
+    assert.deepEqual(published(command.orderId), []);
+    assert.deepEqual(failedKinds, []);
+    assert.ok(logged.some((entry) => entry.level === 'error' && entry.message.includes('lookup failed too')));
+    assert.equal(provider.callsFor(command.orderId).length, maxAttempts + 3, 'the authorisation was sent again each round, with the same key');
+
+    provider.answersLost.clear();
+    provider.lookupsUnavailable = false;
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+    assert.equal(store.operation(command.orderId, 'authorize')?.status, 'done');
+  });
+
+  test('when a capture\'s answers and the lookup both keep failing, then capture-failed is not published while the money may have been taken', async () => {
+    const command = anAuthorizeCommand();
+    await authorize(command);
+    await drain();
+    await request(command.orderId, 'capture');
+    provider.answersLost.add('capture');
+    provider.lookupsUnavailable = true;
+    for (let round = 0; round < maxAttempts + 2; round += 1) {
+      await runDue();
+      store.advance(60 * 60_000);
+    }
+    assert.deepEqual(published(command.orderId), ['payments.authorized']);
+    provider.lookupsUnavailable = false;
+    await drain();
+    assert.deepEqual(published(command.orderId), ['payments.authorized', 'payments.captured']);
   });
 
   test('when voids keep failing transiently, then the operation is marked failed, counted, an error is logged and nothing is published', async () => {

@@ -23,6 +23,18 @@ export interface PaymentProvider {
    * does not know the payment.
    */
   lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState>;
+  /**
+   * The authorisation the provider made for an order (under the authorisation's idempotency key),
+   * for an authorisation whose answers kept getting lost: it may have taken effect, and a hold nobody
+   * knows of would stay on the card. Undefined when the provider holds none for the order.
+   */
+  findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined>;
+}
+
+/** An authorisation found at the provider, and where it stands. */
+export interface FoundAuthorization {
+  providerPaymentId: string;
+  state: ProviderPaymentState;
 }
 
 export type AuthorizeOutcome = Extract<ProviderOutcome, { outcome: 'authorized' | 'declined' | 'failed' }>;
@@ -50,6 +62,12 @@ export interface PaymentOperation {
  * asked, so the request is recorded exactly when the message counts as handled.
  */
 export interface PaymentRepository {
+  /**
+   * Makes the other commands of this order wait until the transaction ends, so one command reads
+   * what another wrote: an authorisation and a void delivered at once must not both miss each other
+   * (the void would find nothing to release, and the authorisation then hold money nobody releases).
+   */
+  lockOrder(orderId: string): Promise<void>;
   findPayment(orderId: string): Promise<Payment | undefined>;
   /** True when the order has an operation of one of these kinds, finished or not. */
   hasOperation(orderId: string, kinds: readonly OperationKind[]): Promise<boolean>;

@@ -29,6 +29,7 @@ export class RequestAuthorization {
   async execute(command: AuthorizePaymentV1): Promise<AuthorizationRequestResult> {
     // Messages retried after a failure can overtake later ones: a void may come first, and then
     // the authorisation must not hold money that nobody will release.
+    await this.#payments.lockOrder(command.orderId);
     const cancelled = await this.#payments.hasOperation(command.orderId, ['void', 'refund']);
     const payment = createPayment(command, this.#newId(), this.#now(), cancelled ? 'voided' : 'pending');
     if (!(await this.#payments.addPayment(payment))) return 'duplicate';

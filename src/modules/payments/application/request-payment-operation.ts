@@ -13,6 +13,7 @@ export class RequestPaymentOperation {
   }
 
   async execute(orderId: string, kind: 'capture' | 'void' | 'refund'): Promise<'queued' | 'duplicate'> {
-    return (await this.#payments.addOperation(requireOrderId(orderId), kind)) ? 'queued' : 'duplicate';
+    await this.#payments.lockOrder(requireOrderId(orderId));
+    return (await this.#payments.addOperation(orderId, kind)) ? 'queued' : 'duplicate';
   }
 }

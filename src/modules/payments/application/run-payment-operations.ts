@@ -1,5 +1,5 @@
 import {
-  applyProviderOutcome, giveUp, idempotencyKey, planOperation, reconcile, retryDelayMs,
+  applyProviderOutcome, giveUp, idempotencyKey, planOperation, reconcile, reconcileAuthorization, retryDelayMs,
   type Payment, type ProviderCall, type ProviderOutcome, type Settlement,
 } from '../domain/payment.ts';
 import { paymentMessage } from './payment-messages.ts';
@@ -8,11 +8,15 @@ import {
   type ClaimedOperation, type OperationsLog, type PaymentMetrics, type PaymentOperationQueue, type PaymentProvider, type ProviderCallRecord,
 } from './ports.ts';
 
+const defaultMaxRetryDelayMs = 5 * 60_000;
+
 export interface RunPaymentOperationsSettings {
   /** Attempts of one provider call before the operation gives up. */
   maxAttempts: number;
   /** First retry delay after a transient failure; doubles with each attempt, with jitter. */
   retryBaseMs: number;
+  /** Longest wait between two attempts (default 5 min), which bounds how late a call is tried again once the provider is back. */
+  maxRetryDelayMs?: number;
   /** How long a claim lasts unless renewed (`extendLease`) while its call runs; a crashed worker's operations wait this long. */
   leaseMs: number;
 }
@@ -20,7 +24,10 @@ export interface RunPaymentOperationsSettings {
 /**
  * The worker's use case: claims due operations, calls the provider outside any transaction, then
  * records the outcome, the provider call and the resulting event in one transaction. Transient
- * failures are retried with backoff and jitter until `maxAttempts`, then the operation gives up.
+ * failures are retried with backoff and jitter until `maxAttempts`; then the provider is asked
+ * whether the call took effect, and the operation ends on its answer. While even that lookup
+ * fails, the call is tried again (its idempotency key makes that safe), at most
+ * `maxRetryDelayMs` apart: giving up blind could leave a hold or a capture nobody knows of.
  */
 export class RunPaymentOperations {
   readonly #operations: PaymentOperationQueue;
@@ -84,10 +91,13 @@ export class RunPaymentOperations {
       }
       const detail = describe(error);
       if (claim.attempts >= this.#settings.maxAttempts) {
-        await this.#settle(claim, await this.#endAmbiguous(claim, payment, plan.call, detail), record('transient-error', detail));
-        return;
+        const settlement = await this.#endAmbiguous(claim, payment, plan.call, key, detail);
+        if (settlement !== undefined) {
+          await this.#settle(claim, settlement, record('transient-error', detail));
+          return;
+        }
       }
-      const delayMs = retryDelayMs(this.#settings.retryBaseMs, claim.attempts, this.#random);
+      const delayMs = Math.min(retryDelayMs(this.#settings.retryBaseMs, claim.attempts, this.#random), this.#settings.maxRetryDelayMs ?? defaultMaxRetryDelayMs);
       const kept = await this.#operations.retryLater(claim, delayMs, record('transient-error', detail));
       this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call: plan.call, attempts: claim.attempts, delayMs, kept, detail }, 'payment provider unavailable; retrying later');
       return;
@@ -98,20 +108,29 @@ export class RunPaymentOperations {
 
   /**
    * Before giving up on a call whose answers kept getting lost, asks the provider where the payment
-   * stands: the call may have taken effect (a capture that timed out after taking the money).
+   * stands: the call may have taken effect (a capture that timed out after taking the money, an
+   * authorisation that placed a hold). Only the provider's word ends the operation; undefined when
+   * the lookup failed too, and the operation is asked again later.
    */
-  async #endAmbiguous(claim: ClaimedOperation, payment: Payment, call: ProviderCall, lastError: string): Promise<Settlement> {
-    if (call !== 'authorize' && payment.providerPaymentId !== null) {
-      try {
-        const state = await this.#provider.lookup({ orderId: payment.orderId, providerPaymentId: payment.providerPaymentId });
-        const reconciled = reconcile(payment, call, state, this.#now());
-        this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, state, reconciled: reconciled !== undefined }, 'payment provider kept failing; looked the payment up before giving up');
-        if (reconciled !== undefined) return reconciled;
-      } catch (error) {
-        this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, detail: describe(error) }, 'payment lookup failed too; giving up on the call');
+  async #endAmbiguous(claim: ClaimedOperation, payment: Payment, call: ProviderCall, key: string, lastError: string): Promise<Settlement | undefined> {
+    try {
+      if (call === 'authorize') {
+        const found = await this.#provider.findAuthorization({ orderId: payment.orderId, idempotencyKey: key });
+        this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, found }, 'payment provider kept failing; looked the authorisation up before giving up');
+        return reconcileAuthorization(payment, found, lastError, this.#now());
       }
+      if (payment.providerPaymentId === null) return giveUp(payment, call, lastError, this.#now());
+      const state = await this.#provider.lookup({ orderId: payment.orderId, providerPaymentId: payment.providerPaymentId });
+      const reconciled = reconcile(payment, call, state, this.#now());
+      this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call, state, reconciled: reconciled !== undefined }, 'payment provider kept failing; looked the payment up before giving up');
+      return reconciled ?? giveUp(payment, call, lastError, this.#now());
+    } catch (error) {
+      this.#log.error(
+        { orderId: claim.orderId, operationId: claim.id, call, attempts: claim.attempts, detail: describe(error) },
+        'payment provider kept failing and the lookup failed too; whether the call took effect is unknown, so it is tried again later',
+      );
+      return undefined;
     }
-    return giveUp(payment, call, lastError, this.#now());
   }
 
   #callProvider(call: ProviderCall, payment: Payment, key: string): Promise<ProviderOutcome> {

@@ -223,6 +223,23 @@ export function reconcile(payment: Payment, providerCall: ProviderCall, state: P
 }
 
 /**
+ * Ends an authorisation whose answers kept getting lost, from what the provider holds for the order:
+ * an authorisation it holds is settled as if it had answered (the saga captures it, or voids it if
+ * the order gave up meanwhile); without one nothing is held, and the payment is declined
+ * (`provider-error`) so the order can move on.
+ */
+export function reconcileAuthorization(payment: Payment, found: { providerPaymentId: string; state: ProviderPaymentState } | undefined, lastError: string, now: Date): Settlement {
+  if (found?.state === 'authorized') {
+    return changed(
+      { ...payment, status: 'authorized', providerPaymentId: found.providerPaymentId, updatedAt: now },
+      { type: 'authorized' },
+      'the provider reports the authorisation made after repeated transient failures',
+    );
+  }
+  return giveUp(payment, 'authorize', `${lastError} (the provider holds no authorisation for the order${found === undefined ? '' : `; it reports it ${found.state}`})`, now);
+}
+
+/**
  * Why an admin may not run a failed operation again, or undefined when it may. The worker plans a
  * retried operation from the payment as it stands then, so a void or refund always applies: it
  * releases a hold, refunds a capture, or reports the money already back so the order's

@@ -1,6 +1,6 @@
 import {
   PaymentProviderUnavailableError,
-  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+  type AuthorizeOutcome, type ChangeOutcome, type FoundAuthorization, type PaymentProvider, type ProviderPaymentState,
 } from '../application/ports.ts';
 import type { Money, ProviderCall, ProviderOutcome } from '../domain/payment.ts';
 
@@ -37,7 +37,7 @@ export interface GatewayLedger {
  */
 export class InMemoryPaymentGateway implements PaymentProvider {
   behaviour: GatewayBehaviour = 'answers';
-  readonly calls: { call: ProviderCall | 'lookup'; orderId: string; behaviour: GatewayBehaviour }[] = [];
+  readonly calls: { call: ProviderCall | 'lookup' | 'find-authorization'; orderId: string; behaviour: GatewayBehaviour }[] = [];
   readonly #answers = new Map<string, ProviderOutcome>();
   readonly #intents = new Map<string, { orderId: string; status: IntentStatus }>();
   readonly #ledgers = new Map<string, GatewayLedger>();
@@ -89,10 +89,27 @@ export class InMemoryPaymentGateway implements PaymentProvider {
     })));
   }
 
+  /** Looks up without acting, so it fails only when the gateway is `unavailable`. */
   lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
-    this.calls.push({ call: 'lookup', orderId: request.orderId, behaviour: 'answers' });
-    const status = this.#intents.get(request.providerPaymentId)?.status;
-    return Promise.resolve(status === undefined ? 'unknown' : stateOfIntent[status]);
+    return this.#read('lookup', request.orderId, () => {
+      const status = this.#intents.get(request.providerPaymentId)?.status;
+      return status === undefined ? 'unknown' : stateOfIntent[status];
+    });
+  }
+
+  findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined> {
+    return this.#read('find-authorization', request.orderId, () => {
+      const providerPaymentId = `gw_pi_${request.idempotencyKey}`;
+      const intent = this.#intents.get(providerPaymentId);
+      return intent === undefined ? undefined : { providerPaymentId, state: stateOfIntent[intent.status] };
+    });
+  }
+
+  #read<Answer>(call: 'lookup' | 'find-authorization', orderId: string, answer: () => Answer): Promise<Answer> {
+    const behaviour = this.behaviour;
+    this.calls.push({ call, orderId, behaviour });
+    if (behaviour === 'unavailable') return Promise.reject(new PaymentProviderUnavailableError(`gateway unavailable for ${call}`));
+    return Promise.resolve(answer());
   }
 
   async #call<Outcome>(call: ProviderCall, orderId: string, act: () => Outcome): Promise<Outcome> {

@@ -36,6 +36,11 @@ export class InMemoryPaymentStore implements PaymentRepository, PaymentOperation
     return this.operations.find((operation) => operation.orderId === orderId && operation.kind === kind);
   }
 
+  /** Nothing to wait for: the tests using this store run one command at a time. */
+  lockOrder(): Promise<void> {
+    return Promise.resolve();
+  }
+
   findPayment(orderId: string): Promise<Payment | undefined> {
     return Promise.resolve(this.payments.get(orderId));
   }

@@ -1,6 +1,6 @@
 import {
   PaymentProviderUnavailableError,
-  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+  type AuthorizeOutcome, type ChangeOutcome, type FoundAuthorization, type PaymentProvider, type ProviderPaymentState,
 } from '../application/ports.ts';
 import type { Money, ProviderCall } from '../domain/payment.ts';
 
@@ -8,13 +8,15 @@ import type { Money, ProviderCall } from '../domain/payment.ts';
  * Wraps a provider and records every call made to it; `unavailable` makes the named calls fail
  * transiently (before reaching the wrapped provider) until it is cleared; `answersLost` lets the
  * named calls take effect at the wrapped provider and then fail transiently, as a timeout after
- * the provider acted does. Lookups are recorded in `lookups`.
+ * the provider acted does. Lookups (of a payment or of an order's authorisation) are recorded in
+ * `lookups` by order id, and fail transiently while `lookupsUnavailable` is set.
  */
 export class RecordingPaymentProvider implements PaymentProvider {
   readonly calls: { call: ProviderCall; orderId: string; idempotencyKey: string }[] = [];
   readonly unavailable = new Set<ProviderCall>();
   readonly answersLost = new Set<ProviderCall>();
   readonly lookups: string[] = [];
+  lookupsUnavailable = false;
   readonly #inner: PaymentProvider;
 
   constructor(inner: PaymentProvider) {
@@ -43,7 +45,14 @@ export class RecordingPaymentProvider implements PaymentProvider {
 
   lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
     this.lookups.push(request.orderId);
+    if (this.lookupsUnavailable) return Promise.reject(new PaymentProviderUnavailableError('test: lookups are unavailable'));
     return this.#inner.lookup(request);
+  }
+
+  findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined> {
+    this.lookups.push(request.orderId);
+    if (this.lookupsUnavailable) return Promise.reject(new PaymentProviderUnavailableError('test: lookups are unavailable'));
+    return this.#inner.findAuthorization(request);
   }
 
   async #record<Outcome>(call: ProviderCall, request: { orderId: string; idempotencyKey: string }, forward: () => Promise<Outcome>): Promise<Outcome> {

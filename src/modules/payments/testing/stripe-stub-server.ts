@@ -90,7 +90,7 @@ export async function startStripeStub(): Promise<StripeStub> {
 
   const server = createServer((request, response) => {
     void readBody(request).then((text) => {
-      const form = Object.fromEntries(new URLSearchParams(text));
+      const form = Object.fromEntries(new URLSearchParams(request.method === 'GET' ? (request.url ?? '').split('?')[1] ?? '' : text));
       const idempotencyKey = header(request, 'idempotency-key');
       const path = (request.url ?? '/').split('?')[0] ?? '/';
       requests.push({ method: request.method ?? 'GET', path, form, idempotencyKey, authorization: header(request, 'authorization') });
@@ -155,6 +155,13 @@ export async function startStripeStub(): Promise<StripeStub> {
         raise('payment_intent.canceled', intent);
       }
       return { status: 200, body: intent };
+    }
+    if (method === 'GET' && path === '/v1/payment_intents/search') {
+      // Only the query the provider sends is understood: metadata['orderId']:'<id>'.
+      const orderId = /^metadata\['orderId'\]:'((?:[^'\\]|\\.)*)'$/.exec(form.query ?? '')?.[1]?.replaceAll(/\\(.)/g, '$1');
+      if (orderId === undefined) return { status: 400, body: { error: { type: 'invalid_request_error', code: 'parameter_invalid', param: 'query', message: `The stub does not understand the query ${form.query ?? ''}` } } };
+      const data = [...intents.values()].filter((intent) => (intent.metadata as Record<string, unknown>).orderId === orderId);
+      return { status: 200, body: { object: 'search_result', url: path, has_more: false, data, next_page: null } };
     }
     const lookedUp = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
     if (method === 'GET' && lookedUp !== null) {

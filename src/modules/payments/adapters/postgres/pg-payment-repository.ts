@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type { PaymentRepository } from '../../application/ports.ts';
 import type { OperationKind, Payment } from '../../domain/payment.ts';
@@ -13,6 +13,11 @@ export class PgPaymentRepository implements PaymentRepository {
 
   constructor(db: Kysely<object>) {
     this.#db = db.$extendTables<PaymentsTables>();
+  }
+
+  async lockOrder(orderId: string): Promise<void> {
+    // A transaction-level advisory lock: released at commit or rollback, and bounded by lock_timeout.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`payments.order:${orderId}`}, 0))`.execute(this.#db);
   }
 
   async findPayment(orderId: string): Promise<Payment | undefined> {

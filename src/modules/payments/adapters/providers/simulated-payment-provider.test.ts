@@ -69,6 +69,17 @@ describe('SimulatedPaymentProvider', () => {
     assert.equal(await provider.lookup({ orderId: 'o', providerPaymentId: 'sim_pi_unknown' }), 'unknown');
   });
 
+  test('when an order\'s authorisation is looked for by its key, then the one it made is found, and none for a key never authorised', async () => {
+    const flaky = request('tok_flaky');
+    await assert.rejects(provider.authorize(flaky), PaymentProviderUnavailableError);
+    const again = await provider.authorize(flaky);
+    assert.ok(again.outcome === 'authorized');
+    assert.deepEqual(await provider.findAuthorization({ orderId: flaky.orderId, idempotencyKey: flaky.idempotencyKey }), {
+      providerPaymentId: again.providerPaymentId, state: 'authorized',
+    });
+    assert.equal(await provider.findAuthorization({ orderId: 'o', idempotencyKey: 'never:authorize' }), undefined);
+  });
+
   test('when a tok_flaky authorisation is captured, then the capture also fails once per key first', async () => {
     const flaky = request('tok_flaky');
     await assert.rejects(provider.authorize(flaky));

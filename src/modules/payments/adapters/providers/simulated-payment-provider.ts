@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PaymentProviderUnavailableError,
-  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+  type AuthorizeOutcome, type ChangeOutcome, type FoundAuthorization, type PaymentProvider, type ProviderPaymentState,
 } from '../../application/ports.ts';
 import type { Money, ProviderOutcome } from '../../domain/payment.ts';
 
@@ -71,8 +71,16 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return stateOfIntent[status];
   }
 
+  // Async to honour the port although nothing is awaited.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined> {
+    const providerPaymentId = intentIdOf(request.idempotencyKey);
+    const status = this.#intents.get(providerPaymentId)?.status;
+    return status === undefined ? undefined : { providerPaymentId, state: stateOfIntent[status] };
+  }
+
   async #authorizeOnce(token: string, key: string): Promise<AuthorizeOutcome> {
-    const authorized = { outcome: 'authorized', providerPaymentId: `sim_pi_${createHash('sha256').update(key).digest('hex').slice(0, 24)}` } as const;
+    const authorized = { outcome: 'authorized', providerPaymentId: intentIdOf(key) } as const;
     switch (token) {
       case simulatedTokens.succeeds:
         return authorized;
@@ -115,6 +123,11 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     this.#failedOnce.set(key, true);
     throw new PaymentProviderUnavailableError('simulated gateway timeout (tok_flaky fails once per idempotency key)');
   }
+}
+
+/** The id of the intent an authorisation creates: one per idempotency key, so a repeat finds the same one. */
+function intentIdOf(idempotencyKey: string): string {
+  return `sim_pi_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
 }
 
 /** A Map that forgets its oldest entries beyond `capacity`. */

@@ -93,6 +93,25 @@ describe('StripePaymentProvider against a Stripe stub', () => {
     assert.equal(await provider.lookup({ orderId: 'ord_missing', providerPaymentId: 'pi_stub_missing' }), 'unknown');
   });
 
+  test('when an order\'s authorisation is looked for, then the PaymentIntents are searched by the order id in their metadata', async () => {
+    const held = await authorized();
+    assert.deepEqual(await provider.findAuthorization({ orderId: held.orderId, idempotencyKey: `${held.orderId}:authorize` }), { providerPaymentId: held.providerPaymentId, state: 'authorized' });
+    const sent = stub.requests.at(-1)!;
+    assert.deepEqual([sent.method, sent.path, sent.form.query], ['GET', '/v1/payment_intents/search', `metadata['orderId']:'${held.orderId}'`]);
+    await provider.void({ ...held, idempotencyKey: `${held.orderId}:void` });
+    assert.deepEqual(await provider.findAuthorization({ orderId: held.orderId, idempotencyKey: `${held.orderId}:authorize` }), { providerPaymentId: held.providerPaymentId, state: 'voided' });
+    assert.equal(await provider.findAuthorization({ orderId: 'ord_never_authorised', idempotencyKey: 'ord_never_authorised:authorize' }), undefined);
+  });
+
+  test('when an order id holds a quote, then the search query escapes it and finds only that order', async () => {
+    const request = { ...authorizeRequest(stubPaymentMethods.visa), orderId: "ord_o'brien\\x" };
+    const answer = await provider.authorize(request);
+    assert.equal(answer.outcome, 'authorized');
+    const found = await provider.findAuthorization({ orderId: request.orderId, idempotencyKey: request.idempotencyKey });
+    assert.equal(found?.state, 'authorized');
+    assert.equal(stub.requests.at(-1)?.form.query, "metadata['orderId']:'ord_o\\'brien\\\\x'");
+  });
+
   const declines = [
     [stubPaymentMethods.declined, 'card-declined'],
     [stubPaymentMethods.insufficientFunds, 'insufficient-funds'],

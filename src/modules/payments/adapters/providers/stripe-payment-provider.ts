@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import {
   PaymentProviderUnavailableError,
-  type AuthorizeOutcome, type ChangeOutcome, type PaymentProvider, type ProviderPaymentState,
+  type AuthorizeOutcome, type ChangeOutcome, type FoundAuthorization, type PaymentProvider, type ProviderPaymentState,
 } from '../../application/ports.ts';
 import type { DeclineReason, Money } from '../../domain/payment.ts';
 
@@ -69,21 +69,28 @@ export class StripePaymentProvider implements PaymentProvider {
   async lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
     try {
       const intent = await this.#stripe.paymentIntents.retrieve(request.providerPaymentId, { expand: ['latest_charge'] });
-      switch (intent.status) {
-        case 'requires_capture':
-          return 'authorized';
-        case 'canceled':
-          return 'voided';
-        case 'succeeded': {
-          const charge = intent.latest_charge;
-          return typeof charge === 'object' && charge?.refunded === true ? 'refunded' : 'captured';
-        }
-        default:
-          return 'unknown';
-      }
+      return stateOf(intent);
     } catch (error) {
       throwIfTransient(error);
       return 'unknown';
+    }
+  }
+
+  /**
+   * Searches the order's PaymentIntents by the `orderId` metadata every authorisation carries.
+   * Stripe's search index trails writes (by under a minute, Stripe says); the worker asks only
+   * after its retries with backoff ran out, and the webhook of the authorisation
+   * (`payment_intent.amount_capturable_updated`) reports one the search missed.
+   */
+  async findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined> {
+    try {
+      const found = await this.#stripe.paymentIntents.search({ query: `metadata['orderId']:'${quoted(request.orderId)}'`, limit: 10, expand: ['data.latest_charge'] });
+      const intents = found.data.filter((intent) => intent.metadata.orderId === request.orderId);
+      const intent = intents.find((candidate) => candidate.status === 'requires_capture') ?? intents[0];
+      return intent === undefined ? undefined : { providerPaymentId: intent.id, state: stateOf(intent) };
+    } catch (error) {
+      throwIfTransient(error);
+      throw new PaymentProviderUnavailableError(`Stripe refused the search for the order's authorisation: ${reasonOf(error)}`, { cause: error });
     }
   }
 
@@ -97,6 +104,26 @@ export class StripePaymentProvider implements PaymentProvider {
       return { outcome: 'failed', reason: reasonOf(error) };
     }
   }
+}
+
+function stateOf(intent: Stripe.PaymentIntent): ProviderPaymentState {
+  switch (intent.status) {
+    case 'requires_capture':
+      return 'authorized';
+    case 'canceled':
+      return 'voided';
+    case 'succeeded': {
+      const charge = intent.latest_charge;
+      return typeof charge === 'object' && charge?.refunded === true ? 'refunded' : 'captured';
+    }
+    default:
+      return 'unknown';
+  }
+}
+
+/** A value inside a single-quoted string of Stripe's search query language. */
+function quoted(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
 }
 
 /** Where the SDK should send requests instead of api.stripe.com (a local stub in tests). */
