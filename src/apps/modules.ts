@@ -5,7 +5,7 @@ import type { MigrationSet } from '../platform/database/migrations.ts';
 import type { RouteRegistration } from '../platform/http/app.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import type { BatchLimits, RetentionMetrics } from '../platform/database/retention-sweeper.ts';
-import type { MessageConsumer, MessagingRetention } from '../platform/messaging/index.ts';
+import { retryLeaseMs, type MessageConsumer, type MessagingRetention } from '../platform/messaging/index.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 import { catalogMigrations, createCatalogModule, type CatalogClient, type CatalogImportClient, type CatalogModule } from '../modules/catalog/index.ts';
 import { createIdentityModule, identityMigrations, type IdentityModule } from '../modules/identity/index.ts';
@@ -49,6 +49,11 @@ export function retentionSettings(config: Config, metrics: RetentionMetrics): { 
     limits: { batchSize: config.RETENTION_BATCH_SIZE, pauseMs: config.RETENTION_BATCH_PAUSE_MS, maxBatches: 100 },
     metrics,
   };
+}
+
+/** How long a claimed message retry stays with its process: always longer than one attempt can take under DATABASE_STATEMENT_TIMEOUT_MS. */
+export function messagingRetryLeaseMs(config: Config): number {
+  return retryLeaseMs(config.DATABASE_STATEMENT_TIMEOUT_MS);
 }
 
 /** What the messaging tables of every database keep, and for how long (docs/operations.md, Retention). */
@@ -127,7 +132,10 @@ export function createModules(options: {
       ...(config.STRIPE_API_KEY === undefined ? {} : { stripeApiKey: config.STRIPE_API_KEY }),
       ...(config.STRIPE_API_BASE_URL === undefined ? {} : { stripeApiBaseUrl: config.STRIPE_API_BASE_URL }),
       ...(config.STRIPE_WEBHOOK_SECRET === undefined ? {} : { stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET }),
-      retention: { providerCallSeconds: config.PAYMENT_CALL_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
+      retention: {
+        providerCallSeconds: config.PAYMENT_CALL_RETENTION_DAYS * 86_400, webhookEventSeconds: config.WEBHOOK_EVENT_RETENTION_DAYS * 86_400,
+        ...retentionSettings(config, metrics),
+      },
       ...options.payments,
     });
   }
@@ -177,6 +185,7 @@ export function createModules(options: {
       jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
       jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
       jobQueueRetentionSeconds: config.JOB_QUEUE_RETENTION_HOURS * 3600,
+      retention: { jobSeconds: config.JOB_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
       invoiceSeller: config.INVOICE_SELLER,
       pdfRenderConcurrency: config.PDF_RENDER_CONCURRENCY,
       runWorkers: options.runJobWorkers,

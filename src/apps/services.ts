@@ -12,7 +12,7 @@ import { createOpsServer, type OpsServer } from '../platform/observability/ops-s
 import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, messagingRetention, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
+import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
 
 /**
  * The roles of the services shape besides the gateway, one per module. (The document jobs service
@@ -30,6 +30,20 @@ const databaseVariable: Readonly<Record<ModuleName, DatabaseVariable>> = {
 
 export function isServiceRole(role: string): role is ServiceRole {
   return (serviceRoles as readonly string[]).includes(role);
+}
+
+/**
+ * Every database of the process once, for the table-size gauges, labelled with the module it serves
+ * (the modules joined by `+` when roles of this process share one database).
+ */
+export function tableSizeSources(databases: ReadonlyMap<ModuleName, { db: Database; url: string }>): { database: string; db: Database }[] {
+  const byUrl = new Map<string, { modules: ModuleName[]; db: Database }>();
+  for (const [name, { db, url }] of databases) {
+    const entry = byUrl.get(url);
+    if (entry === undefined) byUrl.set(url, { modules: [name], db });
+    else entry.modules.push(name);
+  }
+  return [...byUrl.values()].map(({ modules, db }) => ({ database: modules.join('+'), db }));
 }
 
 /** One process of the services shape: some roles, each on its own database, behind the gateway. */
@@ -93,6 +107,7 @@ export async function createServices(options: {
         pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         listenUrl: url,
         retention: messagingRetention(config, metrics),
+        retryLeaseMs: messagingRetryLeaseMs(config),
       }));
     }
   } catch (error) {
@@ -146,6 +161,7 @@ export async function createServices(options: {
   if (firstDatabase !== undefined) {
     metrics.readFrom({
       database: firstDatabase,
+      tableSizes: tableSizeSources(databases),
       ...(modules.jobs === undefined ? {} : { jobQueues: () => modules.jobs?.queueDepths() ?? Promise.resolve([]) }),
       ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
     });

@@ -13,7 +13,7 @@ import type { IdentityModule } from '../modules/identity/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, messagingRetention, moduleMigrations, partsOf } from './modules.ts';
+import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
@@ -81,6 +81,7 @@ export async function createSingleProcess(options: {
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
     retention: messagingRetention(config, metrics),
+    retryLeaseMs: messagingRetryLeaseMs(config),
   });
   const built = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
@@ -103,6 +104,8 @@ export async function createSingleProcess(options: {
   const readiness = readinessChecks(db, transport, limiters?.rateLimiter);
   metrics.readFrom({
     database: db,
+    // One database serves every module.
+    tableSizes: [{ database: 'all', db }],
     jobQueues: () => jobs.queueDepths(),
     ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
   });

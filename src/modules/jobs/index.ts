@@ -6,6 +6,7 @@
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { WorkLimiter } from '../../platform/concurrency/work-limiter.ts';
 import type { Database } from '../../platform/database/database.ts';
+import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
@@ -33,6 +34,7 @@ import { PgBossQueues } from './adapters/pg-boss/pg-boss-queues.ts';
 import { PgInvoiceRepository } from './adapters/postgres/pg-invoice-repository.ts';
 import { PgJobRepository } from './adapters/postgres/pg-job-repository.ts';
 import { PgJobSubmitter } from './adapters/postgres/pg-job-submitter.ts';
+import { jobRetentionRules } from './adapters/postgres/job-retention.ts';
 
 export * from './contract.ts';
 export type { JobMetrics, JobQueueDepth } from './application/ports.ts';
@@ -47,7 +49,10 @@ export interface JobsModule {
   routes: RouteRegistration;
   /** `jobs.invoice-on-confirmation` (orders.confirmed). */
   consumers: MessageConsumer[];
-  /** `jobs.pg-boss`: starts pg-boss, its queues and (unless `runWorkers` is false) this process's workers; stops them gracefully. */
+  /**
+   * `jobs.pg-boss`: starts pg-boss, its queues and (unless `runWorkers` is false) this process's workers; stops them gracefully.
+   * `jobs.retention` (with `retention`): deletes finished jobs past their retention.
+   */
   background: BackgroundTask[];
   /** Resolves once the queues are up (after the background task started); for tests and readiness. */
   whenReady(): Promise<void>;
@@ -92,6 +97,8 @@ export function createJobsModule(deps: {
   runWorkers?: boolean;
   /** Attempt durations and outcomes, dead-lettered jobs; nothing is reported without it. */
   metrics?: JobMetrics;
+  /** How long finished jobs are kept and how their sweeper runs; without it they are kept for ever. */
+  retention?: { jobSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }): JobsModule {
   const { db, logger } = deps;
   const log = logger.child({ module: 'jobs' });
@@ -148,7 +155,12 @@ export function createJobsModule(deps: {
       getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents })),
     }, { devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes }),
     consumers: [orderConfirmedConsumer({ queues })],
-    background: [queues],
+    background: [
+      queues,
+      ...(deps.retention === undefined ? [] : [new RetentionSweeper({
+        name: 'jobs.retention', db, logger, ...deps.retention, rules: jobRetentionRules(deps.retention.jobSeconds),
+      })]),
+    ],
     whenReady: () => queues.ready(),
     queueDepths: () => queues.depths(),
     workLimiters: [renderer.limiter],

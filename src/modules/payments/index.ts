@@ -22,6 +22,7 @@ import { PgPaymentOperationQueue } from './adapters/postgres/pg-payment-operatio
 import { PgPaymentOperationRecords } from './adapters/postgres/pg-payment-operation-records.ts';
 import { oldProviderCalls } from './adapters/postgres/provider-call-retention.ts';
 import { PgWebhookEventTransactions } from './adapters/postgres/pg-webhook-event-store.ts';
+import { oldWebhookEvents } from './adapters/postgres/webhook-event-retention.ts';
 import { SimulatedPaymentProvider } from './adapters/providers/simulated-payment-provider.ts';
 import { StripePaymentProvider } from './adapters/providers/stripe-payment-provider.ts';
 
@@ -75,8 +76,8 @@ export interface PaymentsModuleDeps {
   metrics?: PaymentMetrics;
   /** Tests pass their own provider; it replaces the one `provider` names. */
   paymentProvider?: PaymentProvider;
-  /** How long provider calls are kept and how their sweeper runs; without it they are kept for ever. */
-  retention?: { providerCallSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
+  /** How long provider calls and webhook events are kept and how their sweeper runs; without it they are kept for ever. */
+  retention?: { providerCallSeconds: number; webhookEventSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }
 
 /**
@@ -116,7 +117,8 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
     background: [
       worker,
       ...(deps.retention === undefined ? [] : [new RetentionSweeper({
-        name: 'payments.retention', db, logger, rules: [oldProviderCalls(deps.retention.providerCallSeconds)], ...deps.retention,
+        name: 'payments.retention', db, logger, ...deps.retention,
+        rules: [oldProviderCalls(deps.retention.providerCallSeconds), oldWebhookEvents(deps.retention.webhookEventSeconds)],
       })]),
     ],
   };

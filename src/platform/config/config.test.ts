@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     assert.match(error.message, /INBOX_RETENTION_HOURS: must cover OUTBOX_RETENTION_MINUTES/);
     assert.equal(loadConfig({ INBOX_RETENTION_HOURS: '3', OUTBOX_RETENTION_MINUTES: '180' }).INBOX_RETENTION_HOURS, 3);
   });
+
+  test('when webhook events would be kept for less than the provider redelivers them, then the configuration is refused with the reason', () => {
+    const error = captureConfigError({ WEBHOOK_EVENT_RETENTION_DAYS: '3' });
+    assert.match(error.message, /WEBHOOK_EVENT_RETENTION_DAYS="3"/);
+    assert.match(error.message, /at least 4 days.*redeliveries/);
+    assert.equal(loadConfig({ WEBHOOK_EVENT_RETENTION_DAYS: '4' }).WEBHOOK_EVENT_RETENTION_DAYS, 4);
+    assert.equal(loadConfig({}).WEBHOOK_EVENT_RETENTION_DAYS, 30);
+  });
 });
 
 describe('describeConfig', () => {

@@ -76,7 +76,7 @@ export const configSchema = z.object({
   DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000)
     .describe('Longest wait for a pooled database connection; past it the request gets 503 with Retry-After (messaging tries the message again later, without counting an attempt).'),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
-    .describe('PostgreSQL `statement_timeout` of every pooled connection: a statement running longer is cancelled.'),
+    .describe('PostgreSQL `statement_timeout` of every pooled connection: a statement running longer is cancelled. A claimed message retry is leased for twice this (at least 5 minutes), so it outlasts its attempt.'),
   DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000)
     .describe('PostgreSQL `lock_timeout` of every pooled connection: a statement waiting longer for a lock is cancelled.'),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
@@ -104,9 +104,15 @@ export const configSchema = z.object({
   PAYMENT_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(10 * 365).default(14)
     .describe('The record of a payment provider call is deleted this long after the call, once its operation is done (a failed one waiting for an admin keeps its calls).'),
   JOB_QUEUE_RETENTION_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(24)
-    .describe('pg-boss deletes a finished job\'s queue entry this long after it finished (the job record, with its outcome, stays).'),
+    .describe('pg-boss deletes a finished job\'s queue entry this long after it finished (the job record, with its outcome, stays for JOB_RETENTION_DAYS).'),
+  JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(10 * 365).default(30)
+    .describe('A finished document job (succeeded, failed or cancelled) is deleted, with its row errors, this long after it finished; an invoice job stays as long as its invoice.'),
+  WEBHOOK_EVENT_RETENTION_DAYS: z.coerce.number().int()
+    .min(4, 'must be at least 4 days: a payment provider webhook event is kept to recognise its redeliveries, which Stripe sends for up to 3 days')
+    .max(10 * 365).default(30)
+    .describe('A received payment provider webhook event is deleted this long after it arrived; a copy arriving later would be applied again. At least 4 (Stripe redelivers for up to 3 days).'),
   RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60)
-    .describe('How often each retention sweeper (messaging tables, idempotency keys, payment provider calls) deletes what is past its retention.'),
+    .describe('How often each retention sweeper (messaging tables, idempotency keys, payment provider calls and webhook events, document jobs) deletes what is past its retention.'),
   RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000)
     .describe('Rows one retention batch deletes at most, in one short transaction; at most 100 batches per table and sweep.'),
   RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(20)

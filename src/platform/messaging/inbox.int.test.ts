@@ -12,7 +12,7 @@ import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
 import {
   appendToOutbox, createEnvelope, createMessaging, handleOnce, InProcessTransport, listDeadLetters, messagingMigrations,
-  recordFailedDelivery, replayDeadLetter, retryDelayMs, RetryScheduler, type Envelope, type MessageConsumer, type Messaging, type RetryPolicy,
+  recordFailedDelivery, replayDeadLetter, retryDelayMs, retryLeaseMs, RetryScheduler, type Envelope, type MessageConsumer, type Messaging, type RetryPolicy,
 } from './index.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -314,6 +314,30 @@ describe('inbox', () => {
       assert.deepEqual(seen.map((attempt) => attempt.id), [slow.id, waiting.id]);
       assert.ok(seen[0]!.ownLeaseSeconds > 120, `lease of ${seen[0]!.ownLeaseSeconds} s`);
       assert.equal(seen[0]!.othersDue, true);
+    });
+
+    test('when messaging is given a retry lease, then a claimed retry is hidden for that lease', async () => {
+      const envelope = anEnvelope();
+      const leaseMs = retryLeaseMs(20 * 60_000);
+      await sql`
+        insert into messaging.retries (consumer, message_id, envelope, attempts, next_attempt_at, last_error)
+        values ('long-lease', ${envelope.id}, ${JSON.stringify(envelope)}::jsonb, 1, now() - interval '1 second', 'x')`.execute(db);
+      const messaging = createMessaging({ db, transport: new InProcessTransport(), logger, retryPolicy, pollIntervalMs: 60_000, retryLeaseMs: leaseMs });
+      let leaseSeconds: number | undefined;
+      messaging.register({
+        name: 'long-lease', types: [envelope.type],
+        handle: async (_envelope, transaction) => {
+          const row = await sql<{ lease: number }>`
+            select extract(epoch from next_attempt_at - statement_timestamp())::float8 as lease
+            from messaging.retries where message_id = ${envelope.id}`.execute(transaction);
+          leaseSeconds = row.rows[0]?.lease;
+        },
+      });
+
+      assert.equal(await messaging.retries.retryDue(), 1);
+
+      assert.equal(leaseMs, 40 * 60_000, 'two statement timeouts, beyond the default');
+      assert.ok(leaseSeconds !== undefined && leaseSeconds > 39 * 60 && leaseSeconds <= 40 * 60, `lease of ${leaseSeconds} s`);
     });
 
     test('when an attempt throws without recording a failure, then its lease is handed back and the retry is due again', async () => {

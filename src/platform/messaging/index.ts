@@ -5,7 +5,7 @@ export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-lette
 export { deadLetterPaths, deadLetterRoutes } from './dead-letter-routes.ts';
 export { InProcessTransport } from './in-process-transport.ts';
 export { OutboxRelay } from './outbox-relay.ts';
-export { RetryScheduler } from './retry-scheduler.ts';
+export { defaultRetryLeaseMs, RetryScheduler, retryLeaseMs } from './retry-scheduler.ts';
 export { createMessaging, type Messaging, type MessagingMetrics } from './messaging.ts';
 export type { ConsumerLag, MessageTransport, OutgoingMessage, Subscription, DeliveryHandler } from './transport.ts';
 export { messagingRetentionRules, type MessagingRetention } from './retention.ts';

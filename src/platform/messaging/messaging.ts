@@ -42,6 +42,8 @@ export function createMessaging(options: {
   metrics?: MessagingMetrics;
   /** Without it nothing is ever deleted (tests that inspect the tables). */
   retention?: MessagingRetention;
+  /** How long a claimed retry is hidden from other processes (default `defaultRetryLeaseMs`); see `retryLeaseMs`. */
+  retryLeaseMs?: number;
 }): Messaging {
   const { db, transport, logger, retryPolicy, metrics } = options;
   const consumers = new Map<string, MessageConsumer>();
@@ -88,6 +90,7 @@ export function createMessaging(options: {
     db, logger,
     pollIntervalMs: Math.min(Math.max(retryPolicy.baseDelayMs, 50), options.pollIntervalMs),
     consumers: () => [...consumers.keys()],
+    ...(options.retryLeaseMs === undefined ? {} : { leaseMs: options.retryLeaseMs }),
     attempt: async (consumerName, envelope, attemptsSoFar) => {
       const consumer = consumers.get(consumerName);
       if (consumer === undefined) {

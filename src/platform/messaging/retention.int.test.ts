@@ -185,7 +185,7 @@ describe('messaging retention', () => {
 
   test('when Prometheus scrapes, then rows deleted are counted per table and each table\'s estimated rows and bytes are read', async () => {
     const prometheus = createMetrics({ processMetrics: false });
-    prometheus.readFrom({ database: db });
+    prometheus.readFrom({ database: db, tableSizes: [{ database: 'orders', db }] });
     for (let index = 0; index < 3; index += 1) await inboxRow('orders.saga', 48);
     for (let index = 0; index < 4; index += 1) await inboxRow('orders.saga', 0);
 
@@ -194,9 +194,32 @@ describe('messaging retention', () => {
 
     const text = (await prometheus.exposition()).body;
     assert.equal(sampleValue(text, 'orderstream_retention_deleted_rows_total', { table: 'messaging.inbox' }), 3);
-    assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { table: 'messaging.inbox' }), 4);
-    assert.ok((sampleValue(text, 'orderstream_table_bytes', { table: 'messaging.inbox' }) ?? 0) > 0, 'the inbox takes some bytes');
-    assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { table: 'pg_catalog.pg_class' }), undefined, 'PostgreSQL\'s own tables are left out');
+    assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'orders', table: 'messaging.inbox' }), 4);
+    assert.ok((sampleValue(text, 'orderstream_table_bytes', { database: 'orders', table: 'messaging.inbox' }) ?? 0) > 0, 'the inbox takes some bytes');
+    assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'orders', table: 'pg_catalog.pg_class' }), undefined, 'PostgreSQL\'s own tables are left out');
+  });
+
+  test('when a process has several databases, then the tables of each are reported under its own database label', async () => {
+    const other = await createTestDatabase(embeddedServerUrl(), [messagingMigrations]);
+    try {
+      for (let index = 0; index < 4; index += 1) await inboxRow('orders.saga', 0);
+      await sql`create table public.payments_only (id int)`.execute(other.db);
+      await sql`insert into public.payments_only select generate_series(1, 7)`.execute(other.db);
+      await sql`analyze messaging.inbox`.execute(db);
+      await sql`analyze`.execute(other.db);
+      const prometheus = createMetrics({ processMetrics: false });
+      prometheus.readFrom({ database: db, tableSizes: [{ database: 'orders', db }, { database: 'payments', db: other.db }] });
+
+      const text = (await prometheus.exposition()).body;
+
+      assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'orders', table: 'messaging.inbox' }), 4);
+      assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'payments', table: 'messaging.inbox' }), 0, 'the same table of the other database, apart');
+      assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'payments', table: 'public.payments_only' }), 7, 'not only the first database');
+      assert.equal(sampleValue(text, 'orderstream_table_estimated_rows', { database: 'orders', table: 'public.payments_only' }), undefined);
+      assert.ok((sampleValue(text, 'orderstream_table_bytes', { database: 'payments', table: 'public.payments_only' }) ?? 0) > 0);
+    } finally {
+      await other.drop();
+    }
   });
 
   test('when the inbox would be kept for less than the outbox, then the sweeper is refused', () => {

@@ -13,13 +13,23 @@ interface DueRetry {
 /** Runs one more attempt of a delivery; resolves when it succeeded or its failure was recorded. */
 export type RetryAttempt = (consumer: string, envelope: Envelope, attemptsSoFar: number) => Promise<void>;
 
-// A claimed retry is hidden this long; a process that dies mid-attempt leaves it to be picked up again.
-// An attempt is one inbox transaction whose statements each end within the statement timeout (30 s
-// by default) and whose outbound calls have timeouts, then one failure record: far shorter. Should one
-// still outlive its lease (a stalled process), the second attempt it overlaps is harmless: the inbox
-// lets one of them take effect, a stale failure record never lowers the attempts, and a message has one
-// dead letter per consumer.
-const leaseSeconds = 300;
+/**
+ * How long a claimed retry is hidden unless configured otherwise (`retryLeaseMs`); a process that
+ * dies mid-attempt leaves it to be picked up again after it.
+ */
+export const defaultRetryLeaseMs = 5 * 60 * 1000;
+
+/**
+ * The lease a retry needs with this statement timeout: at least `defaultRetryLeaseMs`, and at least
+ * two statement timeouts. An attempt is one inbox transaction whose statements each end within the
+ * statement timeout and whose outbound calls have timeouts, then one failure record, so it ends well
+ * within that. Should one still outlive its lease (a stalled process), the second attempt it
+ * overlaps is harmless: the inbox lets one of them take effect, a stale failure record never lowers
+ * the attempts, and a message has one dead letter per consumer.
+ */
+export function retryLeaseMs(statementTimeoutMs: number): number {
+  return Math.max(defaultRetryLeaseMs, 2 * statementTimeoutMs);
+}
 
 /** Picks up deliveries whose backoff has elapsed and attempts them again. */
 export class RetryScheduler {
@@ -28,20 +38,23 @@ export class RetryScheduler {
   readonly #consumers: () => readonly string[];
   readonly #logger: Logger;
   readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
   readonly #wake = new WakeSignal();
   #loop: Promise<void> | undefined;
   #stopping = false;
 
   /**
    * `consumers` names the consumers this process runs: only their retries are claimed, so a process
-   * sharing the database with other services never holds another's retry for a lease.
+   * sharing the database with other services never holds another's retry for a lease. `leaseMs`
+   * (default `defaultRetryLeaseMs`) must outlast one attempt (see `retryLeaseMs`).
    */
-  constructor(options: { db: Database; attempt: RetryAttempt; consumers: () => readonly string[]; logger: Logger; pollIntervalMs: number }) {
+  constructor(options: { db: Database; attempt: RetryAttempt; consumers: () => readonly string[]; logger: Logger; pollIntervalMs: number; leaseMs?: number }) {
     this.#db = options.db;
     this.#attempt = options.attempt;
     this.#consumers = options.consumers;
     this.#logger = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs;
+    this.#leaseMs = options.leaseMs ?? defaultRetryLeaseMs;
   }
 
   /**
@@ -53,7 +66,7 @@ export class RetryScheduler {
     const consumers = [...this.#consumers()];
     while (attempted < limit && consumers.length > 0) {
       const claimed = await sql<DueRetry>`
-        update messaging.retries set next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+        update messaging.retries set next_attempt_at = now() + make_interval(secs => ${this.#leaseMs / 1000})
         where (consumer, message_id) in (
           select consumer, message_id from messaging.retries
           where next_attempt_at <= now() and consumer = any(${consumers}::text[])

@@ -21,6 +21,11 @@ export interface QueueDepth {
 export interface ScrapeSources {
   /** Pool usage, outbox backlog and dead letters of this database. */
   database?: Database;
+  /**
+   * The databases whose tables are measured, each once and under its own `database` label: in the
+   * services shape one process may hold several, each with tables of the same names (`messaging.*`).
+   */
+  tableSizes?: readonly { database: string; db: Database }[];
   /** Depth of the job queues. */
   jobQueues?: () => Promise<readonly QueueDepth[]>;
   /** Consumer lag of a broker transport (Kafka). */
@@ -154,7 +159,7 @@ export class Metrics {
 
     this.#scrapeErrors = new Counter({
       name: 'orderstream_metrics_scrape_errors_total', registers, labelNames: ['source'],
-      help: 'Scrape-time readings that failed or timed out (database, job-queues, consumer-lag); their gauges keep the previous value.',
+      help: 'Scrape-time readings that failed or timed out (database, table-sizes, job-queues, consumer-lag); their gauges keep the previous value.',
       // Read after this scrape's readings, so a failure shows in the scrape it happened in.
       collect: () => this.#refresh(),
     });
@@ -226,8 +231,10 @@ export class Metrics {
     const outboxUnsent = gauge('orderstream_outbox_unsent_messages', 'Outbox rows not yet published by the relay (counted up to 100,000).');
     const outboxAge = gauge('orderstream_outbox_oldest_unsent_age_seconds', 'Age of the oldest unpublished outbox row; 0 when none is waiting.');
     const deadLetters = gauge('orderstream_dead_letters', 'Messages in the dead letters not yet replayed, by topic and consumer.', ['topic', 'consumer']);
-    const tableRows = gauge('orderstream_table_estimated_rows', 'Rows of each OrderStream table as PostgreSQL last estimated them (pg_class.reltuples, updated by vacuum and analyze).', ['table']);
-    const tableBytes = gauge('orderstream_table_bytes', 'Disk space of each OrderStream table with its indexes and TOAST (pg_total_relation_size).', ['table']);
+    const tableRows = gauge('orderstream_table_estimated_rows',
+      'Rows of each OrderStream table as PostgreSQL last estimated them (pg_class.reltuples, updated by vacuum and analyze), by database and schema-qualified table.', ['database', 'table']);
+    const tableBytes = gauge('orderstream_table_bytes',
+      'Disk space of each OrderStream table with its indexes and TOAST (pg_total_relation_size), by database and schema-qualified table.', ['database', 'table']);
     const jobsQueued = gauge('orderstream_jobs_queued', 'Jobs waiting in a queue (including retries waiting for their delay), by job kind.', ['kind']);
     const jobsActive = gauge('orderstream_jobs_active', 'Jobs being worked on, by job kind.', ['kind']);
     const consumerLag = gauge('orderstream_kafka_consumer_lag', 'Kafka messages not yet consumed by a consumer group, summed over the partitions of a topic.', ['consumer', 'topic']);
@@ -258,9 +265,17 @@ export class Metrics {
         outboxUnsent.set(backlog.unsent);
         outboxAge.set(backlog.oldestUnsentAgeSeconds);
         setAll(deadLetters, backlog.deadLetters.map((row) => [{ topic: row.topic, consumer: row.consumer }, row.count]));
-        const sizes = await readTableSizes(db, { timeoutMs: this.#scrapeTimeoutMs });
-        setAll(tableRows, sizes.map((size) => [{ table: size.table }, size.estimatedRows]));
-        setAll(tableBytes, sizes.map((size) => [{ table: size.table }, size.bytes]));
+      }),
+      this.#timed('table-sizes', async () => {
+        const databases = this.#sources.tableSizes ?? [];
+        if (databases.length === 0) return;
+        const read = await Promise.all(databases.map(async ({ database, db }) => {
+          const sizes = await readTableSizes(db, { timeoutMs: this.#scrapeTimeoutMs });
+          return sizes.map((size) => ({ labels: { database, table: size.table }, size }));
+        }));
+        const sizes = read.flat();
+        setAll(tableRows, sizes.map(({ labels, size }) => [labels, size.estimatedRows]));
+        setAll(tableBytes, sizes.map(({ labels, size }) => [labels, size.bytes]));
       }),
       this.#timed('job-queues', async () => {
         if (this.#sources.jobQueues === undefined) return;
