@@ -397,6 +397,20 @@ describe('ApplyWebhookEvent', () => {
     assert.deepEqual(published(command.orderId), ['payments.authorized']);
   });
 
+  test('when a hold expires while the capture call is in flight, then the capture is planned again from the voided payment, which stays voided', async () => {
+    const { orderId, providerPaymentId } = await authorized();
+    await request(orderId, 'capture');
+    const [inFlight] = await runner.claim(10);
+    assert.equal(await events.execute(anEvent(providerPaymentId, { state: 'voided' })), 'applied');
+    await runner.run(inFlight!);
+    assert.equal(store.payments.get(orderId)?.status, 'voided');
+    assert.ok(logged.some((entry) => entry.message.includes('planned again')));
+    await drain();
+    assert.equal(store.payments.get(orderId)?.status, 'voided');
+    assert.deepEqual(published(orderId), ['payments.authorized', 'payments.voided', 'payments.capture-failed']);
+    assert.deepEqual([store.operation(orderId, 'capture')?.status, store.operation(orderId, 'capture')?.detail], ['done', 'payment-voided']);
+  });
+
   test('when the report answers no waiting operation (a hold expired before the capture), then the operation waits and then fails its capture', async () => {
     const { orderId, providerPaymentId } = await authorized();
     await request(orderId, 'capture');

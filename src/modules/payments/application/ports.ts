@@ -77,6 +77,8 @@ export interface PaymentRepository {
   addOperation(orderId: string, kind: OperationKind): Promise<boolean>;
 }
 
+export type SettleResult = 'settled' | 'claim-lost' | 'payment-moved';
+
 /** An operation taken by one worker until its lease ends; only the holder of `claimToken` may settle it. */
 export interface ClaimedOperation {
   id: number;
@@ -118,9 +120,12 @@ export interface PaymentOperationQueue {
   claimDue(limit: number, leaseMs: number): Promise<ClaimedOperation[]>;
   /**
    * In one transaction: the operation's result, the payment's new state, the provider call (when
-   * one was made) and the event. Returns false, writing only the call, when the claim was lost.
+   * one was made) and the event. Writes only the call when the claim was lost (`claim-lost`), or
+   * when the payment's status is no longer the one the operation was planned from (a webhook moved
+   * it while the call was in flight): then the operation is released, due at once, to be planned
+   * again from the payment as it stands (`payment-moved`).
    */
-  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<boolean>;
+  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult>;
   /** Pushes the lease of a claim still being worked on `leaseMs` into the future; false when the claim was lost. */
   extendLease(claim: ClaimedOperation, leaseMs: number): Promise<boolean>;
   /** Makes the operation due again after `delayMs`, recording the failed call. False when the claim was lost. */

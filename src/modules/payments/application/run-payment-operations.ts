@@ -149,10 +149,12 @@ export class RunPaymentOperations {
 
   async #settle(claim: ClaimedOperation, settlement: Settlement, call: ProviderCallRecord | undefined): Promise<void> {
     const message = settlement.event === undefined ? undefined : paymentMessage(claim.orderId, settlement.payment, settlement.event);
-    const kept = await this.#operations.settle(claim, settlement, message, call);
+    const result = await this.#operations.settle(claim, settlement, message, call);
     const details = { orderId: claim.orderId, operationId: claim.id, kind: claim.kind, outcome: settlement.operation.outcome };
-    if (!kept) {
+    if (result === 'claim-lost') {
       this.#log.warn(details, 'the claim on a payment operation ran out before it was settled; its new holder settles it');
+    } else if (result === 'payment-moved') {
+      this.#log.warn(details, 'the payment changed (a provider report) while the call was in flight; the operation is planned again from it');
     } else if (settlement.operation.status === 'failed') {
       this.#log.error({ ...details, detail: settlement.operation.detail }, 'payment operation failed and needs an admin (see payments.operations)');
       this.#metrics?.operationFailed(claim.kind);

@@ -1,6 +1,6 @@
 import type {
   ClaimedOperation, LockedPayment, PaymentOperation, PaymentOperationQueue, PaymentRepository, ProviderCallRecord, ProviderPaymentReference,
-  WebhookEventStore, WebhookEventTransactions,
+  SettleResult, WebhookEventStore, WebhookEventTransactions,
 } from '../application/ports.ts';
 import type { PaymentMessage } from '../application/payment-messages.ts';
 import type { OperationKind, OperationResult, Payment, Settlement } from '../domain/payment.ts';
@@ -79,17 +79,22 @@ export class InMemoryPaymentStore implements PaymentRepository, PaymentOperation
     }));
   }
 
-  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<boolean> {
+  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult> {
     if (call !== undefined) this.calls.push(call);
     const operation = this.#held(claim);
-    if (operation === undefined) return Promise.resolve(false);
+    if (operation === undefined) return Promise.resolve('claim-lost');
+    if (claim.payment !== undefined && this.payments.get(claim.orderId)?.status !== claim.payment.status) {
+      operation.claimToken = null;
+      operation.dueAt = this.#time;
+      return Promise.resolve('payment-moved');
+    }
     operation.status = settlement.operation.status;
     operation.outcome = settlement.operation.outcome;
     operation.detail = settlement.operation.detail;
     operation.claimToken = null;
     if (settlement.paymentChanged && settlement.payment !== undefined) this.payments.set(claim.orderId, settlement.payment);
     if (message !== undefined) this.published.push(message);
-    return Promise.resolve(true);
+    return Promise.resolve('settled');
   }
 
   extendLease(claim: ClaimedOperation, leaseMs: number): Promise<boolean> {

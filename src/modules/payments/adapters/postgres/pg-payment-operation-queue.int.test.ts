@@ -5,7 +5,7 @@ import type { Database } from '../../../../platform/database/database.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { paymentMessage } from '../../application/payment-messages.ts';
-import type { ClaimedOperation, ProviderCallRecord } from '../../application/ports.ts';
+import type { ClaimedOperation, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
 import { applyProviderOutcome, createPayment } from '../../domain/payment.ts';
 import { paymentsMigrations } from '../../index.ts';
 import { anAuthorizeCommand, anOrderId } from '../../testing/payment-builders.ts';
@@ -43,7 +43,7 @@ function callOf(claim: ClaimedOperation, outcome: string): ProviderCallRecord {
   };
 }
 
-async function settleAuthorized(claim: ClaimedOperation): Promise<boolean> {
+async function settleAuthorized(claim: ClaimedOperation): Promise<SettleResult> {
   assert.ok(claim.payment);
   const settlement = applyProviderOutcome(claim.payment, 'authorize', { outcome: 'authorized', providerPaymentId: 'pi_1' }, new Date());
   assert.ok(settlement.event);
@@ -84,7 +84,7 @@ describe('PgPaymentOperationQueue', () => {
     assert.deepEqual(first.map((claim) => claim.kind), ['authorize']);
     assert.equal(first[0]?.payment?.status, 'pending');
     assert.deepEqual(await claimFor([orderId]), []);
-    assert.equal(await settleAuthorized(first[0]), true);
+    assert.equal(await settleAuthorized(first[0]), 'settled');
     const second = await claimFor([orderId]);
     assert.deepEqual(second.map((claim) => [claim.kind, claim.payment?.status]), [['void', 'authorized']]);
   });
@@ -102,6 +102,20 @@ describe('PgPaymentOperationQueue', () => {
     assert.deepEqual(outbox.rows.map((row) => row.type), ['payments.authorized']);
   });
 
+  test('when the payment moved while the call was in flight, then nothing is settled and the operation is due at once, to be planned from the payment as it stands', async () => {
+    const orderId = await anAuthorizedOrder();
+    const [claim] = await claimFor([orderId]);
+    assert.ok(claim);
+    // A provider report (webhook) declined the payment meanwhile.
+    await sql`update payments.payments set status = 'declined', decline_reason = 'card-declined' where order_id = ${orderId}`.execute(db);
+    assert.equal(await settleAuthorized(claim), 'payment-moved');
+    assert.equal((await repository.findPayment(orderId))?.status, 'declined', 'the report is not overwritten');
+    assert.equal(await count('messaging.outbox', orderId), 0);
+    assert.equal(await count('payments.provider_calls', orderId), 1, 'the call is on record');
+    const [again] = await claimFor([orderId]);
+    assert.deepEqual([again?.id, again?.payment?.status], [claim.id, 'declined']);
+  });
+
   test('when two workers claim at once, then no operation goes to both', async () => {
     const orderIds = await Promise.all(Array.from({ length: 12 }, anAuthorizedOrder));
     const [a, b] = await Promise.all([claimFor(orderIds), claimFor(orderIds)]);
@@ -117,10 +131,10 @@ describe('PgPaymentOperationQueue', () => {
     const fresh = await until(async () => (await claimFor([orderId], 60_000))[0], 'the lease to run out');
     assert.equal(fresh.id, stale.id);
     assert.equal(fresh.attempts, 2);
-    assert.equal(await settleAuthorized(stale), false);
+    assert.equal(await settleAuthorized(stale), 'claim-lost');
     assert.equal(await count('messaging.outbox', orderId), 0);
     assert.equal(await count('payments.provider_calls', orderId), 1, 'the stale call is still on record');
-    assert.equal(await settleAuthorized(fresh), true);
+    assert.equal(await settleAuthorized(fresh), 'settled');
     assert.equal(await count('messaging.outbox', orderId), 1);
   });
 

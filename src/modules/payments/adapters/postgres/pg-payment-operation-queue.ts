@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
 import type { PaymentMessage } from '../../application/payment-messages.ts';
-import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord } from '../../application/ports.ts';
+import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
 import type { OperationKind, Settlement } from '../../domain/payment.ts';
 import { toPayment, type PaymentsTables } from './payments-tables.ts';
 
@@ -59,10 +59,23 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
     }));
   }
 
-  async settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<boolean> {
+  async settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult> {
     return this.#db.transaction().execute(async (transaction) => {
       // The call happened whoever holds the claim now, so it is recorded either way.
       if (call !== undefined) await recordCall(transaction, call);
+      if (claim.payment !== undefined) {
+        // The payment row first, as a webhook locks it: a report applied while the call was in flight
+        // wins, and this operation is planned again from what it wrote.
+        const current = await transaction.selectFrom('payments.payments').select('status')
+          .where('order_id', '=', claim.orderId).forUpdate().executeTakeFirst();
+        if (current?.status !== claim.payment.status) {
+          const released = await transaction.updateTable('payments.operations')
+            .set({ claim_token: null, next_attempt_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+            .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
+            .executeTakeFirst();
+          return released.numUpdatedRows === 0n ? 'claim-lost' : 'payment-moved';
+        }
+      }
       const updated = await transaction.updateTable('payments.operations')
         .set({
           status: settlement.operation.status, outcome: settlement.operation.outcome, detail: settlement.operation.detail,
@@ -70,7 +83,7 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
         })
         .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
         .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return false;
+      if (updated.numUpdatedRows === 0n) return 'claim-lost';
       const payment = settlement.payment;
       if (settlement.paymentChanged && payment !== undefined) {
         await transaction.updateTable('payments.payments')
@@ -79,7 +92,7 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
           .execute();
       }
       if (message !== undefined) await appendToOutbox(transaction, [createEnvelope(message)]);
-      return true;
+      return 'settled';
     });
   }
 
