@@ -420,7 +420,8 @@ class DeliverTwoAtOnce implements SagaCommand {
 
 class Redeliver implements SagaCommand {
   readonly pick: number;
-  constructor(pick: number) { this.pick = pick; }
+  readonly crash: boolean;
+  constructor(pick: number, crash: boolean) { this.pick = pick; this.crash = crash; }
   check(): boolean { return true; }
 
   async run(_model: Model, world: SagaWorld): Promise<void> {
@@ -430,10 +431,10 @@ class Redeliver implements SagaCommand {
       return;
     }
     world.log.push(`${this.toString()} → ${world.describe(delivery)} again`);
-    await world.deliver(delivery, false);
+    await world.deliver(delivery, this.crash);
   }
 
-  toString(): string { return `redeliver(${String(this.pick)})`; }
+  toString(): string { return this.crash ? `redeliverThenCrashBeforeCommit(${String(this.pick)})` : `redeliver(${String(this.pick)})`; }
 }
 
 class Relay implements SagaCommand {
@@ -557,7 +558,7 @@ const commands = fc.commands<Model, SagaWorld, false>([
   pick.map((index) => new Cancel(index)), pick.map((index) => new Cancel(index)),
   fc.tuple(pick, fc.boolean()).map(([index, crash]) => new Deliver(index, crash)), fc.tuple(pick, fc.boolean()).map(([index, crash]) => new Deliver(index, crash)),
   deliver, deliver, deliver, deliver, deliver, deliver,
-  pick.map((index) => new Redeliver(index)),
+  fc.tuple(pick, fc.boolean()).map(([index, crash]) => new Redeliver(index, crash)),
   fc.tuple(pick, pick).map(([first, second]) => new DeliverTwoAtOnce(first, second)),
   fc.boolean().map((crash) => new Relay(crash)), relay, relay, relay, relay,
   fc.constant(new RetryDue()),
