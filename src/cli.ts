@@ -9,6 +9,7 @@ import type { BenchArguments } from './apps/bench/bench-arguments.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
 import { migrate } from './platform/database/migrations.ts';
+import { applyServerTimeouts, serverTimeoutsOf } from './platform/http/server-timeouts.ts';
 import { createLogger, type Logger } from './platform/logging/logger.ts';
 import { startConfiguredTracing } from './platform/observability/tracing.ts';
 
@@ -101,8 +102,10 @@ async function startGateway(config: Config, logger: Logger): Promise<void> {
   let url: string;
   let metricsUrl: string;
   try {
+    const timeouts = serverTimeoutsOf(config);
+    applyServerTimeouts(running.app.server, timeouts);
     url = await running.app.listen({ host: config.HOST, port: config.PORT });
-    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT, timeouts })).url}/metrics`;
   } catch (error) {
     // A taken port: close what is open (Redis, upstream pools), or they would keep the process alive, failed but running.
     await running.close().catch(() => undefined);
@@ -128,8 +131,10 @@ async function startServices(config: Config, logger: Logger, roles: readonly Ser
   let metricsUrl: string;
   try {
     await running.start();
+    const timeouts = serverTimeoutsOf(config);
+    applyServerTimeouts(running.app.server, timeouts);
     url = await running.app.listen({ host: config.HOST, port: config.PORT });
-    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
+    metricsUrl = `${(await running.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT, timeouts })).url}/metrics`;
   } catch (error) {
     // A taken port or a failed start: close what is open (Kafka, pools, workers), or the process would stay up, failed but running.
     await running.close().catch(() => undefined);
@@ -179,9 +184,14 @@ async function start(config: Config, logger: Logger, roleOption: string): Promis
   try {
     orderstream = await createSingleProcess({ config, logger, role, databaseUrl: database.url, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
     await orderstream.start();
+    // Every listener cuts off a slow or idle client alike (docs/operations.md, HTTP limits).
+    const timeouts = serverTimeoutsOf(config);
     // Every role, the worker included, serves its metrics and probes on the operations listener.
-    metricsUrl = `${(await orderstream.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT })).url}/metrics`;
-    if (role !== 'worker') await orderstream.app.listen({ host: config.HOST, port: config.PORT });
+    metricsUrl = `${(await orderstream.ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT, timeouts })).url}/metrics`;
+    if (role !== 'worker') {
+      applyServerTimeouts(orderstream.app.server, timeouts);
+      await orderstream.app.listen({ host: config.HOST, port: config.PORT });
+    }
   } catch (error) {
     await orderstream?.close().catch(() => undefined);
     await database.embedded?.stop();

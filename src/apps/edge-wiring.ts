@@ -1,5 +1,6 @@
 import type { Config } from '../platform/config/config.ts';
 import { MemoryRateLimiter, TokenRejectedError, type EdgeOptions, type RateLimiter, type RoutePolicy, type TokenVerifier } from '../platform/http/edge.ts';
+import type { GatewayTrustSettings } from '../platform/http/gateway-signature.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
 import { RedisRateLimiter } from '../platform/http/redis-rate-limiter.ts';
 import type { Logger } from '../platform/logging/logger.ts';
@@ -37,11 +38,22 @@ export function edgeOptions(options: {
     verifier: edgeVerifier(options.verifier),
     rateLimiter: options.limiters.rateLimiter,
     authRateLimiter: options.limiters.authRateLimiter,
-    bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    uploadBodyLimit: uploadBodyLimit(config),
     devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
     logger: options.logger,
     metrics: options.metrics,
   };
+}
+
+const multipartEnvelopeBytes = 64 * 1024;
+
+/**
+ * Largest body of an upload route (`upload` in the route table): the largest CSV accepted, plus
+ * room for the multipart envelope around it (boundaries, part headers, a few small fields).
+ */
+export function uploadBodyLimit(config: Config): number {
+  return config.IMPORT_MAX_BYTES + multipartEnvelopeBytes;
 }
 
 /** The identity module's verifier in the edge's terms: its rejections become the edge's 401. */
@@ -56,5 +68,16 @@ export function edgeVerifier(verifier: IdentityTokenVerifier): TokenVerifier {
         throw error;
       }
     },
+  };
+}
+
+/** How a process behind the gateway checks the signed statements it receives, from configuration (GATEWAY_*). */
+export function gatewayTrustSettings(config: Config, secret: string, policies: readonly RoutePolicy[]): GatewayTrustSettings {
+  return {
+    secret, policies,
+    validitySeconds: config.GATEWAY_SIGNATURE_VALIDITY_SECONDS,
+    clockSkewSeconds: config.GATEWAY_SIGNATURE_CLOCK_SKEW_SECONDS,
+    replayCacheSize: config.GATEWAY_REPLAY_CACHE_SIZE,
+    trustedAddresses: config.GATEWAY_TRUSTED_ADDRESSES,
   };
 }

@@ -162,6 +162,7 @@ export function createModules(options: {
       maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
       retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
       webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      webhookAllowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS ?? [],
     });
   }
   if (databases.jobs !== undefined) {

@@ -12,6 +12,7 @@ import { createOpsServer, type OpsServer } from '../platform/observability/ops-s
 import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient } from '../modules/inventory/index.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
+import { gatewayTrustSettings } from './edge-wiring.ts';
 import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
 
 /**
@@ -178,7 +179,7 @@ export async function createServices(options: {
     readiness,
     metrics,
     trustProxy: config.TRUST_PROXY,
-    gatewayTrust: { secret, policies: routePolicies },
+    gatewayTrust: gatewayTrustSettings(config, secret, routePolicies),
   });
 
   let started = false;

@@ -11,7 +11,7 @@ import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrati
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
-import { createRateLimiters, edgeOptions } from './edge-wiring.ts';
+import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
 import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf } from './modules.ts';
 
@@ -122,7 +122,7 @@ export async function createSingleProcess(options: {
     readiness,
     metrics,
     trustProxy: config.TRUST_PROXY,
-    ...(config.GATEWAY_SECRET !== undefined ? { gatewayTrust: { secret: config.GATEWAY_SECRET, policies: routePolicies } } : {}),
+    ...(config.GATEWAY_SECRET !== undefined ? { gatewayTrust: gatewayTrustSettings(config, config.GATEWAY_SECRET, routePolicies) } : {}),
     ...(limiters === undefined ? {} : { edge: edgeOptions({ config, logger, metrics, policies: routePolicies, verifier: identity.verifier, limiters }) }),
   });
   let started = false;

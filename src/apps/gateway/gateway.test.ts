@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { loadConfig } from '../../platform/config/config.ts';
-import { verifyPrincipal } from '../../platform/http/gateway-signature.ts';
+import { bodyDigest, streamedBody, verifyPrincipal } from '../../platform/http/gateway-signature.ts';
 import { createLogger } from '../../platform/logging/logger.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 
@@ -40,7 +40,12 @@ before(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const { principal } = verifyPrincipal({ headers: request.headers, requestId: String(request.headers['x-request-id']), secret, maxAgeSeconds: 60 });
+      const statement = verifyPrincipal({
+        headers: request.headers, method: request.method ?? '', url: request.url ?? '', requestId: String(request.headers['x-request-id']), secret, validitySeconds: 30, clockSkewSeconds: 5,
+      });
+      const received = Buffer.concat(chunks);
+      if (statement.body !== streamedBody && statement.body !== bodyDigest(received.length === 0 ? undefined : received)) throw new Error('the statement is for another body');
+      const { principal } = statement;
       if (request.url === '/.well-known/jwks.json') {
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
         return;

@@ -41,7 +41,7 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'POST', url: '/v1/orders/:id/cancel', access: 'customer', upstream: 'orders' },
   { method: 'GET', url: '/v1/orders/:id/invoice', access: 'customer', upstream: 'jobs', retry: true },
   // document jobs
-  { method: 'POST', url: '/v1/imports', access: 'admin', upstream: 'jobs', timeoutMs: 120_000 },
+  { method: 'POST', url: '/v1/imports', access: 'admin', upstream: 'jobs', timeoutMs: 120_000, upload: true },
   { method: 'GET', url: '/v1/jobs', access: 'admin', upstream: 'jobs', retry: true },
   { method: 'GET', url: '/v1/jobs/:id', access: 'admin', upstream: 'jobs', retry: true },
   { method: 'GET', url: '/v1/jobs/:id/errors.csv', access: 'admin', upstream: 'jobs', retry: true },

@@ -86,7 +86,9 @@ export async function startFulfilment(
   const webhooks = await startWebhookReceiver();
   const config = loadConfig({
     LOG_LEVEL: 'silent', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', AUTH_RATE_LIMIT_BURST: '1000000', EMAIL_TRANSPORT: 'smtp', DOCUMENTS_DIR: documentsDir, SMTP_URL: smtp.url, OUTBOX_POLL_INTERVAL_MS: '200',
-    MESSAGE_RETRY_BASE_MS: '20', NOTIFICATION_RETRY_BASE_MS: '20', SIMULATED_PAYMENT_DELAY_MS: '3000', ...env,
+    MESSAGE_RETRY_BASE_MS: '20', NOTIFICATION_RETRY_BASE_MS: '20', SIMULATED_PAYMENT_DELAY_MS: '3000',
+    // The webhook receiver listens on loopback, which webhooks may not reach unless allowed.
+    WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', ...env,
   });
   const orderstream = await createSingleProcess({
     config, logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: database.url,

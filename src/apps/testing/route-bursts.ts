@@ -24,6 +24,8 @@ export const loadRunSettings = {
   STRIPE_WEBHOOK_SECRET: 'whsec_load_run',
   // Webhook deliveries to the closed endpoint die at the first failure, so there are dead ones to retry.
   NOTIFICATION_MAX_ATTEMPTS: '1',
+  // That endpoint is on loopback, which webhooks may not reach unless allowed.
+  WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
 } as const;
 
 /** A route of the route table and how to call it many times at once. */

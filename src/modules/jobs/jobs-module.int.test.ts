@@ -160,6 +160,11 @@ describe('POST /v1/imports', () => {
     { when: 'the file is empty', status: 400, request: () => { const body = csvUpload(''); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
     { when: 'the file is over the size limit', status: 413, request: () => { const body = csvUpload(header + 'big-1,Big,,1,EUR,1\n'.repeat(Math.ceil(maxBytes / 18) + 10)); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
     { when: 'the file is not CSV', status: 415, request: () => { const body = csvUpload(header, 'image/png'); return { payload: body.payload, headers: { ...admin, ...body.headers } }; } },
+    {
+      when: 'the multipart body ends before its closing boundary', status: 400,
+      request: () => ({ payload: `--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\nContent-Type: text/csv\r\n\r\n${header}A-1,A,,1,EUR,1\n`, headers: { ...admin, 'content-type': 'multipart/form-data; boundary=b' } }),
+    },
+    { when: 'the multipart content type names no boundary', status: 400, request: () => ({ payload: '--x\r\n', headers: { ...admin, 'content-type': 'multipart/form-data' } }) },
     { when: 'the caller is a customer', status: 403, request: () => { const body = csvUpload(header); return { payload: body.payload, headers: { ...customer('cust-1'), ...body.headers } }; } },
     { when: 'the caller is anonymous', status: 401, request: () => { const body = csvUpload(header); return { payload: body.payload, headers: body.headers }; } },
   ];

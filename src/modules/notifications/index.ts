@@ -23,6 +23,9 @@ import { webhookAdminRoutes } from './adapters/http/webhook-admin-routes.ts';
 import { orderEventsConsumer } from './adapters/messaging/order-events-consumer.ts';
 import { PgDeliveryRepository } from './adapters/postgres/pg-delivery-repository.ts';
 import { PgWebhookEndpointRepository } from './adapters/postgres/pg-webhook-endpoint-repository.ts';
+import type { ResolveHost } from './adapters/webhook/checked-lookup.ts';
+import { DestinationAddressRule } from './adapters/webhook/destination-address-rule.ts';
+import { DnsWebhookDestinationPolicy } from './adapters/webhook/dns-webhook-destination-policy.ts';
 import { HttpWebhookSender } from './adapters/webhook/http-webhook-sender.ts';
 
 export * from './contract.ts';
@@ -57,6 +60,13 @@ export function createNotificationsModule(deps: {
   /** First retry delay; doubles with each attempt, with jitter. */
   retryBaseMs: number;
   webhookTimeoutMs: number;
+  /**
+   * Networks (CIDRs) webhooks may reach although they are internal — loopback, private, link-local —
+   * for local receivers in development and tests; unsafe in production. Default: none.
+   */
+  webhookAllowedNetworks?: readonly string[];
+  /** How webhook hosts are resolved, at registration and when sending; the system resolver unless a test gives its own. */
+  resolveHost?: ResolveHost;
   /** How often the idle worker looks for due deliveries (a new delivery wakes it at once). Default 1000. */
   workerIntervalMs?: number;
 }): NotificationsModule {
@@ -64,13 +74,14 @@ export function createNotificationsModule(deps: {
   const logFor = logger.child({ module: 'notifications' });
   const deliveries = new PgDeliveryRepository(db);
   const endpoints = new PgWebhookEndpointRepository(db);
+  const destinationRule = new DestinationAddressRule(deps.webhookAllowedNetworks ?? []);
   const emailSender: EmailSender = deps.email.transport === 'smtp'
     ? new SmtpEmailSender({ smtpUrl: deps.email.smtpUrl, from: deps.emailFrom })
     : new FileEmailSender({ outboxDir: deps.email.outboxDir, from: deps.emailFrom, logger: logFor });
   const sendDueDeliveries = new SendDueDeliveries({
     deliveries,
     email: emailSender,
-    webhooks: new HttpWebhookSender({ timeoutMs: deps.webhookTimeoutMs }),
+    webhooks: new HttpWebhookSender({ timeoutMs: deps.webhookTimeoutMs, rule: destinationRule, resolveHost: deps.resolveHost }),
     policy: { maxAttempts: deps.maxAttempts, baseDelayMs: deps.retryBaseMs },
     // Longer than any send can take (webhook timeout; the SMTP client's own timeouts stay under a minute).
     leaseMs: Math.max(60_000, deps.webhookTimeoutMs * 4),
@@ -88,7 +99,9 @@ export function createNotificationsModule(deps: {
   });
   const wakeWorker = () => { worker.wake(); };
   const webhookRoutes = webhookAdminRoutes({
-    registerWebhookEndpoint: tracedUseCase('notifications.register-webhook-endpoint', new RegisterWebhookEndpoint({ endpoints })),
+    registerWebhookEndpoint: tracedUseCase('notifications.register-webhook-endpoint', new RegisterWebhookEndpoint({
+      endpoints, destinations: new DnsWebhookDestinationPolicy({ rule: destinationRule, timeoutMs: deps.webhookTimeoutMs, resolveHost: deps.resolveHost }),
+    })),
     listWebhookEndpoints: tracedUseCase('notifications.list-webhook-endpoints', new ListWebhookEndpoints({ endpoints })),
     deleteWebhookEndpoint: tracedUseCase('notifications.delete-webhook-endpoint', new DeleteWebhookEndpoint({ endpoints })),
     listWebhookDeliveries: tracedUseCase('notifications.list-webhook-deliveries', new ListDeliveries({ deliveries, channel: 'webhook' })),

@@ -48,6 +48,22 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ WEBHOOK_EVENT_RETENTION_DAYS: '4' }).WEBHOOK_EVENT_RETENTION_DAYS, 4);
     assert.equal(loadConfig({}).WEBHOOK_EVENT_RETENTION_DAYS, 30);
   });
+
+  test('when webhook networks are allowed, then they are a list of addresses and CIDRs; unset, none; a host name or bad prefix is refused', () => {
+    assert.deepEqual(loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8, ::1,10.1.0.0/16' }).WEBHOOK_ALLOWED_NETWORKS, ['127.0.0.0/8', '::1', '10.1.0.0/16']);
+    assert.equal(loadConfig({}).WEBHOOK_ALLOWED_NETWORKS, undefined);
+    const error = captureConfigError({ WEBHOOK_ALLOWED_NETWORKS: 'localhost,10.0.0.0/33,fe80::1%eth0' });
+    assert.equal(error.issues.length, 3);
+    assert.match(error.message, /WEBHOOK_ALLOWED_NETWORKS=.*"localhost" is not an IP address or CIDR/);
+  });
+
+  test('when the headers timeout exceeds the request timeout, or the largest import could not arrive at 1 MiB/s, then the configuration is refused', () => {
+    assert.match(captureConfigError({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000', IMPORT_MAX_BYTES: '1048576' }).message, /HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS/);
+    assert.match(captureConfigError({ HTTP_REQUEST_TIMEOUT_MS: '30000' }).message, /HTTP_REQUEST_TIMEOUT_MS: must let an upload of IMPORT_MAX_BYTES arrive at 1 MiB\/s/);
+    assert.equal(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '50000' }).IMPORT_MAX_BYTES, 50 * 1024 * 1024);
+    const defaults = loadConfig({});
+    assert.deepEqual([defaults.HTTP_REQUEST_TIMEOUT_MS, defaults.HTTP_HEADERS_TIMEOUT_MS, defaults.HTTP_KEEP_ALIVE_TIMEOUT_MS], [120_000, 10_000, 72_000]);
+  });
 });
 
 describe('describeConfig', () => {

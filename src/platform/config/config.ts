@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const externalIssuersSchema = z.array(z.strictObject({
@@ -14,6 +15,19 @@ function trustProxySetting(text: string): boolean | string {
   return text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '').join(',');
 }
 
+/** A comma-separated list of IP addresses and CIDR ranges (GATEWAY_TRUSTED_ADDRESSES). */
+function addressList(text: string, context: z.RefinementCtx): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/', 2);
+    const family = isIP(address);
+    if (family === 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))) {
+      context.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range` });
+    }
+  }
+  return entries;
+}
+
 /** GATEWAY_UPSTREAMS as a map from service name to the base URLs of its instances. */
 function upstreamTable(text: string, context: z.RefinementCtx): Record<string, string[]> {
   const table: Record<string, string[]> = {};
@@ -27,6 +41,20 @@ function upstreamTable(text: string, context: z.RefinementCtx): Record<string, s
     table[name] = instances.map((url) => url.replace(/\/$/, ''));
   }
   return table;
+}
+
+/** WEBHOOK_ALLOWED_NETWORKS as a list of addresses and CIDRs (`10.0.0.0/8`, `::1`). */
+function networkList(text: string, context: z.RefinementCtx): string[] {
+  const networks = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const network of networks) {
+    const [address = '', prefix, extra] = network.split('/');
+    const family = isIP(address);
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+    if (family === 0 || address.includes('%') || extra !== undefined || !validPrefix) {
+      context.addIssue({ code: 'custom', message: `"${network}" is not an IP address or CIDR (e.g. 127.0.0.0/8, ::1)` });
+    }
+  }
+  return networks;
 }
 
 /** Environment variables OrderStream reads, with their meaning; the README's table is checked against this list. */
@@ -88,7 +116,13 @@ export const configSchema = z.object({
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0)
     .describe('Port of the embedded PostgreSQL (0 picks a free one at each start).'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024)
-    .describe('Largest JSON request body accepted; larger ones get 413.'),
+    .describe('Largest request body accepted by every route but the import upload; larger ones get 413 (from Content-Length before reading, else once passed).'),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000)
+    .describe('Longest a request may take to arrive in full, headers and body, on every listener; a slower one gets 408 and its connection is closed. Must let an upload of IMPORT_MAX_BYTES arrive at 1 MiB/s.'),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000)
+    .describe('Longest the request line and headers may take to arrive (at most HTTP_REQUEST_TIMEOUT_MS); a slower request gets 408 and its connection is closed.'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(72_000)
+    .describe('An idle kept-alive connection is closed after this long; longer than the idle timeout of a proxy in front (nginx and most load balancers: 60 s), so the proxy closes first.'),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000)
     .describe('How often the outbox relay looks for unsent messages when no notification woke it.'),
   MESSAGE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8)
@@ -167,10 +201,18 @@ export const configSchema = z.object({
     .describe('For `--role gateway`: the services behind it, `name=url[,url...]` separated by `;` (names from the route table: identity, catalog, inventory, orders, payments, notifications, jobs, docs; `*` for every other). E.g. `*=http://10.0.0.5:8080,http://10.0.0.6:8080`.'),
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()
     .describe('Shared by the gateway and the services behind it: the gateway signs the verified caller with it, and a process with it set (other than the gateway) accepts only requests so signed.'),
+  GATEWAY_SIGNATURE_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(300).default(30)
+    .describe('Behind a gateway: how long after signing a request\'s statement (caller, method, URL, body digest, single-use nonce) a service accepts it.'),
+  GATEWAY_SIGNATURE_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(60).default(5)
+    .describe('Behind a gateway: clock difference allowed either way between the signing process and the service checking the statement.'),
+  GATEWAY_REPLAY_CACHE_SIZE: z.coerce.number().int().min(100).max(10_000_000).default(100_000)
+    .describe('Behind a gateway: statement nonces a service remembers at most (each until its statement expires; under 100 bytes each). When full, a new request is refused with 503 and Retry-After rather than a nonce forgotten early.'),
+  GATEWAY_TRUSTED_ADDRESSES: z.string().default('').transform(addressList)
+    .describe('Behind a gateway: comma-separated addresses/CIDRs of the gateways and services allowed to send signed requests to a service (e.g. `10.0.1.0/24`); others are refused with 401. Empty: any address (rely on the private network or mTLS).'),
   GATEWAY_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(10_000)
     .describe('Longest the gateway waits for an upstream (routes may set their own).'),
   GATEWAY_FAILURES_TO_EJECT: z.coerce.number().int().min(1).max(100).default(3)
-    .describe('Consecutive failures (refused, timed out, 502/503/504) after which an upstream instance leaves the rotation.'),
+    .describe('Consecutive failures (refused, reset, timed out, 502/503/504; never a request refused for the client\'s fault) after which an upstream instance leaves the rotation.'),
   GATEWAY_EJECT_MS: z.coerce.number().int().min(10).max(600_000).default(5000)
     .describe('How long an ejected instance rests before one request probes it back.'),
   GATEWAY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50)
@@ -217,6 +259,8 @@ export const configSchema = z.object({
     .describe('First retry delay of a failed email or webhook delivery; doubles each attempt, with jitter.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000)
     .describe('How long one webhook delivery may take before it counts as failed.'),
+  WEBHOOK_ALLOWED_NETWORKS: z.string().transform(networkList).optional()
+    .describe('Internal networks webhooks may go to anyway, as comma-separated addresses or CIDRs, e.g. `127.0.0.0/8,::1` for a receiver on this machine. Unset: only public addresses; loopback, private, link-local and other internal ones are refused at registration and when sending. Unsafe in production: whoever can register a webhook could reach these networks.'),
   DOCUMENTS_STORE: z.enum(['filesystem', 's3']).default('filesystem')
     .describe('Where uploaded imports, invoices and error reports are kept: a folder (DOCUMENTS_DIR) or an S3 bucket (S3_*; credentials from the standard AWS variables).'),
   DOCUMENTS_DIR: z.string().min(1).default('.data/documents')
@@ -232,7 +276,7 @@ export const configSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true')
     .describe('Address objects as https://host/bucket/key; most S3-compatible servers need it.'),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(50 * 1024 * 1024)
-    .describe('Largest CSV accepted by POST /v1/imports.'),
+    .describe('Largest CSV accepted by POST /v1/imports (the gateway streams the upload through, never holding it whole).'),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
     .describe('Jobs of each kind (import, invoice) run at once in this process.'),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3)
@@ -291,6 +335,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   throw new ConfigError(issues);
 }
 
+/** The slowest upload HTTP_REQUEST_TIMEOUT_MS must allow for the largest import (8 Mbit/s). */
+const minimumUploadBytesPerSecond = 1024 * 1024;
+
 /** Settings that only make sense with another one. */
 function requiredTogether(config: Config): string[] {
   const issues: string[] = [];
@@ -298,6 +345,10 @@ function requiredTogether(config: Config): string[] {
   if (config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL === undefined) issues.push('SMTP_URL: required when EMAIL_TRANSPORT=smtp');
   if (config.DOCUMENTS_STORE === 's3' && config.S3_BUCKET === undefined) issues.push('S3_BUCKET: required when DOCUMENTS_STORE=s3');
   // A message still in an outbox may be published again, so its consumers must still know they handled it.
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) issues.push('HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  if (config.IMPORT_MAX_BYTES > (config.HTTP_REQUEST_TIMEOUT_MS / 1000) * minimumUploadBytesPerSecond) {
+    issues.push('HTTP_REQUEST_TIMEOUT_MS: must let an upload of IMPORT_MAX_BYTES arrive at 1 MiB/s; raise it or lower IMPORT_MAX_BYTES');
+  }
   if (config.INBOX_RETENTION_HOURS * 60 < config.OUTBOX_RETENTION_MINUTES) issues.push('INBOX_RETENTION_HOURS: must cover OUTBOX_RETENTION_MINUTES (the inbox is kept at least as long as the outbox)');
   return issues;
 }

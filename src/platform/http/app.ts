@@ -15,11 +15,12 @@ import { z } from 'zod';
 import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
-import { edgeExposedHeaders, installEdge, type EdgeOptions, type RoutePolicy } from './edge.ts';
+import { edgeExposedHeaders, installEdge, type EdgeOptions } from './edge.ts';
 import { createClientErrorHandler } from './early-errors.ts';
-import { installGatewayTrust } from './gateway-signature.ts';
-import { HttpProblem, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
+import { installGatewayTrust, type GatewayTrustSettings } from './gateway-signature.ts';
+import { HttpProblem, invalidRequest, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.ts';
+import { hasMalformedQuery, nulCharacterErrors } from './request-text.ts';
 
 export type { ReadinessCheck } from './readiness.ts';
 
@@ -69,9 +70,10 @@ export function createHttpApp(options: {
   corsOrigins?: readonly string[];
   /**
    * Behind a gateway: every request but the probes must carry the gateway's signed caller
-   * (GATEWAY_SECRET), instead of passing the public edge. Exclusive with `edge`.
+   * (GATEWAY_SECRET), bound to the request's method, URL and body and used once, instead of
+   * passing the public edge. Exclusive with `edge`.
    */
-  gatewayTrust?: { secret: string; policies: readonly RoutePolicy[] };
+  gatewayTrust?: GatewayTrustSettings;
   /** Which proxies may set X-Forwarded-For (TRUST_PROXY); none by default. */
   trustProxy?: boolean | string;
   /** Serve /openapi.json and /docs from this app's routes; true by default (a gateway forwards them instead). */
@@ -112,6 +114,11 @@ export function createHttpApp(options: {
     void reply.header('x-request-id', request.id);
     runWithContext({ requestId: request.id }, done);
   });
+  // Before any schema or handler, for every route: no text with a NUL reaches a use case or PostgreSQL.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const errors = nulCharacterErrors({ params: request.params, querystring: request.query, body: request.body, headers: request.headers });
+    done(errors.length === 0 ? undefined : invalidRequest(`The request contains the NUL character (U+0000), which no text may hold: ${errors.map((error) => `${error.location} ${error.field}`).join(', ')}`, errors));
+  });
   // Security headers and CORS come before the edge, so a refused request (401, 429) still carries
   // them and a browser can read its problem+json; a CORS preflight is answered here, before the
   // edge, because it carries no credentials.
@@ -130,6 +137,12 @@ export function createHttpApp(options: {
       maxAge: 600,
     });
   }
+  // As the router refuses a path it cannot decode, so a query (its parser would keep `%zz` as it
+  // is): after the security and CORS headers, so a browser can read the refusal, before the edge.
+  void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => {
+    instance.addHook('onRequest', (request, _reply, next) => { next(hasMalformedQuery(request.url) ? malformedQueryProblem() : undefined); });
+    done();
+  }, { [Symbol.for('skip-override')]: true }));
   const { edge } = options;
   // Registered (not added directly) so that its hook runs after those of the plugins above.
   if (edge !== undefined && options.gatewayTrust !== undefined) throw new Error('an app is either the public edge or behind a gateway, not both');
@@ -212,6 +225,13 @@ export function createHttpApp(options: {
     done();
   });
   return app;
+}
+
+function malformedQueryProblem(): HttpProblem {
+  return new HttpProblem({
+    status: 400, slug: 'malformed-url', title: 'The URL is not valid',
+    detail: 'The query string\'s percent-encoded bytes must be % and two hex digits, decoding to UTF-8.',
+  });
 }
 
 /**

@@ -40,3 +40,21 @@ describe('keyset cursor', () => {
     assertRejected(asCursor(['yesterday-ish', 'prod_1']));
   });
 });
+
+describe('keyset cursor dates and ids', () => {
+  test('when the cursor carries a date PostgreSQL cannot store or no page could start at, then it is a 400 problem', () => {
+    for (const timestamp of ['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '-004714-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '2025-02-30T00:00:00.000Z', '2025-01-01']) {
+      assertRejected(asCursor([timestamp, 'prod_1']));
+    }
+  });
+
+  test('when the cursor carries an empty id, an id with a NUL, or an id longer than 200 characters, then it is a 400 problem', () => {
+    for (const id of ['', 'prod\u00001', 'p'.repeat(201)]) assertRejected(asCursor(['2025-01-01T00:00:00.000Z', id]));
+  });
+
+  test('when the cursor carries the first and the last date it may, then both are kept', () => {
+    for (const timestamp of ['1970-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+      assert.equal(decodeCursor(asCursor([timestamp, 'p'.repeat(200)])).createdAt.toISOString(), timestamp);
+    }
+  });
+});

@@ -114,6 +114,20 @@ describe('errors raised by the router before any hook', () => {
     assert.equal(served.statusCode, 200);
   });
 
+  test('when the query holds an invalid percent-encoding, then 400 problem+json naming the URL, as for the path, and no handler runs', async () => {
+    for (const url of ['/v1/orders/1?q=%zz', '/v1/orders/1?%zz=1', '/v1/orders/1?q=%ff']) {
+      const body = assertProblem(await app.inject({ method: 'GET', url }), 400, 'malformed-url');
+      assert.equal(body.instance, url);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/orders/1?q=caf%C3%A9' })).statusCode, 200);
+  });
+
+  test('when a path parameter decodes to text with a NUL, then 400 problem+json naming it', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/orders/a%00b' });
+    assertProblem(response, 400, 'validation-error');
+    assert.deepEqual(response.json<{ errors: unknown }>().errors, [{ location: 'params', field: 'id', message: 'must not contain the NUL character (U+0000)' }]);
+  });
+
   test('when a path parameter does not decode and the request comes over a socket, then 400 problem+json as well', async () => {
     const answer = await exchange('GET /v1/orders/%00%ff HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
     assertProblem(answer, 400, 'malformed-url');

@@ -29,6 +29,7 @@ const policies: RoutePolicy[] = [
   { method: 'GET', url: '/things', access: 'public', upstream: 'things' },
   { method: 'POST', url: '/things', access: 'customer', upstream: 'things' },
   { method: 'DELETE', url: '/things/:id', access: 'admin', upstream: 'things' },
+  { method: 'PUT', url: '/uploads', access: 'public', upstream: 'things', upload: true },
 ];
 
 function edgeApp(options: { burst?: number } = {}): { app: HttpApp; verifier: CountingVerifier; handled: string[] } {
@@ -36,8 +37,13 @@ function edgeApp(options: { burst?: number } = {}): { app: HttpApp; verifier: Co
   const handled: string[] = [];
   const app = createHttpApp({
     logger: createLogger({ level: 'silent' }), bodyLimit: 1000, readiness: [],
-    edge: { policies, verifier, rateLimiter: new MemoryRateLimiter({ burst: options.burst ?? 100, perSecond: 1 }), bodyLimit: 1000, logger: createLogger({ level: 'silent' }) },
+    edge: {
+      policies, verifier, rateLimiter: new MemoryRateLimiter({ burst: options.burst ?? 100, perSecond: 1 }), bodyLimit: 1000, uploadBodyLimit: 5000,
+      logger: createLogger({ level: 'silent' }),
+    },
     routes: [(scoped) => {
+      scoped.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: 5000 }, (_request, body, parsed) => { parsed(null, body); });
+      scoped.put('/uploads', { bodyLimit: 5000 }, () => { handled.push('upload'); return { ok: true }; });
       scoped.get('/things', () => { handled.push('list'); return { ok: true }; });
       scoped.post('/things', (request) => { handled.push(`create by ${principalOf(request, { devIdentityHeaders: false })?.id ?? 'nobody'}`); return { ok: true }; });
       scoped.delete('/things/:id', () => { handled.push('delete'); return { ok: true }; });
@@ -78,6 +84,29 @@ describe('the edge', () => {
       assert.equal(verifier.calls, verifierCalls);
     });
   }
+
+  test('when a route\'s policy says upload, then its body may reach the upload limit, while every other route refuses a body over the body limit before any handler runs', async () => {
+    const { app, handled } = edgeApp();
+    const json = (bytes: number) => JSON.stringify({ padding: 'x'.repeat(bytes - 14) });
+    const multipart = { 'content-type': 'multipart/form-data; boundary=b' };
+    const upload = await app.inject({ method: 'PUT', url: '/uploads', headers: multipart, payload: 'x'.repeat(3000) });
+    assert.equal(upload.statusCode, 200, upload.body);
+    const ordinary = await app.inject({ method: 'POST', url: '/things', headers: { authorization: 'Bearer customer-token', 'content-type': 'application/json' }, payload: json(3000) });
+    assert.equal(ordinary.statusCode, 413);
+    assert.match(ordinary.json<{ detail: string }>().detail, /At most 1000 bytes/);
+    const tooLarge = await app.inject({ method: 'PUT', url: '/uploads', headers: multipart, payload: 'x'.repeat(6000) });
+    assert.equal(tooLarge.statusCode, 413);
+    assert.match(tooLarge.json<{ detail: string }>().detail, /At most 5000 bytes/);
+    assert.deepEqual(handled, ['upload']);
+  });
+
+  test('when an upload route gets a body that is not multipart/form-data, then 415 before any of it is read or any handler runs', async () => {
+    const { app, handled } = edgeApp();
+    const response = await app.inject({ method: 'PUT', url: '/uploads', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ file: 'x' }) });
+    assert.equal(response.statusCode, 415);
+    assert.match(response.json<{ detail: string }>().detail, /multipart\/form-data/);
+    assert.deepEqual(handled, []);
+  });
 
   test('when a client exceeds its burst, then 429 with Retry-After, before its token is even checked', async () => {
     const { app, verifier, handled } = edgeApp({ burst: 3 });

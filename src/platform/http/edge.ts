@@ -22,6 +22,12 @@ export interface RoutePolicy {
   timeoutMs?: number;
   /** The handler is idempotent, so the gateway may send the request again to another instance. */
   retry?: boolean;
+  /**
+   * The route takes a document upload: its body may be as large as the upload limit
+   * (IMPORT_MAX_BYTES) instead of BODY_LIMIT_BYTES, and the gateway streams it through to the
+   * service instead of holding it whole.
+   */
+  upload?: true;
 }
 
 /** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */
@@ -118,7 +124,10 @@ export interface EdgeOptions {
    * starving the rest of the API. Absent: those routes draw from `rateLimiter`.
    */
   authRateLimiter?: RateLimiter;
+  /** Largest body a route accepts, by its declared length (413 above it). */
   bodyLimit: number;
+  /** Largest body of a route whose policy says `upload`; `bodyLimit` when absent. */
+  uploadBodyLimit?: number;
   /** Also accept the development identity headers (never in production). */
   devIdentityHeaders?: boolean;
   logger: Logger;
@@ -137,6 +146,11 @@ declare module 'fastify' {
 }
 
 const bodyTypes = ['application/json', 'multipart/form-data', 'application/x-www-form-urlencoded'];
+/**
+ * An upload route takes its document as multipart/form-data only: refused before a byte is read,
+ * a body of another type is never streamed to a service that would refuse it part-way.
+ */
+const uploadTypes = ['multipart/form-data'];
 
 /**
  * The edge's work per request, before any route runs, in this order: (request id, already set) →
@@ -166,14 +180,15 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    checkDeclaredBody(request, options.bodyLimit);
+    const url = request.routeOptions.url;
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const policy = url === undefined ? undefined : policyFor(method, url);
+    if (policy?.upload === true) checkDeclaredBody(request, options.uploadBodyLimit ?? options.bodyLimit, uploadTypes);
+    else checkDeclaredBody(request, options.bodyLimit, bodyTypes);
 
     // Keyed by client IP, not by subject: the limit runs before the token is verified, so that a
     // flood of forged tokens costs no signature checks. Preflights carry no credentials and are
     // answered by CORS before this hook when CORS is on.
-    const url = request.routeOptions.url;
-    const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const policy = url === undefined ? undefined : policyFor(method, url);
     const authLimiter = policy?.rateLimit === 'auth' ? options.authRateLimiter : undefined;
     const bucket = authLimiter === undefined ? 'api' : 'auth';
     const limiter = authLimiter ?? options.rateLimiter;
@@ -210,7 +225,7 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
   });
 }
 
-function checkDeclaredBody(request: FastifyRequest, bodyLimit: number): void {
+function checkDeclaredBody(request: FastifyRequest, bodyLimit: number, types: readonly string[]): void {
   const length = Number(request.headers['content-length'] ?? 0);
   if (length > bodyLimit) {
     throw new HttpProblem({ status: 413, slug: 'body-too-large', title: 'The body is too large', detail: `At most ${bodyLimit} bytes are accepted.` });
@@ -218,8 +233,8 @@ function checkDeclaredBody(request: FastifyRequest, bodyLimit: number): void {
   const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) return;
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!bodyTypes.includes(type)) {
-    throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `Send ${bodyTypes.join(' or ')}.` });
+  if (!types.includes(type)) {
+    throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `Send ${types.join(' or ')}.` });
   }
 }
 

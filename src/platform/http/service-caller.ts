@@ -20,7 +20,8 @@ export class ServiceUnavailableError extends Error {
 /**
  * How one service calls another in the services shape: JSON over HTTP to the instances of the
  * callee (load-balanced, health-checked, behind a circuit breaker: an UpstreamPool), signed as the
- * `service` principal with the secret gateways and services share, with the current request id.
+ * `service` principal with the secret gateways and services share, for this method, path and body
+ * and the current request id. A retry goes to another instance, whose nonces are its own.
  */
 export class ServiceCaller {
   readonly #pool: UpstreamPool;
@@ -40,19 +41,20 @@ export class ServiceCaller {
   /** Sends `body` as JSON; `retryable` only for calls that are idempotent (reads, set-to-value writes). */
   async call(method: string, path: string, body: unknown, options: { retryable: boolean }): Promise<ServiceAnswer> {
     const requestId = currentContext().requestId ?? randomUUID();
+    const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     try {
       const response = await this.#pool.request({
         method, path, timeoutMs: this.#timeoutMs, retryable: options.retryable,
         headers: {
           accept: 'application/json',
           'x-request-id': requestId,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(bytes === undefined ? {} : { 'content-type': 'application/json' }),
           ...signPrincipal({
             principal: { id: `service:${this.#caller}`, email: `${this.#caller}@services.orderstream.local`, roles: ['service'] },
-            requestId, clientAddress: '127.0.0.1', secret: this.#secret,
+            requestId, clientAddress: '127.0.0.1', secret: this.#secret, method, path, body: bytes,
           }),
         },
-        ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+        ...(bytes === undefined ? {} : { body: bytes }),
       });
       const text = await response.body.text();
       return { status: response.statusCode, body: text === '' ? undefined : JSON.parse(text) as unknown };

@@ -3,8 +3,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamPool, UpstreamUnavailableError, type CircuitState, type UpstreamPoolSettings, type UpstreamRequest } from './upstream-pool.ts';
+import {
+  RequestBodyError, UnsendableRequestError, UpstreamPool, UpstreamUnavailableError, type CircuitState, type UpstreamPoolSettings, type UpstreamRequest,
+} from './upstream-pool.ts';
 
 /** A real HTTP server on loopback that answers by `behaviour` and counts what it was sent. */
 class Instance {
@@ -60,14 +63,18 @@ function poolOf(started: readonly Instance[], settings: Partial<UpstreamPoolSett
 
 const get = (path = '/things'): UpstreamRequest => ({ method: 'GET', path, headers: {}, timeoutMs: 2000, retryable: true });
 
-/** Sends one request and reads the whole answer; an unavailable upstream answers its kind instead of a status. */
-async function send(pool: UpstreamPool, request: UpstreamRequest = get()): Promise<number | UpstreamUnavailableError['kind']> {
+/**
+ * Sends one request and reads the whole answer; an unavailable upstream answers its kind instead of
+ * a status, a request that cannot be sent answers `unsendable`.
+ */
+async function send(pool: UpstreamPool, request: UpstreamRequest = get()): Promise<number | UpstreamUnavailableError['kind'] | 'unsendable'> {
   try {
     const response = await pool.request(request);
     await response.body.text();
     return response.statusCode;
   } catch (error) {
     if (error instanceof UpstreamUnavailableError) return error.kind;
+    if (error instanceof UnsendableRequestError) return 'unsendable';
     throw error;
   }
 }
@@ -160,6 +167,61 @@ describe('upstream pool', () => {
     assert.equal(await send(pool), 200);
     assert.equal(pool.circuit, 'closed');
     assert.deepEqual(changes, ['open', 'half-open', 'closed']);
+  });
+
+  test('when the client library refuses a request (a header it will not send), then it fails as unsendable and counts against neither the instance nor the circuit', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    const pool = poolOf([a], { failuresToEject: 2, breakerVolumeThreshold: 2 });
+    const refused = [
+      { ...get(), headers: { expect: '100-continue' } },
+      { ...get(), headers: { upgrade: 'websocket' } },
+      { ...get(), headers: { 'transfer-encoding': 'chunked' } },
+      { ...get(), headers: { 'keep-alive': 'timeout=5' } },
+      { ...get(), path: 'no-leading-slash' },
+    ];
+    for (let round = 0; round < 3; round += 1) {
+      for (const request of refused) assert.equal(await send(pool, request), 'unsendable');
+    }
+    assert.equal(a.hits.length, 0, 'nothing reached the service');
+    assert.equal(pool.available, true);
+    assert.equal(pool.circuit, 'closed');
+    assert.equal(await send(pool), 200);
+  });
+
+  test('when a streamed body fails on the caller\'s side (too large, or the client left), then it fails as unsendable and the instance stays in rotation', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (request, response) => {
+      request.on('error', () => undefined);
+      request.resume();
+      request.on('end', () => { response.end('ok'); });
+    };
+    const pool = poolOf([a], { failuresToEject: 2, breakerVolumeThreshold: 2 });
+    for (const reason of ['too-large', 'client-aborted', 'too-large'] as const) {
+      const body = new PassThrough();
+      body.write(Buffer.alloc(16 * 1024, 1));
+      const sent = send(pool, { method: 'POST', path: '/imports', headers: {}, body, timeoutMs: 2000, retryable: false });
+      await sleep(20);
+      body.destroy(new RequestBodyError(reason, reason));
+      assert.equal(await sent, 'unsendable');
+    }
+    assert.equal(pool.available, true);
+    assert.equal(pool.circuit, 'closed');
+    assert.equal(await send(pool), 200);
+  });
+
+  test('when a streamed body fails because the instance reset the connection, then it counts as the instance\'s failure', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (request) => { request.once('data', () => { request.socket.destroy(); }); };
+    const pool = poolOf([a], { failuresToEject: 2, breakerVolumeThreshold: 1000 });
+    for (let index = 0; index < 2; index += 1) {
+      const body = new PassThrough();
+      body.write(Buffer.alloc(16 * 1024, 1));
+      assert.equal(await send(pool, { method: 'POST', path: '/imports', headers: {}, body, timeoutMs: 2000, retryable: false }), 'connection-failed');
+    }
+    assert.equal(pool.available, false, 'two failures in a row took it out of rotation');
   });
 
   test('when a half-open probe fails, then the circuit opens again', async () => {

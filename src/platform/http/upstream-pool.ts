@@ -9,7 +9,10 @@ export interface UpstreamRequest {
   /** Path and query string, e.g. `/v1/orders?limit=10`. */
   path: string;
   headers: Record<string, string>;
-  /** A buffer can be sent again on retry; a stream (a large upload) cannot. */
+  /**
+   * A buffer can be sent again on retry; a stream (a large upload) cannot. A stream that fails on
+   * the caller's side fails with RequestBodyError, so that it is not taken for the upstream's failure.
+   */
   body?: Buffer | Readable;
   /** Longest wait for the response headers, and for each chunk of the body after them. */
   timeoutMs: number;
@@ -38,6 +41,33 @@ export class UpstreamUnavailableError extends Error {
     this.upstream = upstream;
     this.kind = kind;
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * The failure of a request body the caller streams, raised by the caller's side of the stream (its
+ * client went away, or sent more than the route accepts): the caller's fault, never the upstream's.
+ */
+export class RequestBodyError extends Error {
+  readonly reason: 'too-large' | 'client-aborted';
+  constructor(reason: RequestBodyError['reason'], message: string) {
+    super(message);
+    this.name = 'RequestBodyError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * The request could not be sent as given (the client library refuses one of its headers, or its
+ * streamed body failed on the caller's side): the caller's fault, so it counts against neither the
+ * instance nor the circuit, and is never retried.
+ */
+export class UnsendableRequestError extends Error {
+  readonly upstream: string;
+  constructor(upstream: string, cause: unknown) {
+    super(`upstream ${upstream}: the request cannot be sent`, { cause });
+    this.name = 'UnsendableRequestError';
+    this.upstream = upstream;
   }
 }
 
@@ -81,6 +111,9 @@ export interface UpstreamPoolSettings {
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 const unavailableStatuses = new Set([502, 503, 504]);
+// What undici throws for a request it will not send as given (a header it refuses, `expect`
+// included; a body shorter or longer than its declared length): nothing the upstream did.
+const requestFaultCodes = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 const idempotentMethods = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 /** One instance's connections and passive health. */
@@ -133,6 +166,8 @@ export class UpstreamPool {
       rollingCountTimeout: settings.breakerWindowMs ?? 10_000,
       rollingCountBuckets: 10,
       resetTimeout: this.#breakerResetMs,
+      // The caller's fault says nothing of the service's health (opossum counts it as a success).
+      errorFilter: (error: unknown) => error instanceof UnsendableRequestError,
     });
     const onChange = settings.onCircuitChange;
     if (onChange !== undefined) {
@@ -155,7 +190,8 @@ export class UpstreamPool {
 
   /**
    * Sends `request` and answers the response (any status: a 5xx of the service is the client's
-   * answer too), or throws UpstreamUnavailableError when no instance gave one.
+   * answer too), or throws UpstreamUnavailableError when no instance gave one, or
+   * UnsendableRequestError when the request itself could not be sent.
    */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
     this.#budget.deposit();
@@ -163,7 +199,7 @@ export class UpstreamPool {
       return await this.#breaker.fire(request);
     } catch (error) {
       if (error instanceof FailedResponse) return error.response;
-      if (error instanceof UpstreamUnavailableError) throw error;
+      if (error instanceof UpstreamUnavailableError || error instanceof UnsendableRequestError) throw error;
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         throw new UpstreamUnavailableError(this.name, 'circuit-open', Math.max(1, Math.ceil(this.#breakerResetMs / 1000)));
       }
@@ -201,6 +237,11 @@ export class UpstreamPool {
         });
         response = { statusCode: answer.statusCode, headers: answer.headers, body: answer.body, instance: instance.url };
       } catch (error) {
+        if (isCallersFault(error)) {
+          // The instance was not at fault; if this was its probe, the next request probes it instead.
+          instance.probing = false;
+          throw new UnsendableRequestError(this.name, error);
+        }
         this.#failed(instance);
         const code = (error as { code?: string }).code ?? '';
         if (canRetry(code === 'ECONNREFUSED')) continue;
@@ -257,6 +298,12 @@ export class UpstreamPool {
       if (wasInRotation) this.#onEjected?.(instance.url);
     }
   }
+}
+
+function isCallersFault(error: unknown): boolean {
+  if (error instanceof RequestBodyError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && requestFaultCodes.has(code);
 }
 
 function isStream(body: UpstreamRequest['body']): boolean {

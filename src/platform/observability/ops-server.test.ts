@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
+import { createConnection } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../logging/logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -58,5 +59,23 @@ describe('the operations listener', () => {
     await other.close();
     assert.ok(performance.now() - startedAt < 1000);
     agent.destroy();
+  });
+
+  test('when a client sends its headers one byte a second to a listener with timeouts, then it gets 408 and is cut off near the headers timeout', async () => {
+    const other = createOpsServer({ metrics, logger: createLogger({ level: 'silent' }), readiness: [] });
+    const { port } = await other.listen({ host: '127.0.0.1', port: 0, timeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 600, keepAliveTimeoutMs: 500 } });
+    const startedAt = performance.now();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      const chunks: Buffer[] = [];
+      const timer = setInterval(() => { if (socket.writable) socket.write('x'); }, 1000);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => { clearInterval(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
+      socket.write('GET /metrics HTTP/1.1\r\nx-slow: ');
+    });
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(performance.now() - startedAt < 600 + 2000);
+    await other.close();
   });
 });

@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runReadinessChecks, type ReadinessCheck } from '../http/readiness.ts';
+import { applyServerTimeouts, type ServerTimeouts } from '../http/server-timeouts.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Metrics } from './metrics.ts';
 
 /** The operations listener: `/metrics`, `/healthz` and `/readyz` on their own port. */
 export interface OpsServer {
-  /** Starts listening (port 0 picks a free one); resolves with the address actually bound. */
-  listen(options: { host: string; port: number }): Promise<{ url: string; port: number }>;
+  /**
+   * Starts listening (port 0 picks a free one); resolves with the address actually bound. With
+   * `timeouts`, a slow or idle client is cut off as on the API's listener.
+   */
+  listen(options: { host: string; port: number; timeouts?: ServerTimeouts }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,8 @@ export function createOpsServer(options: {
   let listening = false;
 
   return {
-    async listen({ host, port }) {
+    async listen({ host, port, timeouts }) {
+      if (timeouts !== undefined) applyServerTimeouts(server, timeouts);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

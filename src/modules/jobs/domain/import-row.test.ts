@@ -22,6 +22,15 @@ describe('checkImportHeader', () => {
     assert.throws(() => { checkImportHeader(['sku', 'name', 'price', 'currency', 'stock']); }, InvalidImportFileError);
     assert.throws(() => { checkImportHeader(['sku', 'name', 'description', 'currency', 'price', 'stock']); }, InvalidImportFileError);
   });
+
+  test('when the header holds a NUL, then it is refused with a message that does not quote it', () => {
+    assert.throws(() => { checkImportHeader(['sku\u0000', 'name', 'description', 'price', 'currency', 'stock']); }, (error: unknown) => {
+      assert.ok(error instanceof InvalidImportFileError);
+      assert.match(error.message, /NUL character/);
+      assert.ok(!error.message.includes('\u0000'));
+      return true;
+    });
+  });
 });
 
 describe('parseImportRow', () => {
@@ -39,6 +48,13 @@ describe('parseImportRow', () => {
     assert.match(reasonOf(['mug-1', 'Mug', '', '100', 'EUR', '-1']), /^stock/);
     assert.match(reasonOf(['mug-1', 'Mug', '100', 'EUR', '1']), /has 5 columns; expected 6/);
     assert.match(reasonOf(['mug-1', 'Mug \uFFFD', '', '100', 'EUR', '1']), /not valid UTF-8/);
+  });
+
+  test('when any cell holds a NUL, then the row is rejected without quoting it, since PostgreSQL could store neither the row nor the reason', () => {
+    for (let column = 0; column < valid.length; column += 1) {
+      const reason = reasonOf(valid.map((value, index) => (index === column ? `${value}\u0000` : value)));
+      assert.equal(reason, 'contains the NUL character (U+0000), which no text may hold');
+    }
   });
 });
 

@@ -22,10 +22,13 @@ const maxStock = 1_000_000_000;
 const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
 // What a decoder puts in place of bytes that are not UTF-8.
 const replacementCharacter = '\uFFFD';
+// PostgreSQL stores no text holding U+0000, so a cell with one could never be saved.
+const nulCharacter = '\u0000';
 
 /** Accepts the header line or explains what is wrong with the file. */
 export function checkImportHeader(values: readonly string[] | undefined): void {
   if (values === undefined) throw new InvalidImportFileError('The file is empty; its first line must name the columns');
+  if (values.some((value) => value.includes(nulCharacter))) throw new InvalidImportFileError('The first line contains the NUL character (U+0000); it must name the columns');
   const names = values.map((value, index) => (index === 0 ? value.replace(/^\uFEFF/, '') : value).trim().toLowerCase());
   if (names.length !== importColumns.length || names.some((name, index) => name !== importColumns[index])) {
     throw new InvalidImportFileError(`The first line must name the columns ${importColumns.join(',')}; it is ${values.join(',')}`);
@@ -37,6 +40,7 @@ export function parseImportRow(values: readonly string[], line: number): ImportR
   const reject = (reason: string): RowError => ({ line, reason });
   if (values.length !== importColumns.length) return reject(`has ${values.length} columns; expected ${importColumns.length}`);
   if (values.some((value) => value.includes(replacementCharacter))) return reject('is not valid UTF-8 text');
+  if (values.some((value) => value.includes(nulCharacter))) return reject('contains the NUL character (U+0000), which no text may hold');
   const [rawSku = '', rawName = '', rawDescription = '', rawPrice = '', rawCurrency = '', rawStock = ''] = values;
   const sku = rawSku.trim().toUpperCase();
   if (!skuPattern.test(sku)) return reject('sku must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { webhookEventTypes } from '../contract.ts';
-import { DeliveryNotDeadError, DeliveryNotFoundError, WebhookEndpointNotFoundError } from '../domain/delivery.errors.ts';
+import { DeliveryNotDeadError, DeliveryNotFoundError, InvalidWebhookEndpointError, WebhookEndpointNotFoundError } from '../domain/delivery.errors.ts';
 import { notifiedEventTypes } from '../domain/notification-event.ts';
+import { ListedDestinationPolicy } from '../testing/fake-destination-policy.ts';
 import { RecordingEmailSender, ScriptedWebhookSender } from '../testing/fake-senders.ts';
 import { inMemoryNotificationStores, type InMemoryDeliveryRepository, type InMemoryWebhookEndpointRepository } from '../testing/in-memory-delivery-repository.ts';
 import { aConfirmedNotificationEvent, anOrderConfirmed } from '../testing/order-event-builders.ts';
@@ -30,7 +31,7 @@ function worker(email: RecordingEmailSender, webhooks: ScriptedWebhookSender, ma
 }
 
 async function registerEndpoint(events: string[] = ['orders.confirmed']) {
-  return new RegisterWebhookEndpoint({ endpoints, now }).execute({ url: 'https://example.com/hook', events });
+  return new RegisterWebhookEndpoint({ endpoints, destinations: new ListedDestinationPolicy(), now }).execute({ url: 'https://example.com/hook', events });
 }
 
 test('when the contract and the domain list the subscribable event types, then they are the same list', () => {
@@ -85,7 +86,7 @@ describe('SendDueDeliveries', () => {
     const send = worker(new RecordingEmailSender(), webhooks, 3);
     await send.execute();
     const webhook = () => [...deliveries.deliveries.values()].find((delivery) => delivery.channel === 'webhook');
-    assert.deepEqual([webhook()?.status, webhook()?.attempts, webhook()?.lastError], ['pending', 1, 'answered 500']);
+    assert.deepEqual([webhook()?.status, webhook()?.attempts, webhook()?.lastError], ['pending', 1, 'answered 5xx']);
     assert.equal(await send.execute(), 0, 'not due before its backoff');
     clock += 1000;
     await send.execute();
@@ -123,6 +124,16 @@ describe('webhook endpoints', () => {
     const second = await list.execute({ limit: 2, after: first.next });
     assert.deepEqual([...first.items, ...second.items].map((endpoint) => endpoint.id), registered.map((endpoint) => endpoint.id));
     assert.equal(second.next, null);
+  });
+
+  test('when the destination policy refuses the URL, then registration fails on "url" with a generic reason and nothing is stored', async () => {
+    const destinations = new ListedDestinationPolicy(['http://10.0.0.1/hook']);
+    const register = new RegisterWebhookEndpoint({ endpoints, destinations, now });
+    const refusal = await register.execute({ url: 'http://10.0.0.1/hook', events: ['orders.confirmed'] }).catch((error: unknown) => error);
+    assert.ok(refusal instanceof InvalidWebhookEndpointError);
+    assert.deepEqual([refusal.field, refusal.message], ['url', 'url is not an allowed webhook destination']);
+    assert.deepEqual(destinations.asked, ['http://10.0.0.1/hook']);
+    assert.equal((await new ListWebhookEndpoints({ endpoints }).execute({ limit: 10 })).items.length, 0);
   });
 
   test('when an endpoint is deleted, then it gets no new deliveries and its unsent ones are cancelled; deleting it again is not found', async () => {

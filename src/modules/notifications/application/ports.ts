@@ -90,7 +90,19 @@ export interface WebhookBody {
   data: Readonly<Record<string, unknown>>;
 }
 
-/** Posts one signed webhook; resolves on a 2xx answer, throws on any other answer, a network error or a timeout. */
+/**
+ * Decides whether a webhook URL may be registered: refuses hosts that are, or resolve to, addresses
+ * deliveries must not reach (loopback, private, link-local and other internal ranges).
+ */
+export interface WebhookDestinationPolicy {
+  allows(url: string): Promise<boolean>;
+}
+
+/**
+ * Posts one signed webhook; resolves on a 2xx answer, throws on any other answer, a refused
+ * destination, a network error or a timeout. The error's message, which admins see as the
+ * delivery's `lastError`, names only the class of failure (`answered 5xx`, `connection failed`).
+ */
 export interface WebhookSender {
   send(request: { url: string; secret: string; body: WebhookBody }): Promise<void>;
 }

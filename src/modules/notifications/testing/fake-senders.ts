@@ -32,6 +32,6 @@ export class ScriptedWebhookSender implements WebhookSender {
 
   send(request: { url: string; secret: string; body: WebhookBody }): Promise<void> {
     this.requests.push(request);
-    return this.#script.shift() === 'fail' ? Promise.reject(new Error('answered 500')) : Promise.resolve();
+    return this.#script.shift() === 'fail' ? Promise.reject(new Error('answered 5xx')) : Promise.resolve();
   }
 }

@@ -25,7 +25,8 @@ export class CsvParseReader implements CsvReader {
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {
-        if (error !== undefined) skipped.push({ line: lineOf(error), error: error.message });
+        // The message may quote the record; a NUL in it could not be stored with the row's error.
+        if (error !== undefined) skipped.push({ line: lineOf(error), error: error.message.replaceAll('\u0000', '\\0') });
         return undefined;
       },
     });

@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
-import fastifyMultipart from '@fastify/multipart';
+import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../../../../platform/http/app.ts';
 import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { requirePrincipal } from '../../../../platform/http/principal.ts';
-import { HttpProblem, invalidRequest, notFound, problemSchema } from '../../../../platform/http/problem.ts';
+import { HttpProblem, invalidRequest, notFound, problemSchema, type FieldError } from '../../../../platform/http/problem.ts';
+import { containsNulCharacter, nulCharacterMessage } from '../../../../platform/http/request-text.ts';
 import { addToContext } from '../../../../platform/logging/request-context.ts';
 import type { CancelJob } from '../../application/cancel-job.ts';
 import type { GetInvoice } from '../../application/get-invoice.ts';
@@ -54,8 +55,13 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
         if (!request.isMultipart()) {
           throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: 'Send the CSV as multipart/form-data with a "file" part.' });
         }
-        const part = await request.file().catch(mapJobsError);
+        const part = await request.file().catch((error: unknown) => mapJobsError(asMalformedUpload(error)));
         if (part === undefined) throw invalidRequest('The upload has no file part', [{ location: 'body', field: 'file', message: 'is required' }]);
+        const nulFields = nulCharacterFields(part);
+        if (nulFields.length > 0) {
+          part.file.resume();
+          throw invalidRequest('The upload contains the NUL character (U+0000), which no text may hold', nulFields);
+        }
         if (!isCsv(part.mimetype, part.filename)) {
           part.file.resume();
           throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `The file must be CSV (text/csv), not ${part.mimetype}.` });
@@ -114,10 +120,55 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
   };
 }
 
-/** The upload's bytes; multipart cuts a file at its size limit, which must fail the upload rather than store half a file. */
+/**
+ * The upload's bytes; multipart cuts a file at its size limit, which must fail the upload rather
+ * than store half a file. A failure of the multipart stream itself (a body that ends before its
+ * closing boundary, a broken part header) is the client's, and is refused as a malformed upload.
+ */
 async function* failWhenTruncated(file: AsyncIterable<Uint8Array> & { truncated: boolean }, maxBytes: number): AsyncIterable<Uint8Array> {
-  for await (const chunk of file) yield chunk;
+  const chunks = file[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await chunks.next();
+    } catch (error) {
+      throw asMalformedUpload(error);
+    }
+    if (next.done === true) break;
+    yield next.value;
+  }
   if (file.truncated) throw new DocumentTooLargeError(maxBytes);
+}
+
+/** The multipart body could not be parsed; the parser's errors carry no code, only their message. */
+class MalformedUploadError extends Error {
+  constructor(cause: unknown) {
+    super(`The body is not valid multipart/form-data: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MalformedUploadError';
+  }
+}
+
+/** A multipart parser's error (no `code`, or a `FST_` code other than the size limit's) as a malformed upload; anything else unchanged. */
+function asMalformedUpload(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof DocumentTooLargeError) return error;
+  const code = codeOf(error);
+  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_NO_FORM_DATA') return error;
+  const parserError = code === undefined && /multipart|boundary|unexpected end|malformed part header|part terminated/i.test(error.message);
+  return parserError ? new MalformedUploadError(error) : error;
+}
+
+/** The form fields and file name of an upload holding a NUL, refused as the JSON body's text is. */
+function nulCharacterFields(part: MultipartFile): FieldError[] {
+  const errors: FieldError[] = [];
+  if (containsNulCharacter(part.filename)) errors.push({ location: 'body', field: 'file', message: `its file name ${nulCharacterMessage}` });
+  for (const field of Object.values(part.fields).flat()) {
+    if (field?.type !== 'field') continue;
+    const text = typeof field.value === 'string' ? field.value : '';
+    if (containsNulCharacter(field.fieldname) || containsNulCharacter(text)) {
+      errors.push({ location: 'body', field: field.fieldname.replaceAll('\u0000', '\\u0000'), message: nulCharacterMessage });
+    }
+  }
+  return errors;
 }
 
 function isCsv(mimetype: string, filename: string): boolean {
@@ -132,7 +183,7 @@ function mapJobsError(error: unknown): never {
   if (error instanceof DocumentTooLargeError || codeOf(error) === 'FST_REQ_FILE_TOO_LARGE') {
     throw new HttpProblem({ status: 413, slug: 'body-too-large', title: 'The file is too large', detail: `The file is larger than the limit of the import upload.` });
   }
-  if (codeOf(error) === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || codeOf(error) === 'FST_NO_FORM_DATA') {
+  if (error instanceof MalformedUploadError || codeOf(error) === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || codeOf(error) === 'FST_NO_FORM_DATA') {
     throw invalidRequest('The body is not valid multipart/form-data', [{ location: 'body', field: 'file', message: 'is required' }]);
   }
   if (error instanceof JobQueueUnavailableError) throw new HttpProblem({ status: 503, slug: 'service-unavailable', title: 'Try again shortly', detail: error.message });

@@ -10,6 +10,7 @@ import { createTestDatabase, embeddedServerUrl } from '../../../../platform/test
 import { createNotificationsModule, notificationsMigrations } from '../../index.ts';
 import { startLocalSmtpServer } from '../../testing/local-smtp-server.ts';
 import { aConfirmedNotificationEvent, orderConfirmedEnvelope } from '../../testing/order-event-builders.ts';
+import { aPublicAddress, testResolver } from '../../testing/test-resolver.ts';
 
 /**
  * The email admin API through HTTP, with the module sending through a real SMTP server on loopback
@@ -30,6 +31,7 @@ before(async () => {
   const notifications = createNotificationsModule({
     db, logger, email: { transport: 'smtp', smtpUrl: smtp.url }, emailFrom: 'orders@orderstream.test',
     maxAttempts, retryBaseMs: 10, webhookTimeoutMs: 1000, workerIntervalMs: 50,
+    resolveHost: testResolver({ 'shop.example.com': [aPublicAddress] }).resolveHost,
   });
   messaging = createMessaging({ db, transport: new InProcessTransport(), logger, retryPolicy: { maxAttempts: 3, baseDelayMs: 20 }, pollIntervalMs: 1000 });
   for (const consumer of notifications.consumers) messaging.register(consumer);

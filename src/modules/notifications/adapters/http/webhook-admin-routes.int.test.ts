@@ -10,18 +10,27 @@ import { createLogger } from '../../../../platform/logging/logger.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createNotificationsModule, notificationsMigrations } from '../../index.ts';
+import { aPublicAddress, testResolver } from '../../testing/test-resolver.ts';
 
 let app: HttpApp;
 let db: Database;
 let drop: () => Promise<void>;
 let mailFolder: string;
+/** Names resolve from this table, never through DNS. */
+const resolver = testResolver({
+  'shop.example.com': [aPublicAddress],
+  'example.com': [aPublicAddress],
+  'metadata.shop.test': ['169.254.169.254'],
+  'intranet.shop.test': [aPublicAddress, '10.0.0.1'],
+  'localhost': ['127.0.0.1', '::1'],
+});
 
 before(async () => {
   ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, notificationsMigrations]));
   mailFolder = await mkdtemp(path.join(tmpdir(), 'orderstream-mail-'));
   const notifications = createNotificationsModule({
     db, logger: createLogger({ level: 'silent' }), email: { transport: 'file', outboxDir: mailFolder }, emailFrom: 'orders@orderstream.test',
-    maxAttempts: 3, retryBaseMs: 10, webhookTimeoutMs: 1000,
+    maxAttempts: 3, retryBaseMs: 10, webhookTimeoutMs: 1000, resolveHost: resolver.resolveHost,
   });
   app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 16 * 1024, routes: [notifications.routes], readiness: [] });
   await app.ready();
@@ -85,6 +94,48 @@ describe('POST /v1/admin/webhooks', () => {
       const problem = response.json<{ type: string; errors: { field: string }[] }>();
       assert.equal(problem.type, 'https://orderstream.dev/problems/validation-error');
       assert.ok(problem.errors.some((error) => error.field === field), JSON.stringify(problem.errors));
+      assert.equal(await endpointCount(), before);
+    });
+  }
+
+  const refusedDestinations: { when: string; url: string }[] = [
+    { when: 'the cloud metadata address', url: 'http://169.254.169.254/latest/meta-data/' },
+    { when: 'a private IPv4 address', url: 'http://10.0.0.1/hooks' },
+    { when: 'a 172.16/12 address', url: 'http://172.16.0.1/hooks' },
+    { when: 'a 192.168/16 address', url: 'https://192.168.0.10/hooks' },
+    { when: 'a shared (CGNAT) address', url: 'http://100.64.0.1/hooks' },
+    { when: 'loopback (the metrics listener)', url: 'http://127.0.0.1:9464/metrics' },
+    { when: 'loopback written as one number', url: 'http://2130706433/' },
+    { when: 'loopback written in hex', url: 'http://0x7f.1/' },
+    { when: 'loopback written in octal', url: 'http://017700000001/' },
+    { when: 'the unspecified IPv4 address', url: 'http://0.0.0.0:8080/' },
+    { when: 'the broadcast address', url: 'http://255.255.255.255/' },
+    { when: 'a multicast address', url: 'http://224.0.0.1/' },
+    { when: 'a documentation address', url: 'http://192.0.2.1/' },
+    { when: 'IPv6 loopback', url: 'http://[::1]/' },
+    { when: 'the unspecified IPv6 address', url: 'http://[::]/' },
+    { when: 'a unique-local IPv6 address', url: 'http://[fd00::1]/hooks' },
+    { when: 'a link-local IPv6 address', url: 'http://[fe80::1]/' },
+    { when: 'an IPv6 multicast address', url: 'http://[ff02::1]/' },
+    { when: 'IPv4-mapped loopback', url: 'http://[::ffff:127.0.0.1]/' },
+    { when: 'IPv4-mapped metadata, in hex', url: 'http://[::ffff:a9fe:a9fe]/' },
+    { when: 'IPv4-compatible loopback', url: 'http://[::127.0.0.1]/' },
+    { when: 'NAT64 of the metadata address', url: 'http://[64:ff9b::169.254.169.254]/' },
+    { when: '6to4 of a private address', url: 'http://[2002:a00:1::1]/' },
+    { when: 'a name resolving to the metadata address', url: 'http://metadata.shop.test/' },
+    { when: 'a name resolving to a public and a private address', url: 'https://intranet.shop.test/hooks' },
+    { when: 'localhost', url: 'http://localhost:9464/metrics' },
+    { when: 'a name that does not resolve', url: 'https://unknown.shop.test/hooks' },
+  ];
+  for (const { when, url } of refusedDestinations) {
+    test(`when the URL points at ${when}, then 400 problem+json says only that the destination is not allowed, and nothing is stored`, async () => {
+      const before = await endpointCount();
+      const response = await app.inject({ method: 'POST', url: '/v1/admin/webhooks', payload: { url, events: ['orders.confirmed'] } });
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+      const problem = response.json<{ type: string; errors: { location: string; field: string; message: string }[] }>();
+      assert.equal(problem.type, 'https://orderstream.dev/problems/validation-error');
+      assert.deepEqual(problem.errors, [{ location: 'body', field: 'url', message: 'is not an allowed webhook destination' }]);
       assert.equal(await endpointCount(), before);
     });
   }
