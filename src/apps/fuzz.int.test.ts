@@ -18,14 +18,20 @@ import { accessOf, callersFor, fuzzHints, mayChange, seedKnownData, type FuzzTok
 // (role `api`), so nothing changes rows between two requests but the requests themselves: the row
 // counts read before and after a refused request are its doing alone.
 //
-// Bounded for CI by a fixed seed and 100 cases per operation (about 35 s on two cores); FUZZ_RUNS and
-// FUZZ_SEED change them, FUZZ_OPERATION (`POST /v1/orders`) runs one operation, FUZZ_PATH with
-// FUZZ_SEED replays (and shrinks) one case, and FUZZ_VERBOSE=1 prints every exchange. Every case
-// runs even after a failure, so one run lists each distinct finding once, with its replay command.
+// Each operation first gets the sweep: its valid request with one place (a body field at any depth,
+// a path or query parameter, a cursor) set to one of a few of the most dangerous values, one request
+// each, the same on every run, so single-field bugs that random draws would rarely hit are found
+// every time. Then random cases, bounded for CI by a fixed seed and 100 cases per operation. FUZZ_RUNS
+// and FUZZ_SEED change them (FUZZ_RUNS=0 leaves the sweep alone), FUZZ_OPERATION (`POST /v1/orders`)
+// runs one operation, FUZZ_PATH with FUZZ_SEED replays (and shrinks) one random case,
+// FUZZ_SWEEP_CASE with FUZZ_SEED replays one sweep case, and FUZZ_VERBOSE=1 prints every exchange.
+// Every case runs even after a failure, so one run lists each distinct finding once, with its replay
+// command.
 
 const numRuns = Number(process.env.FUZZ_RUNS ?? 100);
 const seed = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const replayPath = process.env.FUZZ_PATH;
+const replaySweepCase = process.env.FUZZ_SWEEP_CASE === undefined ? undefined : Number(process.env.FUZZ_SWEEP_CASE);
 const onlyOperation = process.env.FUZZ_OPERATION;
 
 /** Takes every message and delivers none: the saga and the notifications never start, so they change no rows mid-run. */
@@ -112,7 +118,7 @@ describe('every route fuzzed from its own schema, in the single process', () => 
       await t.test(`when ${operation.key} is fuzzed, then every invariant holds`, { timeout: 30_000 + numRuns * 1_000 }, async () => {
         const found = await fuzzOperation({
           operation, document, hints, access: accessOf(operation), callers: callersOf(accessOf(operation)), target, check, numRuns, seed,
-          mayChange, ...(replayPath === undefined ? {} : { path: replayPath }),
+          mayChange, sweep: true, ...(replayPath === undefined ? {} : { path: replayPath }), ...(replaySweepCase === undefined ? {} : { sweepCase: replaySweepCase }),
         });
         assert.equal(found.length, 0, `${operation.key}: ${found.length} distinct findings\n${reportFindings(found, 'src/apps/fuzz.int.test.ts')}`);
       });

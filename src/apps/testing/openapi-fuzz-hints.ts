@@ -116,6 +116,10 @@ export function fuzzHints(known: KnownData): FuzzHints {
       'POST /v1/jobs/{id}/cancel': byId(known.jobId),
       'DELETE /v1/admin/webhooks/{id}': byId(known.webhookId),
     },
+    sweepUnique: {
+      'POST /v1/products': { sku: (index: number) => `SWEEP-${index}` },
+      'POST /v1/auth/register': { email: (index: number) => `sweep-${index}@example.com` },
+    },
     multipart: {
       'POST /v1/imports': {
         validFile: file('valid CSV', `${importHeader}\r\nFUZZ-IMPORTED,Imported,,100,EUR,5\r\n`),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  changedTables, createResponseChecker, fuzzCases, fuzzOperation, operationsOf, percentEncode, toJsonText, RawJson,
+  changedTables, createResponseChecker, fuzzCases, fuzzOperation, operationsOf, percentEncode, sweepCases, toJsonText, RawJson,
   type FuzzRequest, type FuzzResponse, type OpenApiDocument,
 } from './openapi-fuzz.ts';
 
@@ -24,6 +24,10 @@ const document: OpenApiDocument = {
       },
     },
     '/items': {
+      get: {
+        parameters: [{ in: 'query', name: 'cursor', schema: { type: 'string' } }],
+        responses: { 200: { content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
       post: {
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewItem' } } } },
         responses: { 201: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Item' } } } } },
@@ -32,7 +36,7 @@ const document: OpenApiDocument = {
   },
 };
 
-const [getItem, postItem] = operationsOf(document);
+const [getItem, listItems, postItem] = operationsOf(document);
 const check = createResponseChecker(document);
 const problem = (status: number, requestId = 'r-1'): FuzzResponse => ({
   statusCode: status, headers: { 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId },
@@ -120,5 +124,53 @@ describe('the OpenAPI fuzzer', () => {
     assert.ok(refusals.every((finding) => finding.status === 400 && finding.seed === 5 && /^\d+$/.test(finding.path)));
     const replayed = await fuzzOperation({ operation: getItem, document, hints: {}, access: 'public', callers, target, check, numRuns: 300, seed: 5, path: refusals[0]?.path ?? '' });
     assert.equal(replayed[0]?.invariant, 'refusal changes nothing', 'the reported path replays the same failure');
+  });
+
+  test('when an operation is swept, then every place gets each of its dangerous values once, as the right caller, the same on every run', () => {
+    assert.ok(getItem && postItem && listItems);
+    const cases = sweepCases(getItem, document, { byOperation: { 'GET /items/{id}': { id: fc.constant('item-1') } } }, 7);
+    assert.deepEqual(cases.map((sweep) => sweep.request.url), sweepCases(getItem, document, { byOperation: { 'GET /items/{id}': { id: fc.constant('item-1') } } }, 7).map((sweep) => sweep.request.url));
+    assert.equal(cases[0]?.mutation, 'valid');
+    assert.equal(cases[0].request.url, '/items/item-1');
+    assert.ok(cases.every((sweep) => sweep.caller === 'required' && !sweep.routeChanged));
+    const urls = new Map(cases.map((sweep) => [sweep.mutation, sweep.request.url]));
+    assert.equal(urls.get('path id: NUL'), '/items/%00');
+    assert.equal(urls.get('path id: NUL inside text'), '/items/ite%00m-1');
+    assert.equal(urls.get('path id: %zz'), '/items/%zz');
+    assert.equal(urls.get('query limit: 1e309'), '/items/item-1?limit=1e309');
+    assert.equal(urls.get('query limit: 2^53 + 1'), '/items/item-1?limit=9007199254740993');
+    assert.equal(urls.get('path id: -1'), undefined, 'numbers go only where a number goes');
+
+    const bodies = new Map(sweepCases(postItem, document, {}, 7).map((sweep) => [sweep.mutation, String(sweep.request.payload)]));
+    const nameIn = (mutation: string) => (JSON.parse(bodies.get(mutation) ?? '{}') as { name?: string }).name;
+    assert.equal(nameIn('body name: NUL'), '\u0000');
+    assert.match(bodies.get('body name: lone surrogate inside text') ?? '', /\\ud800/);
+    assert.equal(nameIn('body name: 100 kB string')?.length, 100 * 1024);
+    assert.equal(bodies.get('body count: 1e309')?.includes('"count":1e309'), true);
+    assert.equal(nameIn('body count: -1'), 'sweep', 'the other fields keep their valid values');
+
+    const cursors = sweepCases(listItems, document, {}, 7).filter((sweep) => sweep.mutation.startsWith('query cursor: cursor of'));
+    const decoded = cursors.map((sweep) => JSON.parse(Buffer.from(decodeURIComponent(sweep.request.url.split('cursor=')[1] ?? ''), 'base64url').toString('utf8')) as unknown[]);
+    for (const date of ['+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', 'not a date', 1_767_225_600_000]) {
+      assert.ok(decoded.some(([createdAt]) => createdAt === date), `a cursor of ${String(date)}`);
+    }
+    assert.ok(decoded.some(([, id]) => id === '\u0000'), 'a cursor with an invalid id');
+  });
+
+  test('when a swept value makes the target answer 500, then it is found with the sweep case that replays it', async () => {
+    assert.ok(postItem);
+    const target = {
+      send: (request: FuzzRequest): Promise<FuzzResponse> => Promise.resolve(String(request.payload).includes('"name":"\\u0000"') ? problem(500) : problem(400)),
+      rowCounts: () => Promise.resolve(new Map()),
+    };
+    const callers = { required: {}, other: {}, anonymous: {}, forged: {} };
+    const options = { operation: postItem, document, hints: {}, access: 'public' as const, callers, target, check, numRuns: 0, seed: 3 };
+    const found = await fuzzOperation({ ...options, sweep: true });
+    assert.deepEqual(found.map((finding) => [finding.invariant, finding.mutation]), [['no 5xx', 'body name: NUL']]);
+    assert.equal(found[0]?.path, '');
+    assert.equal(typeof found[0].sweepCase, 'number');
+    const replayed = await fuzzOperation({ ...options, sweepCase: found[0].sweepCase ?? -1 });
+    assert.deepEqual(replayed.map((finding) => finding.mutation), ['body name: NUL']);
+    assert.deepEqual(await fuzzOperation({ ...options, sweepCase: 0 }), [], 'another case does not replay it');
   });
 });

@@ -101,6 +101,12 @@ export interface FuzzHints {
   byOperation?: Readonly<Record<string, Readonly<Record<string, fc.Arbitrary<unknown>>>>>;
   /** Operations whose body is multipart/form-data (the document cannot say so): a valid and an invalid file of each. */
   multipart?: Readonly<Record<string, { validFile: MultipartFile; invalidFiles: readonly MultipartFile[] }>>;
+  /**
+   * By operation, body values the sweep's requests must not share (a new SKU to create, a new email
+   * to register), made from the sweep case's index: otherwise every case after the first is refused
+   * as a conflict before the swept value is read.
+   */
+  sweepUnique?: Readonly<Record<string, Readonly<Record<string, (index: number) => unknown>>>>;
 }
 
 /** One file part of a multipart upload. */
@@ -528,6 +534,201 @@ export function fuzzCases(operation: FuzzOperation, document: OpenApiDocument, h
   });
 }
 
+/** Labelled values for the sweep; `text` is what goes into a URL (percent-encoded) or a JSON string. */
+type SweepValue = readonly [label: string, value: unknown];
+
+/** `text` with `inserted` in its middle (`A…B` when `text` is empty). */
+function inside(text: string, inserted: string): string {
+  const base = text === '' ? 'AB' : text;
+  const middle = Math.floor(base.length / 2);
+  return `${base.slice(0, middle)}${inserted}${base.slice(middle)}`;
+}
+
+/** The most dangerous strings for a place whose valid value is `base`: one request each. */
+function sweepStrings(base: unknown): SweepValue[] {
+  const text = typeof base === 'string' ? base : 'AB';
+  return [['NUL', '\u0000'], ['NUL inside text', inside(text, '\u0000')], ['lone surrogate inside text', inside(text, '\uD800')], ['100 kB string', hundredKilobytes]];
+}
+
+/** The most dangerous numbers, for a place that holds a number: beyond double, negative, beyond exact integers. */
+const sweepNumbers: readonly SweepValue[] = [['1e309', new RawJson('1e309')], ['-1', -1], ['2^53 + 1', new RawJson('9007199254740993')]];
+
+/** Percent-encoding no decoder accepts, for a place in the URL. */
+const sweepBadEncodings: readonly (readonly [string, string])[] = [['%zz', '%zz'], ['%FF (not UTF-8)', '%FF']];
+
+/**
+ * Out-of-range and garbage dates for a keyset cursor (base64url JSON of [createdAt, id]): dates
+ * JavaScript holds but PostgreSQL may not (before 4713 BC, after 9999), and what is no date at all.
+ */
+const sweepCursorDates: readonly SweepValue[] = [
+  ['year 10000', '+010000-01-01T00:00:00.000Z'], ['year -1', '-000001-01-01T00:00:00.000Z'], ['year -10000', '-010000-01-01T00:00:00.000Z'],
+  ['the earliest JavaScript date', '-271821-04-20T00:00:00.000Z'], ['the latest JavaScript date', '+275760-09-13T00:00:00.000Z'],
+  ['not a date', 'not a date'], ['a number', 1_767_225_600_000],
+];
+
+/** Cursors whose date or id no page could have written, built around the id of `valid` (a real cursor) when it has one. */
+function sweepCursors(valid: string | undefined): (readonly [string, string])[] {
+  let id = '00000000-0000-4000-8000-000000000000';
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(valid ?? '', 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && typeof decoded[1] === 'string') id = decoded[1];
+  } catch {
+    // Not a cursor of this shape: the made-up id stands in.
+  }
+  const ids: readonly SweepValue[] = [['a valid id', id], ['an invalid id', 'not-an-id'], ['a NUL id', '\u0000']];
+  const cursor = (createdAt: unknown, cursorId: unknown) => Buffer.from(JSON.stringify([createdAt, cursorId])).toString('base64url');
+  return [
+    ...sweepCursorDates.flatMap(([dateLabel, createdAt]) => ids.map(([idLabel, cursorId]) => [`cursor of ${dateLabel} and ${idLabel}`, cursor(createdAt, cursorId)] as const)),
+    ['cursor of a valid date and a NUL id', cursor('2026-01-01T00:00:00.000Z', '\u0000')],
+    ['cursor of a valid date and a 100 kB id', cursor('2026-01-01T00:00:00.000Z', hundredKilobytes)],
+    ['cursor of a valid date and a number id', cursor('2026-01-01T00:00:00.000Z', 1)],
+  ];
+}
+
+/** The first value `arbitrary` draws from `seed`: the same on every run. */
+function drawn(arbitrary: fc.Arbitrary<unknown>, seed: number): unknown {
+  return fc.sample(arbitrary, { seed, numRuns: 1 })[0];
+}
+
+/**
+ * A valid value of `schema` with every property present (optional ones too) and one item in every
+ * array, so each place a value can go is there to be swept; hints win where they name the place.
+ */
+function exampleOf(raw: JsonSchema, document: OpenApiDocument, named: Readonly<Record<string, fc.Arbitrary<unknown>>>, seed: number, name?: string, depth = 0): unknown {
+  const hint = name === undefined ? undefined : named[name];
+  if (hint !== undefined) return drawn(hint, seed);
+  const schema = resolve(raw, document);
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum !== undefined) return schema.enum[0];
+  const choices = schema.anyOf ?? schema.oneOf;
+  if (choices !== undefined) {
+    const choice = choices.find((candidate) => resolve(candidate, document).type !== 'null') ?? choices[0];
+    return choice === undefined ? null : exampleOf(choice, document, named, seed, undefined, depth);
+  }
+  const type = Array.isArray(schema.type) ? schema.type.find((candidate) => candidate !== 'null') : schema.type;
+  if (depth > 8) return null;
+  switch (type) {
+    case 'object': {
+      const entries = Object.entries(schema.properties ?? {}).map(([key, property]) => [key, exampleOf(property, document, named, seed, key, depth + 1)] as const);
+      return Object.fromEntries(entries);
+    }
+    case 'array': {
+      const count = Math.max(schema.minItems ?? 0, 1);
+      return Array.from({ length: count }, () => (schema.items === undefined ? 'sweep' : exampleOf(schema.items, document, named, seed, undefined, depth + 1)));
+    }
+    case 'integer':
+    case 'number':
+      return Math.min(Math.max(1, schema.minimum ?? 1), schema.maximum ?? 1);
+    case 'boolean':
+      return true;
+    case 'string':
+      if (schema.pattern === undefined && schema.format === undefined) {
+        return 'sweep'.padEnd(schema.minLength ?? 0, 'x').slice(0, Math.max(schema.maxLength ?? 5, schema.minLength ?? 0));
+      }
+      return drawn(stringsOf(schema), seed);
+    default:
+      return drawn(fromSchema({ ...schema, ...(type === undefined ? {} : { type }) }, document, named, depth), seed);
+  }
+}
+
+/** Whether `schema` (or the value it describes, `value`) is a number. */
+function holdsNumber(schema: JsonSchema | undefined, value: unknown): boolean {
+  const types = schema === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  return types.includes('integer') || types.includes('number') || typeof value === 'number';
+}
+
+/** Whether `schema` (or the value it describes, `value`) may be text: a string, or anything undeclared. */
+function holdsText(schema: JsonSchema | undefined, value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  if (schema?.type === undefined) return typeof value !== 'number' && typeof value !== 'boolean';
+  return (Array.isArray(schema.type) ? schema.type : [schema.type]).includes('string');
+}
+
+/**
+ * The sweep of `operation`: its valid request as the right caller (case 0), then that request with
+ * one place changed to one of a short list of the most dangerous values, one request each: every
+ * JSON body field at any depth (array items included), every path and every query parameter get NUL,
+ * NUL inside text, a lone surrogate and a 100 kB string; places of numbers get 1e309, -1 and 2^53 + 1;
+ * places in the URL get bad percent-encoding; `cursor` parameters get cursors of out-of-range and
+ * garbage dates with valid and invalid ids. The list is the same on every run with the same seed and
+ * hints, so a case is replayed by its index.
+ */
+export function sweepCases(operation: FuzzOperation, document: OpenApiDocument, hints: FuzzHints = {}, seed = 0): FuzzCase[] {
+  const shared = { ...hints.byName, ...hints.byOperation?.[operation.key] };
+  const uniqueFor = (index: number) => Object.fromEntries(Object.entries(hints.sweepUnique?.[operation.key] ?? {}).map(([name, make]) => [name, fc.constant(make(index))]));
+  const named = { ...shared, ...uniqueFor(0) };
+  const valueOf = (parameter: OpenApiParameter) => asParameterText(exampleOf(parameter.schema, document, named, seed, parameter.name));
+  const inPath = operation.parameters.filter((parameter) => parameter.in === 'path');
+  // Optional query parameters only where a hint says what reaches real data: a made-up cursor would refuse every case.
+  const inQuery = operation.parameters.filter((parameter) => parameter.in === 'query' && (parameter.required === true || named[parameter.name] !== undefined));
+  const inHeaders = operation.parameters.filter((parameter) => parameter.in === 'header' && (parameter.required === true || named[parameter.name] !== undefined));
+  const multipart = hints.multipart?.[operation.key];
+  const base: Omit<RequestParts, 'headers'> = {
+    path: Object.fromEntries(inPath.map((parameter) => [parameter.name, percentEncode(nonEmpty(valueOf(parameter)))])),
+    query: inQuery.map((parameter) => [encodeURIComponent(parameter.name), percentEncode(valueOf(parameter))]),
+    body: multipart !== undefined
+      ? { kind: 'raw', ...multipartBody(multipart.validFile) }
+      : operation.body === undefined ? { kind: 'none' } : { kind: 'json', value: exampleOf(operation.body, document, named, seed) },
+  };
+  const changes: { mutation: string; parts: Omit<RequestParts, 'headers'>; field?: { at: readonly (string | number)[]; replacement: unknown } }[] = [{ mutation: 'valid', parts: base }];
+  const urlValues = (parameter: OpenApiParameter, valid: string | undefined): (readonly [string, string])[] => [
+    ...sweepStrings(valid === undefined ? undefined : decodeURIComponentOr(valid)).map(([label, value]) => [label, percentEncode(String(value))] as const),
+    ...sweepBadEncodings,
+    ...(holdsNumber(resolve(parameter.schema, document), undefined) ? sweepNumbers.map(([label, value]) => [label, value instanceof RawJson ? value.text : String(value)] as const) : []),
+    ...(/cursor$/i.test(parameter.name) ? sweepCursors(valid === undefined ? undefined : decodeURIComponentOr(valid)) : []),
+  ];
+  for (const parameter of inPath) {
+    for (const [label, encoded] of urlValues(parameter, base.path[parameter.name])) {
+      changes.push({ mutation: `path ${parameter.name}: ${label}`, parts: { ...base, path: { ...base.path, [parameter.name]: encoded } } });
+    }
+  }
+  for (const parameter of operation.parameters.filter((candidate) => candidate.in === 'query')) {
+    const name = encodeURIComponent(parameter.name);
+    const others = base.query.filter(([candidate]) => candidate !== name);
+    for (const [label, encoded] of urlValues(parameter, base.query.find(([candidate]) => candidate === name)?.[1])) {
+      changes.push({ mutation: `query ${parameter.name}: ${label}`, parts: { ...base, query: [...others, [name, encoded]] } });
+    }
+  }
+  if (base.body.kind === 'json' && operation.body !== undefined) {
+    const { value } = base.body;
+    for (const place of placesIn(value, operation.body, document).filter((candidate) => candidate.at.length > 0)) {
+      const current = valueAt(value, place.at);
+      if (current !== null && typeof current === 'object' && !(current instanceof RawJson)) continue;
+      const hostile = [...(holdsText(place.schema, current) ? sweepStrings(current) : []), ...(holdsNumber(place.schema, current) ? sweepNumbers : [])];
+      for (const [label, replacement] of hostile) {
+        changes.push({ mutation: `body ${fieldName(place.at)}: ${label}`, parts: base, field: { at: place.at, replacement } });
+      }
+    }
+  }
+  return changes.map(({ mutation, parts, field }, index) => {
+    // Drawn afresh for each case: an idempotency key must not repeat, or the first answer is replayed to the rest.
+    const headers = Object.fromEntries(inHeaders.map((parameter) => [parameter.name, asParameterText(drawn(schemaValues(parameter.schema, document, named, parameter.name), seed + index))]));
+    let { body } = parts;
+    if (body.kind === 'json' && operation.body !== undefined) {
+      // The base body but for its unique values, so the places swept are the same in every case.
+      const value = index === 0 ? body.value : exampleOf(operation.body, document, { ...shared, ...uniqueFor(index) }, seed);
+      body = { kind: 'json', value: field === undefined ? value : replaceAt(value, field.at, field.replacement) };
+    }
+    return { operation: operation.key, mutation, valid: index === 0, routeChanged: false, caller: 'required', request: render(operation, { ...parts, body, headers }) };
+  });
+}
+
+/** The value at the place `at` of `value`. */
+function valueAt(value: unknown, at: readonly (string | number)[]): unknown {
+  return at.reduce<unknown>((current, key) => (current !== null && typeof current === 'object' ? (current as Record<string | number, unknown>)[key] : undefined), value);
+}
+
+/** `encoded` decoded, or as it is when it does not decode. */
+function decodeURIComponentOr(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+}
+
+const nonEmpty = (text: string) => (text === '' ? 'sweep' : text);
+
 /** An answer as the transport received it. */
 export interface FuzzResponse {
   statusCode: number;
@@ -654,9 +855,11 @@ export interface FuzzFinding {
   status: number;
   detail: string;
   example: string;
-  /** `FUZZ_SEED` and `FUZZ_PATH` that replay the case. */
+  /** `FUZZ_SEED` and `FUZZ_PATH` that replay a random case (`path` is empty for a sweep case). */
   seed: number;
   path: string;
+  /** The index in `sweepCases` (with the same seed) of a sweep case: `FUZZ_SWEEP_CASE` replays it. */
+  sweepCase?: number;
 }
 
 /** Thrown while replaying a case, so fast-check shrinks it and keeps what it broke. */
@@ -675,12 +878,13 @@ class ViolationError extends Error {
 export type FuzzAccess = 'public' | 'customer' | 'admin' | 'service';
 
 /**
- * Sends `numRuns` generated cases for `operation` and checks every answer: never 5xx; every 4xx is
- * problem+json with type, title, status and the request id; a refused request leaves every row
- * count as it was (unless `mayChange` allows the table for that answer); a 2xx is declared and
- * matches its schema; a caller without the route's role is never served. Every run is made and
- * each distinct finding (invariant, status, what was broken) is returned once, with the seed and
- * path that replay it. With `path` given, only that case runs (and fast-check shrinks it).
+ * Sends the sweep of `operation` (with `sweep`), then `numRuns` generated cases, and checks every
+ * answer: never 5xx; every 4xx is problem+json with type, title, status and the request id; a
+ * refused request leaves every row count as it was (unless `mayChange` allows the table for that
+ * answer); a 2xx is declared and matches its schema; a caller without the route's role is never
+ * served. Every case is sent and each distinct finding (invariant, status, what was broken) is
+ * returned once, with what replays it. With `path` given, only that random case runs (and fast-check
+ * shrinks it); with `sweepCase`, only that sweep case.
  */
 export async function fuzzOperation(options: {
   operation: FuzzOperation;
@@ -694,6 +898,9 @@ export async function fuzzOperation(options: {
   numRuns: number;
   seed: number;
   path?: string;
+  /** Sends the deterministic sweep (see sweepCases) before the random cases. */
+  sweep?: boolean;
+  sweepCase?: number;
   mayChange?: (operation: FuzzOperation, statusCode: number, table: string) => boolean;
 }): Promise<FuzzFinding[]> {
   const { operation, target, check } = options;
@@ -719,6 +926,28 @@ export async function fuzzOperation(options: {
     return { violations, statusCode: response.statusCode };
   };
 
+  const record = (fuzzCase: FuzzCase, statusCode: number, violations: readonly Violation[], replay: { path: string } | { sweepCase: number }) => {
+    for (const violation of violations) {
+      const key = `${violation.invariant}|${statusCode}|${fuzzCase.mutation}`;
+      if (findings.has(key)) continue;
+      findings.set(key, {
+        operation: operation.key, invariant: violation.invariant, mutation: fuzzCase.mutation, status: statusCode, detail: violation.detail,
+        example: describeCase(fuzzCase), seed: options.seed, ...('path' in replay ? replay : { path: '', sweepCase: replay.sweepCase }),
+      });
+    }
+  };
+
+  if ((options.sweep === true || options.sweepCase !== undefined) && options.path === undefined) {
+    const sweep = sweepCases(operation, options.document, options.hints, options.seed);
+    for (const [index, fuzzCase] of sweep.entries()) {
+      if (options.sweepCase !== undefined && index !== options.sweepCase) continue;
+      const { violations, statusCode } = await examine(fuzzCase);
+      if (process.env.FUZZ_VERBOSE !== undefined) console.log(`sweep ${index}`, statusCode, violations.length, describeCase(fuzzCase).slice(0, 300));
+      record(fuzzCase, statusCode, violations, { sweepCase: index });
+    }
+    if (options.sweepCase !== undefined) return [...findings.values()];
+  }
+
   const cases = fuzzCases(operation, options.document, options.hints);
   if (options.path !== undefined) {
     const details = await fc.check(fc.asyncProperty(cases, async (fuzzCase) => {
@@ -740,14 +969,7 @@ export async function fuzzOperation(options: {
     const { violations, statusCode } = await examine(fuzzCase);
     // FUZZ_VERBOSE=1 prints every exchange, to see what the generators send.
     if (process.env.FUZZ_VERBOSE !== undefined) console.log(statusCode, violations.length, describeCase(fuzzCase).slice(0, 300));
-    for (const violation of violations) {
-      const key = `${violation.invariant}|${statusCode}|${fuzzCase.mutation}`;
-      if (findings.has(key)) continue;
-      findings.set(key, {
-        operation: operation.key, invariant: violation.invariant, mutation: fuzzCase.mutation, status: statusCode, detail: violation.detail,
-        example: describeCase(fuzzCase), seed: options.seed, path,
-      });
-    }
+    record(fuzzCase, statusCode, violations, { path });
     return true;
   }), { seed: options.seed, numRuns: options.numRuns });
   return [...findings.values()];
@@ -759,6 +981,6 @@ export function reportFindings(findings: readonly FuzzFinding[], testFile: strin
     `- [${finding.invariant}] ${finding.operation} answered ${finding.status} to ${finding.mutation}`,
     `    ${finding.example}`,
     `    → ${finding.detail}`,
-    `    replay: FUZZ_OPERATION='${finding.operation}' FUZZ_SEED=${finding.seed} FUZZ_PATH=${finding.path} npm test -- ${testFile}`,
+    `    replay: FUZZ_OPERATION='${finding.operation}' FUZZ_SEED=${finding.seed} ${finding.sweepCase === undefined ? `FUZZ_PATH=${finding.path}` : `FUZZ_SWEEP_CASE=${finding.sweepCase}`} npm test -- ${testFile}`,
   ].join('\n')).join('\n');
 }

@@ -114,10 +114,10 @@ export function createHttpApp(options: {
     void reply.header('x-request-id', request.id);
     runWithContext({ requestId: request.id }, done);
   });
-  // Before any schema or handler, for every route: no text with a NUL reaches a use case or PostgreSQL.
+  // Before any schema or handler, for every route: no text with a NUL or a lone surrogate reaches a use case or PostgreSQL.
   app.addHook('preValidation', (request, _reply, done) => {
     const errors = nulCharacterErrors({ params: request.params, querystring: request.query, body: request.body, headers: request.headers });
-    done(errors.length === 0 ? undefined : invalidRequest(`The request contains the NUL character (U+0000), which no text may hold: ${errors.map((error) => `${error.location} ${error.field}`).join(', ')}`, errors));
+    done(errors.length === 0 ? undefined : invalidRequest(`The request holds text no field may hold (the NUL character U+0000, or a lone surrogate): ${errors.map((error) => `${error.location} ${error.field}`).join(', ')}`, errors));
   });
   // Security headers and CORS come before the edge, so a refused request (401, 429) still carries
   // them and a browser can read its problem+json; a CORS preflight is answered here, before the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { hasMalformedQuery, nulCharacterErrors, nulCharacterMessage } from './request-text.ts';
+import { hasMalformedQuery, loneSurrogateMessage, nulCharacterErrors, nulCharacterMessage } from './request-text.ts';
 
 describe('NUL characters in a request', () => {
   test('when no text holds a NUL, then there is no error', () => {
@@ -17,6 +17,13 @@ describe('NUL characters in a request', () => {
       { location: 'params', field: 'id', message: nulCharacterMessage },
       { location: 'querystring', field: 'q', message: nulCharacterMessage },
       { location: 'body', field: 'items.1.sku', message: nulCharacterMessage },
+    ]);
+  });
+
+  test('when a string or a key holds a lone surrogate, then it is reported as not well-formed Unicode, while a surrogate pair (an emoji) passes', () => {
+    const errors = nulCharacterErrors({ body: { name: 'caf\uD800e', note: 'ok \u{1F600}', ['k\uDFFF']: 'x', tail: '\uDBFF' } });
+    assert.deepEqual(errors.map((error) => [error.field, error.message]).sort(), [
+      ['k\uFFFD', `its name ${loneSurrogateMessage}`], ['name', loneSurrogateMessage], ['tail', loneSurrogateMessage],
     ]);
   });
 

@@ -18,8 +18,24 @@ export function containsNulCharacter(text: string): boolean {
 }
 
 /**
+ * What the field error of a lone surrogate says. JSON may carry one (`"\ud800"`), but it is no
+ * character: PostgreSQL refuses it in `jsonb` (an event's payload), so it too is refused up front.
+ */
+export const loneSurrogateMessage = 'must be well-formed Unicode (it holds a lone surrogate)';
+
+/** In a `u` regular expression a surrogate pair is one code point, so only a lone surrogate is of category Cs. */
+const loneSurrogate = /\p{Cs}/u;
+
+/** Why `text` cannot be stored as it is, or undefined when it can. */
+function textProblem(text: string): string | undefined {
+  if (containsNulCharacter(text)) return nulCharacterMessage;
+  if (loneSurrogate.test(text)) return loneSurrogateMessage;
+  return undefined;
+}
+
+/**
  * The places of a request's parsed parts (path parameters, query, JSON body, headers) whose text
- * holds a NUL, keys included, as field errors named like the schema's (`items.0.sku`); none for a
+ * holds a NUL or a lone surrogate, keys included, as field errors named like the schema's (`items.0.sku`); none for a
  * clean request. Bodies that are not parsed JSON (a streamed upload, a buffer) are not read.
  * The walk keeps its own stack, so a deeply nested body cannot overflow the call stack.
  */
@@ -30,14 +46,16 @@ export function nulCharacterErrors(parts: Readonly<Record<string, unknown>>): Fi
     for (let next = pending.pop(); next !== undefined && errors.length < maxReported; next = pending.pop()) {
       const { value, path } = next;
       if (typeof value === 'string') {
-        if (containsNulCharacter(value)) errors.push({ location, field: path, message: nulCharacterMessage });
+        const problem = textProblem(value);
+        if (problem !== undefined) errors.push({ location, field: path, message: problem });
       } else if (Array.isArray(value)) {
         for (let index = value.length - 1; index >= 0; index -= 1) pending.push({ value: value[index], path: join(path, String(index)) });
       } else if (isPlainObject(value)) {
         const entries = Object.entries(value);
         for (let index = entries.length - 1; index >= 0; index -= 1) {
           const [key, child] = entries[index] ?? ['', undefined];
-          if (containsNulCharacter(key)) errors.push({ location, field: join(path, key.replaceAll(nulCharacter, '\\u0000')), message: `its name ${nulCharacterMessage}` });
+          const problem = textProblem(key);
+          if (problem !== undefined) errors.push({ location, field: join(path, key.replaceAll(nulCharacter, '\\u0000').replaceAll(/\p{Cs}/gu, '\ufffd')), message: `its name ${problem}` });
           else pending.push({ value: child, path: join(path, key) });
         }
       }
