@@ -33,6 +33,7 @@ const expectedMoves: readonly [name: string, labels: Record<string, string>, del
   ['orderstream_orders_finished_total', { status: 'CONFIRMED' }, 1],
   ['orderstream_orders_finished_total', { status: 'CANCELLED' }, 1],
   ['orderstream_order_cancellations_total', { cause: 'authorize-payment-failed' }, 1],
+  ['orderstream_orders_refused_total', {}, 0],
   ['orderstream_saga_step_duration_seconds_count', { step: 'reserve-stock', outcome: 'succeeded' }, 2],
   ['orderstream_saga_step_duration_seconds_count', { step: 'authorize-payment', outcome: 'succeeded' }, 1],
   ['orderstream_saga_step_duration_seconds_count', { step: 'authorize-payment', outcome: 'failed' }, 1],
@@ -82,6 +83,9 @@ describe('metrics of a scripted flow', () => {
     // What is read at scrape time reflects the drained backlog and the pool.
     assert.equal(sampleValue(after, 'orderstream_outbox_unsent_messages'), 0);
     assert.equal(sampleValue(after, 'orderstream_db_pool_max_connections'), 20);
+    // Counted by the orders module every 250 ms, so the drained backlog shows within the half second waited above.
+    assert.equal(sampleValue(after, 'orderstream_order_backlog'), 0);
+    assert.equal(sampleValue(after, 'orderstream_order_backlog_limit'), 5000);
     assert.ok(sampleValue(after, 'orderstream_jobs_queued', { kind: 'catalog-import' }) !== undefined, 'job queue depth is exported');
     for (const resource of ['password hashing', 'PDF rendering']) {
       assert.equal(sampleValue(after, 'orderstream_work_limiter_running', { resource }), 0, `${resource} is idle again`);

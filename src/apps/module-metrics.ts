@@ -11,6 +11,11 @@ export function orderMetricsOf(metrics: Metrics): OrderMetrics {
     cancellationStarted: (cause) => { metrics.orderCancellations.inc({ cause }); },
     orderFinished: (status) => { metrics.ordersFinished.inc({ status }); },
     compensationsResent: (needsAttention) => { metrics.orderCompensationResends.inc({ needs_attention: String(needsAttention) }); },
+    backlogSampled: (unfinished, limit) => {
+      metrics.orderBacklog.set(unfinished);
+      metrics.orderBacklogLimit.set(limit);
+    },
+    orderRefused: () => { metrics.ordersRefused.inc(); },
   };
 }
 

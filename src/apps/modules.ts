@@ -147,6 +147,7 @@ export function createModules(options: {
       stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
       idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
       idempotencyTakeoverSeconds: config.IDEMPOTENCY_TAKEOVER_SECONDS,
+      backlogLimit: config.ORDER_BACKLOG_LIMIT,
       retention: retentionSettings(config, metrics),
       devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
       metrics: orderMetricsOf(metrics),

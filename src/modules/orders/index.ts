@@ -15,6 +15,7 @@ import { AdvanceSaga } from './application/advance-saga.ts';
 import { CancelOrder } from './application/cancel-order.ts';
 import { GetOrder } from './application/get-order.ts';
 import { ListOrders } from './application/list-orders.ts';
+import { OrderAdmission } from './application/order-admission.ts';
 import { PlaceOrder } from './application/place-order.ts';
 import { TimeOutOrders } from './application/time-out-orders.ts';
 import type { OrderMetrics } from './application/ports.ts';
@@ -40,7 +41,10 @@ export interface OrdersModule {
   background: BackgroundTask[];
 }
 
-/** Wires the orders use cases, the saga consumer and the timeout sweeper (steps and compensations) to PostgreSQL and the catalogue. */
+/**
+ * Wires the orders use cases, the saga consumer, the timeout sweeper (steps and compensations) and the
+ * backlog sampler of admission control to PostgreSQL and the catalogue.
+ */
 export function createOrdersModule(deps: {
   db: Database;
   logger: Logger;
@@ -51,14 +55,24 @@ export function createOrdersModule(deps: {
   idempotencyTakeoverSeconds?: number;
   devIdentityHeaders: boolean;
   timeoutSweepIntervalMs?: number;
-  /** Saga step durations and outcomes, orders placed and finished; nothing is reported without it. */
+  /** Saga step durations and outcomes, orders placed, finished and refused, the backlog; nothing is reported without it. */
   metrics?: OrderMetrics;
   /** How the sweeper of expired Idempotency-Keys runs; without it expired keys stay (and are claimed afresh when reused). */
   retention?: { intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
+  /** Unfinished orders at which new ones are refused with 503 (ORDER_BACKLOG_LIMIT); 0 or absent refuses none, and the backlog is still counted. */
+  backlogLimit?: number;
+  /** How often the unfinished orders are counted (default 250 ms). */
+  backlogSampleIntervalMs?: number;
 }): OrdersModule {
   const transactions = new PgOrderTransactions(deps.db);
   const orders = new PgOrderReader(deps.db);
   const { metrics } = deps;
+  const backlogSampleIntervalMs = deps.backlogSampleIntervalMs ?? 250;
+  const admission = new OrderAdmission({
+    orders, limit: deps.backlogLimit ?? 0, metrics,
+    // Twenty missed counts in a row (or 5 s): the last one no longer says enough to refuse anyone.
+    staleAfterMs: Math.max(5000, 20 * backlogSampleIntervalMs),
+  });
   const timeOutOrders = new TimeOutOrders({ orders, transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics, log: deps.logger });
   return {
     routes: orderRoutes({
@@ -71,6 +85,7 @@ export function createOrdersModule(deps: {
         catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
         stepTimeoutMs: deps.stepTimeoutMs,
         metrics,
+        admission,
       })),
       getOrder: tracedUseCase('orders.get-order', new GetOrder({ orders })),
       listOrders: tracedUseCase('orders.list-orders', new ListOrders({ orders })),
@@ -83,6 +98,7 @@ export function createOrdersModule(deps: {
         intervalMs: deps.timeoutSweepIntervalMs ?? Math.min(1000, Math.max(50, Math.floor(deps.stepTimeoutMs / 4))),
         step: () => timeOutOrders.execute(),
       }),
+      new BackgroundLoop({ name: 'orders.backlog-sampler', logger: deps.logger, intervalMs: backlogSampleIntervalMs, step: () => admission.sample() }),
       ...(deps.retention === undefined ? [] : [new RetentionSweeper({ name: 'orders.retention', db: deps.db, logger: deps.logger, rules: [expiredIdempotencyKeys], ...deps.retention })]),
     ],
   };

@@ -233,6 +233,8 @@ export const configSchema = z.object({
     .describe('A `POST /v1/orders` still unfinished after this long counts as crashed: a retry with its `Idempotency-Key` takes the key over, and the stalled request can no longer place its order.'),
   SAGA_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
     .describe('How long an order waits for one saga step (reservation, authorisation, capture) before compensating.'),
+  ORDER_BACKLOG_LIMIT: z.coerce.number().int().min(0).max(10_000_000).default(5000)
+    .describe('Unfinished orders (accepted, not yet CONFIRMED or CANCELLED) at which `POST /v1/orders` refuses new orders with 503 and Retry-After until the sagas catch up; 0 turns the refusal off.'),
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900)
     .describe('An unconfirmed stock reservation is released by itself after this long.'),
   PAYMENT_PROVIDER: z.enum(['simulated', 'stripe']).default('simulated')

@@ -120,6 +120,20 @@ describe('upstream pool', () => {
     assert.equal(b.hits.filter((hit) => hit.startsWith('POST')).length, 1);
   });
 
+  test('when an instance sheds load (503 with Retry-After), then the answer is passed on as it is, and the instance stays in rotation and the circuit closed', async () => {
+    const [a] = await startInstances(1);
+    assert.ok(a !== undefined);
+    a.behaviour = (_request, response) => { response.writeHead(503, { 'retry-after': '1' }).end('at capacity'); };
+    const pool = poolOf([a], { failuresToEject: 2, breakerErrorPercentage: 50, breakerVolumeThreshold: 2 });
+    const post: UpstreamRequest = { method: 'POST', path: '/orders', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}'), timeoutMs: 2000, retryable: false };
+    for (let index = 0; index < 6; index += 1) assert.equal(await send(pool, post), 503);
+    assert.equal(a.hits.length, 6, 'every request reached the instance');
+    assert.equal(pool.available, true);
+    assert.equal(pool.circuit, 'closed');
+    a.behaviour = (_request, response) => { response.end('ok'); };
+    assert.equal(await send(pool), 200);
+  });
+
   test('when a connection is refused, then even a POST goes to another instance, since it never reached a service', async () => {
     const [a, b] = await startInstances(2);
     assert.ok(a !== undefined && b !== undefined);

@@ -71,7 +71,7 @@ export class UnsendableRequestError extends Error {
   }
 }
 
-/** An upstream answered "unavailable" (502, 503, 504): counted as a failure, still passed to the client. */
+/** An upstream answered "unavailable" (502, 503 without Retry-After, 504): counted as a failure, still passed to the client. */
 class FailedResponse extends Error {
   readonly response: UpstreamResponse;
   constructor(response: UpstreamResponse) {
@@ -111,6 +111,10 @@ export interface UpstreamPoolSettings {
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 const unavailableStatuses = new Set([502, 503, 504]);
+
+function isShedding(response: UpstreamResponse): boolean {
+  return response.statusCode === 503 && response.headers['retry-after'] !== undefined;
+}
 // What undici throws for a request it will not send as given (a header it refuses, `expect`
 // included; a body shorter or longer than its declared length): nothing the upstream did.
 const requestFaultCodes = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
@@ -250,7 +254,10 @@ export class UpstreamPool {
       } finally {
         clearTimeout(timer);
       }
-      if (!unavailableStatuses.has(response.statusCode)) {
+      // A 503 with Retry-After is an instance shedding load on purpose (its order backlog, its
+      // pool): it answered, so it is healthy; ejecting it or opening the circuit would only move
+      // its load onto the others, or refuse the reads it can still serve.
+      if (!unavailableStatuses.has(response.statusCode) || isShedding(response)) {
         this.#succeeded(instance);
         return response;
       }

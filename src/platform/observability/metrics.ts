@@ -65,6 +65,10 @@ export class Metrics {
   /** Alert on `needs_attention="true"`: an order kept cancelling through repeated re-sends of its compensations. */
   readonly orderCompensationResends: Counter<'needs_attention'>;
   readonly sagaStepDuration: Histogram<'step' | 'outcome'>;
+  /** Set by the orders module each time it counts its unfinished orders (admission control). */
+  readonly orderBacklog: Gauge;
+  readonly orderBacklogLimit: Gauge;
+  readonly ordersRefused: Counter;
   /** Alert on any increase: a payment operation an admin must look at (see payments.operations). */
   readonly paymentOperationsFailed: Counter<'kind'>;
 
@@ -123,6 +127,18 @@ export class Metrics {
     this.sagaStepDuration = new Histogram({
       name: 'orderstream_saga_step_duration_seconds', registers, buckets: sagaStepBuckets, labelNames: ['step', 'outcome'],
       help: 'Time a forward saga step took, from being started to its outcome: succeeded, failed, timed-out, expired (the reservation lapsed) or cancelled.',
+    });
+    this.orderBacklog = new Gauge({
+      name: 'orderstream_order_backlog', registers,
+      help: 'Accepted orders not yet CONFIRMED or CANCELLED (sagas still running), as the orders module last counted them (every 250 ms).',
+    });
+    this.orderBacklogLimit = new Gauge({
+      name: 'orderstream_order_backlog_limit', registers,
+      help: 'ORDER_BACKLOG_LIMIT: at this many unfinished orders POST /v1/orders refuses new ones with 503 and Retry-After; 0 when it refuses none.',
+    });
+    this.ordersRefused = new Counter({
+      name: 'orderstream_orders_refused_total', registers,
+      help: 'New orders POST /v1/orders refused with 503 and Retry-After because the unfinished orders were at ORDER_BACKLOG_LIMIT; nothing was written for them.',
     });
 
     this.paymentOperationsFailed = new Counter({

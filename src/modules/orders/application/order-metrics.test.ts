@@ -21,6 +21,8 @@ class RecordingMetrics implements OrderMetrics {
   cancellationStarted(cause: string): void { this.reported.push(`cancelling: ${cause}`); }
   orderFinished(status: 'CONFIRMED' | 'CANCELLED'): void { this.reported.push(status); }
   compensationsResent(needsAttention: boolean): void { this.reported.push(needsAttention ? 'resent: needs attention' : 'resent'); }
+  backlogSampled(unfinished: number, limit: number): void { this.reported.push(`backlog ${String(unfinished)} of ${String(limit)}`); }
+  orderRefused(): void { this.reported.push('refused'); }
 }
 
 const placedAt = new Date('2026-03-01T10:00:00Z');

@@ -1,6 +1,7 @@
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from './idempotency.errors.ts';
 import { UnknownSkuError } from '../domain/order.errors.ts';
 import { normaliseSku, placeOrder, validateOrderRequest, type Order, type OrderRequest } from '../domain/order.ts';
+import type { OrderAdmission } from './order-admission.ts';
 import type { IdempotencyKeyAnswer, IdempotencyKeys, OrderMetrics, OrderTransactions, PriceCatalog } from './ports.ts';
 import { noOrderMetrics } from './report-transition.ts';
 
@@ -14,7 +15,9 @@ export interface PlaceOrderInput extends OrderRequest {
  * Accepts an order: prices snapshotted from the catalogue, the order and its first saga message
  * committed together with its idempotency key. A repeated request with the same key and body gets
  * the order as it was placed, again; one key never places two orders, even when a stalled request's
- * claim was taken over by a retry.
+ * claim was taken over by a retry. While the backlog of unfinished orders is at its limit a new
+ * order is refused (`OrderBacklogFullError`) before anything is written, its key not even claimed, so
+ * a retry with the same key later is placed as usual; a key already done with still answers as it says.
  */
 export class PlaceOrder {
   readonly #transactions: OrderTransactions;
@@ -22,24 +25,36 @@ export class PlaceOrder {
   readonly #catalog: PriceCatalog;
   readonly #stepTimeoutMs: number;
   readonly #metrics: OrderMetrics;
+  readonly #admission: OrderAdmission | undefined;
   readonly #newId: () => string;
   readonly #now: () => Date;
 
   constructor(deps: {
     transactions: OrderTransactions; idempotencyKeys: IdempotencyKeys; catalog: PriceCatalog; stepTimeoutMs: number;
     metrics?: OrderMetrics; newId?: () => string; now?: () => Date;
+    /** Refuses new orders while the backlog is at its limit; without it every order is admitted. */
+    admission?: OrderAdmission;
   }) {
     this.#transactions = deps.transactions;
     this.#idempotencyKeys = deps.idempotencyKeys;
     this.#catalog = deps.catalog;
     this.#stepTimeoutMs = deps.stepTimeoutMs;
     this.#metrics = deps.metrics ?? noOrderMetrics;
+    this.#admission = deps.admission;
     this.#newId = deps.newId ?? (() => `ord_${crypto.randomUUID()}`);
     this.#now = deps.now ?? (() => new Date());
   }
 
   async execute(input: PlaceOrderInput): Promise<{ order: Order; replayed: boolean }> {
     validateOrderRequest(input);
+    const refusal = this.#admission?.refusal();
+    if (refusal !== undefined) {
+      // Read only: a replay costs the sagas nothing, and the client that placed its order is told so.
+      const answer = await this.#idempotencyKeys.lookUp(input.customer.id, input.idempotencyKey, input.requestHash);
+      if (answer !== undefined) return answerAsTheKeySays(answer, input.idempotencyKey);
+      this.#metrics.orderRefused();
+      throw refusal;
+    }
     const claimed = await this.#idempotencyKeys.claim(input.customer.id, input.idempotencyKey, input.requestHash);
     if (claimed.kind !== 'claimed') return answerAsTheKeySays(claimed, input.idempotencyKey);
     const { claim } = claimed;
@@ -55,6 +70,7 @@ export class PlaceOrder {
         // Stalled past the takeover time, this request lost the key to a retry: its order must not commit beside the retry's.
         if (!(await store.completeIdempotencyKey(claim, order))) throw new ClaimTakenOverError();
       });
+      this.#admission?.placed();
       this.#metrics.orderPlaced();
       return { order, replayed: false };
     } catch (error) {

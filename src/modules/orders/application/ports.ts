@@ -8,6 +8,8 @@ export interface OrderReader {
   listByCustomer(customerId: string, page: { limit: number; after?: OrderCursor }): Promise<{ items: Order[]; next: OrderCursor | null }>;
   /** Ids of orders past their deadline: a saga step in flight, or compensations awaited while CANCELLING. */
   findTimedOut(now: Date, limit: number): Promise<string[]>;
+  /** How many orders are unfinished (not CONFIRMED or CANCELLED): the backlog of sagas still running. */
+  countUnfinished(): Promise<number>;
 }
 
 /** Position after the last order of a page, in (createdAt desc, id desc) order. */
@@ -91,6 +93,10 @@ export interface OrderMetrics {
   orderFinished(status: 'CONFIRMED' | 'CANCELLED'): void;
   /** A cancelling order's unanswered compensations were sent again; `needsAttention` once re-sending has not helped (alert on it). */
   compensationsResent(needsAttention: boolean): void;
+  /** The unfinished orders were counted; `limit` is where new orders are refused (0: never). */
+  backlogSampled(unfinished: number, limit: number): void;
+  /** A new order was refused because the backlog was at its limit (nothing was written). */
+  orderRefused(): void;
 }
 
 /** Where the orders module tells an operator what needs a person (a pino logger fits). */

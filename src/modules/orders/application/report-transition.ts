@@ -9,6 +9,8 @@ export const noOrderMetrics: OrderMetrics = {
   cancellationStarted: () => undefined,
   orderFinished: () => undefined,
   compensationsResent: () => undefined,
+  backlogSampled: () => undefined,
+  orderRefused: () => undefined,
 };
 
 /**

@@ -132,4 +132,8 @@ export class InMemoryOrders implements OrderTransactions, OrderReader {
     return Promise.resolve([...this.orders.values()]
       .filter((order) => order.stepDeadline !== null && order.stepDeadline <= now).slice(0, limit).map((order) => order.id));
   }
+
+  countUnfinished(): Promise<number> {
+    return Promise.resolve([...this.orders.values()].filter((order) => order.status !== 'CONFIRMED' && order.status !== 'CANCELLED').length);
+  }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { OverloadedError } from '../../../../platform/concurrency/overloaded.ts';
 import type { HttpApp } from '../../../../platform/http/app.ts';
 import { decodeCursor, encodeCursor } from '../../../../platform/http/cursor.ts';
 import { requirePrincipal } from '../../../../platform/http/principal.ts';
@@ -8,6 +9,7 @@ import type { CancelOrder } from '../../application/cancel-order.ts';
 import type { GetOrder } from '../../application/get-order.ts';
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../application/idempotency.errors.ts';
 import type { ListOrders } from '../../application/list-orders.ts';
+import { OrderBacklogFullError } from '../../application/order-admission.ts';
 import type { PlaceOrder } from '../../application/place-order.ts';
 import { InvalidOrderError, OrderNotCancellableError, OrderNotFoundError, UnknownSkuError } from '../../domain/order.errors.ts';
 import { idempotencyHeaders, listOrdersQuery, orderDto, orderIdParams, orderPageDto, placeOrderRequest, toOrderDto } from './order-dtos.ts';
@@ -27,7 +29,7 @@ export function orderRoutes(useCases: OrderUseCases, options: { devIdentityHeade
     app.post('/v1/orders', {
       schema: {
         tags: ['orders'], summary: 'Place an order (answers 202; the saga runs in the background)',
-        headers: idempotencyHeaders, body: placeOrderRequest, response: { 202: orderDto, ...problems },
+        headers: idempotencyHeaders, body: placeOrderRequest, response: { 202: orderDto, ...problems, 503: problemSchema },
       },
     }, async (request, reply) => {
       const caller = requirePrincipal(request, options);
@@ -79,6 +81,8 @@ function mapOrderError(error: unknown): never {
   if (error instanceof UnknownSkuError) throw new HttpProblem({ status: 422, slug: 'unknown-sku', title: 'Unknown product', detail: error.message });
   if (error instanceof IdempotencyKeyReusedError) throw new HttpProblem({ status: 422, slug: 'idempotency-key-reused', title: 'Idempotency-Key reused', detail: error.message });
   if (error instanceof IdempotencyKeyInUseError) throw new HttpProblem({ status: 409, slug: 'idempotency-key-in-use', title: 'Request in progress', detail: error.message });
+  // The app answers it as every other capacity refusal: 503 `overloaded` with Retry-After.
+  if (error instanceof OrderBacklogFullError) throw new OverloadedError('order backlog', error.message, { retryAfterSeconds: error.retryAfterSeconds, cause: error });
   if (error instanceof OrderNotFoundError) throw notFound(error.message);
   if (error instanceof OrderNotCancellableError) throw new HttpProblem({ status: 409, slug: 'order-not-cancellable', title: 'Order cannot be cancelled', detail: error.message });
   throw error;

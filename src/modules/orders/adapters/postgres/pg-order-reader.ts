@@ -33,4 +33,12 @@ export class PgOrderReader implements OrderReader {
       .orderBy('step_deadline').limit(limit).execute();
     return rows.map((row) => row.id);
   }
+
+  async countUnfinished(): Promise<number> {
+    // An order has a deadline exactly while it is unfinished (reaching CONFIRMED or CANCELLED clears
+    // it), so this counts entries of the partial index orders_deadline and never reads a finished order.
+    const row = await this.#db.selectFrom('orders.orders').select((eb) => eb.fn.countAll().as('count'))
+      .where('step_deadline', 'is not', null).executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
 }

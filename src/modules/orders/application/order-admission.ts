@@ -1,0 +1,89 @@
+import type { OrderMetrics, OrderReader } from './ports.ts';
+import { noOrderMetrics } from './report-transition.ts';
+
+/** A new order refused because too many accepted orders are still unfinished; nothing was written for it. */
+export class OrderBacklogFullError extends Error {
+  readonly backlog: number;
+  readonly limit: number;
+  /** A hint for the caller: try again after this many seconds. */
+  readonly retryAfterSeconds: number;
+
+  constructor(backlog: number, limit: number, retryAfterSeconds: number) {
+    super(`${String(backlog)} accepted orders are still unfinished (limit ${String(limit)}); try again after ${String(retryAfterSeconds)} s`);
+    this.name = 'OrderBacklogFullError';
+    this.backlog = backlog;
+    this.limit = limit;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Admission control of new orders: while the unfinished orders are at the limit, a new one is
+ * refused, so that beyond capacity clients wait before sending instead of every accepted order
+ * waiting longer for its saga. The backlog is counted in the database by `sample()`, which a
+ * background loop runs a few times a second (every instance of the orders service counts the same
+ * database, so all judge alike), and between two counts raised by the orders this instance placed
+ * since the last count began: a burst passes the limit by at most what other instances place in one
+ * interval. A request never counts anything itself. Without a recent count (none yet, or counting
+ * has failed for `staleAfterMs`) every order is admitted, as with no limit.
+ */
+export class OrderAdmission {
+  /** Where new orders are refused; 0 admits every order. */
+  readonly limit: number;
+  readonly #orders: Pick<OrderReader, 'countUnfinished'>;
+  readonly #retryAfterSeconds: number;
+  readonly #staleAfterMs: number;
+  readonly #metrics: OrderMetrics;
+  readonly #clock: () => number;
+  #count: { unfinished: number; startedAt: number; placedBefore: number } | undefined;
+  #placed = 0;
+
+  constructor(deps: {
+    orders: Pick<OrderReader, 'countUnfinished'>; limit: number; staleAfterMs: number;
+    /** Told to refused callers; 1 by default (see docs/operations.md, Bounded waits and overload). */
+    retryAfterSeconds?: number;
+    metrics?: OrderMetrics;
+    /** Milliseconds of a monotonic clock. */
+    clock?: () => number;
+  }) {
+    this.limit = deps.limit;
+    this.#orders = deps.orders;
+    this.#retryAfterSeconds = deps.retryAfterSeconds ?? 1;
+    this.#staleAfterMs = deps.staleAfterMs;
+    this.#metrics = deps.metrics ?? noOrderMetrics;
+    this.#clock = deps.clock ?? (() => performance.now());
+  }
+
+  /** Counts the unfinished orders in the database and reports the count; answers 0, work a background loop need not repeat at once. */
+  async sample(): Promise<number> {
+    const placedBefore = this.#placed;
+    const startedAt = this.#clock();
+    const unfinished = await this.#orders.countUnfinished();
+    this.#count = { unfinished, startedAt, placedBefore };
+    this.#metrics.backlogSampled(unfinished, this.limit);
+    return 0;
+  }
+
+  /**
+   * The unfinished orders as known now: the last count plus the orders placed here since it began (one
+   * placed while it ran may be in both, erring towards refusal); undefined without a recent count.
+   */
+  backlog(): number | undefined {
+    const count = this.#count;
+    if (count === undefined || this.#clock() - count.startedAt > this.#staleAfterMs) return undefined;
+    return count.unfinished + this.#placed - count.placedBefore;
+  }
+
+  /** Why a new order may not be placed now, or undefined when it may. */
+  refusal(): OrderBacklogFullError | undefined {
+    if (this.limit === 0) return undefined;
+    const backlog = this.backlog();
+    if (backlog === undefined || backlog < this.limit) return undefined;
+    return new OrderBacklogFullError(backlog, this.limit, this.#retryAfterSeconds);
+  }
+
+  /** An order this instance placed (committed), counted until the next count includes it. */
+  placed(): void {
+    this.#placed += 1;
+  }
+}
