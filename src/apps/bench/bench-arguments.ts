@@ -37,7 +37,7 @@ export const benchUsage = `Usage: orderstream bench [--shape single|services] [-
                  broker of infra/kafka/run.sh) and Redis (REDIS_URL, else redis://127.0.0.1:6379) between them;
                  it has no db-ceiling
   --duration     measured time per scenario: 20s, 1.5m, 500ms or plain seconds (default 10s; each also gets a warm-up)
-  --connections  concurrent HTTP connections, and database connections of the replay (default 16)
+  --connections  concurrent HTTP connections, and database connections of the database ceilings (default 16)
   --scenario     ${scenarioNames.join(', ')} (default: all)
   --saga-rate    orders per second the saga scenario offers (default: half the end-to-end rate place-order measured)
   --results-dir  folder of the JSON results (default bench/results)

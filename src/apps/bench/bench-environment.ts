@@ -42,6 +42,8 @@ export interface BenchTarget extends SeededData {
   baseUrl: string;
   /** The single shape's database, which the db-ceiling replays on; undefined in the services shape (it has no db-ceiling). */
   databaseUrl: string | undefined;
+  /** A database on the same PostgreSQL server where commit-ceiling and statement-ceiling work in a scratch schema: the single shape's, the services shape's orders database. */
+  ceilingDatabaseUrl: string;
   /** What OrderStream runs with; in the services shape, what every process reads besides its own address and database. */
   config: Config;
   observer: OrderObserver;
@@ -153,7 +155,7 @@ export async function startBenchTarget(options: BenchTargetOptions): Promise<Ben
     });
     const backendPid = await observer.backendPid();
     return {
-      ...seeded, shape: 'single', baseUrl, databaseUrl, config, observer, processes: { app: [], others: [] },
+      ...seeded, shape: 'single', baseUrl, databaseUrl, ceilingDatabaseUrl: databaseUrl, config, observer, processes: { app: [], others: [] },
       postgres: { version: await observer.serverVersion(), postmasterPid: postmasterOf(backendPid) },
       closeApp,
       close: cleanUp,

@@ -6,8 +6,42 @@ import type { Percentiles } from './statistics.ts';
 export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'mixed'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
-/** The ceilings scenarios are compared with. */
-export type CeilingName = 'http-ceiling' | 'db-ceiling';
+/**
+ * The ceilings scenarios are compared with: a bare HTTP server; the database's physical limits
+ * (durable commits per second, single-row statements per second); and the replay of one captured
+ * order's own statements (`db-ceiling`), which measures how well the design uses the database, not
+ * how far it is from what the database can do.
+ */
+export type CeilingName = 'http-ceiling' | 'commit-ceiling' | 'statement-ceiling' | 'db-ceiling';
+
+/** The ceilings measured on the database, in the order the report lists them. */
+export const databaseCeilingNames = ['commit-ceiling', 'statement-ceiling', 'db-ceiling'] as const satisfies readonly CeilingName[];
+
+/**
+ * What a scenario's completed orders asked of PostgreSQL under load, and its share of each database
+ * ceiling: `perOrder × ordersPerSecond` is the rate asked of the database, divided by the ceiling's.
+ */
+export interface DatabaseLoad {
+  /** The rate the per-order figures are multiplied by. */
+  ordersPerSecond: number;
+  /** Which orders those are: the saga's completions in the measured window, or place-order's end-to-end rate (drain included). */
+  ordersBasis: 'completions in the measured window' | 'end to end';
+  /** Committed transactions per completed order (`xact_commit` of pg_stat_database; read-only ones included). */
+  commitsPerOrder: number | null;
+  /**
+   * Statements per completed order other than BEGIN and COMMIT, as the process's `pg` clients sent
+   * them; null in the services shape, whose clients are in other processes.
+   */
+  statementsPerOrder: number | null;
+  commitsPerSecond: number | null;
+  statementsPerSecond: number | null;
+  /** `commitsPerSecond` as a share of commit-ceiling; null when either is missing. */
+  commitCeilingShare: number | null;
+  /** `statementsPerSecond` as a share of statement-ceiling; null when either is missing. */
+  statementCeilingShare: number | null;
+  /** `ordersPerSecond` as a share of db-ceiling (the captured order replayed); null when it was not measured. */
+  replayShare: number | null;
+}
 
 /** Everything that went wrong in one scenario; any of it makes the run fail. */
 export interface ScenarioErrors {
@@ -22,7 +56,7 @@ export interface ScenarioErrors {
   unfinishedOrders: number;
   /** Orders CANCELLED although nothing in the benchmark should cancel one. */
   cancelledOrders: number;
-  /** Replays of an order's statements that failed (database ceiling only). */
+  /** Database work of a database ceiling that failed: a replayed order (db-ceiling), a commit or a statement (commit- and statement-ceiling). */
   failedReplays: number;
 }
 
@@ -31,14 +65,21 @@ export interface ScenarioResult {
   name: ScenarioName | CeilingName;
   kind: 'scenario' | 'ceiling';
   /** What `throughput` counts per second. */
-  metric: 'req/s' | 'orders/s' | 'completions/s' | 'sign-ins/s';
+  metric: 'req/s' | 'orders/s' | 'completions/s' | 'sign-ins/s' | 'commits/s' | 'statements/s';
   throughput: number;
   /**
-   * Request latency, or POST→CONFIRMED for the saga, or the catalogue reads' during the login storm;
-   * null where nothing has a latency (the database ceiling).
+   * Request latency, or POST→CONFIRMED for the saga, or the catalogue reads' during the login storm,
+   * or one commit's or statement's on its connection (commit- and statement-ceiling); null where
+   * nothing has a latency (db-ceiling).
    */
   latencyMs: Percentiles | null;
+  /**
+   * The scenario's share of the ceiling that bounds it: catalog-read's of http-ceiling; for scenarios
+   * that complete orders, the larger of their commit-ceiling and statement-ceiling shares (see `databaseLoad`).
+   */
   ratio: { ceiling: CeilingName; value: number } | null;
+  /** What the scenario's completed orders cost the database under load (saga, place-order); null for the others. */
+  databaseLoad: DatabaseLoad | null;
   errors: ScenarioErrors;
   durationSeconds: number;
   warmUpSeconds: number;
@@ -80,8 +121,10 @@ export interface BenchReport {
      * shape, where OrderStream runs in the harness's own process.
      */
     processes: { orderstream: string[]; others: string[] } | null;
-    /** Whether the db-ceiling was measured, and how (or why not). */
+    /** Whether the db-ceiling (the captured order's replay) was measured, and how (or why not). */
     databaseCeiling: { measured: boolean; how: string };
+    /** Whether commit-ceiling and statement-ceiling were measured, and how. */
+    physicalCeilings: { measured: boolean; how: string };
     durationSeconds: number;
     warmUpSeconds: number;
     connections: number;

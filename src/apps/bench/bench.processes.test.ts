@@ -15,7 +15,7 @@ import { renderText } from './report.ts';
 
 // A smoke test of the harness, not of OrderStream's speed: a tiny run must produce a complete,
 // well-formed result. It runs on the test server's PostgreSQL (a database of its own) to save a start.
-test('when the benchmark runs for a second per scenario, then every scenario and both ceilings are measured, written as JSON and rendered', { timeout: 150_000 }, async () => {
+test('when the benchmark runs for a second per scenario, then every scenario and every ceiling are measured, written as JSON and rendered', { timeout: 150_000 }, async () => {
   const folder = await mkdtemp(path.join(tmpdir(), 'orderstream-bench-test-'));
   try {
     const docsFile = path.join(folder, 'benchmarks.md');
@@ -28,7 +28,8 @@ test('when the benchmark runs for a second per scenario, then every scenario and
     assert.equal(report.ok, true, `the run had errors: ${report.problems.join('; ')}`);
     assert.match(report.machine.postgres, /^\d+(\.\d+)?/);
     assert.equal(report.machine.cores > 0 && report.machine.node, process.version);
-    assert.deepEqual(report.results.map((result) => result.name).sort(), [...scenarioNames, 'db-ceiling', 'http-ceiling'].sort());
+    const ceilings = ['http-ceiling', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
+    assert.deepEqual(report.results.map((result) => result.name).sort(), [...scenarioNames, ...ceilings].sort());
     for (const result of report.results) {
       assert.ok(Number.isFinite(result.throughput) && result.throughput > 0, `${result.name} throughput ${result.throughput}`);
       assert.equal(result.errors.total, 0, `${result.name} errors`);
@@ -42,8 +43,15 @@ test('when the benchmark runs for a second per scenario, then every scenario and
     }
     const ratioOf = (name: string) => report.results.find((result) => result.name === name)?.ratio;
     assert.equal(ratioOf('catalog-read')?.ceiling, 'http-ceiling');
-    assert.equal(ratioOf('saga')?.ceiling, 'db-ceiling');
+    assert.ok(['commit-ceiling', 'statement-ceiling'].includes(ratioOf('saga')?.ceiling ?? ''), `saga compared with ${ratioOf('saga')?.ceiling}`);
     assert.ok([ratioOf('catalog-read')?.value, ratioOf('saga')?.value].every((value) => value !== undefined && Number.isFinite(value) && value > 0));
+    for (const name of ['saga', 'place-order']) {
+      const load = report.results.find((result) => result.name === name)?.databaseLoad;
+      assert.ok(load !== null && load !== undefined, `${name} has a database load`);
+      assert.ok([load.commitsPerOrder, load.statementsPerOrder].every((value) => value !== null && value > 0), `${name} per order: ${JSON.stringify(load)}`);
+      assert.ok([load.commitCeilingShare, load.statementCeilingShare, load.replayShare].every((value) => value !== null && Number.isFinite(value) && value > 0), `${name} shares`);
+    }
+    assert.equal(report.settings.physicalCeilings.measured, true);
     const statements = report.orderStatements;
     assert.ok(statements !== null && statements.statements > 0 && statements.commits > 0 && statements.commits <= statements.statements);
     assert.ok(statements.byTable['orders.orders'] !== undefined, 'the captured saga writes the order');
@@ -55,7 +63,8 @@ test('when the benchmark runs for a second per scenario, then every scenario and
     const markdown = await readFile(docsFile, 'utf8');
     assert.match(markdown, /<!-- bench:results:begin[\s\S]*<!-- bench:results:end -->/);
     assert.match(markdown, new RegExp(`${report.machine.cores} cores`));
-    for (const name of [...scenarioNames, 'http-ceiling', 'db-ceiling']) {
+    assert.match(markdown, /^- saga, database load \(the orders completed in the measured window\): [\d.,]+ commits per order × /m);
+    for (const name of [...scenarioNames, ...ceilings]) {
       assert.match(markdown, new RegExp(`^\\| \\(?${name}\\)? \\|`, 'm'), `a table row for ${name}`);
       assert.match(renderText(report), new RegExp(`^\\(?${name}\\)?\\s`, 'm'));
     }
@@ -70,7 +79,7 @@ if (nginxMissing !== undefined && process.env.REQUIRE_SERVICES === '1') throw ne
 
 // The same smoke test for the services shape: nginx, two gateways and a process per service as
 // child processes (started by the services runner's own functions), their databases on the test server.
-test('when the services shape is benchmarked for a second per scenario, then its scenarios are measured across every process, without a db-ceiling', {
+test('when the services shape is benchmarked for a second per scenario, then its scenarios are measured across every process, with the physical ceilings but without a db-ceiling', {
   skip: kafka.skip || (nginxMissing ?? false), timeout: 300_000,
 }, async () => {
   const folder = await mkdtemp(path.join(tmpdir(), 'orderstream-bench-services-test-'));
@@ -88,7 +97,9 @@ test('when the services shape is benchmarked for a second per scenario, then its
     assert.ok(report.settings.processes.others.includes('nginx'), 'nginx is sampled');
     assert.equal(report.settings.databaseCeiling.measured, false);
     assert.equal(report.orderStatements, null, 'no statements are captured from child processes');
-    assert.deepEqual(report.results.map((result) => result.name).sort(), ['catalog-read', 'http-ceiling', 'place-order']);
+    assert.deepEqual(report.results.map((result) => result.name).sort(), ['catalog-read', 'commit-ceiling', 'http-ceiling', 'place-order', 'statement-ceiling']);
+    const placed = report.results.find((result) => result.name === 'place-order')?.databaseLoad;
+    assert.ok(placed?.commitCeilingShare !== null && placed?.statementsPerOrder === null, 'commits per order against the commit-ceiling; no statements counted');
     for (const result of report.results) {
       assert.ok(Number.isFinite(result.throughput) && result.throughput > 0, `${result.name} throughput ${result.throughput}`);
       assert.equal(result.errors.total, 0, `${result.name} errors`);
@@ -105,7 +116,9 @@ test('when the services shape is benchmarked for a second per scenario, then its
       assert.ok(Math.abs(app.cpuSeconds - summed) < 0.1 && app.cpuSeconds > 0, `${name}: app CPU ${app.cpuSeconds} s is the processes' ${summed} s`);
       assert.ok(processes.nginx !== undefined, `${name}: nginx is in the breakdown`);
     }
-    assert.equal(report.results.find((result) => result.name === 'http-ceiling')?.resources.processes, null, 'the bare server is the harness\'s process');
+    for (const name of ['http-ceiling', 'commit-ceiling', 'statement-ceiling']) {
+      assert.equal(report.results.find((result) => result.name === name)?.resources.processes, null, `${name} runs in the harness's process`);
+    }
 
     const markdown = await readFile(docsFile, 'utf8');
     assert.match(markdown, /Settings: services shape \(nginx → gateway-1, gateway-2 → /);

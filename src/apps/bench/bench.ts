@@ -4,13 +4,15 @@ import path from 'node:path';
 import { createLogger } from '../../platform/logging/logger.ts';
 import { tracingSampleRatio } from '../../platform/observability/tracing.ts';
 import type { BenchReport, ScenarioName, ScenarioResult } from './bench-result.ts';
-import { startBenchTarget, type BenchTarget } from './bench-environment.ts';
+import { observerApplication, startBenchTarget, type BenchTarget } from './bench-environment.ts';
+import { compareWithCeilings } from './ceiling-ratios.ts';
 import { LoadGeneratorProcess } from './load-generator-process.ts';
 import { renderMarkdown, updateDocs } from './report.ts';
 import { startServicesBenchTarget } from './services-bench-environment.ts';
 import {
-  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, loginStorm, mixed, placeOrder, saga, type CapturedOrder, type ScenarioContext,
+  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, loginStorm, mixed, placeOrder, primitiveCeiling, saga, type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
+import { StatementCounter } from './statement-capture.ts';
 import { round } from './statistics.ts';
 
 /** How a benchmark run is set up. */
@@ -61,11 +63,13 @@ export interface BenchRun {
 
 /**
  * Runs the benchmark: OrderStream in the chosen shape on a fresh embedded PostgreSQL, the chosen
- * scenarios each after a warm-up, the HTTP and database ceilings they are compared with, CPU and
- * memory of every process; writes the JSON results and the Markdown table. A run with any non-2xx
- * answer, failed replay or order left unfinished is reported as failed (`report.ok` false).
- * The services shape has no database ceiling: the statement capture it replays wraps `pg` in this
- * process and cannot see the services' processes.
+ * scenarios each after a warm-up, the ceilings they are compared with (a bare HTTP server; the
+ * database's durable commits and single-row statements per second; the captured order's replay),
+ * CPU and memory of every process; writes the JSON results and the Markdown table. A run with any
+ * non-2xx answer, failed replay or order left unfinished is reported as failed (`report.ok` false).
+ * The services shape has no db-ceiling (the replay): the statement capture it replays wraps `pg` in
+ * this process and cannot see the services' processes; for the same reason it counts no statements
+ * per order.
  */
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => undefined);
@@ -106,14 +110,18 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const results: ScenarioResult[] = [];
   let captured: CapturedOrder | undefined;
   let invoices: BenchReport['invoices'];
-  const measuresDatabaseCeiling = target.shape === 'single' && (wanted.has('saga') || wanted.has('place-order'));
+  const completesOrders = wanted.has('saga') || wanted.has('place-order');
+  const measuresDatabaseCeiling = target.shape === 'single' && completesOrders;
   try {
     if (target.shape === 'single') {
       log('capturing the statements of one order\'s saga');
       captured = await captureOneOrder(context);
       log(`one order: ${captured.counts.statements} statements in ${captured.counts.commits} commits`);
+      // Started after the capture has put `pg` back as it was: each wraps the client's query in turn.
+      context.statements = new StatementCounter({ ignoredApplication: observerApplication });
+      context.statements.start();
     } else {
-      log('the services shape has no database ceiling: the statement capture cannot see the services\' processes');
+      log('the services shape has no db-ceiling and counts no statements: the statement capture cannot see the services\' processes');
     }
     if (wanted.has('catalog-read')) {
       results.push(await httpCeiling(context));
@@ -137,10 +145,16 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     invoices = await target.observer.invoices();
     // Messages still in flight would fail against the stopping job queue and be logged as retries.
     await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });
-    log(measuresDatabaseCeiling ? 'stopping OrderStream for the database ceiling' : 'stopping OrderStream');
+    context.statements?.stop();
+    log(completesOrders ? 'stopping OrderStream for the database ceilings' : 'stopping OrderStream');
     await target.closeApp();
+    if (completesOrders) {
+      results.push(await primitiveCeiling(context, 'commit'));
+      results.push(await primitiveCeiling(context, 'statement'));
+    }
     if (measuresDatabaseCeiling && captured !== undefined) results.push(await databaseCeiling(context, captured));
   } finally {
+    context.statements?.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await load.stop();
@@ -179,6 +193,11 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       databaseCeiling: target.shape === 'single'
         ? { measured: measuresDatabaseCeiling, how: 'one order\'s statements, captured in this process, replayed on the same database' }
         : { measured: false, how: 'not measured in the services shape: the statement capture wraps pg in the harness\'s own process and cannot see the services\' processes' },
+      physicalCeilings: {
+        measured: completesOrders,
+        how: `once OrderStream has stopped, on ${target.shape === 'single' ? 'its database' : 'the orders service\'s database'}, over ${options.connections} connections: ` +
+          'single-row inserts each committed on its own (commit-ceiling) and primary-key selects outside a transaction (statement-ceiling), in a scratch schema',
+      },
       appLogLevel: config.LOG_LEVEL, databasePoolSize: config.DATABASE_POOL_SIZE, messageDeliveryConcurrency: config.MESSAGE_DELIVERY_CONCURRENCY,
       tracing: tracingOf(tracingSampleRatio()),
     },
@@ -197,22 +216,6 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     await updateDocs(options.docsFile, report.settings.shape, renderMarkdown(report, results), (generated) => `# Benchmarks\n\n${generated}\n`);
   }
   return { report, resultsFile, docsFile: options.docsFile };
-}
-
-/** Sets each scenario's ratio to the ceiling it is measured against. */
-function compareWithCeilings(results: ScenarioResult[]): void {
-  const ceiling = (name: string) => results.find((result) => result.name === name)?.throughput;
-  const pairs: [string, 'http-ceiling' | 'db-ceiling'][] = [['catalog-read', 'http-ceiling'], ['saga', 'db-ceiling']];
-  for (const [scenario, ceilingName] of pairs) {
-    const result = results.find((candidate) => candidate.name === scenario);
-    const limit = ceiling(ceilingName);
-    if (result !== undefined && limit !== undefined && limit > 0) result.ratio = { ceiling: ceilingName, value: round(result.throughput / limit) };
-  }
-  const place = results.find((result) => result.name === 'place-order');
-  const databaseLimit = ceiling('db-ceiling');
-  if (place !== undefined && databaseLimit !== undefined && databaseLimit > 0) {
-    place.details.endToEndRatioToDbCeiling = round(Number(place.details.endToEndOrdersPerSecond) / databaseLimit);
-  }
 }
 
 function tracingOf(sampleRatio: number | undefined): BenchReport['settings']['tracing'] {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planReplay, ReplayInstance } from './database-ceiling.ts';
-import type { CapturedStatement, CapturedUnit } from './statement-capture.ts';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
+import { measurePrimitiveCeiling, planReplay, ReplayInstance } from './database-ceiling.ts';
+import { StatementCounter, type CapturedStatement, type CapturedUnit } from './statement-capture.ts';
 
 const orderId = 'ord_11111111-1111-4111-8111-111111111111';
 const messageId = '22222222-2222-4222-8222-222222222222';
@@ -88,4 +91,56 @@ test('when a unit took an advisory lock with pg_try_advisory_xact_lock, then the
   assert.equal(insert.tryLock, false);
   assert.equal(plan.statements, 2, 'BEGIN and COMMIT are not counted');
   assert.deepEqual(built.values, [new Date(replayedAt + 1000)]);
+});
+
+test('when the commit and statement ceilings are measured, then every operation counted is one the database confirms, and the scratch schema is gone afterwards', { timeout: 30_000 }, async (context) => {
+  const database = await createTestDatabase(embeddedServerUrl(), []);
+  context.after(() => database.drop());
+  let measuring = 0;
+
+  const commits = await measurePrimitiveCeiling({
+    databaseUrl: database.url, operation: 'commit', connections: 2, durationSeconds: 0.3, warmUpSeconds: 0.1, onMeasuring: () => { measuring += 1; },
+  });
+  const statements = await measurePrimitiveCeiling({ databaseUrl: database.url, operation: 'statement', connections: 2, durationSeconds: 0.3, warmUpSeconds: 0 });
+
+  for (const result of [commits, statements]) {
+    assert.equal(result.failed, 0, result.firstError ?? '');
+    assert.ok(result.operations > 0 && result.perSecond > 0, `${result.operation}: ${result.operations} operations`);
+    assert.equal(result.confirmed, result.operations, `${result.operation}: the database confirms what was counted`);
+    assert.ok(result.latencyMs.p50 > 0 && result.latencyMs.p50 <= result.latencyMs.p99);
+  }
+  assert.equal(measuring, 1);
+  assert.match(commits.statement, /^insert into bench_ceiling\.commits/);
+  assert.match(statements.statement, /^select .* from bench_ceiling\.rows where id = \$1$/);
+  assert.equal(commits.durability.synchronousCommit, 'on', 'the server\'s default, which the application does not change');
+  const left = await sql<{ schemas: number }>`select count(*)::int as schemas from pg_namespace where nspname like 'bench_ceiling%'`.execute(database.db);
+  assert.deepEqual(left.rows, [{ schemas: 0 }]);
+});
+
+test('when statements are counted, then BEGIN and COMMIT count only as round trips and the observer\'s connections are left out', { timeout: 30_000 }, async (context) => {
+  const database = await createTestDatabase(embeddedServerUrl(), []);
+  context.after(() => database.drop());
+  const counted = new pg.Client({ connectionString: database.url, application_name: 'counted' });
+  const ignored = new pg.Client({ connectionString: database.url, application_name: 'observer' });
+  await Promise.all([counted.connect(), ignored.connect()]);
+  const counter = new StatementCounter({ ignoredApplication: 'observer' });
+
+  try {
+    counter.start();
+    try {
+      await counted.query('begin');
+      await counted.query('select $1::int as one', [1]);
+      await counted.query({ text: 'select 2 as two' });
+      await counted.query('commit');
+      await counted.query('begin; select 3; commit;');
+      await ignored.query('select 4');
+    } finally {
+      counter.stop();
+    }
+    await counted.query('select 5');
+  } finally {
+    await Promise.all([counted.end(), ignored.end()]);
+  }
+
+  assert.deepEqual(counter.read(), { statements: 3, roundTrips: 5 });
 });

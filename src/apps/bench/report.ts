@@ -19,7 +19,7 @@ const markers: Record<BenchReport['settings']['shape'], { start: string; begin: 
     end: '<!-- bench:results-services:end -->',
   },
 };
-const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'mixed', 'db-ceiling'];
+const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'mixed', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
 
 const headers = ['scenario', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio to ceiling', 'errors', 'app CPU s', 'app peak RSS MB', 'pg CPU s', 'pg peak RSS MB', 'load gen CPU s'];
 
@@ -31,7 +31,7 @@ function tableRows(report: BenchReport): string[][] {
     formatLatency(result, 'p50'),
     formatLatency(result, 'p95'),
     formatLatency(result, 'p99'),
-    result.ratio === null ? '—' : `${result.ratio.value.toFixed(2)} of ${result.ratio.ceiling}`,
+    ratioCell(result),
     formatErrors(result.errors),
     String(result.resources.app.cpuSeconds),
     String(result.resources.app.peakRssMb),
@@ -39,6 +39,16 @@ function tableRows(report: BenchReport): string[][] {
     result.resources.postgres === null ? '—' : String(result.resources.postgres.peakRssMb),
     result.resources.loadGenerator === null ? '—' : String(result.resources.loadGenerator.cpuSeconds),
   ]);
+}
+
+/** The ratio to the nearest ceiling; for scenarios that complete orders, also to the replay of the captured order. */
+function ratioCell(result: ScenarioResult): string {
+  const replay = result.databaseLoad?.replayShare ?? null;
+  const parts = [
+    ...(result.ratio === null || result.ratio.ceiling === 'db-ceiling' ? [] : [`${result.ratio.value.toFixed(2)} of ${result.ratio.ceiling}`]),
+    ...(replay === null ? [] : [`${replay.toFixed(2)} of db-ceiling (replay)`]),
+  ];
+  return parts.length === 0 ? '—' : parts.join('; ');
 }
 
 function orderedResults(report: BenchReport): ScenarioResult[] {
@@ -60,6 +70,7 @@ export function renderText(report: BenchReport): string {
   if (ceilingNote !== undefined) output.push('', ceilingNote);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) output.push('', sagaSummary(saga));
+  output.push(...databaseSummaries(report));
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) output.push(loginStormSummary(storm));
   if (report.orderStatements !== null) output.push(statementSummary(report));
@@ -126,6 +137,7 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
   if (ceilingNote !== undefined) lines.push(`- ${ceilingNote}`);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) lines.push(`- ${sagaSummary(saga)}`);
+  for (const summary of databaseSummaries(report)) lines.push(`- ${summary}`);
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) lines.push(`- ${loginStormSummary(storm)}`);
   const place = report.results.find((result) => result.name === 'place-order');
@@ -163,6 +175,54 @@ export async function updateDocs(docsFile: string, shape: BenchReport['settings'
   else next = `${existing.trimEnd()}\n\n${generated}\n`; // a file without this shape's section keeps everything and gains it
   await mkdir(path.dirname(docsFile), { recursive: true });
   await writeFile(docsFile, next);
+}
+
+/** The physical ceilings measured, then each order-completing scenario's load against them, a sentence each. */
+function databaseSummaries(report: BenchReport): string[] {
+  const ceilings = orderedResults(report).filter((result) => result.name === 'commit-ceiling' || result.name === 'statement-ceiling').map(physicalCeilingSummary);
+  const loads = orderedResults(report).flatMap((result) => (result.databaseLoad === null ? [] : [databaseLoadSummary(result, report)]));
+  return [...ceilings, ...loads];
+}
+
+/** A physical ceiling in a sentence: what it repeats, over how many connections, with which durability, how fast. */
+export function physicalCeilingSummary(ceiling: ScenarioResult): string {
+  const what = ceiling.name === 'commit-ceiling'
+    ? `single-row inserts, each committed on its own (synchronous_commit ${detail(ceiling, 'synchronousCommit')}, fsync ${detail(ceiling, 'fsync')}, ` +
+      `wal_sync_method ${detail(ceiling, 'walSyncMethod')})`
+    : 'primary-key selects outside a transaction';
+  return `${ceiling.name}: ${what} over ${ceiling.connections} connections (${detail(ceiling, 'callers')} callers): ` +
+    `${formatNumber(ceiling.throughput)} ${ceiling.metric}, p50 ${ceiling.latencyMs?.p50 ?? '?'} ms, p99 ${ceiling.latencyMs?.p99 ?? '?'} ms on the connection.`;
+}
+
+/**
+ * What a scenario's orders asked of the database against the ceilings, in a sentence:
+ * `N commits per order × R orders/s = C commits/s, S% of the commit-ceiling`, the same for statements,
+ * then the share of the captured order's replay.
+ */
+export function databaseLoadSummary(result: ScenarioResult, report: BenchReport): string {
+  const load = result.databaseLoad;
+  if (load === null) return '';
+  const ceilingOf = (name: string) => report.results.find((candidate) => candidate.name === name);
+  const against = (perOrder: number | null, perSecond: number | null, share: number | null, what: string, ceilingName: string): string => {
+    if (perOrder === null || perSecond === null) return `${what} per order not counted${report.settings.shape === 'services' ? ' (the services\' clients are other processes)' : ''}`;
+    const ceiling = ceilingOf(ceilingName);
+    const ofCeiling = share === null || ceiling === undefined ? `no ${ceilingName} measured`
+      : `${formatShare(share)} of the ${ceilingName} (${formatNumber(ceiling.throughput)} ${ceiling.metric})`;
+    return `${formatNumber(perOrder)} ${what} per order × ${formatNumber(load.ordersPerSecond)} orders/s = ${formatNumber(perSecond)} ${what}/s, ${ofCeiling}`;
+  };
+  const replay = ceilingOf('db-ceiling');
+  const replayText = load.replayShare === null || replay === undefined ? ''
+    : `; ${load.replayShare.toFixed(2)} of the db-ceiling (${formatNumber(replay.throughput)} orders/s replaying the captured order's own statements: how well the design uses the database, not its limit)`;
+  const placing = result.name === 'place-order' && typeof result.details.commitsPerSecondWhilePlacing === 'number'
+    ? `; while the POSTs ran, ${detail(result, 'commitsPerSecondWhilePlacing')} commits/s${typeof result.details.statementsPerSecondWhilePlacing === 'number' ? ` and ${detail(result, 'statementsPerSecondWhilePlacing')} statements/s` : ''}`
+    : '';
+  return `${result.name}, database load (${load.ordersBasis === 'end to end' ? 'its orders from first created to last confirmed, drain included' : 'the orders completed in the measured window'}): ` +
+    `${against(load.commitsPerOrder, load.commitsPerSecond, load.commitCeilingShare, 'commits', 'commit-ceiling')}; ` +
+    `${against(load.statementsPerOrder, load.statementsPerSecond, load.statementCeilingShare, 'statements', 'statement-ceiling')}${replayText}${placing}.`;
+}
+
+function formatShare(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`;
 }
 
 function sagaSummary(saga: ScenarioResult): string {
@@ -220,7 +280,7 @@ function formatErrors(errors: ScenarioErrors): string {
   if (errors.total === 0) return '0';
   const parts = [
     ['non-2xx', errors.non2xx], ['connection', errors.connectionErrors], ['dropped', errors.dropped],
-    ['unfinished', errors.unfinishedOrders], ['cancelled', errors.cancelledOrders], ['failed replays', errors.failedReplays],
+    ['unfinished', errors.unfinishedOrders], ['cancelled', errors.cancelledOrders], ['failed in the database', errors.failedReplays],
   ].filter(([, count]) => Number(count) > 0).map(([label, count]) => `${String(label)} ${String(count)}`);
   return `✗ ${errors.total} (${parts.join(', ')})`;
 }

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withTotal, type ScenarioResult } from './bench-result.ts';
+import { withTotal, type DatabaseLoad, type ScenarioResult } from './bench-result.ts';
 import { observerApplication, type BenchTarget } from './bench-environment.ts';
-import { planReplay, replayOrders, type ReplayPlan } from './database-ceiling.ts';
+import { measurePrimitiveCeiling, planReplay, replayOrders, type PrimitiveOperation, type ReplayPlan } from './database-ceiling.ts';
 import type { LoadGeneratorProcess } from './load-generator-process.ts';
 import type { LoadData, LoadPlan, LoadResult, RequestKind } from './load-plan.ts';
 import { countOrderStatements, selectOrderUnits, tokensIn, type OrderStatementCounts } from './order-statements.ts';
 import { ResourceSampler, type ResourceUsage } from './resource-sampler.ts';
-import { StatementCapture } from './statement-capture.ts';
+import { StatementCapture, type StatementCounter } from './statement-capture.ts';
 import { percentiles, round } from './statistics.ts';
 
 /** What every scenario runs with. */
@@ -23,6 +23,28 @@ export interface ScenarioContext {
   log: (line: string) => void;
   /** Noted in the report without failing the run. */
   warn: (line: string) => void;
+  /** Counts the statements OrderStream sends while scenarios run; unset in the services shape, whose clients are other processes. */
+  statements?: StatementCounter | undefined;
+}
+
+/** Committed transactions (every observed database) and statements (when counted) so far. */
+async function databaseCounts(context: ScenarioContext): Promise<{ commits: number; statements: number | null }> {
+  return { commits: await context.target.observer.commits(), statements: context.statements?.read().statements ?? null };
+}
+
+/** What happened between two `databaseCounts`. */
+function countsBetween(before: { commits: number; statements: number | null }, after: { commits: number; statements: number | null }) {
+  return { commits: after.commits - before.commits, statements: before.statements === null || after.statements === null ? null : after.statements - before.statements };
+}
+
+/** A scenario's database load per order, the shares of the ceilings left for `compareWithCeilings` to fill in. */
+function databaseLoadOf(orders: number, counted: { commits: number; statements: number | null }, ordersPerSecond: number, ordersBasis: DatabaseLoad['ordersBasis']): DatabaseLoad {
+  return {
+    ordersPerSecond, ordersBasis,
+    commitsPerOrder: orders === 0 ? null : round(counted.commits / orders),
+    statementsPerOrder: orders === 0 || counted.statements === null ? null : round(counted.statements / orders),
+    commitsPerSecond: null, statementsPerSecond: null, commitCeilingShare: null, statementCeilingShare: null, replayShare: null,
+  };
 }
 
 /**
@@ -56,14 +78,22 @@ function plan(context: ScenarioContext, mix: LoadPlan['mix'], data: LoadData, ex
   return { url: context.target.baseUrl, connections: context.connections, durationSeconds: context.durationSeconds, mix, data, ...extra };
 }
 
-/** Warm-up (discarded), then the measured run. */
-async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPlan, app: 'orderstream' | 'harness' = 'orderstream'): Promise<{ value: LoadResult; resources: ResourceUsage }> {
+/**
+ * Warm-up (discarded), then the measured run; `database` is what the database committed and
+ * OrderStream sent it in the measured run (PostgreSQL's commit counts trail by up to a second at
+ * both ends, which in a steady run cancels out).
+ */
+async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPlan, app: 'orderstream' | 'harness' = 'orderstream'): Promise<{
+  value: LoadResult; resources: ResourceUsage; database: { commits: number; statements: number | null };
+}> {
   if (context.warmUpSeconds > 0) {
     context.log(`${name}: warming up for ${context.warmUpSeconds} s`);
     await context.load.run({ ...loadPlan, durationSeconds: context.warmUpSeconds, recordOrders: false });
   }
   context.log(`${name}: measuring for ${loadPlan.durationSeconds} s`);
-  return sampled(context, () => context.load.run(loadPlan), app);
+  const before = await databaseCounts(context);
+  const measured = await sampled(context, () => context.load.run(loadPlan), app);
+  return { ...measured, database: countsBetween(before, await databaseCounts(context)) };
 }
 
 /**
@@ -99,7 +129,7 @@ function loadDetails(result: LoadResult): Record<string, unknown> {
 export async function catalogRead(context: ScenarioContext): Promise<ScenarioResult> {
   const { value: result, resources } = await warmedUp(context, 'catalog-read', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target)));
   return {
-    name: 'catalog-read', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    name: 'catalog-read', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad: null,
     errors: withTotal({ ...httpErrors(result), unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources, details: loadDetails(result),
   };
@@ -121,7 +151,7 @@ export async function httpCeiling(context: ScenarioContext): Promise<ScenarioRes
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { value: result, resources } = await warmedUp(context, 'http-ceiling', plan(context, [{ kind: 'catalog-read', weight: 1 }], loadData(context.target), { url }), 'harness');
     return {
-      name: 'http-ceiling', kind: 'ceiling', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+      name: 'http-ceiling', kind: 'ceiling', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad: null,
       errors: withTotal({ ...httpErrors(result), unfinishedOrders: 0, cancelledOrders: 0, failedReplays: 0 }),
       durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
       details: { ...loadDetails(result), bodyBytes: Buffer.byteLength(body) },
@@ -167,7 +197,7 @@ export async function loginStorm(context: ScenarioContext): Promise<ScenarioResu
   const refused = signIns.statusCodes['503'] ?? 0;
   const loads = [idle, during, signIns];
   return {
-    name: 'login-storm', kind: 'scenario', metric: 'sign-ins/s', throughput: round(signIns.ok / signIns.durationSeconds), latencyMs: during.latencyMs, ratio: null,
+    name: 'login-storm', kind: 'scenario', metric: 'sign-ins/s', throughput: round(signIns.ok / signIns.durationSeconds), latencyMs: during.latencyMs, ratio: null, databaseLoad: null,
     errors: withTotal({
       // A 503 is the limiter refusing a sign-in it could not hash in time: what the storm is meant to show, not a failure.
       non2xx: idle.non2xx + during.non2xx + signIns.non2xx - refused,
@@ -217,24 +247,28 @@ function endToEndRate(outcomes: { confirmed: number; firstCreatedAtMs: number | 
 export async function placeOrder(context: ScenarioContext, name = 'place-order'): Promise<ScenarioResult> {
   const { invoiceBacklog } = await settle(context, name);
   const since = new Date();
-  const commitsBefore = await context.target.observer.commits();
-  const { value: result, resources } = await warmedUp(context, name, plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target)));
+  const before = await databaseCounts(context);
+  const { value: result, resources, database: whilePlacing } = await warmedUp(context, name, plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target)));
   const { drainSeconds, outcomes } = await drain(context, name, since);
   const confirmedWhilePlacing = await context.target.observer.confirmedBetween(new Date(result.startedAtMs), new Date(result.finishedAtMs));
   const { backlog } = await context.target.observer.settle(context.drainTimeoutSeconds * 1000, { jobs: false });
   await new Promise((resolve) => setTimeout(resolve, 1100)); // PostgreSQL's statistics trail by up to a second
-  const commits = (await context.target.observer.commits()) - commitsBefore;
+  const counted = countsBetween(before, await databaseCounts(context));
+  const endToEnd = endToEndRate(outcomes);
+  const databaseLoad = databaseLoadOf(outcomes.total, counted, endToEnd, 'end to end');
   return {
-    name: 'place-order', kind: 'scenario', metric: 'orders/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    name: 'place-order', kind: 'scenario', metric: 'orders/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad,
     errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
       ...loadDetails(result),
       ordersPlacedWithWarmUp: outcomes.total,
-      endToEndOrdersPerSecond: endToEndRate(outcomes),
+      endToEndOrdersPerSecond: endToEnd,
       completionsPerSecondWhilePlacing: round(confirmedWhilePlacing / result.durationSeconds),
       drainSeconds,
-      committedTransactionsPerOrder: outcomes.total === 0 ? null : round(commits / outcomes.total),
+      committedTransactionsPerOrder: databaseLoad.commitsPerOrder,
+      commitsPerSecondWhilePlacing: round(whilePlacing.commits / result.durationSeconds),
+      statementsPerSecondWhilePlacing: whilePlacing.statements === null ? null : round(whilePlacing.statements / result.durationSeconds),
       invoiceBacklogAtStart: invoiceBacklog,
       backlogAfterDrain: backlog,
     },
@@ -251,7 +285,7 @@ export async function saga(context: ScenarioContext, ratePerSecond: number): Pro
   const rate = Math.max(1, Math.round(ratePerSecond));
   const since = new Date();
   const sagaPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
-  const { value: result, resources } = await warmedUp(context, `saga at ${rate} orders/s`, sagaPlan);
+  const { value: result, resources, database } = await warmedUp(context, `saga at ${rate} orders/s`, sagaPlan);
   const { drainSeconds, outcomes } = await drain(context, 'saga', since);
   const windowStart = new Date(result.startedAtMs);
   const windowEnd = new Date(result.finishedAtMs);
@@ -268,6 +302,8 @@ export async function saga(context: ScenarioContext, ratePerSecond: number): Pro
   }
   return {
     name: 'saga', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
+    // Steady state: what the database did in the window is what the orders completed in it cost.
+    databaseLoad: databaseLoadOf(completed, database, round(completionsPerSecond), 'completions in the measured window'),
     errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
@@ -299,7 +335,7 @@ export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
   const { value: result, resources } = await warmedUp(context, 'mixed', plan(context, mix, loadData(target, ownOrders.length > 0 ? ownOrders : target.setupOrders)));
   const { drainSeconds, outcomes } = await drain(context, 'mixed', since);
   return {
-    name: 'mixed', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null,
+    name: 'mixed', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad: null,
     errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: { ...loadDetails(result), byKind: result.byKind, ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog },
@@ -390,7 +426,7 @@ export async function databaseCeiling(context: ScenarioContext, captured: Captur
   resources ??= sampler.stop();
   if (result.firstError !== null) context.warn(`a replayed order failed: ${result.firstError}`);
   return {
-    name: 'db-ceiling', kind: 'ceiling', metric: 'orders/s', throughput: round(result.ordersPerSecond), latencyMs: null, ratio: null,
+    name: 'db-ceiling', kind: 'ceiling', metric: 'orders/s', throughput: round(result.ordersPerSecond), latencyMs: null, ratio: null, databaseLoad: null,
     errors: withTotal({ non2xx: 0, connectionErrors: 0, timeouts: 0, dropped: 0, unfinishedOrders: 0, cancelledOrders: 0, failedReplays: result.failedOrders }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
@@ -401,6 +437,43 @@ export async function databaseCeiling(context: ScenarioContext, captured: Captur
       writesChangingOtherRowCounts: result.rowCountMismatches,
       relayUnitsSkippedForTheLock: result.lockSkips,
       slowestStatements: result.slowestStatements,
+      ...(result.firstError === null ? {} : { firstError: result.firstError }),
+    },
+  };
+}
+
+/**
+ * A physical ceiling of the database, on the same database as the scenarios once OrderStream has
+ * stopped, at the benchmark's concurrency: durable commits per second (`commit-ceiling`: one
+ * single-row insert per transaction, with the server's synchronous_commit, as every connection of the
+ * application has it), or single-row statements per second (`statement-ceiling`: primary-key selects
+ * outside a transaction). What the saga's orders ask of the database is compared with these.
+ */
+export async function primitiveCeiling(context: ScenarioContext, operation: PrimitiveOperation): Promise<ScenarioResult> {
+  const name = operation === 'commit' ? 'commit-ceiling' : 'statement-ceiling';
+  const { ceilingDatabaseUrl } = context.target;
+  context.log(`${name}: ${operation === 'commit' ? 'single-row inserts, each its own transaction' : 'primary-key selects'} over ${context.connections} connections, ` +
+    `${context.warmUpSeconds} s warm-up and ${context.durationSeconds} s measured`);
+  const sampler = new ResourceSampler({ postmasterPid: context.target.postgres.postmasterPid, loadGeneratorPid: context.load.pid });
+  let resources: ResourceUsage | undefined;
+  const result = await measurePrimitiveCeiling({
+    databaseUrl: ceilingDatabaseUrl, operation, connections: context.connections, durationSeconds: context.durationSeconds, warmUpSeconds: context.warmUpSeconds,
+    onMeasuring: () => { sampler.start(); }, onFinished: () => { resources = sampler.stop(); },
+  });
+  resources ??= sampler.stop();
+  if (result.firstError !== null) context.warn(`${name}: ${result.failed} operations failed, the first with: ${result.firstError}`);
+  if (result.confirmed !== result.operations) context.warn(`${name}: ${result.operations} operations counted but the database confirms ${result.confirmed}`);
+  return {
+    name, kind: 'ceiling', metric: operation === 'commit' ? 'commits/s' : 'statements/s', throughput: round(result.perSecond), latencyMs: result.latencyMs,
+    ratio: null, databaseLoad: null,
+    errors: withTotal({ non2xx: 0, connectionErrors: 0, timeouts: 0, dropped: 0, unfinishedOrders: 0, cancelledOrders: 0, failedReplays: result.failed }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    details: {
+      statement: result.statement,
+      operations: result.operations,
+      confirmedByTheDatabase: result.confirmed,
+      callers: context.connections * 2,
+      ...result.durability,
       ...(result.firstError === null ? {} : { firstError: result.firstError }),
     },
   };

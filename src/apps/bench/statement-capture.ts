@@ -137,6 +137,69 @@ export class StatementCapture {
   }
 }
 
+/** Statements and round trips counted so far. */
+export interface StatementCount {
+  /** Statements other than BEGIN, COMMIT and ROLLBACK (a whole transaction sent as one text counts once). */
+  statements: number;
+  /** Every query sent, BEGIN and COMMIT included. */
+  roundTrips: number;
+}
+
+/**
+ * Counts the statements every `pg` client in this process sends while it runs, without recording
+ * them: cheap enough to run under load, so a scenario can tell what its orders cost in statements.
+ * Wraps `pg.Client.prototype.query` as the capture does; connections whose `application_name` is
+ * `ignoredApplication` (the benchmark's own observer) are left out.
+ */
+export class StatementCounter {
+  readonly #ignoredApplication: string;
+  readonly #count: StatementCount = { statements: 0, roundTrips: 0 };
+  #original: QueryFunction | undefined;
+
+  constructor(options: { ignoredApplication: string }) {
+    this.#ignoredApplication = options.ignoredApplication;
+  }
+
+  /** Starts counting. */
+  start(): void {
+    if (this.#original !== undefined) throw new Error('statement counter already started');
+    const prototype = pg.Client.prototype as unknown as { query: QueryFunction };
+    const original = prototype.query;
+    this.#original = original;
+    const count = this.#count;
+    const ignored = this.#ignoredApplication;
+    prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]): unknown {
+      const parameters = (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters;
+      if (parameters?.application_name !== ignored) {
+        const [first] = args;
+        const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+        if (typeof text === 'string') {
+          count.roundTrips += 1;
+          if (!isBoundaryOnly(text)) count.statements += 1;
+        }
+      }
+      return original.apply(this, args);
+    };
+  }
+
+  /** The counts so far. */
+  read(): StatementCount {
+    return { ...this.#count };
+  }
+
+  /** Stops counting (the counts stay readable). */
+  stop(): void {
+    if (this.#original === undefined) return;
+    (pg.Client.prototype as unknown as { query: QueryFunction }).query = this.#original;
+    this.#original = undefined;
+  }
+}
+
+/** True for a text that only begins, commits or rolls back a transaction (not one that carries statements between them). */
+export function isBoundaryOnly(text: string): boolean {
+  return transactionBoundary(text) !== undefined && !/;\s*\S/.test(text);
+}
+
 /** BEGIN, COMMIT or ROLLBACK (not ROLLBACK TO SAVEPOINT), else undefined. */
 export function transactionBoundary(text: string): 'begin' | 'commit' | 'rollback' | undefined {
   const head = text.trimStart().slice(0, 24).toLowerCase();
