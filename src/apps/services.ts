@@ -107,6 +107,8 @@ export async function createServices(options: {
         retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
         pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
         listenUrl: url,
+        // Several instances of a service share its database, and the relay leading may be another's.
+        notify: 'postgres',
         retention: messagingRetention(config, metrics),
         retryLeaseMs: messagingRetryLeaseMs(config),
       }));

@@ -80,6 +80,8 @@ export async function createSingleProcess(options: {
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
+    // The api and worker roles share one database, so each must wake the other's relay.
+    notify: config.OUTBOX_NOTIFY === 'auto' ? (role === 'all' ? 'in-process' : 'postgres') : config.OUTBOX_NOTIFY,
     retention: messagingRetention(config, metrics),
     retryLeaseMs: messagingRetryLeaseMs(config),
   });

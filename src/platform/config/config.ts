@@ -125,6 +125,8 @@ export const configSchema = z.object({
     .describe('An idle kept-alive connection is closed after this long; longer than the idle timeout of a proxy in front (nginx and most load balancers: 60 s), so the proxy closes first.'),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000)
     .describe('How often the outbox relay looks for unsent messages when no notification woke it.'),
+  OUTBOX_NOTIFY: z.enum(['auto', 'in-process', 'postgres']).default('auto')
+    .describe('Single process: how a commit that wrote outbox messages wakes the relay. `in-process` wakes this process\'s relay without a NOTIFY statement; `postgres` sends NOTIFY, needed when several processes share the database (replicas). `auto`: in-process for the whole process (`--role all`), postgres for the api and worker roles, which share one. The services shape always sends NOTIFY.'),
   MESSAGE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8)
     .describe('In one process: how many message keys (orders) are delivered to consumers at once; keep below DATABASE_POOL_SIZE.'),
   MESSAGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
-import { createDatabase, DatabaseBusyError, databaseReadiness, isDatabaseReachable, NestedConnectionError, poolStats, type Database } from './database.ts';
+import {
+  createDatabase, DatabaseBusyError, databaseReadiness, isDatabaseReachable, listenInProcess, NestedConnectionError, notifyInProcessAfterCommit, poolStats, type Database,
+} from './database.ts';
 
 let database: { url: string; db: Database; drop: () => Promise<void> };
 
@@ -163,3 +165,82 @@ describe('bounded waits', () => {
     });
   });
 });
+
+describe('in-process notifications after commit', () => {
+  test('when a transaction that notified commits, then each listener runs once, after the commit', async () => {
+    await withPool({ poolSize: 2 }, async (db) => {
+      await sql`create table if not exists in_process_noted (id int)`.execute(db);
+      const seen: number[] = [];
+      const stop = listenInProcess(db, 'test_channel', () => {
+        // Another connection sees the row already: the listener runs after the commit, not before.
+        void sql<{ count: number }>`select count(*)::int as count from in_process_noted`.execute(db).then((result) => { seen.push(result.rows[0]?.count ?? -1); });
+      });
+      try {
+        const notified = await db.transaction().execute(async (transaction) => {
+          await sql`insert into in_process_noted values (1)`.execute(transaction);
+          const first = notifyInProcessAfterCommit('test_channel');
+          notifyInProcessAfterCommit('test_channel');
+          assert.deepEqual(seen, [], 'nothing runs before the commit');
+          return first;
+        });
+        assert.equal(notified, true);
+        await waitFor(() => seen.length > 0);
+        assert.deepEqual(seen, [1], 'one signal per transaction and channel, after the row became visible');
+      } finally {
+        stop();
+        await sql`drop table in_process_noted`.execute(db);
+      }
+    });
+  });
+
+  test('when a transaction that notified rolls back, then no listener runs', async () => {
+    await withPool({ poolSize: 2 }, async (db) => {
+      let calls = 0;
+      const stop = listenInProcess(db, 'test_channel', () => { calls += 1; });
+      try {
+        await assert.rejects(db.transaction().execute(async (transaction) => {
+          await sql`select 1`.execute(transaction);
+          assert.equal(notifyInProcessAfterCommit('test_channel'), true);
+          throw new Error('roll back');
+        }), /roll back/);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(calls, 0);
+      } finally {
+        stop();
+      }
+    });
+  });
+
+  test('when nothing listens in-process on the pool, or the caller is in no transaction, then notifying says so and signals nothing', async () => {
+    await withPool({ poolSize: 2 }, async (db) => {
+      assert.equal(await db.transaction().execute(async (transaction) => {
+        await sql`select 1`.execute(transaction);
+        return notifyInProcessAfterCommit('test_channel');
+      }), false, 'no listener on this pool');
+      let calls = 0;
+      const stop = listenInProcess(db, 'test_channel', () => { calls += 1; });
+      try {
+        assert.equal(notifyInProcessAfterCommit('test_channel'), false, 'outside any transaction');
+        assert.equal(await database.db.transaction().execute(async (transaction) => {
+          await sql`select 1`.execute(transaction);
+          return notifyInProcessAfterCommit('test_channel');
+        }), false, 'a transaction on another pool');
+        assert.equal(calls, 0);
+      } finally {
+        stop();
+      }
+      assert.equal(await db.transaction().execute(async (transaction) => {
+        await sql`select 1`.execute(transaction);
+        return notifyInProcessAfterCommit('test_channel');
+      }), false, 'no listener once it unsubscribed');
+    });
+  });
+});
+
+async function waitFor(condition: () => boolean, deadlineMs = 5000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -183,6 +183,8 @@ interface Holding {
 interface WorkScope {
   readonly parent: WorkScope | undefined;
   holding: Holding | undefined;
+  /** Channels to signal in-process once the unit of work ends well (a transaction: once it committed). */
+  signals: Set<string> | undefined;
 }
 
 const scopes = new AsyncLocalStorage<WorkScope>();
@@ -190,7 +192,8 @@ let scopesInstalled = false;
 
 /**
  * Makes every `transaction().execute(...)` and `connection().execute(...)` run in a scope of its
- * own, so the pool can tell which connection the code asking it already holds. Kysely builds these
+ * own, so the pool can tell which connection the code asking it already holds, and a commit can
+ * signal in-process listeners (`notifyInProcessAfterCommit`). Kysely builds these
  * builders for every handle (withSchema, $extendTables, a transaction's own), so the scope is set
  * where all of them meet.
  */
@@ -199,10 +202,56 @@ function installWorkScopes(): void {
   scopesInstalled = true;
   for (const builder of [TransactionBuilder.prototype, ConnectionBuilder.prototype] as { execute: (...args: unknown[]) => Promise<unknown> }[]) {
     const execute = builder.execute;
-    builder.execute = function scopedExecute(this: unknown, ...args: unknown[]) {
-      return scopes.run({ parent: scopes.getStore(), holding: undefined }, () => execute.apply(this, args));
+    builder.execute = async function scopedExecute(this: unknown, ...args: unknown[]) {
+      const scope: WorkScope = { parent: scopes.getStore(), holding: undefined, signals: undefined };
+      // Resolved means committed (Kysely commits before it resolves, and rejects after a rollback).
+      const result = await scopes.run(scope, () => execute.apply(this, args));
+      if (scope.signals !== undefined) signalCommitted(scope);
+      return result;
     };
   }
+}
+
+/**
+ * In-process listeners of `db`'s pool: `listener` runs right after each commit of a transaction on
+ * that pool that called `notifyInProcessAfterCommit(channel)`. The in-process counterpart of
+ * LISTEN, for a listener that lives in the same process as every writer it must hear; returns the
+ * unsubscribe.
+ */
+export function listenInProcess(db: Database, channel: string, listener: () => void): () => void {
+  const guarded = pools.get(db);
+  if (guarded === undefined) throw new Error('an in-process listener needs a database made by createDatabase');
+  return guarded.listenInProcess(channel, listener);
+}
+
+/**
+ * The in-process counterpart of a transactional NOTIFY, without its statement or PostgreSQL's
+ * global commit lock: signals `channel`'s in-process listeners right after the caller's unit of
+ * work commits, never after a rollback. False, signalling nothing, when the caller runs in no unit
+ * of work of a `createDatabase` pool or that pool has no listener on `channel` (the caller then
+ * notifies through PostgreSQL).
+ */
+export function notifyInProcessAfterCommit(channel: string): boolean {
+  const scope = scopes.getStore();
+  if (scope === undefined) return false;
+  const pool = poolOf(scope);
+  if (pool?.hasInProcessListener(channel) !== true) return false;
+  scope.signals ??= new Set();
+  scope.signals.add(channel);
+  return true;
+}
+
+function signalCommitted(scope: WorkScope): void {
+  const pool = poolOf(scope);
+  for (const channel of scope.signals ?? []) pool?.signalInProcess(channel);
+}
+
+/** The pool whose connection a unit of work runs on (a transaction inside a reserved connection: the connection's). */
+function poolOf(scope: WorkScope): GuardedPool | undefined {
+  for (let current: WorkScope | undefined = scope; current !== undefined; current = current.parent) {
+    if (current.holding !== undefined) return current.holding.pool;
+  }
+  return undefined;
 }
 
 /** pg's pool as Kysely's dialect sees it, bounding and watching every acquire. */
@@ -217,6 +266,7 @@ class GuardedPool {
   #acquireWaitMs = 0;
   #acquireTimeouts = 0;
   #probeClient: Promise<pg.Client> | undefined;
+  readonly #inProcessListeners = new Map<string, Set<() => void>>();
 
   constructor(pool: pg.Pool, guard: boolean, acquireTimeoutMs: number) {
     this.#pool = pool;
@@ -304,6 +354,35 @@ class GuardedPool {
       acquireWaitSeconds: this.#acquireWaitMs / 1000,
       acquireTimeouts: this.#acquireTimeouts,
     };
+  }
+
+  listenInProcess(channel: string, listener: () => void): () => void {
+    let listeners = this.#inProcessListeners.get(channel);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#inProcessListeners.set(channel, listeners);
+    }
+    // A fresh function per subscription, so subscribing one listener twice needs two unsubscribes.
+    const entry = (): void => { listener(); };
+    listeners.add(entry);
+    return () => {
+      listeners.delete(entry);
+      if (listeners.size === 0 && this.#inProcessListeners.get(channel) === listeners) this.#inProcessListeners.delete(channel);
+    };
+  }
+
+  hasInProcessListener(channel: string): boolean {
+    return (this.#inProcessListeners.get(channel)?.size ?? 0) > 0;
+  }
+
+  signalInProcess(channel: string): void {
+    for (const listener of this.#inProcessListeners.get(channel) ?? []) {
+      try {
+        listener();
+      } catch {
+        // The commit has happened: a failing listener must not turn it into an error for the writer.
+      }
+    }
   }
 
   /** `select 1` on a connection kept for probes alone (opened on first use, reopened after a failure). */

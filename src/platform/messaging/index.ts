@@ -1,5 +1,5 @@
 export { createEnvelope, topicOf, type Envelope } from './envelope.ts';
-export { appendToOutbox } from './outbox.ts';
+export { appendToOutbox, type OutboxNotify } from './outbox.ts';
 export { handleOnce, recordFailedDelivery, retryDelayMs, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';
 export { deadLetterPaths, deadLetterRoutes } from './dead-letter-routes.ts';

@@ -6,6 +6,7 @@ import { runWithContext, type WorkContext } from '../logging/request-context.ts'
 import { addSpanAttributes, continueTrace, isTracingEnabled, recordSpanError, type SpanOptions } from '../observability/tracing.ts';
 import { topicOf, type Envelope } from './envelope.ts';
 import { forgetRetry, handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
+import type { OutboxNotify } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { messagingRetentionSweeper, type MessagingRetention } from './retention.ts';
 import { RetryScheduler } from './retry-scheduler.ts';
@@ -39,6 +40,11 @@ export function createMessaging(options: {
   retryPolicy: RetryPolicy;
   pollIntervalMs: number;
   listenUrl?: string;
+  /**
+   * How a commit that added outbox rows wakes the relay (default `postgres`, NOTIFY); `in-process`
+   * only where this process's relay is the only one on the database (see `OutboxNotify`).
+   */
+  notify?: OutboxNotify;
   metrics?: MessagingMetrics;
   /** Without it nothing is ever deleted (tests that inspect the tables). */
   retention?: MessagingRetention;
@@ -85,7 +91,11 @@ export function createMessaging(options: {
       : deliver());
   }
 
-  const relay = new OutboxRelay({ db, transport, logger, pollIntervalMs: options.pollIntervalMs, ...(options.listenUrl === undefined ? {} : { listenUrl: options.listenUrl }) });
+  const relay = new OutboxRelay({
+    db, transport, logger, pollIntervalMs: options.pollIntervalMs,
+    ...(options.listenUrl === undefined ? {} : { listenUrl: options.listenUrl }),
+    ...(options.notify === undefined ? {} : { notify: options.notify }),
+  });
   const retries = new RetryScheduler({
     db, logger,
     pollIntervalMs: Math.min(Math.max(retryPolicy.baseDelayMs, 50), options.pollIntervalMs),

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { openDedicatedConnection, type Database } from '../database/database.ts';
+import { listenInProcess, openDedicatedConnection, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
 import type { Envelope } from './envelope.ts';
-import { outboxChannel } from './outbox.ts';
+import { outboxChannel, type OutboxNotify } from './outbox.ts';
 import type { MessageTransport, OutgoingMessage } from './transport.ts';
 import { WakeSignal } from './wake-signal.ts';
 
@@ -29,7 +29,9 @@ const listenRetryMaxMs = 30_000;
 /**
  * Publishes unsent outbox rows through the transport in outbox order, then marks them sent. A
  * crash before the mark re-publishes the batch (consumers' inboxes absorb it); nothing is marked
- * sent that was not published. Idle, it sleeps until a commit notifies it or the poll interval passes.
+ * sent that was not published. Idle, it sleeps until a commit notifies it or the poll interval passes:
+ * with `notify: 'postgres'` (the default) writers send NOTIFY, heard through `listenUrl`; with
+ * `notify: 'in-process'` a commit on this process's pool wakes it directly and sends no NOTIFY.
  *
  * The relay leads through a session-level advisory lock on a connection of its own, outside the
  * pool, and reads and marks rows on it without a transaction: while a batch is published (in one
@@ -44,7 +46,9 @@ export class OutboxRelay {
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
   readonly #listenUrl: string | undefined;
+  readonly #notify: OutboxNotify;
   readonly #wake = new WakeSignal();
+  #stopListeningInProcess: (() => void) | undefined;
   #listener: pg.Client | undefined;
   #listenFailures = 0;
   #loop: Promise<void> | undefined;
@@ -54,13 +58,16 @@ export class OutboxRelay {
   #leading = false;
   #broken = false;
 
-  constructor(options: { db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string }) {
+  constructor(options: {
+    db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
+  }) {
     this.#db = options.db;
     this.#transport = options.transport;
     this.#logger = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs;
     this.#batchSize = options.batchSize ?? 100;
     this.#listenUrl = options.listenUrl;
+    this.#notify = options.notify ?? 'postgres';
   }
 
   /** Publishes one batch; returns how many rows it published (0 when idle or another relay leads). */
@@ -129,12 +136,15 @@ export class OutboxRelay {
 
   /** Starts relaying in the background until `stop()`. */
   async start(): Promise<void> {
+    if (this.#notify === 'in-process') this.#stopListeningInProcess ??= listenInProcess(this.#db, outboxChannel, () => { this.#wake.wake(); });
     await this.#listen();
     this.#loop = this.#run();
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopListeningInProcess?.();
+    this.#stopListeningInProcess = undefined;
     this.#wake.wake();
     await this.#loop;
     await this.#listener?.end().catch(() => undefined);

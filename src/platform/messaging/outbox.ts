@@ -1,8 +1,16 @@
 import { sql, type QueryExecutorProvider } from 'kysely';
+import { notifyInProcessAfterCommit } from '../database/database.ts';
 import { topicOf, type Envelope } from './envelope.ts';
 
 /** Channel the relay listens on; a commit that added outbox rows wakes it at once. */
 export const outboxChannel = 'orderstream_outbox';
+
+/**
+ * How a commit that added outbox rows wakes the relay: `postgres` sends NOTIFY (heard by the relay
+ * of every process on the database), `in-process` signals the relay of this process after the
+ * commit, without a statement, for a process whose relay is the only one on its database.
+ */
+export type OutboxNotify = 'postgres' | 'in-process';
 
 /**
  * Appends messages to the outbox inside the caller's transaction, so they exist if and only if
@@ -17,6 +25,8 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
   await sql`
     insert into messaging.outbox (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
     values ${sql.join(rows)}`.execute(transaction);
-  // NOTIFY is transactional: delivered on commit, dropped on rollback.
+  // Both are transactional: signalled on commit, dropped on rollback. The in-process signal is taken
+  // only when this process's relay listens in-process on the pool the transaction runs on.
+  if (notifyInProcessAfterCommit(outboxChannel)) return;
   await sql`select pg_notify(${outboxChannel}, '')`.execute(transaction);
 }
