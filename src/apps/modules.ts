@@ -56,6 +56,16 @@ export function messagingRetryLeaseMs(config: Config): number {
   return retryLeaseMs(config.DATABASE_STATEMENT_TIMEOUT_MS);
 }
 
+/**
+ * How a commit that wrote outbox rows wakes the relay in the single process: in-process when this
+ * process is the only one on its database (`--role all`); NOTIFY for the api and worker roles,
+ * which share one and must wake each other's relay.
+ */
+export function outboxNotifyOf(config: Config, role: 'all' | 'api' | 'worker'): 'in-process' | 'postgres' {
+  if (config.OUTBOX_NOTIFY !== 'auto') return config.OUTBOX_NOTIFY;
+  return role === 'all' ? 'in-process' : 'postgres';
+}
+
 /** What the messaging tables of every database keep, and for how long (docs/operations.md, Retention). */
 export function messagingRetention(config: Config, metrics: RetentionMetrics): MessagingRetention {
   return { outboxSeconds: config.OUTBOX_RETENTION_MINUTES * 60, inboxSeconds: config.INBOX_RETENTION_HOURS * 3600, ...retentionSettings(config, metrics) };

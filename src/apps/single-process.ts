@@ -13,7 +13,7 @@ import type { IdentityModule } from '../modules/identity/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
 import { consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf } from './modules.ts';
+import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, outboxNotifyOf, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
@@ -80,8 +80,7 @@ export async function createSingleProcess(options: {
     retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     listenUrl: databaseUrl,
-    // The api and worker roles share one database, so each must wake the other's relay.
-    notify: config.OUTBOX_NOTIFY === 'auto' ? (role === 'all' ? 'in-process' : 'postgres') : config.OUTBOX_NOTIFY,
+    notify: outboxNotifyOf(config, role),
     retention: messagingRetention(config, metrics),
     retryLeaseMs: messagingRetryLeaseMs(config),
   });
