@@ -148,13 +148,10 @@ class MalformedUploadError extends Error {
   }
 }
 
-/** A multipart parser's error (no `code`, or a `FST_` code other than the size limit's) as a malformed upload; anything else unchanged. */
+/** A multipart parser's error (it has no `code`, only a message) as a malformed upload; anything else unchanged. */
 function asMalformedUpload(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof DocumentTooLargeError) return error;
-  const code = codeOf(error);
-  if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_NO_FORM_DATA') return error;
-  const parserError = code === undefined && /multipart|boundary|unexpected end|malformed part header|part terminated/i.test(error.message);
-  return parserError ? new MalformedUploadError(error) : error;
+  if (!(error instanceof Error) || error instanceof DocumentTooLargeError || codeOf(error) !== undefined) return error;
+  return /multipart|boundary|unexpected end|malformed part header|part terminated/i.test(error.message) ? new MalformedUploadError(error) : error;
 }
 
 /** The form fields and file name of an upload holding a NUL, refused as the JSON body's text is. */
