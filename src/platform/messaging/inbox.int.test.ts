@@ -207,6 +207,85 @@ describe('inbox', () => {
       assert.equal(await count('inbox', envelope), 1);
     });
 
+    /** Twenty messages of `type`, appended in one transaction, so the relay reads them in one pass. */
+    async function publishTogether(type: string, payloadOf: (n: number) => unknown = (n) => ({ n })): Promise<Envelope[]> {
+      const envelopes = Array.from({ length: 20 }, (_, n) => createEnvelope({ type, version: 1, key: `order-${String(n % 3)}`, payload: payloadOf(n) }));
+      await db.transaction().execute((transaction) => appendToOutbox(transaction, envelopes));
+      return envelopes;
+    }
+
+    test('when messages arrive together, then one transaction records them all in the inbox and applies them in publish order', async () => {
+      const seen: { n: number; transactionId: string }[] = [];
+      const locked: number[] = [];
+      const consumer: MessageConsumer = {
+        name: 'batched', types: ['test.batched'],
+        async lockForBatch(envelopes) {
+          locked.push(envelopes.length);
+          await Promise.resolve();
+        },
+        async handle(envelope, transaction) {
+          const { rows } = await sql<{ id: string }>`select txid_current()::text as id`.execute(transaction);
+          seen.push({ n: (envelope.payload as { n: number }).n, transactionId: rows[0]!.id });
+          await applyEffect(transaction, envelope, 'batched');
+        },
+      };
+      const messaging = await started(consumer);
+      let envelopes: Envelope[] = [];
+      try {
+        envelopes = await publishTogether('test.batched');
+        await eventually('every effect is applied', () => seen.length === 20);
+      } finally {
+        await messaging.stop();
+      }
+      assert.deepEqual(seen.map((entry) => entry.n), Array.from({ length: 20 }, (_, n) => n));
+      assert.equal(new Set(seen.map((entry) => entry.transactionId)).size, 1, 'one transaction for the whole batch');
+      assert.deepEqual(locked, [20]);
+      for (const envelope of envelopes) {
+        assert.equal(await effectCount(envelope), 1);
+        assert.equal(await count('inbox', envelope), 1);
+      }
+    });
+
+    test('when one message of a batch fails, then the others commit once each and it alone is retried and dead-lettered', async () => {
+      const poisoned = 7;
+      const consumer: MessageConsumer & { calls: number } = {
+        name: 'batch-with-poison', types: ['test.poisoned-batch'], calls: 0,
+        async handle(envelope, transaction) {
+          this.calls += 1;
+          await applyEffect(transaction, envelope, 'batch-with-poison');
+          await appendToOutbox(transaction, [createEnvelope({ type: 'test.followed', version: 1, key: envelope.key, payload: { after: envelope.id } })]);
+          if ((envelope.payload as { poison: boolean }).poison) throw new Error('cannot digest this one');
+        },
+      };
+      const messaging = await started(consumer);
+      let envelopes: Envelope[] = [];
+      try {
+        envelopes = await publishTogether('test.poisoned-batch', (n) => ({ n, poison: n === poisoned }));
+        await eventually('the poisoned message is dead-lettered', async () => await count('dead_letters', envelopes[poisoned]!) === 1);
+      } finally {
+        await messaging.stop();
+      }
+      const bad = envelopes[poisoned]!;
+      for (const envelope of envelopes.filter((candidate) => candidate !== bad)) {
+        assert.equal(await effectCount(envelope), 1, 'a good message has its one effect');
+        assert.equal(await count('inbox', envelope), 1);
+        assert.equal(await count('retries', envelope), 0);
+        assert.equal(await count('dead_letters', envelope), 0);
+      }
+      assert.equal(await effectCount(bad), 0);
+      assert.equal(await count('inbox', bad), 0);
+      const [deadLetter] = (await listDeadLetters(db, { limit: 100 })).filter((letter) => letter.messageId === bad.id);
+      assert.equal(deadLetter?.attempts, retryPolicy.maxAttempts);
+      assert.match(deadLetter.lastError, /cannot digest this one/);
+      // What the good ones appended reached the outbox once each; the rolled-back batch left nothing.
+      const followed = await sql<{ after: string }>`
+        select payload->>'after' as after from messaging.outbox where type = 'test.followed'`.execute(db);
+      const afters = followed.rows.map((row) => row.after).sort();
+      assert.deepEqual(afters, envelopes.filter((candidate) => candidate !== bad).map((envelope) => envelope.id).sort());
+      // The batch up to the poisoned one, then all twenty alone, then the poisoned one's retries.
+      assert.equal(consumer.calls, (poisoned + 1) + 20 + (retryPolicy.maxAttempts - 1));
+    });
+
     test('when a due retry names a message the consumer already handled, then it is dropped without a second effect', async () => {
       const consumer = consumerFailing('already-done', 'test.already-done', 0);
       const envelope = anEnvelope('test.already-done');

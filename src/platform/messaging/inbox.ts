@@ -8,6 +8,13 @@ export interface MessageConsumer {
   name: string;
   types: readonly string[];
   handle(envelope: Envelope, transaction: Transaction<object>): Promise<void>;
+  /**
+   * Runs first in the transaction of a batch of several messages: takes the row locks their
+   * effects will take, in the one order every writer of those rows keeps, so batches of different
+   * consumers holding many rows at once cannot deadlock. Must not fail on a malformed message
+   * (its `handle` reports that); absent when the effects lock one row each.
+   */
+  lockForBatch?(envelopes: readonly Envelope[], transaction: Transaction<object>): Promise<void>;
   /** Runs after `handle`'s transaction committed (never for a duplicate), e.g. to wake a worker. */
   afterCommit?(envelope: Envelope): void;
 }
@@ -30,6 +37,19 @@ export async function handleOnce(
     await effect(transaction);
     return 'handled';
   });
+}
+
+/**
+ * Records a batch of messages for `consumer` in one statement, inside the caller's transaction, and
+ * returns the ids that are new (the others were handled before, or are being handled by a
+ * concurrent transaction, which this statement then waits for). Ids must be distinct.
+ */
+export async function recordInInbox(transaction: QueryExecutorProvider, consumer: string, ids: readonly string[]): Promise<Set<string>> {
+  const inserted = await sql<{ message_id: string }>`
+    insert into messaging.inbox (consumer, message_id)
+    select ${consumer}, id from unnest(${ids}::uuid[]) as id
+    on conflict do nothing returning message_id`.execute(transaction);
+  return new Set(inserted.rows.map((row) => row.message_id));
 }
 
 /** How often, and how patiently, a failing delivery is tried again. */

@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import type { BackgroundTask } from '../background/background-loop.ts';
 import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Database } from '../database/database.ts';
@@ -5,8 +6,8 @@ import type { Logger } from '../logging/logger.ts';
 import { runWithContext, type WorkContext } from '../logging/request-context.ts';
 import { addSpanAttributes, continueTrace, isTracingEnabled, recordSpanError, type SpanOptions } from '../observability/tracing.ts';
 import { topicOf, type Envelope } from './envelope.ts';
-import { forgetRetry, handleOnce, recordFailedDelivery, type MessageConsumer, type RetryPolicy } from './inbox.ts';
-import type { OutboxNotify } from './outbox.ts';
+import { forgetRetry, handleOnce, recordFailedDelivery, recordInInbox, type MessageConsumer, type RetryPolicy } from './inbox.ts';
+import { withBatchedOutbox, type OutboxNotify } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { messagingRetentionSweeper, type MessagingRetention } from './retention.ts';
 import { RetryScheduler } from './retry-scheduler.ts';
@@ -50,6 +51,8 @@ export function createMessaging(options: {
   retention?: MessagingRetention;
   /** How long a claimed retry is hidden from other processes (default `defaultRetryLeaseMs`); see `retryLeaseMs`. */
   retryLeaseMs?: number;
+  /** Relay passes published at once (default 1); see `OutboxRelay`'s option of that name for when more is sound. */
+  publishesInFlight?: number;
 }): Messaging {
   const { db, transport, logger, retryPolicy, metrics } = options;
   const consumers = new Map<string, MessageConsumer>();
@@ -91,10 +94,54 @@ export function createMessaging(options: {
       : deliver());
   }
 
+  /**
+   * Applies a batch in one transaction: one statement records every message in the inbox (those
+   * handled before drop out), each new one's effect runs in order, their outbox messages are
+   * written in one insert, and one commit covers it all. If any effect fails the whole batch rolls
+   * back and its messages are delivered again one by one, each in its own transaction, so only the
+   * failing one is retried or dead-lettered and the others commit as usual.
+   */
+  async function attemptBatch(consumer: MessageConsumer, envelopes: readonly Envelope[]): Promise<void> {
+    const batch = distinctById(envelopes);
+    if (batch.length === 1) return attempt(consumer, batch[0]!, 0, false);
+    let handled: Envelope[];
+    try {
+      handled = await db.transaction().execute(async (transaction) => {
+        const fresh = await recordInInbox(transaction, consumer.name, batch.map((envelope) => envelope.id));
+        const news = batch.filter((envelope) => fresh.has(envelope.id.toLowerCase()));
+        if (news.length > 1) await consumer.lockForBatch?.(news, transaction);
+        await withBatchedOutbox(transaction, async () => {
+          for (const envelope of news) await handleInBatch(consumer, envelope, transaction);
+        });
+        return news;
+      });
+    } catch (error) {
+      if (overloadOf(error) !== undefined) throw error;
+      logger.warn({ err: error, consumer: consumer.name, messages: batch.length }, 'a batch failed; delivering its messages one by one');
+      for (const envelope of batch) await attempt(consumer, envelope, 0, false);
+      return;
+    }
+    for (const envelope of handled) {
+      metrics?.messageHandled(consumer.name);
+      consumer.afterCommit?.(envelope);
+    }
+    for (let duplicates = batch.length - handled.length; duplicates > 0; duplicates -= 1) metrics?.duplicateSkipped(consumer.name);
+  }
+
+  // One message's effect inside its batch's transaction, with the message's log context and, with
+  // tracing on, its own consumer span continuing the producer's trace.
+  function handleInBatch(consumer: MessageConsumer, envelope: Envelope, transaction: Transaction<object>): Promise<void> {
+    const handle = () => runWithContext(contextOf(envelope), () => consumer.handle(envelope, transaction));
+    return isTracingEnabled()
+      ? continueTrace(`process ${envelope.type}`, envelope.traceparent, handle, consumerSpan(consumer.name, envelope, 1))
+      : handle();
+  }
+
   const relay = new OutboxRelay({
     db, transport, logger, pollIntervalMs: options.pollIntervalMs,
     ...(options.listenUrl === undefined ? {} : { listenUrl: options.listenUrl }),
     ...(options.notify === undefined ? {} : { notify: options.notify }),
+    ...(options.publishesInFlight === undefined ? {} : { publishesInFlight: options.publishesInFlight }),
   });
   const retries = new RetryScheduler({
     db, logger,
@@ -120,7 +167,12 @@ export function createMessaging(options: {
     register(consumer) {
       if (consumers.has(consumer.name)) throw new Error(`Consumer ${consumer.name} is registered twice`);
       consumers.set(consumer.name, consumer);
-      transport.subscribe({ consumer: consumer.name, types: consumer.types, deliver: (envelope) => attempt(consumer, envelope, 0, false) });
+      transport.subscribe({
+        consumer: consumer.name,
+        types: consumer.types,
+        deliver: (envelope) => attempt(consumer, envelope, 0, false),
+        deliverBatch: (envelopes) => attemptBatch(consumer, envelopes),
+      });
     },
     async start() {
       await relay.start();
@@ -133,6 +185,17 @@ export function createMessaging(options: {
       await retries.stop();
     },
   };
+}
+
+/** The first of each id, in order: a batch may carry one message twice (a re-published row). */
+function distinctById(envelopes: readonly Envelope[]): Envelope[] {
+  const seen = new Set<string>();
+  return envelopes.filter((envelope) => {
+    const id = envelope.id.toLowerCase();
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 /**

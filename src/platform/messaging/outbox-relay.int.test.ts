@@ -277,6 +277,38 @@ describe('OutboxRelay', () => {
     await eventually('no listening connection is left', async () => (await listenerPids(db)).length === 0, 10_000);
   });
 
+  test('when passes may be in flight at once, then a publish that hangs does not hold up later rows, and each row is published and marked sent once', async () => {
+    const published: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => { releaseFirst = resolve; });
+    let publishes = 0;
+    const transport: MessageTransport = {
+      async publish(messages) {
+        publishes += 1;
+        if (publishes === 1) await firstMayFinish;
+        published.push(...messages.map((message) => message.envelope.id));
+      },
+      subscribe() { /* nothing subscribes */ },
+      close: () => Promise.resolve(),
+    };
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 10, batchSize: 10, publishesInFlight: 3 }));
+    const stuck = await appendInTransactions(db, 10, 10, 'stuck');
+    await relay.start();
+    try {
+      await eventually('the first pass is in flight', () => publishes === 1);
+      const later = await appendInTransactions(db, 20, 5, 'later');
+      await eventually('the later rows are published past the hung pass', () => later.every((envelope) => published.includes(envelope.id)));
+      assert.ok(stuck.every((envelope) => !published.includes(envelope.id)));
+      assert.equal(await unsentCount(db), 10, 'only the hung pass is unsent');
+      releaseFirst();
+      await eventually('every row is sent', async () => await unsentCount(db) === 0);
+      assertEachOnce(published, [...stuck, ...later].map((envelope) => envelope.id));
+    } finally {
+      releaseFirst();
+      await relay.stop();
+    }
+  });
+
   test('when two relays run relayOnce concurrently, then no row is published twice', async () => {
     const appended = await appendInTransactions(db, 200, 50, 'contended');
     // A second pool stands for a second process.

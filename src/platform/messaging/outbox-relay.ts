@@ -57,9 +57,20 @@ export class OutboxRelay {
   #connection: pg.Client | undefined;
   #leading = false;
   #broken = false;
+  /** How many passes may be published at once (see `publishesInFlight`), and the positions of those that are. */
+  readonly #publishesInFlight: number;
+  readonly #inFlight = new Map<symbol, number[]>();
+  #passFailed = false;
 
   constructor(options: {
     db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
+    /**
+     * Passes published at once (default 1). More only for a transport that keeps each consumer's
+     * messages in the order `publish` was called and never fails a publish while a later one goes
+     * on (`InProcessTransport`), so per-key order holds while a slow consumer no longer holds up the
+     * others' next batch.
+     */
+    publishesInFlight?: number;
   }) {
     this.#db = options.db;
     this.#transport = options.transport;
@@ -68,31 +79,56 @@ export class OutboxRelay {
     this.#batchSize = options.batchSize ?? 100;
     this.#listenUrl = options.listenUrl;
     this.#notify = options.notify ?? 'postgres';
+    this.#publishesInFlight = Math.max(1, options.publishesInFlight ?? 1);
   }
 
-  /** Publishes one batch; returns how many rows it published (0 when idle or another relay leads). */
+  /** Publishes one batch and waits for it; returns how many rows it published (0 when idle or another relay leads). */
   async relayOnce(): Promise<number> {
-    const connection = await this.#lead();
-    if (connection === undefined) return 0;
+    const pass = await this.#launch();
+    if (pass === undefined) return 0;
     try {
-      const rows = await connection.query<OutboxRow>(
-        `select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
-         from messaging.outbox where sent_at is null order by position limit $1`, [this.#batchSize]);
-      if (rows.rows.length === 0) {
-        await this.#resign();
-        return 0;
-      }
-      // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
-      await traced('outbox.relay-batch', async () => {
-        await this.#transport.publish(rows.rows.map(toOutgoingMessage));
-        const positions = rows.rows.map((row) => row.position);
-        await connection.query('update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
-      }, isTracingEnabled() ? batchSpan(rows.rows) : undefined);
-      return rows.rows.length;
+      await pass.done;
     } catch (error) {
-      await this.#resign();
+      if (this.#inFlight.size === 0) await this.#resign();
       throw error;
     }
+    return pass.count;
+  }
+
+  /**
+   * Reads the next unsent rows (those of passes still in flight left out) and starts publishing
+   * them; `done` settles once they are published and marked sent. Undefined when there is nothing
+   * to send or another relay leads.
+   */
+  async #launch(): Promise<{ count: number; done: Promise<void> } | undefined> {
+    const connection = await this.#lead();
+    if (connection === undefined) return undefined;
+    let rows: OutboxRow[];
+    try {
+      const inFlight = [...this.#inFlight.values()].flat();
+      rows = (await connection.query<OutboxRow>(
+        `select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
+         from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
+        [this.#batchSize, inFlight])).rows;
+    } catch (error) {
+      if (this.#inFlight.size === 0) await this.#resign();
+      throw error;
+    }
+    if (rows.length === 0) {
+      if (this.#inFlight.size === 0) await this.#resign();
+      return undefined;
+    }
+    // A pass in flight failed while these rows were read: they could overtake what it carried.
+    if (this.#passFailed) return undefined;
+    const positions = rows.map((row) => row.position);
+    const pass = Symbol('pass');
+    this.#inFlight.set(pass, positions);
+    // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
+    const done = traced('outbox.relay-batch', async () => {
+      await this.#transport.publish(rows.map(toOutgoingMessage));
+      await connection.query('update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
+    }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
+    return { count: rows.length, done };
   }
 
   /** The relay's connection once it leads; undefined while another relay of the database leads. */
@@ -153,12 +189,32 @@ export class OutboxRelay {
 
   async #run(): Promise<void> {
     let failures = 0;
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     while (!this.#stopping) {
       try {
-        const published = await this.relayOnce();
+        if (failure !== undefined) throw failure.error;
+        if (running.size >= this.#publishesInFlight) {
+          await Promise.race(running);
+          continue;
+        }
+        const pass = await this.#launch();
         failures = 0;
-        if (published === this.#batchSize) continue;
+        if (pass !== undefined) {
+          const tracked = pass.done.then(
+            () => { running.delete(tracked); },
+            (error: unknown) => { running.delete(tracked); failure ??= { error }; this.#passFailed = true; this.#wake.wake(); },
+          );
+          running.add(tracked);
+          if (this.#publishesInFlight === 1) await tracked;
+          if (pass.count === this.#batchSize) continue;
+        }
       } catch (error) {
+        // Passes still in flight finish (or fail) before the relay gives up the lead and starts over.
+        await Promise.all(running);
+        failure = undefined;
+        this.#passFailed = false;
+        await this.#resign();
         failures += 1;
         this.#logger.error({ err: error, failures }, 'outbox relay could not publish; will retry');
         await this.#wake.wait(Math.min(this.#pollIntervalMs * 2 ** failures, 30_000));
@@ -166,6 +222,7 @@ export class OutboxRelay {
       }
       await this.#wake.wait(this.#pollIntervalMs);
     }
+    await Promise.all(running);
   }
 
   async #listen(): Promise<void> {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type QueryExecutorProvider } from 'kysely';
 import { notifyInProcessAfterCommit } from '../database/database.ts';
 import { topicOf, type Envelope } from './envelope.ts';
@@ -18,6 +19,11 @@ export type OutboxNotify = 'postgres' | 'in-process';
  */
 export async function appendToOutbox(transaction: QueryExecutorProvider, envelopes: readonly Envelope[]): Promise<void> {
   if (envelopes.length === 0) return;
+  const batch = outboxBatches.getStore();
+  if (batch !== undefined) {
+    batch.push(...envelopes);
+    return;
+  }
   const rows = envelopes.map((envelope) => sql`(
     ${envelope.id}, ${topicOf(envelope)}, ${envelope.type}, ${envelope.version}, ${envelope.key},
     ${envelope.occurredAt}, ${envelope.traceparent ?? null}, ${envelope.requestId ?? null}, ${JSON.stringify(envelope.payload)}::jsonb
@@ -29,4 +35,19 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
   // only when this process's relay listens in-process on the pool the transaction runs on.
   if (notifyInProcessAfterCommit(outboxChannel)) return;
   await sql`select pg_notify(${outboxChannel}, '')`.execute(transaction);
+}
+
+const outboxBatches = new AsyncLocalStorage<Envelope[]>();
+
+/**
+ * Runs `work` (the effects of a batch of messages, in `transaction`) with every `appendToOutbox`
+ * inside it collected, then writes them all to the outbox in one multi-row insert, in the order
+ * they were appended, before `transaction` commits. Only for work that writes through
+ * `transaction` alone: an append inside it joins the batch's transaction, whatever handle it names.
+ */
+export async function withBatchedOutbox<T>(transaction: QueryExecutorProvider, work: () => Promise<T>): Promise<T> {
+  const appended: Envelope[] = [];
+  const result = await outboxBatches.run(appended, work);
+  await outboxBatches.exit(() => appendToOutbox(transaction, appended));
+  return result;
 }

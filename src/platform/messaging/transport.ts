@@ -9,11 +9,19 @@ export interface OutgoingMessage {
 /** Receives one message for one consumer; resolves once the message is handled or durably set aside. */
 export type DeliveryHandler = (envelope: Envelope) => Promise<void>;
 
+/**
+ * Receives many messages for one consumer, in the order they must be applied (per key, the publish
+ * order); resolves once every one is handled or durably set aside.
+ */
+export type BatchDeliveryHandler = (envelopes: readonly Envelope[]) => Promise<void>;
+
 /** A named consumer and the message types it wants. */
 export interface Subscription {
   consumer: string;
   types: readonly string[];
   deliver: DeliveryHandler;
+  /** Takes a whole batch at once (one transaction for all of it); a transport that has batches uses it when present. */
+  deliverBatch?: BatchDeliveryHandler;
 }
 
 /**
