@@ -54,5 +54,10 @@ function consumer<Command extends { orderId: string }>(
       const outcome = await run(new PgInventoryStore(transaction), parsed.data);
       logger.debug({ consumer: name, orderId: parsed.data.orderId, outcome }, 'inventory command handled');
     },
+    async lockForBatch(envelopes, transaction) {
+      const commands = envelopes.map((envelope) => schema.safeParse(envelope.payload)).flatMap((parsed) => (parsed.success ? [parsed.data] : []));
+      const skus = commands.flatMap((command) => ('lines' in command && Array.isArray(command.lines) ? command.lines.map((line: { sku: string }) => line.sku) : []));
+      await new PgInventoryStore(transaction).lockForOrders(commands.map((command) => command.orderId), skus);
+    },
   };
 }

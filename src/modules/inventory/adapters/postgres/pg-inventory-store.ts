@@ -141,6 +141,23 @@ export class PgInventoryStore implements InventoryStore {
       where item.sku = wanted.sku`.execute(this.#transaction);
   }
 
+  /**
+   * Locks, for a batch of commands, what their effects will lock: the orders' reservations, in
+   * order id order, then the stock of their lines and of `skus`, in SKU order. Each command then
+   * takes only locks its transaction holds, so batches of different commands cannot deadlock.
+   */
+  async lockForOrders(orderIds: readonly string[], skus: readonly string[]): Promise<void> {
+    await sql`
+      select order_id from inventory.reservations where order_id = any(${orderIds}::text[])
+      order by order_id for update`.execute(this.#transaction);
+    await sql`
+      select sku from inventory.stock_items
+      where sku = any(${skus}::text[])
+         or sku in (select sku from inventory.reservation_lines where order_id = any(${orderIds}::text[]))
+      order by sku
+      for update`.execute(this.#transaction);
+  }
+
   /** Locks the lines' stock rows in SKU order: the same order in every transaction, so no lock cycle can form. */
   async #lockStock(lines: readonly ReservationLine[]): Promise<void> {
     await sql`

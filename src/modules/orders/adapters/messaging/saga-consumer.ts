@@ -90,6 +90,16 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
       if (translated === undefined) return;
       reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction), translated.orderId, translated.event));
     },
+    async lockForBatch(envelopes, transaction) {
+      const orderIds = envelopes.flatMap((envelope) => {
+        try {
+          return [toSagaEvent(envelope)?.orderId ?? []].flat();
+        } catch {
+          return []; // malformed: its own handle says so
+        }
+      });
+      await new PgOrderStore(transaction).lockMany(orderIds);
+    },
     afterCommit(envelope) {
       const report = reports.get(envelope);
       reports.delete(envelope);

@@ -20,6 +20,12 @@ export class PgOrderStore implements OrderStore {
     return row === undefined ? undefined : toOrder(row);
   }
 
+  /** Locks the orders in id order, the one order in which a transaction locks several, so no two such wait on each other in a cycle. */
+  async lockMany(orderIds: readonly string[]): Promise<void> {
+    if (orderIds.length === 0) return;
+    await this.#transaction.selectFrom('orders.orders').select('id').where('id', 'in', [...new Set(orderIds)]).orderBy('id').forUpdate().execute();
+  }
+
   async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
     await this.#transaction.insertInto('orders.orders').values(toRow(order)).execute();
     await appendToOutbox(this.#transaction, [orderPlacedMessage(order), ...messagesFor(order, actions)]);
