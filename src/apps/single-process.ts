@@ -28,6 +28,9 @@ export const allMigrations: readonly MigrationSet[] = [
  */
 export type ProcessRole = 'all' | 'api' | 'worker';
 
+/** Relay passes published at once in one process: enough for each consumer to have its next batch queued while it works. */
+const relayPassesInFlight = 4;
+
 export const processRoles: readonly ProcessRole[] = ['all', 'api', 'worker'];
 
 /** OrderStream as one process: every module, in-process messaging, one database. */
@@ -72,7 +75,7 @@ export async function createSingleProcess(options: {
     await db.destroy();
     throw error;
   }
-  // Tests pass a transport that duplicates every message; the services shape will pass Kafka's.
+  // Tests pass a transport that duplicates every message.
   const transport: MessageTransport = options.transport ?? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY });
   const metrics = createMetrics({ logger });
   const messaging = createMessaging({
@@ -83,6 +86,9 @@ export async function createSingleProcess(options: {
     notify: outboxNotifyOf(config, role),
     retention: messagingRetention(config, metrics),
     retryLeaseMs: messagingRetryLeaseMs(config),
+    // The in-process transport queues per consumer in publish order, so the relay need not wait for
+    // the slowest consumer before reading the next rows (a test's own transport gets one pass at a time).
+    ...(options.transport === undefined ? { publishesInFlight: relayPassesInFlight } : {}),
   });
   const built = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,

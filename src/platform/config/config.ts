@@ -128,7 +128,7 @@ export const configSchema = z.object({
   OUTBOX_NOTIFY: z.enum(['auto', 'in-process', 'postgres']).default('auto')
     .describe('Single process: how a commit that wrote outbox messages wakes the relay. `in-process` wakes this process\'s relay without a NOTIFY statement; `postgres` sends NOTIFY, needed when several processes share the database (replicas). `auto`: in-process for the whole process (`--role all`), postgres for the api and worker roles, which share one. The services shape always sends NOTIFY.'),
   MESSAGE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8)
-    .describe('In one process: how many message keys (orders) are delivered to consumers at once; keep below DATABASE_POOL_SIZE.'),
+    .describe('In one process: how many message keys (orders) are delivered at once to a subscriber that takes one message at a time; the consumers of the modules take batches instead, one batch per consumer at a time. Keep below DATABASE_POOL_SIZE.'),
   MESSAGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5)
     .describe('Deliveries of a message to a failing consumer before it becomes a dead letter.'),
   MESSAGE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(200)
