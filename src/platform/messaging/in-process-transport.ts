@@ -103,7 +103,7 @@ class ConsumerQueue {
   readonly #waiting: Queued[] = [];
   #running = false;
   /** Set when a batch was given up on: what is published now would overtake it. */
-  #refusing: unknown;
+  #refusing: Error | undefined;
   #closed = false;
 
   constructor(deliverBatch: (envelopes: readonly Envelope[]) => Promise<void>, retryMs: number, onlyThisPublishOutstanding: () => boolean) {
@@ -116,7 +116,7 @@ class ConsumerQueue {
     if (this.#closed) return Promise.reject(new Error('the transport is closed'));
     // Only publishes that started after every earlier one settled come after the given-up batch again.
     if (this.#refusing !== undefined && this.#onlyThisPublishOutstanding()) this.#refusing = undefined;
-    if (this.#refusing !== undefined) return Promise.reject(this.#refusing as Error);
+    if (this.#refusing !== undefined) return Promise.reject(this.#refusing);
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ envelopes, resolve, reject });
       if (!this.#running) void this.#drain();
@@ -139,8 +139,8 @@ class ConsumerQueue {
         if (error === undefined) {
           for (const queued of batch) queued.resolve();
         } else {
-          this.#refusing = error;
-          this.#giveUp(error, [...batch, ...this.#waiting.splice(0)]);
+          this.#refusing = error instanceof Error ? error : new Error('a batch could not be delivered', { cause: error });
+          this.#giveUp(this.#refusing, [...batch, ...this.#waiting.splice(0)]);
         }
       }
     } finally {

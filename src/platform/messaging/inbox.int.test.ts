@@ -230,9 +230,9 @@ describe('inbox', () => {
         },
       };
       const messaging = await started(consumer);
-      let envelopes: Envelope[] = [];
+      const envelopes: Envelope[] = [];
       try {
-        envelopes = await publishTogether('test.batched');
+        envelopes.push(...await publishTogether('test.batched'));
         await eventually('every effect is applied', () => seen.length === 20);
       } finally {
         await messaging.stop();
@@ -258,9 +258,9 @@ describe('inbox', () => {
         },
       };
       const messaging = await started(consumer);
-      let envelopes: Envelope[] = [];
+      const envelopes: Envelope[] = [];
       try {
-        envelopes = await publishTogether('test.poisoned-batch', (n) => ({ n, poison: n === poisoned }));
+        envelopes.push(...await publishTogether('test.poisoned-batch', (n) => ({ n, poison: n === poisoned })));
         await eventually('the poisoned message is dead-lettered', async () => await count('dead_letters', envelopes[poisoned]!) === 1);
       } finally {
         await messaging.stop();

@@ -103,7 +103,9 @@ export function createMessaging(options: {
    */
   async function attemptBatch(consumer: MessageConsumer, envelopes: readonly Envelope[]): Promise<void> {
     const batch = distinctById(envelopes);
-    if (batch.length === 1) return attempt(consumer, batch[0]!, 0, false);
+    const [first] = batch;
+    if (first === undefined) return;
+    if (batch.length === 1) return attempt(consumer, first, 0, false);
     let handled: Envelope[];
     try {
       handled = await db.transaction().execute(async (transaction) => {
