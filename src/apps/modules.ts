@@ -158,6 +158,7 @@ export function createModules(options: {
       idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
       idempotencyTakeoverSeconds: config.IDEMPOTENCY_TAKEOVER_SECONDS,
       backlogLimit: config.ORDER_BACKLOG_LIMIT,
+      backlogSeconds: config.ORDER_BACKLOG_SECONDS,
       retention: retentionSettings(config, metrics),
       devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
       metrics: orderMetricsOf(metrics),

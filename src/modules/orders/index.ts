@@ -19,6 +19,7 @@ import { OrderAdmission } from './application/order-admission.ts';
 import { PlaceOrder } from './application/place-order.ts';
 import { TimeOutOrders } from './application/time-out-orders.ts';
 import type { OrderMetrics } from './application/ports.ts';
+import { noOrderMetrics } from './application/report-transition.ts';
 import { orderRoutes } from './adapters/http/order-routes.ts';
 import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
 import { expiredIdempotencyKeys } from './adapters/postgres/idempotency-key-retention.ts';
@@ -61,18 +62,23 @@ export function createOrdersModule(deps: {
   retention?: { intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
   /** Unfinished orders at which new ones are refused with 503 (ORDER_BACKLOG_LIMIT); 0 or absent refuses none, and the backlog is still counted. */
   backlogLimit?: number;
+  /** Seconds of finishing work the backlog may hold (ORDER_BACKLOG_SECONDS): the limit follows the rate orders finish at; 0 or absent: only `backlogLimit`. */
+  backlogSeconds?: number;
   /** How often the unfinished orders are counted (default 250 ms). */
   backlogSampleIntervalMs?: number;
 }): OrdersModule {
   const transactions = new PgOrderTransactions(deps.db);
   const orders = new PgOrderReader(deps.db);
-  const { metrics } = deps;
   const backlogSampleIntervalMs = deps.backlogSampleIntervalMs ?? 250;
   const admission = new OrderAdmission({
-    orders, limit: deps.backlogLimit ?? 0, metrics,
+    orders, limit: deps.backlogLimit ?? 0, backlogSeconds: deps.backlogSeconds ?? 0,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     // Twenty missed counts in a row (or 5 s): the last one no longer says enough to refuse anyone.
     staleAfterMs: Math.max(5000, 20 * backlogSampleIntervalMs),
   });
+  // Every order that finishes here also tells admission how fast the sagas finish orders now.
+  const reported = deps.metrics ?? noOrderMetrics;
+  const metrics: OrderMetrics = { ...reported, orderFinished: (status) => { reported.orderFinished(status); admission.finished(); } };
   const timeOutOrders = new TimeOutOrders({ orders, transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics, log: deps.logger });
   return {
     routes: orderRoutes({

@@ -8,13 +8,15 @@ import { PlaceOrder, type PlaceOrderInput } from './place-order.ts';
 import { noOrderMetrics } from './report-transition.ts';
 
 /** An admission over a backlog the test sets, on a clock the test moves. */
-function anAdmission(options: { limit: number; unfinished?: number; staleAfterMs?: number }) {
+function anAdmission(options: { limit: number; unfinished?: number; staleAfterMs?: number; backlogSeconds?: number; floor?: number }) {
   const backlog = { unfinished: options.unfinished ?? 0 };
   let clockMs = 0;
   const reported: string[] = [];
   const admission = new OrderAdmission({
     orders: { countUnfinished: () => Promise.resolve(backlog.unfinished) },
     limit: options.limit, staleAfterMs: options.staleAfterMs ?? 5000, clock: () => clockMs,
+    ...(options.backlogSeconds === undefined ? {} : { backlogSeconds: options.backlogSeconds }),
+    ...(options.floor === undefined ? {} : { floor: options.floor }),
     metrics: {
       ...noOrderMetrics,
       backlogSampled: (unfinished, limit) => { reported.push(`${String(unfinished)} of ${String(limit)}`); },
@@ -78,6 +80,44 @@ describe('the admission decision', () => {
     assert.equal(admission.backlog(), 1_000_000);
     assert.equal(admission.refusal(), undefined);
     assert.deepEqual(reported, ['1000000 of 0']);
+  });
+});
+
+describe('the limit that follows the finishing rate', () => {
+  /** `count` orders finished, evenly over the last `seconds`. */
+  function finishOver(setup: ReturnType<typeof anAdmission>, count: number, seconds: number): void {
+    for (let n = 0; n < count; n += 1) {
+      setup.admission.finished();
+      setup.advance((seconds * 1000) / count);
+    }
+  }
+
+  test('when orders finish at 50 a second and may wait 2 s, then the limit is 100 and the 100th unfinished order is refused', async () => {
+    const setup = anAdmission({ limit: 5000, backlogSeconds: 2, floor: 10 });
+    finishOver(setup, 500, 10);
+    assert.equal(setup.admission.currentLimit(), 100);
+    setup.backlog.unfinished = 99;
+    await setup.admission.sample();
+    assert.equal(setup.admission.refusal(), undefined);
+    setup.backlog.unfinished = 100;
+    await setup.admission.sample();
+    assert.equal(setup.admission.refusal()?.limit, 100);
+    assert.deepEqual(setup.reported.at(-1), '100 of 100');
+  });
+
+  test('when nothing has finished lately, then the floor is the limit, and the fixed limit caps a fast rate', () => {
+    const setup = anAdmission({ limit: 300, backlogSeconds: 2, floor: 25 });
+    assert.equal(setup.admission.currentLimit(), 25);
+    finishOver(setup, 2000, 10);
+    assert.equal(setup.admission.currentLimit(), 300);
+    setup.advance(10_001);
+    assert.equal(setup.admission.currentLimit(), 25, 'finishes older than ten seconds no longer count');
+  });
+
+  test('when backlog seconds are 0, then only the fixed limit applies and finishes are not kept', () => {
+    const setup = anAdmission({ limit: 7 });
+    finishOver(setup, 1000, 1);
+    assert.equal(setup.admission.currentLimit(), 7);
   });
 });
 

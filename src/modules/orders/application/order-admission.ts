@@ -17,6 +17,9 @@ export class OrderBacklogFullError extends Error {
   }
 }
 
+/** How far back finished orders are counted to judge how fast orders finish now. */
+const finishWindowMs = 10_000;
+
 /**
  * Admission control of new orders: while the unfinished orders are at the limit, a new one is
  * refused, so that beyond capacity clients wait before sending instead of every accepted order
@@ -26,10 +29,20 @@ export class OrderBacklogFullError extends Error {
  * since the last count began: a burst passes the limit by at most what other instances place in one
  * interval. A request never counts anything itself. Without a recent count (none yet, or counting
  * has failed for `staleAfterMs`) every order is admitted, as with no limit.
+ *
+ * The limit is the lower of two: `limit`, fixed, and, with `backlogSeconds`, the orders this process
+ * saw finish in the last ten seconds per second times `backlogSeconds` (but never under `floor`):
+ * the backlog the sagas clear in about that long, so an accepted order waits about that long at
+ * most, whatever the machine manages. With several instances each judges by the orders it finished
+ * itself, a share of all, so it refuses early rather than late.
  */
 export class OrderAdmission {
-  /** Where new orders are refused; 0 admits every order. */
+  /** Where new orders are refused at most; 0: no fixed limit. */
   readonly limit: number;
+  readonly #backlogSeconds: number;
+  readonly #floor: number;
+  /** When this process saw orders finish, oldest first, over the last `finishWindowMs`. */
+  readonly #finishedAt: number[] = [];
   readonly #orders: Pick<OrderReader, 'countUnfinished'>;
   readonly #retryAfterSeconds: number;
   readonly #staleAfterMs: number;
@@ -40,6 +53,10 @@ export class OrderAdmission {
 
   constructor(deps: {
     orders: Pick<OrderReader, 'countUnfinished'>; limit: number; staleAfterMs: number;
+    /** Seconds of finishing work the backlog may hold (ORDER_BACKLOG_SECONDS); 0 or absent: only `limit` applies. */
+    backlogSeconds?: number;
+    /** The adaptive limit never goes below this (default 100), so an idle system admits a burst. */
+    floor?: number;
     /** Told to refused callers; 1 by default (see docs/operations.md, Bounded waits and overload). */
     retryAfterSeconds?: number;
     metrics?: OrderMetrics;
@@ -47,6 +64,8 @@ export class OrderAdmission {
     clock?: () => number;
   }) {
     this.limit = deps.limit;
+    this.#backlogSeconds = deps.backlogSeconds ?? 0;
+    this.#floor = deps.floor ?? 100;
     this.#orders = deps.orders;
     this.#retryAfterSeconds = deps.retryAfterSeconds ?? 1;
     this.#staleAfterMs = deps.staleAfterMs;
@@ -60,8 +79,24 @@ export class OrderAdmission {
     const startedAt = this.#clock();
     const unfinished = await this.#orders.countUnfinished();
     this.#count = { unfinished, startedAt, placedBefore };
-    this.#metrics.backlogSampled(unfinished, this.limit);
+    this.#metrics.backlogSampled(unfinished, this.currentLimit());
     return 0;
+  }
+
+  /** Where new orders are refused now (0: nowhere): the fixed limit, or the finishing rate times `backlogSeconds` when that is lower. */
+  currentLimit(): number {
+    if (this.#backlogSeconds <= 0) return this.limit;
+    const now = this.#clock();
+    for (let oldest = this.#finishedAt[0]; oldest !== undefined && now - oldest > finishWindowMs; oldest = this.#finishedAt[0]) this.#finishedAt.shift();
+    const perSecond = this.#finishedAt.length / (finishWindowMs / 1000);
+    const adaptive = Math.max(this.#floor, Math.ceil(perSecond * this.#backlogSeconds));
+    return this.limit === 0 ? adaptive : Math.min(this.limit, adaptive);
+  }
+
+  /** An order reached CONFIRMED or CANCELLED in this process. */
+  finished(): void {
+    if (this.#backlogSeconds <= 0) return;
+    this.#finishedAt.push(this.#clock());
   }
 
   /**
@@ -76,10 +111,11 @@ export class OrderAdmission {
 
   /** Why a new order may not be placed now, or undefined when it may. */
   refusal(): OrderBacklogFullError | undefined {
-    if (this.limit === 0) return undefined;
+    const limit = this.currentLimit();
+    if (limit === 0) return undefined;
     const backlog = this.backlog();
-    if (backlog === undefined || backlog < this.limit) return undefined;
-    return new OrderBacklogFullError(backlog, this.limit, this.#retryAfterSeconds);
+    if (backlog === undefined || backlog < limit) return undefined;
+    return new OrderBacklogFullError(backlog, limit, this.#retryAfterSeconds);
   }
 
   /** An order this instance placed (committed), counted until the next count includes it. */
