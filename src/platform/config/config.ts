@@ -238,7 +238,7 @@ export const configSchema = z.object({
   ORDER_BACKLOG_LIMIT: z.coerce.number().int().min(0).max(10_000_000).default(5000)
     .describe('Unfinished orders (accepted, not yet CONFIRMED or CANCELLED) at which `POST /v1/orders` refuses new orders with 503 and Retry-After until the sagas catch up; 0 turns the refusal off.'),
   ORDER_BACKLOG_SECONDS: z.coerce.number().min(0).max(3600).default(0)
-    .describe('When above 0, new orders are also refused once the unfinished ones are more than the orders that finished per second over the last 10 s times this (never below 100): accepted orders then wait about this long at most, whatever the machine manages. 0: only ORDER_BACKLOG_LIMIT applies.'),
+    .describe('When above 0, new orders are also refused once the unfinished ones are more than the orders that finished per second over the last 10 s times this (at least 100 until 100 orders finished in those 10 s): accepted orders then wait about this long at most, whatever the machine manages. 0: only ORDER_BACKLOG_LIMIT applies.'),
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900)
     .describe('An unconfirmed stock reservation is released by itself after this long.'),
   PAYMENT_PROVIDER: z.enum(['simulated', 'stripe']).default('simulated')

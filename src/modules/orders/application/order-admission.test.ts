@@ -108,6 +108,10 @@ describe('the limit that follows the finishing rate', () => {
   test('when nothing has finished lately, then the floor is the limit, and the fixed limit caps a fast rate', () => {
     const setup = anAdmission({ limit: 300, backlogSeconds: 2, floor: 25 });
     assert.equal(setup.admission.currentLimit(), 25);
+    finishOver(setup, 24, 10);
+    assert.equal(setup.admission.currentLimit(), 25, 'too few finished to go by the rate');
+    finishOver(setup, 50, 10);
+    assert.equal(setup.admission.currentLimit(), 10, 'enough finished: 5 a second for 2 s, under the floor');
     finishOver(setup, 2000, 10);
     assert.equal(setup.admission.currentLimit(), 300);
     setup.advance(10_001);

@@ -31,7 +31,7 @@ const finishWindowMs = 10_000;
  * has failed for `staleAfterMs`) every order is admitted, as with no limit.
  *
  * The limit is the lower of two: `limit`, fixed, and, with `backlogSeconds`, the orders this process
- * saw finish in the last ten seconds per second times `backlogSeconds` (but never under `floor`):
+ * saw finish in the last ten seconds per second times `backlogSeconds` (at least `floor` until that many have finished in the window):
  * the backlog the sagas clear in about that long, so an accepted order waits about that long at
  * most, whatever the machine manages. With several instances each judges by the orders it finished
  * itself, a share of all, so it refuses early rather than late.
@@ -55,7 +55,7 @@ export class OrderAdmission {
     orders: Pick<OrderReader, 'countUnfinished'>; limit: number; staleAfterMs: number;
     /** Seconds of finishing work the backlog may hold (ORDER_BACKLOG_SECONDS); 0 or absent: only `limit` applies. */
     backlogSeconds?: number;
-    /** The adaptive limit never goes below this (default 100), so an idle system admits a burst. */
+    /** Until this many orders finished in the last ten seconds (default 100), the limit is at least this: an idle system admits a burst. */
     floor?: number;
     /** Told to refused callers; 1 by default (see docs/operations.md, Bounded waits and overload). */
     retryAfterSeconds?: number;
@@ -89,7 +89,9 @@ export class OrderAdmission {
     const now = this.#clock();
     for (let oldest = this.#finishedAt[0]; oldest !== undefined && now - oldest > finishWindowMs; oldest = this.#finishedAt[0]) this.#finishedAt.shift();
     const perSecond = this.#finishedAt.length / (finishWindowMs / 1000);
-    const adaptive = Math.max(this.#floor, Math.ceil(perSecond * this.#backlogSeconds));
+    const followed = Math.max(1, Math.ceil(perSecond * this.#backlogSeconds));
+    // Until `floor` orders finished in the window the rate says too little (an idle start): admit up to the floor meanwhile.
+    const adaptive = this.#finishedAt.length >= this.#floor ? followed : Math.max(this.#floor, followed);
     return this.limit === 0 ? adaptive : Math.min(this.limit, adaptive);
   }
 
