@@ -10,7 +10,8 @@ import { LoadGeneratorProcess } from './load-generator-process.ts';
 import { renderMarkdown, updateDocs } from './report.ts';
 import { startServicesBenchTarget } from './services-bench-environment.ts';
 import {
-  captureOneOrder, catalogRead, databaseCeiling, httpCeiling, loginStorm, mixed, placeOrder, primitiveCeiling, saga, type CapturedOrder, type ScenarioContext,
+  captureOneOrder, catalogRead, databaseCeiling, findSagaRate, httpCeiling, loginStorm, mixed, overload, placeOrder, primitiveCeiling, saga,
+  type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
 import { StatementCounter } from './statement-capture.ts';
 import { round } from './statistics.ts';
@@ -110,7 +111,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const results: ScenarioResult[] = [];
   let captured: CapturedOrder | undefined;
   let invoices: BenchReport['invoices'];
-  const completesOrders = wanted.has('saga') || wanted.has('place-order');
+  const completesOrders = wanted.has('saga') || wanted.has('place-order') || wanted.has('overload');
   const measuresDatabaseCeiling = target.shape === 'single' && completesOrders;
   try {
     if (target.shape === 'single') {
@@ -133,13 +134,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       placed = await placeOrder(context);
       results.push(placed);
     }
-    if (wanted.has('saga')) {
+    if (wanted.has('saga') || wanted.has('overload')) {
       if (options.sagaRate === undefined && placed === undefined) {
-        log('saga: measuring the rate to pace orders by (a short place-order run)');
+        log('saga: measuring the rate to start the search from (a short place-order run)');
         placed = await placeOrder({ ...context, durationSeconds: Math.min(5, context.durationSeconds), warmUpSeconds: 0 }, 'saga calibration');
         if (placed.errors.total > 0) warnings.push(`the saga's calibration run had ${placed.errors.total} errors`);
       }
-      results.push(await saga(context, options.sagaRate ?? sagaRateFrom(placed)));
+      // The saga runs at the rate it keeps (searched unless given); the overload offers twice that.
+      const search = options.sagaRate === undefined ? await findSagaRate(context, sagaRateFrom(placed)) : undefined;
+      const sagaResult = await saga(context, search?.rate ?? options.sagaRate ?? 1, search?.probes);
+      if (wanted.has('saga')) results.push(sagaResult);
+      if (wanted.has('overload')) results.push(await overload(context, Number(sagaResult.details.offeredOrdersPerSecond), sagaResult.throughput));
     }
     if (wanted.has('mixed')) results.push(await mixed(context));
     invoices = await target.observer.invoices();

@@ -16,6 +16,7 @@ class Recorder {
   readonly failureSamples: string[] = [];
   readonly placedOrders: { id: string; dueAtMs: number }[] = [];
   answered = 0;
+  refusedWithRetryAfter = 0;
   non2xx = 0;
   errors = 0;
   timeouts = 0;
@@ -46,7 +47,7 @@ class Recorder {
     return {
       startedAtMs, finishedAtMs, durationSeconds: (finishedAtMs - startedAtMs) / 1000,
       answered: this.answered, ok: this.answered - this.non2xx, non2xx: this.non2xx, errors: this.errors, timeouts: this.timeouts, dropped: this.dropped,
-      statusCodes: this.statusCodes, latencyMs: percentiles(this.latencies), byKind, failureSamples: this.failureSamples, placedOrders: this.placedOrders,
+      statusCodes: this.statusCodes, refusedWithRetryAfter: this.refusedWithRetryAfter, latencyMs: percentiles(this.latencies), byKind, failureSamples: this.failureSamples, placedOrders: this.placedOrders,
     };
   }
 }
@@ -116,6 +117,7 @@ async function runOpenLoop(plan: LoadPlan, ratePerSecond: number): Promise<LoadR
         const status = response.statusCode ?? 0;
         const body = Buffer.concat(chunks).toString('utf8');
         recorder.answer(request.kind, status, performance.now() - dueAt, body);
+        if (status === 503 && response.headers['retry-after'] !== undefined) recorder.refusedWithRetryAfter += 1;
         if (plan.recordOrders === true && request.kind === 'place-order' && status === 202) {
           const id = (JSON.parse(body) as { id?: unknown }).id;
           if (typeof id === 'string') recorder.placedOrders.push({ id, dueAtMs: performance.timeOrigin + dueAt });

@@ -56,6 +56,8 @@ export interface LoadResult {
   /** Requests due but never sent because too many were already waiting (open loop only). */
   dropped: number;
   statusCodes: Record<string, number>;
+  /** 503 answers that carried Retry-After (open loop only: the closed loop does not see headers). */
+  refusedWithRetryAfter: number;
   latencyMs: Percentiles;
   byKind: Partial<Record<RequestKind, KindResult>>;
   /** A few non-2xx answers, to say what went wrong. */

@@ -19,7 +19,7 @@ const markers: Record<BenchReport['settings']['shape'], { start: string; begin: 
     end: '<!-- bench:results-services:end -->',
   },
 };
-const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'mixed', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
+const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
 
 const headers = ['scenario', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio to ceiling', 'errors', 'app CPU s', 'app peak RSS MB', 'pg CPU s', 'pg peak RSS MB', 'load gen CPU s'];
 
@@ -70,6 +70,8 @@ export function renderText(report: BenchReport): string {
   if (ceilingNote !== undefined) output.push('', ceilingNote);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) output.push('', sagaSummary(saga));
+  const overload = report.results.find((result) => result.name === 'overload');
+  if (overload !== undefined) output.push(overloadSummary(overload));
   output.push(...databaseSummaries(report));
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) output.push(loginStormSummary(storm));
@@ -137,6 +139,8 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
   if (ceilingNote !== undefined) lines.push(`- ${ceilingNote}`);
   const saga = report.results.find((result) => result.name === 'saga');
   if (saga !== undefined) lines.push(`- ${sagaSummary(saga)}`);
+  const overload = report.results.find((result) => result.name === 'overload');
+  if (overload !== undefined) lines.push(`- ${overloadSummary(overload)}`);
   for (const summary of databaseSummaries(report)) lines.push(`- ${summary}`);
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) lines.push(`- ${loginStormSummary(storm)}`);
@@ -231,9 +235,21 @@ function sagaSummary(saga: ScenarioResult): string {
   const steps = Array.isArray(saga.details.stepTimesMs) ? (saga.details.stepTimesMs as { step: string; p50Ms: number; p95Ms: number }[]) : [];
   // A step recorded in the same transaction as the one before it (confirmed, after stock-committed) took no time of its own.
   const stepText = steps.filter((step) => step.p95Ms > 0).map((step) => `${step.step} ${step.p50Ms}/${step.p95Ms}`).join(', ');
-  return `saga: ${detail(saga, 'offeredOrdersPerSecond')} orders/s offered at a steady pace, ${formatNumber(saga.throughput)} completions/s; ` +
+  const search = Array.isArray(saga.details.rateSearch) ? (saga.details.rateSearch as { rate: number; completionsPerSecond: number; p99Ms: number | null; kept: boolean }[]) : [];
+  const searchText = search.length === 0 ? '' : ` (the highest of ${search.length} short probes at which POST→CONFIRMED p99 stayed under 1 s and completions kept up: ` +
+    `${search.map((probe) => `${probe.rate}/s ${probe.kept ? 'kept' : 'not kept'}, p99 ${probe.p99Ms ?? '?'} ms`).join('; ')})`;
+  return `saga: ${detail(saga, 'offeredOrdersPerSecond')} orders/s offered at a steady pace${searchText}, ${formatNumber(saga.throughput)} completions/s; ` +
     `POST→CONFIRMED p50 ${latency?.p50 ?? '?'} ms, p95 ${latency?.p95 ?? '?'} ms, p99 ${latency?.p99 ?? '?'} ms; POST alone (at that pace) p50 ${post?.p50 ?? '?'} ms, p99 ${post?.p99 ?? '?'} ms` +
     `${stepText === '' ? '' : `; time to each step from the one before (p50/p95 ms): ${stepText}`}.`;
+}
+
+/** The overload in a sentence: what finished, what was refused, and how long the accepted ones took. */
+function overloadSummary(overload: ScenarioResult): string {
+  const latency = overload.latencyMs;
+  return `overload: ${detail(overload, 'offeredOrdersPerSecond')} orders/s offered (twice the saga's rate) for ${overload.durationSeconds} s: ` +
+    `${formatNumber(overload.throughput)} completions/s (${formatShare(Number(overload.details.completionsShareOfSaga ?? 0))} of the saga's); ` +
+    `${formatShare(Number(overload.details.refusedShare ?? 0))} of the POSTs refused with 503 (${detail(overload, 'refusedWithRetryAfter')} of them with Retry-After); ` +
+    `accepted orders POST→CONFIRMED p50 ${latency?.p50 ?? '?'} ms, p99 ${latency?.p99 ?? '?'} ms; ${detail(overload, 'unfinishedAtEnd')} orders unfinished when the offer stopped.`;
 }
 
 /** The login storm in a sentence: sign-ins, refusals, and what the storm did to catalogue reads. */

@@ -118,6 +118,16 @@ function httpErrors(result: LoadResult) {
   return { non2xx: result.non2xx, connectionErrors: result.errors, timeouts: result.timeouts, dropped: result.dropped };
 }
 
+/** 503s of an order flood: admission refusing orders past the backlog bound, by design, not errors. */
+function refusedOf(result: LoadResult): number {
+  return result.statusCodes['503'] ?? 0;
+}
+
+/** The HTTP errors of a flood of orders, where a 503 refusal is the system working as designed. */
+function floodErrors(result: LoadResult) {
+  return { ...httpErrors(result), non2xx: result.non2xx - refusedOf(result) };
+}
+
 function loadDetails(result: LoadResult): Record<string, unknown> {
   return {
     requests: result.answered, statusCodes: result.statusCodes,
@@ -258,10 +268,11 @@ export async function placeOrder(context: ScenarioContext, name = 'place-order')
   const databaseLoad = databaseLoadOf(outcomes.total, counted, endToEnd, 'end to end');
   return {
     name: 'place-order', kind: 'scenario', metric: 'orders/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad,
-    errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    errors: withTotal({ ...floodErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
       ...loadDetails(result),
+      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
       ordersPlacedWithWarmUp: outcomes.total,
       endToEndOrdersPerSecond: endToEnd,
       completionsPerSecondWhilePlacing: round(confirmedWhilePlacing / result.durationSeconds),
@@ -280,7 +291,7 @@ export async function placeOrder(context: ScenarioContext, name = 'place-order')
  * duration: completions per second (orders reaching CONFIRMED within the window) and POST→CONFIRMED
  * latency, from when each POST was due to the order's confirmation time in the database.
  */
-export async function saga(context: ScenarioContext, ratePerSecond: number): Promise<ScenarioResult> {
+export async function saga(context: ScenarioContext, ratePerSecond: number, rateSearch: readonly RateProbe[] = []): Promise<ScenarioResult> {
   const { invoiceBacklog } = await settle(context, 'saga');
   const rate = Math.max(1, Math.round(ratePerSecond));
   const since = new Date();
@@ -309,11 +320,92 @@ export async function saga(context: ScenarioContext, ratePerSecond: number): Pro
     details: {
       ...loadDetails(result),
       offeredOrdersPerSecond: rate,
+      ...(rateSearch.length === 0 ? {} : { rateSearch }),
       acceptedOrdersPerSecond: round(result.ok / result.durationSeconds),
       postLatencyMs: result.latencyMs,
       confirmedInWindow: completed,
       ordersPlacedInWindow: result.placedOrders.length,
       stepTimesMs: await context.target.observer.stepTimes(result.placedOrders.map((order) => order.id)),
+      drainSeconds,
+      invoiceBacklogAtStart: invoiceBacklog,
+    },
+  };
+}
+
+/** One short saga run of the rate search. */
+export interface RateProbe {
+  rate: number;
+  completionsPerSecond: number;
+  p99Ms: number | null;
+  /** Completions kept up (≥ 90% of the rate), POST→CONFIRMED p99 stayed under 1 s, and nothing failed or was refused. */
+  kept: boolean;
+}
+
+/**
+ * Finds the highest steady rate the saga keeps (p99 POST→CONFIRMED under 1 s, completions at least
+ * 90% of the rate, no error or refusal) with short probes: from `startRate`, up by half while kept,
+ * then halving the gap between the highest kept and the lowest not kept, at most `maxProbes` runs.
+ */
+export async function findSagaRate(context: ScenarioContext, startRate: number, maxProbes = 6): Promise<{ rate: number; probes: RateProbe[] }> {
+  const probes: RateProbe[] = [];
+  const quiet: ScenarioContext = { ...context, durationSeconds: Math.min(4, context.durationSeconds), warmUpSeconds: Math.min(1, context.warmUpSeconds), warn: context.log };
+  let kept = 0;
+  let notKept: number | undefined;
+  let rate = Math.max(1, Math.round(startRate));
+  while (probes.length < maxProbes) {
+    const result = await saga(quiet, rate);
+    const p99 = result.latencyMs?.p99 ?? null;
+    const ok = result.errors.total === 0 && p99 !== null && p99 < 1000 && result.throughput >= 0.9 * rate;
+    probes.push({ rate, completionsPerSecond: result.throughput, p99Ms: p99, kept: ok });
+    context.log(`saga rate search: ${rate} orders/s ${ok ? 'kept' : 'not kept'} (${result.throughput} completions/s, p99 ${p99 ?? '?'} ms)`);
+    if (ok) kept = rate;
+    else notKept = rate;
+    const next = notKept === undefined ? Math.ceil(rate * 1.5) : Math.round((kept + notKept) / 2);
+    if (next <= kept || (notKept !== undefined && notKept - kept <= Math.max(2, kept * 0.1)) || next === rate) break;
+    rate = Math.max(1, next);
+  }
+  return { rate: Math.max(1, kept), probes };
+}
+
+/**
+ * Twice the saga's rate offered for the duration: completions per second, the share of POSTs
+ * refused with 503 (admission control), POST→CONFIRMED of the accepted ones, and how many accepted
+ * orders were unfinished when the offer stopped. Without admission the backlog and the latency grow
+ * for as long as the offer lasts; with it they stay bounded.
+ */
+export async function overload(context: ScenarioContext, sagaRate: number, sagaCompletions: number): Promise<ScenarioResult> {
+  const { invoiceBacklog } = await settle(context, 'overload');
+  const rate = Math.max(2, Math.round(sagaRate * 2));
+  const since = new Date();
+  const overloadPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
+  context.log(`overload at ${rate} orders/s: measuring for ${context.durationSeconds} s`);
+  const before = await databaseCounts(context);
+  const { value: result, resources } = await sampled(context, () => context.load.run(overloadPlan));
+  const database = countsBetween(before, await databaseCounts(context));
+  const atEnd = await context.target.observer.outcomes(since);
+  const { drainSeconds, outcomes } = await drain(context, 'overload', since);
+  const completed = await context.target.observer.confirmedBetween(new Date(result.startedAtMs), new Date(result.finishedAtMs));
+  const statuses = await context.target.observer.statusOf(result.placedOrders.map((order) => order.id));
+  const latencies: number[] = [];
+  for (const order of result.placedOrders) {
+    const status = statuses.get(order.id);
+    if (status?.status === 'CONFIRMED') latencies.push(status.updatedAtMs - order.dueAtMs);
+  }
+  const completionsPerSecond = completed / result.durationSeconds;
+  return {
+    name: 'overload', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
+    databaseLoad: databaseLoadOf(completed, database, round(completionsPerSecond), 'completions in the measured window'),
+    errors: withTotal({ ...floodErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: 0, connections: context.connections, resources,
+    details: {
+      ...loadDetails(result),
+      offeredOrdersPerSecond: rate,
+      acceptedOrdersPerSecond: round(result.ok / result.durationSeconds),
+      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
+      refusedWithRetryAfter: result.refusedWithRetryAfter,
+      completionsShareOfSaga: sagaCompletions <= 0 ? null : round(completionsPerSecond / sagaCompletions),
+      postLatencyMs: result.latencyMs,
+      unfinishedAtEnd: atEnd.unfinished,
       drainSeconds,
       invoiceBacklogAtStart: invoiceBacklog,
     },
