@@ -4,6 +4,7 @@ import { inventoryMessages } from '../../../inventory/index.ts';
 import { paymentsMessages } from '../../../payments/index.ts';
 import type { AdvanceSaga } from '../../application/advance-saga.ts';
 import type { SagaEvent } from '../../domain/order-saga.ts';
+import type { Order } from '../../domain/order.ts';
 import { PgOrderStore } from '../postgres/pg-order-store.ts';
 import {
   paymentAuthorized, paymentCaptured, paymentCaptureFailed, paymentDeclined, paymentRefunded, paymentVoided,
@@ -82,13 +83,15 @@ const sagaEventTypes = [
  */
 export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
   const reports = new WeakMap<Envelope, () => void>();
+  // The orders a batch's transaction locked up front, read once for all of its events.
+  const heldBy = new WeakMap<object, Map<string, Order>>();
   return {
     name: 'orders.saga',
     types: sagaEventTypes,
     async handle(envelope, transaction) {
       const translated = toSagaEvent(envelope);
       if (translated === undefined) return;
-      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction), translated.orderId, translated.event));
+      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction, heldBy.get(transaction)), translated.orderId, translated.event));
     },
     async lockForBatch(envelopes, transaction) {
       const orderIds = envelopes.flatMap((envelope) => {
@@ -98,7 +101,7 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
           return []; // malformed: its own handle says so
         }
       });
-      await new PgOrderStore(transaction).lockMany(orderIds);
+      heldBy.set(transaction, await new PgOrderStore(transaction).lockMany(orderIds));
     },
     afterCommit(envelope) {
       const report = reports.get(envelope);

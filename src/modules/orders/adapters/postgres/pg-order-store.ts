@@ -10,20 +10,29 @@ import { storeOrder, toOrder, toRow, type OrdersTables } from './order-rows.ts';
 /** Order writes on one open transaction; each write appends the messages its saga actions call for. */
 export class PgOrderStore implements OrderStore {
   readonly #transaction: Kysely<OrdersTables>;
+  readonly #held: Map<string, Order> | undefined;
 
-  constructor(transaction: Transaction<object>) {
+  /** `held`: orders this transaction locked already (`lockMany`), as they stand now; updates keep it current. */
+  constructor(transaction: Transaction<object>, held?: Map<string, Order>) {
     this.#transaction = transaction.$extendTables<OrdersTables>();
+    this.#held = held;
   }
 
   async lock(orderId: string): Promise<Order | undefined> {
+    const held = this.#held?.get(orderId);
+    if (held !== undefined) return held;
     const row = await this.#transaction.selectFrom('orders.orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
     return row === undefined ? undefined : toOrder(row);
   }
 
-  /** Locks the orders in id order, the one order in which a transaction locks several, so no two such wait on each other in a cycle. */
-  async lockMany(orderIds: readonly string[]): Promise<void> {
-    if (orderIds.length === 0) return;
-    await this.#transaction.selectFrom('orders.orders').select('id').where('id', 'in', [...new Set(orderIds)]).orderBy('id').forUpdate().execute();
+  /**
+   * Locks the orders in id order, the one order in which a transaction locks several, so no two such
+   * wait on each other in a cycle; returns them by id (an unknown id is absent).
+   */
+  async lockMany(orderIds: readonly string[]): Promise<Map<string, Order>> {
+    if (orderIds.length === 0) return new Map();
+    const rows = await this.#transaction.selectFrom('orders.orders').selectAll().where('id', 'in', [...new Set(orderIds)]).orderBy('id').forUpdate().execute();
+    return new Map(rows.map((row) => [row.id, toOrder(row)]));
   }
 
   async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
@@ -36,6 +45,7 @@ export class PgOrderStore implements OrderStore {
     const result = await this.#transaction.updateTable('orders.orders').set(changes)
       .where('id', '=', id).where('version', '=', order.version - 1).executeTakeFirst();
     if (result.numUpdatedRows !== 1n) throw new Error(`Order ${id} changed under a lock; version ${order.version - 1} expected`);
+    this.#held?.set(id, order);
     await appendToOutbox(this.#transaction, messagesFor(order, actions));
   }
 
