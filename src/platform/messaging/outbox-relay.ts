@@ -61,6 +61,8 @@ export class OutboxRelay {
   readonly #publishesInFlight: number;
   readonly #inFlight = new Map<symbol, number[]>();
   #passFailed = false;
+  /** The tail of the queries sent on the relay's connection, which run one after another. */
+  #queries: Promise<void> = Promise.resolve();
 
   constructor(options: {
     db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
@@ -106,7 +108,7 @@ export class OutboxRelay {
     let rows: OutboxRow[];
     try {
       const inFlight = [...this.#inFlight.values()].flat();
-      rows = (await connection.query<OutboxRow>(
+      rows = (await this.#query<OutboxRow>(connection,
         `select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
          from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
         [this.#batchSize, inFlight])).rows;
@@ -126,9 +128,19 @@ export class OutboxRelay {
     // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
     const done = traced('outbox.relay-batch', async () => {
       await this.#transport.publish(rows.map(toOutgoingMessage));
-      await connection.query('update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
+      await this.#query(connection, 'update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
     }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
     return { count: rows.length, done };
+  }
+
+  /**
+   * A query on the relay's own connection, after the ones already sent on it: with passes in flight
+   * a mark and the next read may be asked for at once, and a client runs one query at a time.
+   */
+  #query<Row extends pg.QueryResultRow>(connection: pg.Client, text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    const result = this.#queries.then(() => connection.query<Row>(text, values));
+    this.#queries = result.then(() => undefined, () => undefined);
+    return result;
   }
 
   /** The relay's connection once it leads; undefined while another relay of the database leads. */
@@ -143,7 +155,7 @@ export class OutboxRelay {
     }
     if (this.#leading) return this.#connection;
     try {
-      const lock = await this.#connection.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [relayLockKey]);
+      const lock = await this.#query<{ locked: boolean }>(this.#connection, 'select pg_try_advisory_lock($1) as locked', [relayLockKey]);
       this.#leading = lock.rows[0]?.locked === true;
     } catch (error) {
       await this.#closeConnection();
@@ -157,7 +169,7 @@ export class OutboxRelay {
     if (!this.#leading || this.#connection === undefined) return;
     this.#leading = false;
     try {
-      await this.#connection.query('select pg_advisory_unlock($1)', [relayLockKey]);
+      await this.#query(this.#connection, 'select pg_advisory_unlock($1)', [relayLockKey]);
     } catch {
       await this.#closeConnection();
     }
