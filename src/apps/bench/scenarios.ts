@@ -118,7 +118,7 @@ function httpErrors(result: LoadResult) {
   return { non2xx: result.non2xx, connectionErrors: result.errors, timeouts: result.timeouts, dropped: result.dropped };
 }
 
-/** 503s of an order flood: admission refusing orders past the backlog bound, by design, not errors. */
+/** 503s of a closed-loop flood with orders in it: admission refusing orders past the backlog bound, by design, not errors. */
 function refusedOf(result: LoadResult): number {
   return result.statusCodes['503'] ?? 0;
 }
@@ -428,9 +428,13 @@ export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
   const { drainSeconds, outcomes } = await drain(context, 'mixed', since);
   return {
     name: 'mixed', kind: 'scenario', metric: 'req/s', throughput: round(result.ok / result.durationSeconds), latencyMs: result.latencyMs, ratio: null, databaseLoad: null,
-    errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
+    errors: withTotal({ ...floodErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
-    details: { ...loadDetails(result), byKind: result.byKind, ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog },
+    details: {
+      ...loadDetails(result), byKind: result.byKind,
+      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
+      ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog,
+    },
   };
 }
 
