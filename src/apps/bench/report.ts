@@ -149,7 +149,8 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
     const alone = report.orderStatements === null ? '' : `, against ${report.orderStatements.commits} for an order on its own`;
     const ofCeiling = place.details.endToEndRatioToDbCeiling === undefined ? '' : `${detail(place, 'endToEndRatioToDbCeiling')} of the db-ceiling; `;
     lines.push(`- place-order: ${detail(place, 'endToEndOrdersPerSecond')} orders/s end to end (first order created to last confirmed, drain included; ` +
-      `${detail(place, 'completionsPerSecondWhilePlacing')}/s confirmed while the POSTs were running, the rest in a ${detail(place, 'drainSeconds')} s drain), ` +
+      `${detail(place, 'completionsPerSecondWhilePlacing')}/s confirmed while the POSTs were running, the rest in a ${detail(place, 'drainSeconds')} s drain; ` +
+      `${formatShare(Number(place.details.refusedShare ?? 0))} of the POSTs refused with 503 by admission control), ` +
       `${ofCeiling}about ${detail(place, 'committedTransactionsPerOrder')} committed transactions per order ` +
       `under load (pg_stat_database${report.settings.shape === 'services' ? ', over every service\'s database' : ''})${alone}.`);
   }
