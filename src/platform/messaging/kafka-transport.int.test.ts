@@ -109,6 +109,29 @@ describe('KafkaTransport against a real broker', { skip: kafka.skip }, () => {
     assert.equal(lag.reduce((sum, partition) => sum + partition.endOffset, 0), envelopes.length);
   });
 
+  test('when a subscription takes batches, then what waited on a partition arrives as one batch in order, and its offsets are committed', async () => {
+    const type = `${uniqueModule()}.batched`;
+    const consumer = `batches-${run}`;
+    const envelopes = envelopesFor(type, 1, 60);
+    const transport = openTransport();
+    await publishInBatches(transport, envelopes, 60);
+
+    const batches: number[][] = [];
+    transport.subscribe({
+      consumer, types: [type],
+      deliver: () => Promise.reject(new Error('this subscription takes batches')),
+      deliverBatch: async (batch) => {
+        batches.push((batch as Envelope<{ index: number }>[]).map((envelope) => envelope.payload.index));
+        await sleep(20); // what arrives meanwhile waits for the next batch
+      },
+    });
+    await transport.ready();
+    await eventually('every message arrived', () => batches.flat().length >= envelopes.length);
+    assert.deepEqual(batches.flat(), Array.from({ length: 60 }, (_, index) => index), 'one key, in publish order, each once');
+    assert.ok(batches.length < 60 && batches.some((batch) => batch.length > 1), `delivered in batches: ${batches.map((batch) => batch.length).join(', ')}`);
+    await eventually('the committed offsets caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
+  });
+
   test('when publish resolves, then the broker holds every message, keyed by aggregate id with the envelope fields as headers', async () => {
     const module = uniqueModule();
     const type = `${module}.thing-happened`;

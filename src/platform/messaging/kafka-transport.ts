@@ -63,8 +63,10 @@ interface ConsumerState {
   topics: string[];
   consumer: Consumer<string, string, string, string>;
   stream: KafkaStream | undefined;
-  /** The tail of each topic-partition's delivery chain: one message at a time per partition. */
+  /** The tail of each topic-partition's delivery chain: one batch at a time per partition. */
   lanes: Map<string, Promise<void>>;
+  /** Per topic-partition, the batch waiting for the lane's turn, which messages arriving meanwhile join. */
+  pending: Map<string, KafkaMessage[]>;
   inFlight: number;
   started: Promise<void>;
 }
@@ -75,7 +77,9 @@ const maxInFlightPerConsumer = 256;
  * Carries messages through Apache Kafka (adapter of `MessageTransport`). `publish` resolves once
  * the broker acknowledged every message (idempotent producer, acks=all), so the relay marks rows
  * sent only then. Each subscription is a consumer group `orderstream.<consumer>` that delivers
- * one partition's messages one after another and commits an offset only after `deliver` resolved:
+ * one partition's messages in order, in batches (what arrived while the previous batch was being
+ * delivered, through `deliverBatch` when the subscription has it), and commits an offset only
+ * after the batch was delivered:
  * a crash or a failed delivery means redelivery (absorbed by the inbox), never loss. Failures of
  * the consumer's effect are already durable in `messaging.retries`, so there is no retry topic
  * (docs/decisions/0005-kafka-transport.md).
@@ -162,6 +166,7 @@ export class KafkaTransport implements MessageTransport {
       }),
       stream: undefined,
       lanes: new Map(),
+      pending: new Map(),
       inFlight: 0,
       started: Promise.resolve(),
     };
@@ -327,49 +332,87 @@ export class KafkaTransport implements MessageTransport {
     state.started = this.#startConsuming(state);
   }
 
-  /** Queues a message behind the previous one of its partition; partitions proceed independently. */
+  /**
+   * Queues a message behind the batch in progress on its partition: it joins the batch waiting for
+   * that turn, or starts one. Partitions proceed independently; a batch is delivered at once.
+   */
   #dispatch(state: ConsumerState, stream: KafkaStream, message: KafkaMessage): void {
     // Not delivered, so not committed: the next member of the group reads it again.
     if (state.stream !== stream || this.#isStopping()) return;
     const lane = `${message.topic}:${message.partition}`;
     state.inFlight += 1;
     if (state.inFlight >= maxInFlightPerConsumer && !stream.isPaused()) stream.pause();
+    const waiting = state.pending.get(lane);
+    if (waiting !== undefined) {
+      waiting.push(message);
+      return;
+    }
+    const batch = [message];
+    state.pending.set(lane, batch);
     const previous = state.lanes.get(lane) ?? Promise.resolve();
     const next: Promise<void> = previous
-      .then(() => this.#process(state, stream, message))
+      .then(() => {
+        // From here on the batch is closed; what arrives now waits for the next turn.
+        if (state.pending.get(lane) === batch) state.pending.delete(lane);
+        return this.#process(state, stream, batch);
+      })
       .finally(() => {
-        state.inFlight -= 1;
+        state.inFlight -= batch.length;
         if (state.lanes.get(lane) === next) state.lanes.delete(lane);
         if (stream.isPaused() && state.inFlight <= maxInFlightPerConsumer / 2 && state.stream === stream) stream.resume();
       });
     state.lanes.set(lane, next);
   }
 
-  /** Delivers one message (repeating a failed delivery, never skipping it) and then commits its offset. */
-  async #process(state: ConsumerState, stream: KafkaStream, message: KafkaMessage): Promise<void> {
-    const { subscription } = state;
-    const where = { consumer: subscription.consumer, topic: message.topic, partition: message.partition, offset: String(message.offset) };
-    const envelope = parseEnvelope(message.value);
-    if (envelope === undefined) {
-      // Nothing can ever read it; holding the partition for it would stop every later message.
-      this.#logger.error(where, 'kafka message is not an envelope; skipped');
-    } else if (subscription.types.includes(envelope.type)) {
-      for (let attempt = 1; ; attempt += 1) {
+  /**
+   * Delivers a partition's batch in order (repeating a failed delivery, never skipping it) and
+   * commits as it goes: a subscription that takes batches gets the batch's envelopes at once and
+   * the last offset is committed after; one that takes single messages gets them one by one, each
+   * committed after its delivery, and stops between two when the stream goes.
+   */
+  async #process(state: ConsumerState, stream: KafkaStream, messages: readonly KafkaMessage[]): Promise<void> {
+    const { deliverBatch } = state.subscription;
+    if (deliverBatch === undefined) {
+      for (const message of messages) {
         if (state.stream !== stream || this.#isStopping()) return;
-        try {
-          await subscription.deliver(envelope);
-          break;
-        } catch (error) {
-          // `deliver` records the consumer's own failures in messaging.retries and resolves; a rejection
-          // means even that failed (database down), so the offset must not move past this message.
-          this.#logger.error({ ...where, err: error, messageId: envelope.id, attempt }, 'kafka delivery failed; retrying before committing');
-          await this.#pause(Math.min(200 * 2 ** (attempt - 1), 10_000));
-        }
+        await this.#deliverAndCommit(state, stream, [message], async (envelopes) => {
+          for (const envelope of envelopes) await state.subscription.deliver(envelope);
+        });
+      }
+      return;
+    }
+    await this.#deliverAndCommit(state, stream, messages, deliverBatch);
+  }
+
+  async #deliverAndCommit(
+    state: ConsumerState, stream: KafkaStream, messages: readonly KafkaMessage[], deliver: (envelopes: readonly Envelope[]) => Promise<void>,
+  ): Promise<void> {
+    const { subscription } = state;
+    const last = messages.at(-1);
+    if (last === undefined) return;
+    const where = { consumer: subscription.consumer, topic: last.topic, partition: last.partition, offset: String(last.offset), messages: messages.length };
+    const envelopes: Envelope[] = [];
+    for (const message of messages) {
+      const envelope = parseEnvelope(message.value);
+      // Nothing can ever read it; holding the partition for it would stop every later message.
+      if (envelope === undefined) this.#logger.error({ ...where, offset: String(message.offset) }, 'kafka message is not an envelope; skipped');
+      else if (subscription.types.includes(envelope.type)) envelopes.push(envelope);
+    }
+    for (let attempt = 1; envelopes.length > 0; attempt += 1) {
+      if (state.stream !== stream || this.#isStopping()) return;
+      try {
+        await deliver(envelopes);
+        break;
+      } catch (error) {
+        // `deliver` records the consumer's own failures in messaging.retries and resolves; a rejection
+        // means even that failed (database down), so the offset must not move past these messages.
+        this.#logger.error({ ...where, err: error, attempt }, 'kafka delivery failed; retrying before committing');
+        await this.#pause(Math.min(200 * 2 ** (attempt - 1), 10_000));
       }
     }
-    // Commits are coalesced per partition by the client; order within a partition is kept by the lane.
-    void message.commit((error?: Error) => {
-      if (error) this.#logger.warn({ ...where, err: error }, 'kafka offset commit failed; the message may be delivered again');
+    // The last message's offset covers the batch; commits are coalesced per partition by the client.
+    void last.commit((error?: Error) => {
+      if (error) this.#logger.warn({ ...where, err: error }, 'kafka offset commit failed; the messages may be delivered again');
     });
   }
 
