@@ -88,10 +88,7 @@ export function createMessaging(options: {
         logger.warn({ err: error, consumer: consumer.name, type: envelope.type, attempts, next }, 'message delivery failed');
       }
     });
-    // The consumer's span continues the producer's trace from the envelope, whichever transport carried it.
-    await (isTracingEnabled()
-      ? continueTrace(`process ${envelope.type}`, envelope.traceparent, deliver, consumerSpan(consumer.name, envelope, previousAttempts + 1))
-      : deliver());
+    await inConsumerSpan(consumer.name, envelope, previousAttempts + 1, deliver);
   }
 
   /**
@@ -133,10 +130,7 @@ export function createMessaging(options: {
   // One message's effect inside its batch's transaction, with the message's log context and, with
   // tracing on, its own consumer span continuing the producer's trace.
   function handleInBatch(consumer: MessageConsumer, envelope: Envelope, transaction: Transaction<object>): Promise<void> {
-    const handle = () => runWithContext(contextOf(envelope), () => consumer.handle(envelope, transaction));
-    return isTracingEnabled()
-      ? continueTrace(`process ${envelope.type}`, envelope.traceparent, handle, consumerSpan(consumer.name, envelope, 1))
-      : handle();
+    return inConsumerSpan(consumer.name, envelope, 1, () => runWithContext(contextOf(envelope), () => consumer.handle(envelope, transaction)));
   }
 
   const relay = new OutboxRelay({
@@ -212,6 +206,13 @@ function contextOf(envelope: Envelope): WorkContext {
     ...(typeof payload.orderId === 'string' ? { orderId: payload.orderId } : {}),
     ...(typeof payload.jobId === 'string' ? { jobId: payload.jobId } : {}),
   };
+}
+
+/** Runs a delivery in its consumer span, which continues the producer's trace from the envelope whichever transport carried it; the bare call with tracing off. */
+function inConsumerSpan(consumer: string, envelope: Envelope, attempt: number, work: () => Promise<void>): Promise<void> {
+  return isTracingEnabled()
+    ? continueTrace(`process ${envelope.type}`, envelope.traceparent, work, consumerSpan(consumer, envelope, attempt))
+    : work();
 }
 
 /** A delivery's span: OpenTelemetry's messaging attributes, the consumer as its consumer group. */
