@@ -123,6 +123,22 @@ function refusedOf(result: LoadResult): number {
   return result.statusCodes['503'] ?? 0;
 }
 
+/** The share of a flood's answers that were admission refusals. */
+function refusedShareOf(result: LoadResult): number {
+  return result.answered === 0 ? 0 : round(refusedOf(result) / result.answered);
+}
+
+/** POST→CONFIRMED of the orders a paced run placed that were confirmed: from when each POST was due to its confirmation. */
+async function confirmationLatencies(context: ScenarioContext, result: LoadResult): Promise<number[]> {
+  const statuses = await context.target.observer.statusOf(result.placedOrders.map((order) => order.id));
+  const latencies: number[] = [];
+  for (const order of result.placedOrders) {
+    const status = statuses.get(order.id);
+    if (status?.status === 'CONFIRMED') latencies.push(status.updatedAtMs - order.dueAtMs);
+  }
+  return latencies;
+}
+
 /** The HTTP errors of a flood of orders, where a 503 refusal is the system working as designed. */
 function floodErrors(result: LoadResult) {
   return { ...httpErrors(result), non2xx: result.non2xx - refusedOf(result) };
@@ -272,7 +288,7 @@ export async function placeOrder(context: ScenarioContext, name = 'place-order')
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
       ...loadDetails(result),
-      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
+      refusedShare: refusedShareOf(result),
       ordersPlacedWithWarmUp: outcomes.total,
       endToEndOrdersPerSecond: endToEnd,
       completionsPerSecondWhilePlacing: round(confirmedWhilePlacing / result.durationSeconds),
@@ -301,15 +317,10 @@ export async function saga(context: ScenarioContext, ratePerSecond: number, rate
   const windowStart = new Date(result.startedAtMs);
   const windowEnd = new Date(result.finishedAtMs);
   const completed = await context.target.observer.confirmedBetween(windowStart, windowEnd);
-  const statuses = await context.target.observer.statusOf(result.placedOrders.map((order) => order.id));
+  const latencies = await confirmationLatencies(context, result);
   const completionsPerSecond = completed / result.durationSeconds;
   if (completionsPerSecond < 0.9 * rate) {
     context.warn(`the saga did not keep up with ${rate} orders/s (${round(completionsPerSecond)} completed per second): its latency is mostly queueing; try --saga-rate`);
-  }
-  const latencies: number[] = [];
-  for (const order of result.placedOrders) {
-    const status = statuses.get(order.id);
-    if (status?.status === 'CONFIRMED') latencies.push(status.updatedAtMs - order.dueAtMs);
   }
   return {
     name: 'saga', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
@@ -385,12 +396,7 @@ export async function overload(context: ScenarioContext, sagaRate: number, sagaC
   const atEnd = await context.target.observer.outcomes(since);
   const { drainSeconds, outcomes } = await drain(context, 'overload', since);
   const completed = await context.target.observer.confirmedBetween(new Date(result.startedAtMs), new Date(result.finishedAtMs));
-  const statuses = await context.target.observer.statusOf(result.placedOrders.map((order) => order.id));
-  const latencies: number[] = [];
-  for (const order of result.placedOrders) {
-    const status = statuses.get(order.id);
-    if (status?.status === 'CONFIRMED') latencies.push(status.updatedAtMs - order.dueAtMs);
-  }
+  const latencies = await confirmationLatencies(context, result);
   const completionsPerSecond = completed / result.durationSeconds;
   return {
     name: 'overload', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
@@ -401,7 +407,7 @@ export async function overload(context: ScenarioContext, sagaRate: number, sagaC
       ...loadDetails(result),
       offeredOrdersPerSecond: rate,
       acceptedOrdersPerSecond: round(result.ok / result.durationSeconds),
-      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
+      refusedShare: refusedShareOf(result),
       refusedWithRetryAfter: result.refusedWithRetryAfter,
       completionsShareOfSaga: sagaCompletions <= 0 ? null : round(completionsPerSecond / sagaCompletions),
       postLatencyMs: result.latencyMs,
@@ -432,7 +438,7 @@ export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
     durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
     details: {
       ...loadDetails(result), byKind: result.byKind,
-      refusedShare: result.answered === 0 ? 0 : round(refusedOf(result) / result.answered),
+      refusedShare: refusedShareOf(result),
       ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog,
     },
   };
