@@ -201,6 +201,7 @@ export function createModules(options: {
       retention: { jobSeconds: config.JOB_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
       invoiceSeller: config.INVOICE_SELLER,
       pdfRenderConcurrency: config.PDF_RENDER_CONCURRENCY,
+      pdfRenderMaxWaitMs: config.PDF_RENDER_MAX_WAIT_MS,
       runWorkers: options.runJobWorkers,
       metrics: jobMetricsOf(metrics),
     });

@@ -262,7 +262,8 @@ export function onlyOnce(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-async function inBatches(tasks: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
+/** Runs `tasks` with at most `concurrency` of them at once, each taking the next when it is done. */
+export async function inBatches(tasks: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
   const queue = [...tasks];
   await Promise.all(Array.from({ length: concurrency }, async () => {
     for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task();

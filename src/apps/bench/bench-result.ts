@@ -101,6 +101,16 @@ export interface MachineDescription {
   loadAverageBefore: number;
 }
 
+/** One round of invoice downloads, each by the order's owner (`GET /v1/orders/{id}/invoice`). */
+export interface InvoiceDownloads {
+  count: number;
+  /** Downloads not answered 200 with a PDF, or not answered at all. */
+  failed: number;
+  /** From sending the request to the last byte of the body, of the downloads that succeeded (0 when none did). */
+  p50Ms: number;
+  p99Ms: number;
+}
+
 /** A whole benchmark run, as written to bench/results/<timestamp>.json. */
 export interface BenchReport {
   version: 1;
@@ -138,13 +148,24 @@ export interface BenchReport {
     /** Whether OrderStream exported traces during the run (OTEL_EXPORTER_OTLP_ENDPOINT set), and the share of traces sampled. */
     tracing: { enabled: boolean; sampleRatio: number | null };
   };
-  /** Invoice PDFs the orders of the run queued, by the time OrderStream stopped: they render in the background, apart from the saga. */
-  invoices: { succeeded: number; failed: number; pending: number; perSecond: number; meanSecondsEach: number } | null;
+  /**
+   * The run's invoices once the scenarios ended (decision 0014): recorded at each order's confirmation,
+   * drawn on the first download. Up to 100 confirmed orders' invoices are then downloaded by their
+   * owners, 4 at a time: first (each drawn then), and again (the stored document).
+   */
+  invoices: {
+    /** Invoices recorded in the run, one per confirmed order. */
+    recorded: number;
+    /** Those drawn, by the time OrderStream stopped: the ones downloaded. */
+    drawn: number;
+    firstDownloads: InvoiceDownloads;
+    storedDownloads: InvoiceDownloads;
+  } | null;
   /** One order's saga as captured from the real flow, and what it costs the database. */
   orderStatements: (OrderStatementCounts & {
     capturedUnits: number;
     orderUnits: number;
-    /** The part up to the order's confirmation; the rest is its aftermath (emails, the invoice job). */
+    /** The part up to the order's confirmation; the rest is its aftermath (emails, the invoice record). */
     untilConfirmed: { statements: number; commits: number };
     idleStepTimesMs: { step: string; p50Ms: number }[];
   }) | null;

@@ -55,6 +55,9 @@ test('when the benchmark runs for a second per scenario, then every scenario and
     const statements = report.orderStatements;
     assert.ok(statements !== null && statements.statements > 0 && statements.commits > 0 && statements.commits <= statements.statements);
     assert.ok(statements.byTable['orders.orders'] !== undefined, 'the captured saga writes the order');
+    const invoices = report.invoices;
+    assert.ok(invoices !== null && invoices.firstDownloads.count > 0 && invoices.storedDownloads.count === invoices.firstDownloads.count, 'invoices downloaded twice');
+    assert.ok(invoices.drawn >= invoices.firstDownloads.count && invoices.recorded >= invoices.drawn, `invoices drawn on download: ${JSON.stringify(invoices)}`);
 
     const written = JSON.parse(await readFile(run.resultsFile, 'utf8')) as BenchReport;
     assert.equal(path.dirname(run.resultsFile), folder);
@@ -97,6 +100,7 @@ test('when the services shape is benchmarked for a second per scenario, then its
     assert.ok(report.settings.processes.others.includes('nginx'), 'nginx is sampled');
     assert.equal(report.settings.databaseCeiling.measured, false);
     assert.equal(report.orderStatements, null, 'no statements are captured from child processes');
+    assert.ok(report.invoices !== null && report.invoices.firstDownloads.count > 0, 'invoices downloaded through nginx and a gateway');
     assert.deepEqual(report.results.map((result) => result.name).sort(), ['catalog-read', 'commit-ceiling', 'http-ceiling', 'place-order', 'statement-ceiling']);
     const placed = report.results.find((result) => result.name === 'place-order')?.databaseLoad;
     assert.ok(placed?.commitCeilingShare !== null && placed?.statementsPerOrder === null, 'commits per order against the commit-ceiling; no statements counted');

@@ -6,6 +6,7 @@ import { tracingSampleRatio } from '../../platform/observability/tracing.ts';
 import type { BenchReport, ScenarioName, ScenarioResult } from './bench-result.ts';
 import { observerApplication, startBenchTarget, type BenchTarget } from './bench-environment.ts';
 import { compareWithCeilings } from './ceiling-ratios.ts';
+import { measureInvoiceDownloads } from './invoice-downloads.ts';
 import { LoadGeneratorProcess } from './load-generator-process.ts';
 import { renderMarkdown, updateDocs } from './report.ts';
 import { startServicesBenchTarget } from './services-bench-environment.ts';
@@ -66,8 +67,9 @@ export interface BenchRun {
  * Runs the benchmark: OrderStream in the chosen shape on a fresh embedded PostgreSQL, the chosen
  * scenarios each after a warm-up, the ceilings they are compared with (a bare HTTP server; the
  * database's durable commits and single-row statements per second; the captured order's replay),
- * CPU and memory of every process; writes the JSON results and the Markdown table. A run with any
- * non-2xx answer, failed replay or order left unfinished is reported as failed (`report.ok` false).
+ * CPU and memory of every process, and then invoice downloads (each drawn on its first); writes
+ * the JSON results and the Markdown table. A run with any non-2xx answer, failed replay, failed
+ * invoice download or order left unfinished is reported as failed (`report.ok` false).
  * The services shape has no db-ceiling (the replay): the statement capture it replays wraps `pg` in
  * this process and cannot see the services' processes; for the same reason it counts no statements
  * per order.
@@ -111,6 +113,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const results: ScenarioResult[] = [];
   let captured: CapturedOrder | undefined;
   let invoices: BenchReport['invoices'];
+  let invoiceProblem: string | undefined;
   const completesOrders = wanted.has('saga') || wanted.has('place-order') || wanted.has('overload');
   const measuresDatabaseCeiling = target.shape === 'single' && completesOrders;
   try {
@@ -147,9 +150,10 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       if (wanted.has('overload')) results.push(await overload(context, Number(sagaResult.details.offeredOrdersPerSecond), sagaResult.throughput));
     }
     if (wanted.has('mixed')) results.push(await mixed(context));
-    invoices = await target.observer.invoices();
-    // Messages still in flight would fail against the stopping job queue and be logged as retries.
+    // Messages still in flight would fail against the stopping application and be logged as retries;
+    // delivered, they have recorded the invoice of every confirmed order.
     await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });
+    ({ invoices, problem: invoiceProblem } = await measureInvoiceDownloads(context));
     context.statements?.stop();
     log(completesOrders ? 'stopping OrderStream for the database ceilings' : 'stopping OrderStream');
     await target.closeApp();
@@ -169,6 +173,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   compareWithCeilings(results);
   const problems = results.filter((result) => result.errors.total > 0)
     .map((result) => `${result.name}: ${result.errors.total} errors ${JSON.stringify(result.errors)}${sampleOf(result)}`);
+  if (invoiceProblem !== undefined) problems.push(invoiceProblem);
   const finishedAt = new Date();
   const config = target.config;
   const report: BenchReport = {

@@ -7,6 +7,7 @@ export interface Backlog {
   retries: number;
   paymentOperations: number;
   deliveries: number;
+  /** Jobs queued or running: imports, which the benchmark starts none of (invoices are no jobs since decision 0014). */
   jobs: number;
 }
 
@@ -79,7 +80,7 @@ export class OrderObserver {
 
   /**
    * Waits until the background has nothing left to do for the sagas (messages, retries, payment
-   * calls, emails) — and for document jobs too when `jobs` is true — or `timeoutMs` passed.
+   * calls, emails) — and for jobs (imports) too when `jobs` is true — or `timeoutMs` passed.
    */
   async settle(timeoutMs: number, options: { jobs: boolean }): Promise<{ waitedMs: number; backlog: Backlog }> {
     const startedAt = Date.now();
@@ -113,22 +114,22 @@ export class OrderObserver {
     return backlog;
   }
 
-  /** Invoice jobs so far: done, still waiting or running, and how fast they were done (from the first start to the last finish). */
-  async invoices(): Promise<{ succeeded: number; failed: number; pending: number; perSecond: number; meanSecondsEach: number }> {
-    const row = (await sql<{ succeeded: number; failed: number; pending: number; span_seconds: number | null; mean_seconds: number | null }>`
-      select count(*) filter (where status = 'succeeded')::int as succeeded,
-             count(*) filter (where status in ('failed', 'cancelled'))::int as failed,
-             count(*) filter (where status in ('queued', 'running'))::int as pending,
-             extract(epoch from max(finished_at) - min(started_at))::float8 as span_seconds,
-             extract(epoch from avg(finished_at - started_at) filter (where status = 'succeeded'))::float8 as mean_seconds
-      from jobs.jobs where kind = 'invoice'`.execute(this.#databases.jobs)).rows[0];
-    const succeeded = row?.succeeded ?? 0;
-    const span = row?.span_seconds ?? 0;
-    return {
-      succeeded, failed: row?.failed ?? 0, pending: row?.pending ?? 0,
-      perSecond: span > 0 ? Math.round((succeeded / span) * 100) / 100 : 0,
-      meanSecondsEach: Math.round((row?.mean_seconds ?? 0) * 1000) / 1000,
-    };
+  /**
+   * The run's invoices: recorded at confirmation (the benchmark's databases are fresh, so every row
+   * is the run's), and drawn, which happens on an invoice's first download (decision 0014).
+   */
+  async invoiceCounts(): Promise<{ recorded: number; drawn: number }> {
+    const row = (await sql<{ recorded: number; drawn: number }>`
+      select count(*)::int as recorded, count(document_key)::int as drawn from jobs.invoices`.execute(this.#databases.jobs)).rows[0];
+    return { recorded: row?.recorded ?? 0, drawn: row?.drawn ?? 0 };
+  }
+
+  /** Of the given orders, those whose invoice is recorded but not drawn yet (never downloaded). */
+  async undrawnInvoicesOf(orderIds: readonly string[]): Promise<Set<string>> {
+    const rows = orderIds.length === 0 ? [] : (await sql<{ orderId: string }>`
+      select order_id as "orderId" from jobs.invoices
+      where order_id = any(${[...orderIds]}::text[]) and document_key is null`.execute(this.#databases.jobs)).rows;
+    return new Set(rows.map((row) => row.orderId));
   }
 
   /** Where the orders created since `since` stand now. */
@@ -188,6 +189,14 @@ export class OrderObserver {
         select customer_id, id, row_number() over (partition by customer_id order by created_at desc) as newest
         from orders.orders where customer_id = any(${[...customerIds]}::text[])
       ) ranked where newest <= ${perCustomer}`.execute(this.#db)).rows;
+  }
+
+  /** The newest CONFIRMED orders of the given customers, at most `limit`, newest first. */
+  async confirmedOrdersOf(customerIds: readonly string[], limit: number): Promise<{ customerId: string; orderId: string }[]> {
+    return (await sql<{ customerId: string; orderId: string }>`
+      select customer_id as "customerId", id as "orderId" from orders.orders
+      where customer_id = any(${[...customerIds]}::text[]) and status = 'CONFIRMED'
+      order by created_at desc limit ${limit}`.execute(this.#db)).rows;
   }
 
   /** Transactions committed so far in every observed database (PostgreSQL's statistics, which lag by up to a second). */

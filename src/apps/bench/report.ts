@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BenchReport, ScenarioErrors, ScenarioResult } from './bench-result.ts';
+import type { BenchReport, InvoiceDownloads, ScenarioErrors, ScenarioResult } from './bench-result.ts';
 import type { Percentiles } from './statistics.ts';
 
 /**
@@ -283,10 +283,17 @@ function detail(result: ScenarioResult, key: string): string {
   return typeof value === 'number' || typeof value === 'string' ? String(value) : '?';
 }
 
-function invoiceSummary(invoices: NonNullable<BenchReport['invoices']>): string {
-  return `invoices (background PDF jobs, one per confirmed order): ${invoices.succeeded} rendered at ${invoices.perSecond}/s ` +
-    `(${invoices.meanSecondsEach} s from start to finish each), ` +
-    `${invoices.pending} still queued when OrderStream stopped${invoices.failed > 0 ? `, ${invoices.failed} failed` : ''}.`;
+/** The invoices in a sentence: how many were recorded and drawn, and what a download cost the first time (drawn then) and the next (stored). */
+export function invoiceSummary(invoices: NonNullable<BenchReport['invoices']>): string {
+  const { firstDownloads: first, storedDownloads: stored } = invoices;
+  const recorded = `invoices (drawn on first download, decision 0014): ${formatNumber(invoices.recorded)} recorded for confirmed orders, ${formatNumber(invoices.drawn)} drawn`;
+  if (first.count === 0) return `${recorded}; none downloaded (no confirmed order with an undrawn invoice).`;
+  return `${recorded}; ${first.count} first downloads ${downloadLatency(first)} (drawn then); again ${downloadLatency(stored)} (stored).`;
+}
+
+function downloadLatency(downloads: InvoiceDownloads): string {
+  const failed = downloads.failed > 0 ? `, ✗ ${downloads.failed} failed` : '';
+  return downloads.failed === downloads.count ? `✗ all ${downloads.count} failed` : `p50 ${downloads.p50Ms} ms, p99 ${downloads.p99Ms} ms${failed}`;
 }
 
 function formatLatency(result: ScenarioResult, percentile: 'p50' | 'p95' | 'p99'): string {

@@ -97,21 +97,21 @@ async function warmedUp(context: ScenarioContext, name: string, loadPlan: LoadPl
 }
 
 /**
- * Waits for the background to finish the work of earlier scenarios — their sagas and their invoice
- * jobs — so that a scenario measures only its own (the invoices of a place-order flood would
- * otherwise render during the next scenario and take its CPU and database time). What is still
- * pending after `drainTimeoutSeconds` is reported; an invoice backlog also goes into the details.
+ * Waits for the background to finish the work of earlier scenarios — their sagas' messages,
+ * payments and emails, and any job (imports; the benchmark starts none) — so that a scenario
+ * measures only its own (what a place-order flood leaves behind would otherwise be done during
+ * the next scenario and take its CPU and database time). What is still pending after
+ * `drainTimeoutSeconds` is reported.
  */
-async function settle(context: ScenarioContext, before: string, options = { jobs: true }): Promise<{ invoiceBacklog: number }> {
+async function settle(context: ScenarioContext, before: string, options = { jobs: true }): Promise<void> {
   const { waitedMs, backlog } = await context.target.observer.settle(context.drainTimeoutSeconds * 1000, options);
   const { jobs, ...sagaWork } = backlog;
   if (Object.values(sagaWork).some((count) => count > 0)) {
     context.warn(`saga work was still pending when ${before} started (after waiting ${Math.round(waitedMs / 1000)} s): ${JSON.stringify(sagaWork)}`);
   } else if (waitedMs > 1000) {
-    context.log(`waited ${round(waitedMs / 1000)} s for earlier saga work and invoices before ${before}`);
+    context.log(`waited ${round(waitedMs / 1000)} s for earlier saga work and jobs before ${before}`);
   }
-  if (jobs > 0) context.log(`${jobs} invoice jobs are still queued or running as ${before} starts`);
-  return { invoiceBacklog: jobs };
+  if (jobs > 0) context.log(`${jobs} jobs are still queued or running as ${before} starts`);
 }
 
 function httpErrors(result: LoadResult) {
@@ -271,7 +271,7 @@ function endToEndRate(outcomes: { confirmed: number; firstCreatedAtMs: number | 
  * end-to-end rate, which the saga scenario paces itself by.
  */
 export async function placeOrder(context: ScenarioContext, name = 'place-order'): Promise<ScenarioResult> {
-  const { invoiceBacklog } = await settle(context, name);
+  await settle(context, name);
   const since = new Date();
   const before = await databaseCounts(context);
   const { value: result, resources, database: whilePlacing } = await warmedUp(context, name, plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target)));
@@ -296,7 +296,6 @@ export async function placeOrder(context: ScenarioContext, name = 'place-order')
       committedTransactionsPerOrder: databaseLoad.commitsPerOrder,
       commitsPerSecondWhilePlacing: round(whilePlacing.commits / result.durationSeconds),
       statementsPerSecondWhilePlacing: whilePlacing.statements === null ? null : round(whilePlacing.statements / result.durationSeconds),
-      invoiceBacklogAtStart: invoiceBacklog,
       backlogAfterDrain: backlog,
     },
   };
@@ -308,7 +307,7 @@ export async function placeOrder(context: ScenarioContext, name = 'place-order')
  * latency, from when each POST was due to the order's confirmation time in the database.
  */
 export async function saga(context: ScenarioContext, ratePerSecond: number, rateSearch: readonly RateProbe[] = []): Promise<ScenarioResult> {
-  const { invoiceBacklog } = await settle(context, 'saga');
+  await settle(context, 'saga');
   const rate = Math.max(1, Math.round(ratePerSecond));
   const since = new Date();
   const sagaPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
@@ -338,7 +337,6 @@ export async function saga(context: ScenarioContext, ratePerSecond: number, rate
       ordersPlacedInWindow: result.placedOrders.length,
       stepTimesMs: await context.target.observer.stepTimes(result.placedOrders.map((order) => order.id)),
       drainSeconds,
-      invoiceBacklogAtStart: invoiceBacklog,
     },
   };
 }
@@ -385,7 +383,7 @@ export async function findSagaRate(context: ScenarioContext, startRate: number, 
  * for as long as the offer lasts; with it they stay bounded.
  */
 export async function overload(context: ScenarioContext, sagaRate: number, sagaCompletions: number): Promise<ScenarioResult> {
-  const { invoiceBacklog } = await settle(context, 'overload');
+  await settle(context, 'overload');
   const rate = Math.max(2, Math.round(sagaRate * 2));
   const since = new Date();
   const overloadPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
@@ -413,14 +411,13 @@ export async function overload(context: ScenarioContext, sagaRate: number, sagaC
       postLatencyMs: result.latencyMs,
       unfinishedAtEnd: atEnd.unfinished,
       drainSeconds,
-      invoiceBacklogAtStart: invoiceBacklog,
     },
   };
 }
 
 /** 70 % catalogue reads, 20 % orders, 10 % reads of the customer's own orders, as fast as the connections allow. */
 export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
-  const { invoiceBacklog } = await settle(context, 'mixed');
+  await settle(context, 'mixed');
   const { target } = context;
   const tokenOf = new Map(target.customers.map((customer) => [customer.id, customer.token]));
   const known = await target.observer.ordersOf(target.customers.map((customer) => customer.id), 50);
@@ -439,7 +436,7 @@ export async function mixed(context: ScenarioContext): Promise<ScenarioResult> {
     details: {
       ...loadDetails(result), byKind: result.byKind,
       refusedShare: refusedShareOf(result),
-      ordersPlacedWithWarmUp: outcomes.total, drainSeconds, invoiceBacklogAtStart: invoiceBacklog,
+      ordersPlacedWithWarmUp: outcomes.total, drainSeconds,
     },
   };
 }
@@ -485,7 +482,7 @@ export async function captureOneOrder(context: ScenarioContext): Promise<Capture
     const finished = await target.observer.waitForTerminal(new Date(capturedAtMs - 1000), 30_000);
     if (finished.unfinished > 0) throw new Error('the captured order did not finish within 30 s');
     await target.observer.settle(30_000, { jobs: true });
-    // pg-boss and the notification worker record their last steps a moment after the backlog empties.
+    // The notification worker records its last steps a moment after the backlog empties.
     await new Promise((resolve) => setTimeout(resolve, 1500));
   } finally {
     units = capture.stop();

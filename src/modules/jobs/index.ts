@@ -1,7 +1,7 @@
 /**
  * The jobs module's only public door: its factory, its migrations and its contract. Document jobs
- * (catalogue imports, invoice PDFs) run on pg-boss queues in the module's database; their records,
- * progress and row errors live in the `jobs` schema.
+ * (catalogue imports) run on pg-boss queues in the module's database; their records, progress and
+ * row errors live in the `jobs` schema. Invoice PDFs are drawn when first downloaded (decision 0014).
  */
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { WorkLimiter } from '../../platform/concurrency/work-limiter.ts';
@@ -20,7 +20,6 @@ import { FailJob } from './application/fail-job.ts';
 import { GetInvoice } from './application/get-invoice.ts';
 import { GetJob } from './application/get-job.ts';
 import { ListJobs } from './application/list-jobs.ts';
-import { RenderInvoice } from './application/render-invoice.ts';
 import { RunImport } from './application/run-import.ts';
 import { StartImport } from './application/start-import.ts';
 import { CsvParseReader } from './adapters/csv/csv-parse-reader.ts';
@@ -47,7 +46,7 @@ export const jobsMigrations: MigrationSet = {
 
 export interface JobsModule {
   routes: RouteRegistration;
-  /** `jobs.invoice-on-confirmation` (orders.confirmed). */
+  /** `jobs.invoice-on-confirmation` (orders.confirmed): records the order's invoice. */
   consumers: MessageConsumer[];
   /**
    * `jobs.pg-boss`: starts pg-boss, its queues and (unless `runWorkers` is false) this process's workers; stops them gracefully.
@@ -77,10 +76,12 @@ export function createJobsModule(deps: {
   importMaxBytes: number;
   /** Jobs of one kind this process runs at once. */
   jobConcurrency: number;
-  /** Seller named on invoices. */
+  /** Seller named on invoices (as it is when the order is confirmed). */
   invoiceSeller: string;
-  /** Invoices drawn at once in this process; the others wait their turn (within the job timeout). Default 1. */
+  /** Invoices drawn at once in this process; a download waits its turn up to `pdfRenderMaxWaitMs`. Default 1. */
   pdfRenderConcurrency?: number;
+  /** Longest a first download waits for a turn to draw before 503 with Retry-After. Default 5,000. */
+  pdfRenderMaxWaitMs?: number;
   /** Attempts of a job before it is dead-lettered and marked failed. Default 3. */
   jobMaxAttempts?: number;
   /** First retry delay; doubles with each retry, with jitter. Default 5. */
@@ -113,11 +114,10 @@ export function createJobsModule(deps: {
     ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
   }));
   const jobTimeoutSeconds = deps.jobTimeoutSeconds ?? 900;
-  // Only background jobs render: a turn is waited for, never refused, until the attempt would time out anyway.
-  const renderer = new PdfkitInvoiceRenderer({ concurrency: deps.pdfRenderConcurrency ?? 1, maxWaitMs: jobTimeoutSeconds * 1000 });
-  const renderInvoice = tracedUseCase('jobs.render-invoice', new RenderInvoice({
-    jobs, invoices, documents, renderer, seller: deps.invoiceSeller,
-  }));
+  // Downloads draw: a few wait their turn, briefly; past that the download is refused, 503 with Retry-After.
+  const renderer = new PdfkitInvoiceRenderer({
+    concurrency: deps.pdfRenderConcurrency ?? 1, maxQueued: 64, maxWaitMs: deps.pdfRenderMaxWaitMs ?? 5000,
+  });
   const failJob = new FailJob({ jobs });
   const queues = new PgBossQueues({
     databaseUrl: deps.databaseUrl,
@@ -136,7 +136,6 @@ export function createJobsModule(deps: {
         await runImport.execute(jobId, attempt);
         log.info('import attempt ended');
       },
-      'invoice': (jobId, attempt) => renderInvoice.execute(jobId, attempt),
     },
     onDeadLetter: async (jobId) => {
       await failJob.execute(jobId, 'dead-lettered');
@@ -152,9 +151,9 @@ export function createJobsModule(deps: {
       getJob: tracedUseCase('jobs.get-job', new GetJob({ jobs })),
       listJobs: tracedUseCase('jobs.list-jobs', new ListJobs({ jobs })),
       cancelJob: tracedUseCase('jobs.cancel-job', new CancelJob({ jobs, queue: submitter })),
-      getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents })),
+      getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents, renderer, seller: deps.invoiceSeller })),
     }, { devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes }),
-    consumers: [orderConfirmedConsumer({ queues })],
+    consumers: [orderConfirmedConsumer({ invoiceSeller: deps.invoiceSeller })],
     background: [
       queues,
       ...(deps.retention === undefined ? [] : [new RetentionSweeper({

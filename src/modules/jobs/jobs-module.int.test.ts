@@ -229,30 +229,65 @@ describe('invoices', () => {
     confirmedAt: '2026-03-04T05:06:07.000Z',
   };
 
-  test('when an order is confirmed (even twice), then one invoice PDF is made that its owner and admins can read, and others cannot', async () => {
-    const before = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
-    assert.equal(before.statusCode, 404);
+  const download = (headers: Record<string, string>) => app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers });
+  const documentOf = async () => (await sql<{ document_key: string | null }>`select document_key from jobs.invoices where order_id = ${orderId}`.execute(db)).rows;
+
+  test('when an order is confirmed (even twice), then its invoice PDF can be downloaded at once by its owner and admins, and by nobody else', async () => {
+    assert.equal((await download(customer('cust-7'))).statusCode, 404);
     const [consumer] = jobs.consumers;
     assert.ok(consumer);
     for (let delivery = 0; delivery < 2; delivery += 1) {
       const envelope = createEnvelope({ ...ordersEvents.confirmed, key: orderId, payload: confirmed });
       await handleOnce(db, consumer.name, envelope, (transaction) => consumer.handle(envelope, transaction));
     }
-    const deadline = Date.now() + 60_000;
-    let response = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
-    while (response.statusCode === 404 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      response = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('cust-7') });
-    }
+    assert.deepEqual(await documentOf(), [{ document_key: null }], 'one invoice recorded, not drawn before it is asked for');
+
+    const response = await download(customer('cust-7'));
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['content-type'], 'application/pdf');
     const parser = new PDFParse({ data: new Uint8Array(response.rawPayload) });
     const { text } = await parser.getText().finally(() => parser.destroy());
     assert.ok(text.includes(orderId), 'the order id is drawn on the invoice');
     assert.ok(text.includes('Total: 9.00 EUR'), 'the formatted total is drawn on the invoice');
-    const invoiceJobs = await sql<{ count: number }>`select count(*)::int as count from jobs.jobs where kind = 'invoice' and subject = ${orderId}`.execute(db);
-    assert.equal(invoiceJobs.rows[0]?.count, 1);
-    assert.equal((await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: admin })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'GET', url: `/v1/orders/${orderId}/invoice`, headers: customer('someone-else') })).statusCode, 404);
+    assert.ok(text.includes('OrderStream Test Shop'), 'the seller is drawn on the invoice');
+    const invoiceJobs = await sql<{ count: number }>`select count(*)::int as count from jobs.jobs where kind = 'invoice'`.execute(db);
+    assert.equal(invoiceJobs.rows[0]?.count, 0, 'no job draws invoices');
+    assert.equal((await download(admin)).statusCode, 200);
+    assert.equal((await download(customer('someone-else'))).statusCode, 404);
+  });
+
+  test('when an invoice is downloaded again, or its stored document is lost, then the bytes are the same as the first time', async () => {
+    const first = (await download(customer('cust-7'))).rawPayload;
+    const [stored] = await documentOf();
+    assert.ok(stored?.document_key != null, 'the first download stored the invoice');
+    const again = await Promise.all([download(customer('cust-7')), download(admin)]);
+    for (const response of again) assert.deepEqual(response.rawPayload, first);
+
+    await rm(join(documentsDir, stored.document_key));
+    const redrawn = await download(customer('cust-7'));
+    assert.equal(redrawn.statusCode, 200);
+    assert.deepEqual(redrawn.rawPayload, first);
+    assert.deepEqual((await readdir(join(documentsDir, 'invoices'))).length, 1, 'the lost document is stored again');
+  });
+
+  test('when many first downloads of new invoices arrive at once, then each is drawn and stored, and every copy of it is identical', async () => {
+    const [consumer] = jobs.consumers;
+    assert.ok(consumer);
+    const orderIds = Array.from({ length: 8 }, () => `ord_${crypto.randomUUID()}`);
+    for (const id of orderIds) {
+      const envelope = createEnvelope({ ...ordersEvents.confirmed, key: id, payload: { ...confirmed, orderId: id } });
+      await handleOnce(db, consumer.name, envelope, (transaction) => consumer.handle(envelope, transaction));
+    }
+    const responses = await Promise.all(orderIds.flatMap((id) => [0, 1, 2].map(async () => ({
+      id, response: await app.inject({ method: 'GET', url: `/v1/orders/${id}/invoice`, headers: customer('cust-7') }),
+    }))));
+    for (const id of orderIds) {
+      const copies = responses.filter((entry) => entry.id === id).map((entry) => entry.response);
+      for (const copy of copies) assert.equal(copy.statusCode, 200);
+      for (const copy of copies.slice(1)) assert.deepEqual(copy.rawPayload, copies[0]?.rawPayload);
+      assert.ok(copies[0]?.rawPayload.includes(id), `the invoice of ${id} names its order`);
+    }
+    const drawn = await sql<{ count: number }>`select count(*)::int as count from jobs.invoices where order_id = any(${orderIds}) and document_key is not null`.execute(db);
+    assert.equal(drawn.rows[0]?.count, orderIds.length);
   });
 });

@@ -142,7 +142,7 @@ export const configSchema = z.object({
   JOB_QUEUE_RETENTION_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(24)
     .describe('pg-boss deletes a finished job\'s queue entry this long after it finished (the job record, with its outcome, stays for JOB_RETENTION_DAYS).'),
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(10 * 365).default(30)
-    .describe('A finished document job (succeeded, failed or cancelled) is deleted, with its row errors, this long after it finished; an invoice job stays as long as its invoice.'),
+    .describe('A finished document job (succeeded, failed or cancelled) is deleted, with its row errors, this long after it finished; an invoice job of before invoices were drawn on download stays as long as its invoice.'),
   WEBHOOK_EVENT_RETENTION_DAYS: z.coerce.number().int()
     .min(4, 'must be at least 4 days: a payment provider webhook event is kept to recognise its redeliveries, which Stripe sends for up to 3 days')
     .max(10 * 365).default(30)
@@ -284,7 +284,7 @@ export const configSchema = z.object({
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(50 * 1024 * 1024)
     .describe('Largest CSV accepted by POST /v1/imports (the gateway streams the upload through, never holding it whole).'),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
-    .describe('Jobs of each kind (import, invoice) run at once in this process.'),
+    .describe('Jobs of each kind (imports) run at once in this process.'),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3)
     .describe('Attempts of a job before it is dead-lettered and marked failed.'),
   JOB_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5)
@@ -292,9 +292,11 @@ export const configSchema = z.object({
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
     .describe('Longest one attempt of a job may run.'),
   INVOICE_SELLER: z.string().min(1).max(200).default('OrderStream')
-    .describe('Seller name printed on invoices.'),
+    .describe('Seller name printed on invoices; an invoice names the seller of the day its order was confirmed.'),
   PDF_RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1)
-    .describe('Invoice PDFs drawn at once in this process (each keeps a core busy while it draws); other invoice jobs wait their turn, within the job timeout, rather than fail.'),
+    .describe('Invoice PDFs drawn at once in this process (each keeps a core busy while it draws). An invoice is drawn on its first download; up to 64 more first downloads wait their turn, for at most PDF_RENDER_MAX_WAIT_MS.'),
+  PDF_RENDER_MAX_WAIT_MS: z.coerce.number().int().min(10).max(60_000).default(5000)
+    .describe('Longest a first download of an invoice waits for a turn to draw it before it is refused with 503 and Retry-After.'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional()
     .describe('OpenTelemetry collector (OTLP/HTTP) that receives traces, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces). Unset: tracing is off and costs nothing.'),
   OTEL_SERVICE_NAME: z.string().min(1).max(100).default('orderstream')

@@ -92,11 +92,11 @@ describe('metrics', () => {
   test('when several gauges are filled at scrape time, then their source is read once per scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
     let reads = 0;
-    metrics.readFrom({ jobQueues: () => { reads += 1; return Promise.resolve([{ kind: 'invoice', queued: 3, active: 1 }]); } });
+    metrics.readFrom({ jobQueues: () => { reads += 1; return Promise.resolve([{ kind: 'catalog-import', queued: 3, active: 1 }]); } });
     const text = await scrape(metrics);
     assert.equal(reads, 1);
-    assert.equal(sample(text, 'orderstream_jobs_queued', { kind: 'invoice' }), 3);
-    assert.equal(sample(text, 'orderstream_jobs_active', { kind: 'invoice' }), 1);
+    assert.equal(sample(text, 'orderstream_jobs_queued', { kind: 'catalog-import' }), 3);
+    assert.equal(sample(text, 'orderstream_jobs_active', { kind: 'catalog-import' }), 1);
   });
 
   test('when Kafka reports lag per partition, then it is summed per consumer and topic, and a topic no longer reported drops to 0', async () => {

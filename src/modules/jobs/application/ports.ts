@@ -1,5 +1,4 @@
-import type { InvoiceDocument } from '../domain/invoice.ts';
-import type { Invoice } from '../domain/invoice.ts';
+import type { Invoice, StoredInvoice } from '../domain/invoice.ts';
 import type { ImportRow } from '../domain/import-row.ts';
 import type { Job, JobCounts, JobKind, RowError } from '../domain/job.ts';
 
@@ -50,11 +49,8 @@ export interface JobRepository {
 
 /** Records new jobs and queues them for a worker, both or neither. */
 export interface JobSubmitter {
-  /**
-   * Stores the job and queues it. For an invoice, a second job for the same order is not added:
-   * answers false and changes nothing. Throws JobQueueUnavailableError when the queue is not running.
-   */
-  submit(job: Job): Promise<boolean>;
+  /** Stores the job and queues it. Throws JobQueueUnavailableError when the queue is not running. */
+  submit(job: Job): Promise<void>;
   /** Takes a queued job off its queue (best effort: a running one stops at its next checkpoint). */
   withdraw(job: Job): Promise<void>;
 }
@@ -94,11 +90,13 @@ export interface InvoiceRenderer {
   render(invoice: Invoice): AsyncIterable<Uint8Array>;
 }
 
-/** Stored invoices, by order. */
+/** Invoices, by order. */
 export interface InvoiceRepository {
-  findByOrderId(orderId: string): Promise<InvoiceDocument | undefined>;
-  /** Records the invoice and ends its job as succeeded, together; a second record for the order changes nothing. */
-  addAndFinishJob(invoice: InvoiceDocument, now: Date): Promise<void>;
+  findByOrderId(orderId: string): Promise<StoredInvoice | undefined>;
+  /** Records an order's invoice; false, changing nothing, when the order has one already. */
+  record(invoice: StoredInvoice): Promise<boolean>;
+  /** The invoice's document is stored under `documentKey`. */
+  markDrawn(orderId: string, documentKey: string): Promise<void>;
 }
 
 /** What the job workers report for monitoring (port); the default reports nothing. */

@@ -22,13 +22,35 @@ export interface Invoice {
   readonly issuedAt: Date;
 }
 
-/** A stored invoice PDF and whose it is. */
-export interface InvoiceDocument {
+/** The confirmed order an invoice is drawn from, as the orders module announced it. */
+export interface InvoiceFacts {
+  readonly orderId: string;
+  readonly customer: { readonly id: string; readonly email: string };
+  readonly lines: readonly InvoiceLine[];
+  readonly total: InvoiceMoney;
+  /** ISO 8601; the invoice's date. */
+  readonly confirmedAt: string;
+  /** The seller when the order was confirmed; absent for orders handed over by invoice jobs of before. */
+  readonly seller?: string;
+}
+
+/**
+ * An order's invoice and whose it is: drawn once (`documentKey` set) or still to be drawn from its
+ * `facts` at the first download. One drawn before invoices were drawn on download has no facts.
+ */
+export interface StoredInvoice {
   readonly orderId: string;
   readonly customerId: string;
-  readonly jobId: string;
-  readonly documentKey: string;
+  readonly facts: InvoiceFacts | null;
+  readonly documentKey: string | null;
   readonly createdAt: Date;
+}
+
+/** What the invoice of `facts` states; `seller` names the seller where the facts do not. */
+export function invoiceOf(facts: InvoiceFacts, seller: string): Invoice {
+  return {
+    orderId: facts.orderId, seller: facts.seller ?? seller, customer: facts.customer, lines: facts.lines, total: facts.total, issuedAt: new Date(facts.confirmedAt),
+  };
 }
 
 /** Where an order's invoice PDF is kept in the documents store. */
@@ -37,7 +59,7 @@ export function invoiceDocumentKey(orderId: string): string {
 }
 
 /** The owner of the order or an admin may read its invoice; nobody else learns it exists. */
-export function mayReadInvoice(invoice: InvoiceDocument, caller: { id: string; isAdmin: boolean }): boolean {
+export function mayReadInvoice(invoice: StoredInvoice, caller: { id: string; isAdmin: boolean }): boolean {
   return caller.isAdmin || invoice.customerId === caller.id;
 }
 

@@ -1,4 +1,7 @@
-/** The kinds of work the jobs module runs; each has its own queue. */
+/**
+ * The kinds of job records. Only imports still run as jobs, each kind on its own queue; `invoice`
+ * names the records of invoices drawn by jobs before invoices were drawn on download (decision 0014).
+ */
 export const jobKinds = ['catalog-import', 'invoice'] as const;
 export type JobKind = (typeof jobKinds)[number];
 

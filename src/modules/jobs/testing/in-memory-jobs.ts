@@ -68,13 +68,10 @@ export class InMemoryJobs implements JobRepository, JobSubmitter {
     return Promise.resolve(this.#set({ ...job, status: 'cancelled', finishedAt: now, updatedAt: now }));
   }
 
-  submit(job: Job): Promise<boolean> {
-    if (job.kind === 'invoice' && [...this.jobs.values()].some((existing) => existing.kind === 'invoice' && existing.subject === job.subject)) {
-      return Promise.resolve(false);
-    }
+  submit(job: Job): Promise<void> {
     this.jobs.set(job.id, job);
     this.queued.push(job.id);
-    return Promise.resolve(true);
+    return Promise.resolve();
   }
 
   withdraw(job: Job): Promise<void> {

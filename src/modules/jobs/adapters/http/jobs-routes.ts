@@ -108,7 +108,7 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
       });
 
       scoped.get('/v1/orders/:id/invoice', {
-        schema: { tags: ['jobs'], summary: "An order's invoice PDF (owner or admin; 404 until it exists)", params: orderIdParams },
+        schema: { tags: ['jobs'], summary: "An order's invoice PDF (owner or admin; drawn on the first download; 404 until the order is confirmed)", params: orderIdParams },
       }, async (request, reply) => {
         const caller = requirePrincipal(request, options);
         const content = await useCases.getInvoice.execute(request.params.id, { id: caller.id, isAdmin: caller.roles.includes('admin') }).catch(mapJobsError);

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import type { MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
-import { ScheduleInvoice } from '../../application/schedule-invoice.ts';
-import type { PgBossQueues } from '../pg-boss/pg-boss-queues.ts';
-import { PgJobSubmitter } from '../postgres/pg-job-submitter.ts';
+import { RecordInvoice } from '../../application/record-invoice.ts';
+import { PgInvoiceRepository } from '../postgres/pg-invoice-repository.ts';
 
 const money = z.object({ amount: z.int(), currency: z.string().length(3) });
 
@@ -18,19 +17,20 @@ const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
 });
 
 /**
- * Queues an invoice job for each confirmed order, in the message's inbox transaction; an order
- * announced twice still gets one job. A payload that does not parse throws, so the message is
- * retried and ends in the dead letters rather than being dropped in silence.
+ * Records the invoice of each confirmed order, in the message's inbox transaction, to be drawn when
+ * first downloaded (decision 0014); an order announced twice keeps its first record. A payload that
+ * does not parse throws, so the message is retried and ends in the dead letters rather than being
+ * dropped in silence.
  */
-export function orderConfirmedConsumer(deps: { queues: PgBossQueues }): MessageConsumer {
+export function orderConfirmedConsumer(deps: { invoiceSeller: string }): MessageConsumer {
   return {
     name: 'jobs.invoice-on-confirmation',
     types: [ordersEvents.confirmed.type],
     async handle(envelope, transaction) {
       if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
       const order = orderConfirmed.parse(envelope.payload);
-      const scheduleInvoice = new ScheduleInvoice({ jobs: new PgJobSubmitter(transaction, deps.queues) });
-      await traced('jobs.schedule-invoice', () => scheduleInvoice.execute(order, envelope.requestId ?? null));
+      const recordInvoice = new RecordInvoice({ invoices: new PgInvoiceRepository(transaction), seller: deps.invoiceSeller });
+      await traced('jobs.record-invoice', () => recordInvoice.execute(order));
     },
   };
 }

@@ -7,18 +7,18 @@ import { formatMoney, type Invoice } from '../../domain/invoice.ts';
  * Draws invoices with pdfkit and streams them out. pdfkit draws a whole invoice on the event loop in
  * one go, so at most `concurrency` invoices are drawn and held while they are written out; the next
  * one is drawn only when a stream has ended, and requests get the event loop in between. A turn is
- * taken when the stream is first read and given back when it ends or is abandoned; an invoice waits
- * for one at most `maxWaitMs` (the job timeout: a background job waits rather than fails for want of a turn).
+ * taken when the stream is first read and given back when it ends or is abandoned; at most
+ * `maxQueued` invoices wait for one, each at most `maxWaitMs`, and the others are refused with
+ * OverloadedError. The same invoice draws the same bytes (its date is the PDF's creation date).
  */
 export class PdfkitInvoiceRenderer implements InvoiceRenderer {
   /** Every invoice is drawn in a turn of it; read by metrics. */
   readonly limiter: WorkLimiter;
 
-  constructor(options: { concurrency?: number; maxWaitMs?: number } = {}) {
+  constructor(options: { concurrency?: number; maxQueued?: number; maxWaitMs?: number } = {}) {
     this.limiter = new WorkLimiter({
       resource: 'PDF rendering', concurrency: options.concurrency ?? 1,
-      // Each waiting invoice is a job attempt in progress, which the job concurrency already bounds.
-      maxQueued: Infinity, maxWaitMs: options.maxWaitMs ?? Infinity,
+      maxQueued: options.maxQueued ?? Infinity, maxWaitMs: options.maxWaitMs ?? Infinity,
     });
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../../../platform/logging/logger.ts';
 import { runWithContext } from '../../../../platform/logging/request-context.ts';
 import { continueTrace, currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import { JobQueueUnavailableError } from '../../domain/job.errors.ts';
-import type { JobKind } from '../../domain/job.ts';
+import { jobKinds, type JobKind } from '../../domain/job.ts';
 import type { JobMetrics, JobQueueDepth } from '../../application/ports.ts';
 
 /** Runs one attempt of a job of one kind; throwing fails the attempt (pg-boss retries it or dead-letters it). */
@@ -46,7 +46,7 @@ interface JobData {
   traceparent?: string;
 }
 
-/** `jobs.catalog-import`, `jobs.invoice`: one pg-boss queue per kind. */
+/** `jobs.catalog-import`: one pg-boss queue per kind. */
 export function queueOf(kind: JobKind): string {
   return `jobs.${kind}`;
 }
@@ -65,7 +65,8 @@ export class PgBossQueues implements BackgroundTask {
   readonly #databaseUrl: string;
   readonly #logger: Logger;
   readonly #settings: QueueSettings;
-  readonly #handlers: Readonly<Record<JobKind, JobHandler>>;
+  /** The kinds that run as jobs; any other kind's queue is retired. */
+  readonly #handlers: Readonly<Partial<Record<JobKind, JobHandler>>>;
   readonly #onDeadLetter: (jobId: string) => Promise<void>;
   readonly #runWorkers: boolean;
   readonly #metrics: JobMetrics | undefined;
@@ -78,7 +79,7 @@ export class PgBossQueues implements BackgroundTask {
     databaseUrl: string;
     logger: Logger;
     settings: QueueSettings;
-    handlers: Readonly<Record<JobKind, JobHandler>>;
+    handlers: Readonly<Partial<Record<JobKind, JobHandler>>>;
     onDeadLetter: (jobId: string) => Promise<void>;
     /** False in a process that only queues jobs (the api role): pg-boss starts, but this process runs none. */
     runWorkers?: boolean;
@@ -174,11 +175,19 @@ export class PgBossQueues implements BackgroundTask {
         expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind), deleteAfterSeconds,
       });
     }
+    // A kind that no longer runs as a job (invoice, decision 0014): its queue goes, with whatever
+    // was left in it; the jobs module's migration ended those jobs' records.
+    for (const kind of jobKinds.filter((candidate) => !kinds.includes(candidate))) {
+      for (const name of [queueOf(kind), deadLetterQueueOf(kind)]) {
+        if ((await boss.getQueue(name)) !== null) await boss.deleteQueue(name);
+      }
+    }
     for (const kind of this.#runWorkers ? kinds : []) {
       const handler = this.#handlers[kind];
+      if (handler === undefined) continue;
       // One job per fetch, so each has its own attempt, timeout and outcome. Without a burst, every
       // worker waits the poll interval after each job however long the queue: a backlog of
-      // invoices drained at about one a second while orders confirmed thirty times faster. While
+      // short jobs drained at about one a second. While
       // the queue holds more than one ready job, workers fetch again at once.
       await boss.work(queueOf(kind), {
         localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds, burstWhenReadyExceeds: 1,

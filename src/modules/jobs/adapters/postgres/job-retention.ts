@@ -3,11 +3,9 @@ import type { RetentionRule } from '../../../../platform/database/retention-swee
 
 /**
  * A job past its retention: finished (succeeded, failed or cancelled; a queued or running job is
- * never deleted, however old) more than `seconds` ago, and named by no invoice. An invoice is the
- * customer's document and refers to the job that drew it, so that job stays as long as the invoice.
- * A deleted failed or cancelled invoice job frees its order's place: a copy of the order's
- * confirmation arriving later (after its inbox row is gone too) queues a new one, which draws the
- * invoice the first one did not.
+ * never deleted, however old) more than `seconds` ago, and named by no invoice. An invoice drawn
+ * by a job (before invoices were drawn on download, decision 0014) refers to that job, so the job
+ * stays as long as the invoice.
  */
 function finishedJob(alias: string, seconds: number): RawBuilder<unknown> {
   const job = sql.id(alias);

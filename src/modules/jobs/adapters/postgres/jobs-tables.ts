@@ -33,8 +33,12 @@ export interface RowErrorsTable {
 export interface InvoicesTable {
   order_id: string;
   customer_id: string;
-  job_id: string;
-  document_key: string;
+  /** The job that drew it, for invoices drawn before they were drawn on download. */
+  job_id: string | null;
+  /** What the invoice states (`InvoiceFacts`); null for invoices drawn before they were drawn on download. */
+  facts: Record<string, unknown> | null;
+  /** Null until first downloaded. */
+  document_key: string | null;
   created_at: Date;
 }
 
