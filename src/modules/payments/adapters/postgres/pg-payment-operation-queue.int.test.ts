@@ -165,4 +165,58 @@ describe('PgPaymentOperationQueue', () => {
     assert.equal(claim?.kind, 'void');
     assert.equal(claim.payment, undefined);
   });
+
+  test('when many settlements arrive at once, one of a moved payment and one of a lost claim among them, then each has the outcome it would have alone', async () => {
+    const orderIds = await Promise.all(Array.from({ length: 10 }, anAuthorizedOrder));
+    const claims = await claimFor(orderIds);
+    assert.equal(claims.length, 10);
+    // The first settlement is written alone; those arriving meanwhile, together.
+    const [first, moved, lost, ...others] = claims;
+    assert.ok(first && moved && lost);
+    const current = [first, ...others];
+    await sql`update payments.payments set status = 'declined', decline_reason = 'card-declined' where order_id = ${moved.orderId}`.execute(db);
+    await sql`update payments.operations set claim_token = gen_random_uuid() where id = ${lost.id}`.execute(db);
+
+    const before = queue.settleCounts();
+    const results = await Promise.all(claims.map(settleAuthorized));
+    const after = queue.settleCounts();
+    assert.deepEqual([after.transactions - before.transactions, after.settlements - before.settlements], [2, 10], 'the first alone, the nine that arrived meanwhile together');
+
+    assert.deepEqual(results, ['settled', 'payment-moved', 'claim-lost', ...others.map(() => 'settled')]);
+    for (const claim of current) {
+      assert.equal((await repository.findPayment(claim.orderId))?.providerPaymentId, 'pi_1');
+      assert.equal(await count('messaging.outbox', claim.orderId), 1);
+    }
+    const operations = await sql<{ order_id: string; status: string; claim_token: string | null }>`
+      select order_id, status, claim_token from payments.operations where order_id = any(${orderIds})`.execute(db);
+    const statusOf = new Map(operations.rows.map((row) => [row.order_id, [row.status, row.claim_token === null]]));
+    assert.deepEqual(statusOf.get(moved.orderId), ['pending', true], 'released, to be planned again');
+    assert.deepEqual(statusOf.get(lost.orderId), ['pending', false], 'left to its new holder');
+    for (const claim of current) assert.deepEqual(statusOf.get(claim.orderId), ['done', true]);
+    assert.equal((await repository.findPayment(moved.orderId))?.status, 'declined');
+    assert.equal(await count('messaging.outbox', moved.orderId), 0);
+    assert.equal(await count('messaging.outbox', lost.orderId), 0);
+    for (const orderId of orderIds) assert.equal(await count('payments.provider_calls', orderId), 1, 'every call is on record');
+  });
+
+  test('when one settlement among many cannot be written, then it alone fails and the others are settled', async () => {
+    const orderIds = await Promise.all(Array.from({ length: 6 }, anAuthorizedOrder));
+    const claims = await claimFor(orderIds);
+    // The first settlement is written alone; the poisoned one arrives meanwhile, with the others.
+    const [first, poisoned, ...others] = claims;
+    assert.ok(first && poisoned?.payment);
+    const settlement = applyProviderOutcome(poisoned.payment, 'authorize', { outcome: 'authorized', providerPaymentId: 'pi_1' }, new Date());
+    // A call the table refuses (no such provider operation).
+    const refused = { ...callOf(poisoned, 'authorized'), call: 'teleport' } as unknown as ProviderCallRecord;
+
+    const results = await Promise.allSettled([
+      settleAuthorized(first),
+      queue.settle(poisoned, settlement, undefined, refused),
+      ...others.map(settleAuthorized),
+    ]);
+
+    assert.deepEqual(results.map((result) => (result.status === 'fulfilled' ? result.value : result.status)), ['settled', 'rejected', ...others.map(() => 'settled')]);
+    const [operation] = (await sql<{ status: string }>`select status from payments.operations where id = ${poisoned.id}`.execute(db)).rows;
+    assert.equal(operation?.status, 'pending', 'left claimed, taken again when its lease ends');
+  });
 });

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
-import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
+import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import type { PaymentMessage } from '../../application/payment-messages.ts';
 import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
 import type { OperationKind, Settlement } from '../../domain/payment.ts';
@@ -15,13 +15,34 @@ interface ClaimRow {
   traceparent: string | null;
 }
 
+/** A settlement waiting for the next settling transaction, and the caller waiting for its result. */
+interface PendingSettle {
+  claim: ClaimedOperation;
+  settlement: Settlement;
+  /** Made in the caller's context, so the event carries the caller's trace and request. */
+  envelope: Envelope | undefined;
+  call: ProviderCallRecord | undefined;
+  resolve: (result: SettleResult) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * The worker's queue in PostgreSQL. Claims take row locks only for the claiming statement
  * (`for update skip locked`, so workers never wait on each other); the claim itself is a lease:
  * a token and a `next_attempt_at` pushed into the future, and renewed while the call runs.
+ *
+ * Settlements are written together: those that arrive while one settling transaction runs wait for
+ * it and then go in the next one, in a handful of set-based statements whatever their number, so
+ * the worker's provider calls finishing at once cost one commit, not one each. When such a
+ * transaction fails, each of its settlements is written again alone, so one that cannot be written
+ * fails only its own operation (left claimed, it is taken again when its lease ends).
  */
 export class PgPaymentOperationQueue implements PaymentOperationQueue {
   readonly #db: Kysely<PaymentsTables>;
+  #waiting: PendingSettle[] = [];
+  #settling = false;
+  /** Settling transactions committed, and the settlements they wrote. */
+  readonly #settled = { transactions: 0, settlements: 0 };
 
   constructor(db: Database) {
     this.#db = db.$extendTables<PaymentsTables>();
@@ -59,7 +80,122 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
     }));
   }
 
-  async settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult> {
+  settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult> {
+    const envelope = message === undefined ? undefined : createEnvelope(message);
+    return new Promise<SettleResult>((resolve, reject) => {
+      this.#waiting.push({ claim, settlement, envelope, call, resolve, reject });
+      if (!this.#settling) void this.#settleWaiting();
+    });
+  }
+
+  /** How many settling transactions committed, writing how many settlements (for tests and diagnosis). */
+  settleCounts(): { transactions: number; settlements: number } {
+    return { ...this.#settled };
+  }
+
+  /** Writes what waits, transaction after transaction, until nothing does. */
+  async #settleWaiting(): Promise<void> {
+    this.#settling = true;
+    try {
+      while (this.#waiting.length > 0) {
+        // One settlement per order in a transaction: a second one (a stale claim's) waits for the next.
+        const orders = new Set<string>();
+        const batch: PendingSettle[] = [];
+        const later: PendingSettle[] = [];
+        for (const pending of this.#waiting) {
+          if (orders.has(pending.claim.orderId)) later.push(pending);
+          else {
+            orders.add(pending.claim.orderId);
+            batch.push(pending);
+          }
+        }
+        this.#waiting = later;
+        await this.#settleBatch(batch);
+      }
+    } finally {
+      this.#settling = false;
+    }
+  }
+
+  async #settleBatch(batch: readonly PendingSettle[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const results = await this.#settleTogether(batch);
+        this.#settled.transactions += 1;
+        this.#settled.settlements += batch.length;
+        batch.forEach((pending, index) => { pending.resolve(results[index] ?? 'claim-lost'); });
+        return;
+      } catch {
+        // Written again one by one below: only a settlement that fails alone fails.
+      }
+    }
+    for (const pending of batch) {
+      try {
+        const result = await this.#settleOne(pending);
+        this.#settled.transactions += 1;
+        this.#settled.settlements += 1;
+        pending.resolve(result);
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+  }
+
+  /**
+   * Several settlements (of distinct orders) in one transaction, each with the outcome it would
+   * have alone: the calls recorded, the payments locked in order-id order (as any batch takes
+   * them), operations whose payment moved released, the others settled if their claim holds, the
+   * changed payments written and the events appended.
+   */
+  async #settleTogether(batch: readonly PendingSettle[]): Promise<SettleResult[]> {
+    return this.#db.transaction().execute(async (transaction) => {
+      const calls = batch.flatMap((pending) => (pending.call === undefined ? [] : [pending.call]));
+      if (calls.length > 0) await transaction.insertInto('payments.provider_calls').values(calls.map(callRow)).execute();
+      const withPayment = batch.filter((pending) => pending.claim.payment !== undefined).map((pending) => pending.claim.orderId).sort();
+      const current = withPayment.length === 0 ? [] : (await sql<{ order_id: string; status: string }>`
+        select order_id, status from payments.payments where order_id = any(${withPayment}::text[]) order by order_id for update`.execute(transaction)).rows;
+      const statusOf = new Map(current.map((row) => [row.order_id, row.status]));
+      const moved = batch.filter((pending) => pending.claim.payment !== undefined && statusOf.get(pending.claim.orderId) !== pending.claim.payment.status);
+      const settling = batch.filter((pending) => !moved.includes(pending));
+
+      const released = moved.length === 0 ? new Set<number>() : idsOf(await sql<{ id: number }>`
+        update payments.operations o
+        set claim_token = null, next_attempt_at = now(), updated_at = now()
+        from unnest(${moved.map((pending) => pending.claim.id)}::bigint[], ${moved.map((pending) => pending.claim.claimToken)}::uuid[]) as c (id, token)
+        where o.id = c.id and o.claim_token = c.token and o.status = 'pending'
+        returning o.id`.execute(transaction));
+      const settled = settling.length === 0 ? new Set<number>() : idsOf(await sql<{ id: number }>`
+        update payments.operations o
+        set status = c.status, outcome = c.outcome, detail = c.detail, claim_token = null, finished_at = now(), updated_at = now()
+        from unnest(
+          ${settling.map((pending) => pending.claim.id)}::bigint[], ${settling.map((pending) => pending.claim.claimToken)}::uuid[],
+          ${settling.map((pending) => pending.settlement.operation.status)}::text[], ${settling.map((pending) => pending.settlement.operation.outcome)}::text[],
+          ${settling.map((pending) => pending.settlement.operation.detail)}::text[]
+        ) as c (id, token, status, outcome, detail)
+        where o.id = c.id and o.claim_token = c.token and o.status = 'pending'
+        returning o.id`.execute(transaction));
+      const done = settling.filter((pending) => settled.has(pending.claim.id));
+      const changed = done.flatMap((pending) => (pending.settlement.paymentChanged && pending.settlement.payment !== undefined ? [pending.settlement.payment] : []));
+      if (changed.length > 0) {
+        await sql`
+          update payments.payments p
+          set status = c.status, provider_payment_id = c.provider_payment_id, decline_reason = c.decline_reason, updated_at = c.updated_at
+          from unnest(
+            ${changed.map((payment) => payment.orderId)}::text[], ${changed.map((payment) => payment.status)}::text[],
+            ${changed.map((payment) => payment.providerPaymentId)}::text[], ${changed.map((payment) => payment.declineReason)}::text[],
+            ${changed.map((payment) => payment.updatedAt)}::timestamptz[]
+          ) as c (order_id, status, provider_payment_id, decline_reason, updated_at)
+          where p.order_id = c.order_id`.execute(transaction);
+      }
+      await appendToOutbox(transaction, done.flatMap((pending) => (pending.envelope === undefined ? [] : [pending.envelope])));
+      return batch.map((pending): SettleResult => {
+        if (moved.includes(pending)) return released.has(pending.claim.id) ? 'payment-moved' : 'claim-lost';
+        return settled.has(pending.claim.id) ? 'settled' : 'claim-lost';
+      });
+    });
+  }
+
+  async #settleOne({ claim, settlement, envelope, call }: PendingSettle): Promise<SettleResult> {
     return this.#db.transaction().execute(async (transaction) => {
       // The call happened whoever holds the claim now, so it is recorded either way.
       if (call !== undefined) await recordCall(transaction, call);
@@ -91,7 +227,7 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
           .where('order_id', '=', payment.orderId)
           .execute();
       }
-      if (message !== undefined) await appendToOutbox(transaction, [createEnvelope(message)]);
+      if (envelope !== undefined) await appendToOutbox(transaction, [envelope]);
       return 'settled';
     });
   }
@@ -120,8 +256,16 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
 }
 
 async function recordCall(transaction: Transaction<PaymentsTables>, call: ProviderCallRecord): Promise<void> {
-  await transaction.insertInto('payments.provider_calls').values({
+  await transaction.insertInto('payments.provider_calls').values(callRow(call)).execute();
+}
+
+function callRow(call: ProviderCallRecord) {
+  return {
     operation_id: call.operationId, order_id: call.orderId, operation: call.call, idempotency_key: call.idempotencyKey,
     attempt: call.attempt, outcome: call.outcome, detail: call.detail, duration_ms: Math.round(call.durationMs), called_at: call.calledAt,
-  }).execute();
+  };
+}
+
+function idsOf(result: { rows: readonly { id: number }[] }): Set<number> {
+  return new Set(result.rows.map((row) => row.id));
 }
