@@ -15,6 +15,12 @@ export interface MessageConsumer {
    * (its `handle` reports that); absent when the effects lock one row each.
    */
   lockForBatch?(envelopes: readonly Envelope[], transaction: Transaction<object>): Promise<void>;
+  /**
+   * Runs last in the transaction of a batch of several messages, after every `handle`: writes what
+   * the handles left to be written together (one statement for the batch, not one per message).
+   * Its failure fails the batch, whose messages are then handled one by one.
+   */
+  finishBatch?(envelopes: readonly Envelope[], transaction: Transaction<object>): Promise<void>;
   /** Runs after `handle`'s transaction committed (never for a duplicate), e.g. to wake a worker. */
   afterCommit?(envelope: Envelope): void;
 }

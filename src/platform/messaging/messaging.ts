@@ -111,6 +111,7 @@ export function createMessaging(options: {
         if (news.length > 1) await consumer.lockForBatch?.(news, transaction);
         await withBatchedOutbox(transaction, async () => {
           for (const envelope of news) await handleInBatch(consumer, envelope, transaction);
+          if (news.length > 1) await consumer.finishBatch?.(news, transaction);
         });
         return news;
       });

@@ -5,7 +5,7 @@ import { paymentsMessages } from '../../../payments/index.ts';
 import type { AdvanceSaga } from '../../application/advance-saga.ts';
 import type { SagaEvent } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
-import { PgOrderStore } from '../postgres/pg-order-store.ts';
+import { PgOrderStore, type DeferredOrderUpdates } from '../postgres/pg-order-store.ts';
 import {
   paymentAuthorized, paymentCaptured, paymentCaptureFailed, paymentDeclined, paymentRefunded, paymentVoided,
   reservationFailed, restocked, stockCommitFailed, stockCommitted, stockReleased, stockReserved,
@@ -83,15 +83,17 @@ const sagaEventTypes = [
  */
 export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
   const reports = new WeakMap<Envelope, () => void>();
-  // The orders a batch's transaction locked up front, read once for all of its events.
+  // The orders a batch's transaction locked up front, read once for all of its events, and their
+  // updates, written together once every event of the batch is applied.
   const heldBy = new WeakMap<object, Map<string, Order>>();
+  const deferredBy = new WeakMap<object, DeferredOrderUpdates>();
   return {
     name: 'orders.saga',
     types: sagaEventTypes,
     async handle(envelope, transaction) {
       const translated = toSagaEvent(envelope);
       if (translated === undefined) return;
-      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction, heldBy.get(transaction)), translated.orderId, translated.event));
+      reports.set(envelope, await advanceSaga.execute(new PgOrderStore(transaction, heldBy.get(transaction), deferredBy.get(transaction)), translated.orderId, translated.event));
     },
     async lockForBatch(envelopes, transaction) {
       const orderIds = envelopes.flatMap((envelope) => {
@@ -102,6 +104,10 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
         }
       });
       heldBy.set(transaction, await new PgOrderStore(transaction).lockMany(orderIds));
+      deferredBy.set(transaction, new Map());
+    },
+    async finishBatch(_envelopes, transaction) {
+      await new PgOrderStore(transaction, heldBy.get(transaction), deferredBy.get(transaction)).writeDeferred();
     },
     afterCommit(envelope) {
       const report = reports.get(envelope);

@@ -121,7 +121,7 @@ export function readOrder(stored: StoredOrder): Order {
   };
 }
 
-function storeTimelineEntry(entry: TimelineEntry): StoredTimelineEntry {
+export function storeTimelineEntry(entry: TimelineEntry): StoredTimelineEntry {
   return { step: entry.step, at: entry.at.toISOString(), ...(entry.detail === undefined ? {} : { detail: entry.detail }) };
 }
 

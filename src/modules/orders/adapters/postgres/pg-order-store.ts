@@ -1,21 +1,33 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { appendToOutbox } from '../../../../platform/messaging/index.ts';
 import type { HeldIdempotencyKey, OrderStore, OrderTransactions } from '../../application/ports.ts';
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
 import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
-import { storeOrder, toOrder, toRow, type OrdersTables } from './order-rows.ts';
+import { storeOrder, storeTimelineEntry, toOrder, toRow, type OrdersTables } from './order-rows.ts';
+
+/**
+ * Updates a batch's transaction holds back until `writeDeferred`: by order id, the order as it
+ * stands and the version it had when locked.
+ */
+export type DeferredOrderUpdates = Map<string, { order: Order; lockedVersion: number }>;
 
 /** Order writes on one open transaction; each write appends the messages its saga actions call for. */
 export class PgOrderStore implements OrderStore {
   readonly #transaction: Kysely<OrdersTables>;
   readonly #held: Map<string, Order> | undefined;
+  readonly #deferred: DeferredOrderUpdates | undefined;
 
-  /** `held`: orders this transaction locked already (`lockMany`), as they stand now; updates keep it current. */
-  constructor(transaction: Transaction<object>, held?: Map<string, Order>) {
+  /**
+   * `held`: orders this transaction locked already (`lockMany`), as they stand now; updates keep it
+   * current. `deferred`: updates of held orders are kept there, to be written together by
+   * `writeDeferred` before the transaction commits, rather than one statement each.
+   */
+  constructor(transaction: Transaction<object>, held?: Map<string, Order>, deferred?: DeferredOrderUpdates) {
     this.#transaction = transaction.$extendTables<OrdersTables>();
     this.#held = held;
+    this.#deferred = held === undefined ? undefined : deferred;
   }
 
   async lock(orderId: string): Promise<Order | undefined> {
@@ -41,12 +53,47 @@ export class PgOrderStore implements OrderStore {
   }
 
   async update(order: Order, actions: readonly SagaAction[]): Promise<void> {
+    if (this.#deferred !== undefined && this.#held?.has(order.id) === true) {
+      const lockedVersion = this.#deferred.get(order.id)?.lockedVersion ?? order.version - 1;
+      this.#deferred.set(order.id, { order, lockedVersion });
+      this.#held.set(order.id, order);
+      await appendToOutbox(this.#transaction, messagesFor(order, actions));
+      return;
+    }
     const { id, ...changes } = toRow(order);
     const result = await this.#transaction.updateTable('orders.orders').set(changes)
       .where('id', '=', id).where('version', '=', order.version - 1).executeTakeFirst();
     if (result.numUpdatedRows !== 1n) throw new Error(`Order ${id} changed under a lock; version ${order.version - 1} expected`);
     this.#held?.set(id, order);
     await appendToOutbox(this.#transaction, messagesFor(order, actions));
+  }
+
+  /**
+   * Writes the deferred updates in one statement: every row from its new state, where it still has
+   * the version it was locked at (it must: the transaction holds its lock). Throws when one did not.
+   */
+  async writeDeferred(): Promise<void> {
+    const deferred = this.#deferred;
+    if (deferred === undefined || deferred.size === 0) return;
+    const updates = [...deferred.values()];
+    deferred.clear();
+    const rows = updates.map(({ order }) => ({
+      ...toRow(order), lines: order.lines, timeline: order.timeline.map(storeTimelineEntry),
+    }));
+    const result = await sql`
+      update orders.orders o
+      set customer_id = c.customer_id, customer_email = c.customer_email, status = c.status, lines = c.lines,
+          total_amount = c.total_amount, currency = c.currency, payment_token = c.payment_token, started_steps = c.started_steps,
+          current_step = c.current_step, step_deadline = c.step_deadline, pending_compensations = c.pending_compensations,
+          cancellation_reason = c.cancellation_reason, refunded_amount = c.refunded_amount, timeline = c.timeline,
+          created_at = c.created_at, updated_at = c.updated_at, version = c.version
+      from jsonb_populate_recordset(null::orders.orders, ${JSON.stringify(rows)}::jsonb) as c
+      join unnest(${updates.map(({ order }) => order.id)}::text[], ${updates.map(({ lockedVersion }) => lockedVersion)}::int[]) as locked (id, version)
+        on locked.id = c.id
+      where o.id = c.id and o.version = locked.version`.execute(this.#transaction);
+    if (Number(result.numAffectedRows ?? 0n) !== updates.length) {
+      throw new Error(`${String(updates.length - Number(result.numAffectedRows ?? 0n))} of ${String(updates.length)} orders changed under their locks`);
+    }
   }
 
   async completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean> {
