@@ -7,6 +7,8 @@ import type { ReleaseStock } from '../../application/release-stock.ts';
 import type { ReserveStock } from '../../application/reserve-stock.ts';
 import type { RestockOrder } from '../../application/restock-order.ts';
 import { inventoryMessages } from '../../contract.ts';
+import type { InventoryStore } from '../../application/ports.ts';
+import { BatchInventoryStore } from '../postgres/batch-inventory-store.ts';
 import { PgInventoryStore } from '../postgres/pg-inventory-store.ts';
 import { commitStockCommand, releaseStockCommand, reserveStockCommand, restockCommand } from './inventory-command-schemas.ts';
 
@@ -40,8 +42,10 @@ function consumer<Command extends { orderId: string }>(
   message: { type: string; version: number },
   schema: z.ZodType<Command>,
   logger: Logger,
-  run: (store: PgInventoryStore, command: Command) => Promise<string>,
+  run: (store: InventoryStore, command: Command) => Promise<string>,
 ): MessageConsumer {
+  // A batch's inventory, locked and read once, its changes written together at the end.
+  const batches = new WeakMap<object, BatchInventoryStore>();
   return {
     name,
     types: [message.type],
@@ -51,13 +55,16 @@ function consumer<Command extends { orderId: string }>(
       }
       const parsed = schema.safeParse(envelope.payload);
       if (!parsed.success) throw new Error(`${message.type} payload is not valid: ${parsed.error.message}`);
-      const outcome = await run(new PgInventoryStore(transaction), parsed.data);
+      const outcome = await run(batches.get(transaction) ?? new PgInventoryStore(transaction), parsed.data);
       logger.debug({ consumer: name, orderId: parsed.data.orderId, outcome }, 'inventory command handled');
     },
     async lockForBatch(envelopes, transaction) {
       const commands = envelopes.map((envelope) => schema.safeParse(envelope.payload)).flatMap((parsed) => (parsed.success ? [parsed.data] : []));
       const skus = commands.flatMap((command) => ('lines' in command && Array.isArray(command.lines) ? command.lines.map((line: { sku: string }) => line.sku) : []));
-      await new PgInventoryStore(transaction).lockForOrders(commands.map((command) => command.orderId), skus);
+      batches.set(transaction, await BatchInventoryStore.lock(transaction, commands.map((command) => command.orderId), skus));
+    },
+    async finishBatch(_envelopes, transaction) {
+      await batches.get(transaction)?.write();
     },
   };
 }

@@ -7,7 +7,7 @@ import { inventoryMessages } from '../../contract.ts';
 import type { Reservation, ReservationFailureReason, ReservationLine, ReservationStatus, StockShortfall } from '../../domain/reservation.ts';
 import type { InventoryTables, ReservationsTable } from './inventory-tables.ts';
 
-type ReservationRow = Pick<ReservationsTable, 'order_id' | 'status' | 'expires_at' | 'failure_reason' | 'failed_skus'> & { lines: ReservationLine[] };
+export type ReservationRow = Pick<ReservationsTable, 'order_id' | 'status' | 'expires_at' | 'failure_reason' | 'failed_skus'> & { lines: ReservationLine[] };
 
 /**
  * Stock and reservations in PostgreSQL, inside the transaction it is given (a consumer's inbox
@@ -141,23 +141,6 @@ export class PgInventoryStore implements InventoryStore {
       where item.sku = wanted.sku`.execute(this.#transaction);
   }
 
-  /**
-   * Locks, for a batch of commands, what their effects will lock: the orders' reservations, in
-   * order id order, then the stock of their lines and of `skus`, in SKU order. Each command then
-   * takes only locks its transaction holds, so batches of different commands cannot deadlock.
-   */
-  async lockForOrders(orderIds: readonly string[], skus: readonly string[]): Promise<void> {
-    await sql`
-      select order_id from inventory.reservations where order_id = any(${orderIds}::text[])
-      order by order_id for update`.execute(this.#transaction);
-    await sql`
-      select sku from inventory.stock_items
-      where sku = any(${skus}::text[])
-         or sku in (select sku from inventory.reservation_lines where order_id = any(${orderIds}::text[]))
-      order by sku
-      for update`.execute(this.#transaction);
-  }
-
   /** Locks the lines' stock rows in SKU order: the same order in every transaction, so no lock cycle can form. */
   async #lockStock(lines: readonly ReservationLine[]): Promise<void> {
     await sql`
@@ -182,7 +165,7 @@ export class PgInventoryTransactions implements InventoryTransactions {
 }
 
 // Lines are sorted in code-unit order ("C" collation), as the domain sorts them.
-const selectReservations = sql`
+export const selectReservations = sql`
   select reservation.order_id, reservation.status, reservation.expires_at, reservation.failure_reason, reservation.failed_skus,
     coalesce((
       select json_agg(json_build_object('sku', line.sku, 'quantity', line.quantity) order by line.sku collate "C")
@@ -190,11 +173,11 @@ const selectReservations = sql`
     ), '[]'::json) as lines
   from inventory.reservations as reservation`;
 
-function columnsOf(lines: readonly ReservationLine[]): { skus: string[]; quantities: number[] } {
+export function columnsOf(lines: readonly ReservationLine[]): { skus: string[]; quantities: number[] } {
   return { skus: lines.map((line) => line.sku), quantities: lines.map((line) => line.quantity) };
 }
 
-function toReservation(row: ReservationRow): Reservation {
+export function toReservation(row: ReservationRow): Reservation {
   const base = { orderId: row.order_id, status: row.status as ReservationStatus, lines: row.lines, expiresAt: row.expires_at };
   if (row.failure_reason === null) return base;
   return { ...base, failure: { reason: row.failure_reason as ReservationFailureReason, skus: row.failed_skus ?? [] } };
