@@ -5,6 +5,7 @@ import { traced } from '../../../../platform/observability/tracing.ts';
 import { RequestAuthorization } from '../../application/request-authorization.ts';
 import { RequestPaymentOperation } from '../../application/request-payment-operation.ts';
 import { paymentsMessages } from '../../contract.ts';
+import { BatchPaymentRepository } from '../postgres/batch-payment-repository.ts';
 import { PgPaymentRepository } from '../postgres/pg-payment-repository.ts';
 
 const authorizePaymentPayload = z.object({
@@ -26,6 +27,8 @@ const operationKinds = {
  * stalls no one's messages; `afterCommit` wakes the worker instead.
  */
 export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () => void }): MessageConsumer {
+  // A batch's orders, locked once, its payments and operations inserted together at the end.
+  const batches = new WeakMap<object, BatchPaymentRepository>();
   return {
     name: 'payments.commands',
     types: [
@@ -34,11 +37,21 @@ export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () =
     ],
     async handle(envelope, transaction) {
       if (envelope.version !== 1) throw new Error(`${envelope.type} v${envelope.version} is not understood; payments reads v1`);
-      const payments = new PgPaymentRepository(transaction);
+      const payments = batches.get(transaction) ?? new PgPaymentRepository(transaction);
       const result = envelope.type === paymentsMessages.authorizePayment.type
         ? await traced('payments.request-authorization', () => new RequestAuthorization({ payments }).execute(parse(authorizePaymentPayload, envelope)))
         : await traced('payments.request-payment-operation', () => new RequestPaymentOperation({ payments }).execute(parse(orderPayload, envelope).orderId, kindOf(envelope.type)));
       if (result !== 'queued') deps.logger.info({ type: envelope.type, orderId: envelope.key, result }, 'payment command changed nothing');
+    },
+    async lockForBatch(envelopes, transaction) {
+      const orderIds = envelopes.flatMap((envelope) => {
+        const parsed = orderPayload.safeParse(envelope.payload);
+        return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
+      });
+      batches.set(transaction, await BatchPaymentRepository.lock(transaction, orderIds));
+    },
+    async finishBatch(_envelopes, transaction) {
+      await batches.get(transaction)?.write();
     },
     afterCommit() {
       deps.wakeWorker();
