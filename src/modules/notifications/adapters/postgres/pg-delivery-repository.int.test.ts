@@ -88,6 +88,38 @@ describe('PgDeliveryRepository', () => {
     assert.deepEqual(outbox.rows.map((row) => [row.type, row.key, row.topic]), [['notifications.delivered', event.orderId, 'orderstream.notifications.v1']]);
   });
 
+  test('when many attempts end at once, one of a lost lease among them, then they are recorded together, each as it would be alone', async () => {
+    await drain();
+    const event = aConfirmedNotificationEvent();
+    await deliveries.recordEvent(event);
+    const createdAt = at();
+    await deliveries.addDeliveries(Array.from({ length: 8 }, (_, index) => ({
+      id: `dlv_${crypto.randomUUID()}`, eventId: event.id, channel: 'email' as const, recipient: `c${String(index)}@example.com`,
+      status: 'pending' as const, attempts: 0, nextAttemptAt: createdAt, lastError: null, createdAt, sentAt: null,
+    })));
+    const claims = await deliveries.claimDue({ now: at(), leaseUntil: new Date(Date.UTC(2031, 0, 1)), limit: 10 });
+    assert.equal(claims.length, 8);
+    // The first outcome is recorded alone; those that arrive meanwhile, together. One lease was taken over.
+    const [, lost] = claims;
+    assert.ok(lost);
+    await sql`update notifications.deliveries set lease_token = gen_random_uuid() where id = ${lost.delivery.id}`.execute(db);
+    const announce = (claim: (typeof claims)[number]) => ({
+      type: 'notifications.delivered' as const,
+      payload: { deliveryId: claim.delivery.id, channel: 'email' as const, eventId: event.id, eventType: event.type, orderId: event.orderId },
+    });
+    const before = deliveries.recordCounts();
+
+    const recorded = await Promise.all(claims.map((claim) => deliveries.recordAttempt(claim.leaseToken, deliverySent(claim.delivery, at()), announce(claim))));
+
+    const after = deliveries.recordCounts();
+    assert.deepEqual([after.transactions - before.transactions, after.outcomes - before.outcomes], [2, 8], 'the first alone, the seven that arrived meanwhile together');
+    assert.deepEqual(recorded, claims.map((claim) => claim !== lost));
+    const statuses = await sql<{ id: string; status: string }>`select id, status from notifications.deliveries where event_id = ${event.id}`.execute(db);
+    for (const row of statuses.rows) assert.equal(row.status, row.id === lost.delivery.id ? 'pending' : 'sent');
+    const announced = await sql<{ id: string }>`select payload->>'deliveryId' as id from messaging.outbox where payload->>'eventId' = ${event.id}`.execute(db);
+    assert.deepEqual(new Set(announced.rows.map((row) => row.id)), new Set(claims.filter((claim) => claim !== lost).map((claim) => claim.delivery.id)));
+  });
+
   test('when an endpoint is deleted, then its pending deliveries are cancelled, it is not listed, and it gets no new deliveries', async () => {
     const endpoint = createWebhookEndpoint({ url: 'https://example.com/b', events: ['orders.confirmed'] }, `whe_${crypto.randomUUID()}`, 'secret', at());
     await endpoints.add(endpoint);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
+import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type {
   ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView,
@@ -26,13 +26,32 @@ interface ClaimedRow extends DeliveryRow {
   traceparent: string | null;
 }
 
+/** An attempt's outcome waiting for the next recording transaction, and the caller waiting for it. */
+interface PendingAttempt {
+  leaseToken: string;
+  delivery: Delivery;
+  /** Made in the caller's context, so the announcement carries the attempt's trace. */
+  announcement: Envelope | undefined;
+  resolve: (recorded: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Notification events and deliveries in PostgreSQL. Given a transaction (a consumer's), it writes in
  * it; given the pool, every multi-statement write is its own transaction.
+ *
+ * On the pool, the outcomes of attempts (the worker sends a claimed batch at once, so they finish
+ * close together) are recorded together: those that arrive while one recording transaction runs go
+ * in the next, in two statements whatever their number. When such a transaction fails, each is
+ * recorded again alone, so only one that fails alone fails.
  */
 export class PgDeliveryRepository implements DeliveryRepository {
   readonly #db: Kysely<NotificationsTables>;
   readonly #givenTransaction: boolean;
+  #waiting: PendingAttempt[] = [];
+  #recording = false;
+  /** Recording transactions of the pool's outcomes committed, and the outcomes they recorded. */
+  readonly #recorded = { transactions: 0, outcomes: 0 };
 
   constructor(db: Kysely<object>) {
     this.#db = db.$extendTables<NotificationsTables>();
@@ -97,7 +116,69 @@ export class PgDeliveryRepository implements DeliveryRepository {
     }));
   }
 
-  async recordAttempt(leaseToken: string, delivery: Delivery, announcement: DeliveryAnnouncement | null): Promise<boolean> {
+  recordAttempt(leaseToken: string, delivery: Delivery, announcement: DeliveryAnnouncement | null): Promise<boolean> {
+    const envelope = announcement === null ? undefined : announcementEnvelope(announcement);
+    if (this.#givenTransaction) return this.#recordOne({ leaseToken, delivery, announcement: envelope });
+    return new Promise<boolean>((resolve, reject) => {
+      this.#waiting.push({ leaseToken, delivery, announcement: envelope, resolve, reject });
+      if (!this.#recording) void this.#recordWaiting();
+    });
+  }
+
+  /** How many recording transactions committed, recording how many outcomes (for tests and diagnosis). */
+  recordCounts(): { transactions: number; outcomes: number } {
+    return { ...this.#recorded };
+  }
+
+  /** Records what waits, transaction after transaction, until nothing does. */
+  async #recordWaiting(): Promise<void> {
+    this.#recording = true;
+    try {
+      while (this.#waiting.length > 0) {
+        // One outcome per delivery in a transaction: a second one (a stale lease's) waits for the next.
+        const ids = new Set<string>();
+        const batch: PendingAttempt[] = [];
+        const later: PendingAttempt[] = [];
+        for (const pending of this.#waiting) {
+          if (ids.has(pending.delivery.id)) later.push(pending);
+          else {
+            ids.add(pending.delivery.id);
+            batch.push(pending);
+          }
+        }
+        this.#waiting = later;
+        await this.#recordBatch(batch);
+      }
+    } finally {
+      this.#recording = false;
+    }
+  }
+
+  async #recordBatch(batch: readonly PendingAttempt[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const recorded = await this.#db.transaction().execute((transaction) => recordTogether(transaction, batch));
+        this.#recorded.transactions += 1;
+        this.#recorded.outcomes += batch.length;
+        for (const pending of batch) pending.resolve(recorded.has(pending.delivery.id));
+        return;
+      } catch {
+        // Recorded again one by one below: only an outcome that fails alone fails.
+      }
+    }
+    for (const pending of batch) {
+      try {
+        const recorded = await this.#recordOne(pending);
+        this.#recorded.transactions += 1;
+        this.#recorded.outcomes += 1;
+        pending.resolve(recorded);
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+  }
+
+  async #recordOne({ leaseToken, delivery, announcement }: Pick<PendingAttempt, 'leaseToken' | 'delivery' | 'announcement'>): Promise<boolean> {
     const write = async (executor: Kysely<NotificationsTables>): Promise<boolean> => {
       const result = await executor.updateTable('notifications.deliveries')
         .set({
@@ -109,14 +190,11 @@ export class PgDeliveryRepository implements DeliveryRepository {
         .where('status', '=', 'pending')
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
-      if (announcement !== null) {
-        const version = announcement.type === notificationsEvents.delivered.type ? notificationsEvents.delivered.version : notificationsEvents.failed.version;
-        await appendToOutbox(executor, [createEnvelope({ type: announcement.type, version, key: announcement.payload.orderId, payload: announcement.payload })]);
-      }
+      if (announcement !== undefined) await appendToOutbox(executor, [announcement]);
       return true;
     };
     // A retry to schedule is one statement; an outcome to announce commits with its announcement.
-    return announcement === null ? write(this.#db) : atomically(this.#db, this.#givenTransaction, write);
+    return announcement === undefined ? write(this.#db) : atomically(this.#db, this.#givenTransaction, write);
   }
 
   async findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined> {
@@ -174,4 +252,31 @@ function toDelivery(row: DeliveryRow): Delivery {
 
 function toView(row: DeliveryRow & { event_type: string; order_id: string }): DeliveryView {
   return { delivery: toDelivery(row), eventType: row.event_type as NotifiedEventType, orderId: row.order_id };
+}
+
+function announcementEnvelope(announcement: DeliveryAnnouncement): Envelope {
+  const version = announcement.type === notificationsEvents.delivered.type ? notificationsEvents.delivered.version : notificationsEvents.failed.version;
+  return createEnvelope({ type: announcement.type, version, key: announcement.payload.orderId, payload: announcement.payload });
+}
+
+/**
+ * Several attempts' outcomes (of distinct deliveries) in one transaction: each recorded where its
+ * lease still holds, and the announcements of those recorded appended. Answers the ids recorded.
+ */
+async function recordTogether(transaction: Kysely<NotificationsTables>, batch: readonly PendingAttempt[]): Promise<Set<string>> {
+  const deliveries = batch.map((pending) => pending.delivery);
+  const updated = await sql<{ id: string }>`
+    update notifications.deliveries as d
+    set status = c.status, attempts = c.attempts, next_attempt_at = c.next_attempt_at, last_error = c.last_error, sent_at = c.sent_at, lease_token = null
+    from unnest(
+      ${deliveries.map((delivery) => delivery.id)}::text[], ${batch.map((pending) => pending.leaseToken)}::uuid[],
+      ${deliveries.map((delivery) => delivery.status)}::text[], ${deliveries.map((delivery) => delivery.attempts)}::int[],
+      ${deliveries.map((delivery) => delivery.nextAttemptAt)}::timestamptz[], ${deliveries.map((delivery) => delivery.lastError)}::text[],
+      ${deliveries.map((delivery) => delivery.sentAt)}::timestamptz[]
+    ) as c (id, lease_token, status, attempts, next_attempt_at, last_error, sent_at)
+    where d.id = c.id and d.lease_token = c.lease_token and d.status = 'pending'
+    returning d.id`.execute(transaction);
+  const recorded = new Set(updated.rows.map((row) => row.id));
+  await appendToOutbox(transaction, batch.flatMap((pending) => (recorded.has(pending.delivery.id) && pending.announcement !== undefined ? [pending.announcement] : [])));
+  return recorded;
 }
