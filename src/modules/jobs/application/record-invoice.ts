@@ -7,11 +7,11 @@ import type { InvoiceRepository } from './ports.ts';
  * its first record.
  */
 export class RecordInvoice {
-  readonly #invoices: InvoiceRepository;
+  readonly #invoices: Pick<InvoiceRepository, 'record'>;
   readonly #seller: string;
   readonly #now: () => Date;
 
-  constructor(deps: { invoices: InvoiceRepository; seller: string; now?: () => Date }) {
+  constructor(deps: { invoices: Pick<InvoiceRepository, 'record'>; seller: string; now?: () => Date }) {
     this.#invoices = deps.invoices;
     this.#seller = deps.seller;
     this.#now = deps.now ?? (() => new Date());

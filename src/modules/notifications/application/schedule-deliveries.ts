@@ -7,12 +7,17 @@ import type { DeliveryRepository, WebhookEndpointRepository } from './ports.ts';
  * once: an event already recorded — redelivered, or announced again under another message id — adds nothing.
  */
 export class ScheduleDeliveries {
-  readonly #deliveries: DeliveryRepository;
-  readonly #endpoints: WebhookEndpointRepository;
+  readonly #deliveries: Pick<DeliveryRepository, 'recordEvent' | 'addDeliveries'>;
+  readonly #endpoints: Pick<WebhookEndpointRepository, 'listSubscribedTo'>;
   readonly #newId: () => string;
   readonly #now: () => Date;
 
-  constructor(deps: { deliveries: DeliveryRepository; endpoints: WebhookEndpointRepository; newId?: () => string; now?: () => Date }) {
+  constructor(deps: {
+    deliveries: Pick<DeliveryRepository, 'recordEvent' | 'addDeliveries'>;
+    endpoints: Pick<WebhookEndpointRepository, 'listSubscribedTo'>;
+    newId?: () => string;
+    now?: () => Date;
+  }) {
     this.#deliveries = deps.deliveries;
     this.#endpoints = deps.endpoints;
     this.#newId = deps.newId ?? (() => `dlv_${crypto.randomUUID()}`);

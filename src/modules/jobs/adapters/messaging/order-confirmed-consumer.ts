@@ -3,9 +3,11 @@ import type { MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { RecordInvoice } from '../../application/record-invoice.ts';
+import { BatchInvoiceRecords } from '../postgres/batch-invoice-records.ts';
 import { PgInvoiceRepository } from '../postgres/pg-invoice-repository.ts';
 
 const money = z.object({ amount: z.int(), currency: z.string().length(3) });
+const orderIdOf = z.object({ orderId: z.string().min(1) });
 
 // Typed against the orders contract, so a change there that this schema misses fails to compile.
 const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
@@ -23,14 +25,26 @@ const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
  * dropped in silence.
  */
 export function orderConfirmedConsumer(deps: { invoiceSeller: string }): MessageConsumer {
+  // A batch's invoices, checked in memory, inserted together at the end.
+  const batches = new WeakMap<object, BatchInvoiceRecords>();
   return {
     name: 'jobs.invoice-on-confirmation',
     types: [ordersEvents.confirmed.type],
     async handle(envelope, transaction) {
       if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
       const order = orderConfirmed.parse(envelope.payload);
-      const recordInvoice = new RecordInvoice({ invoices: new PgInvoiceRepository(transaction), seller: deps.invoiceSeller });
+      const recordInvoice = new RecordInvoice({ invoices: batches.get(transaction) ?? new PgInvoiceRepository(transaction), seller: deps.invoiceSeller });
       await traced('jobs.record-invoice', () => recordInvoice.execute(order));
+    },
+    async lockForBatch(envelopes, transaction) {
+      const orderIds = envelopes.flatMap((envelope) => {
+        const parsed = orderIdOf.safeParse(envelope.payload);
+        return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
+      });
+      batches.set(transaction, await BatchInvoiceRecords.read(transaction, orderIds));
+    },
+    async finishBatch(_envelopes, transaction) {
+      await batches.get(transaction)?.write();
     },
   };
 }

@@ -4,10 +4,12 @@ import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { ScheduleDeliveries } from '../../application/schedule-deliveries.ts';
 import type { NotificationEvent, OrderNotice } from '../../domain/notification-event.ts';
+import { BatchDeliveryScheduling } from '../postgres/batch-delivery-scheduling.ts';
 import { PgDeliveryRepository } from '../postgres/pg-delivery-repository.ts';
 import { PgWebhookEndpointRepository } from '../postgres/pg-webhook-endpoint-repository.ts';
 
 const money = z.object({ amount: z.int(), currency: z.string().length(3) });
+const orderIdOf = z.object({ orderId: z.string().min(1) });
 const customer = z.object({ id: z.string(), email: z.string().min(3) });
 
 // Typed against the orders contract, so a change there that these schemas miss fails to compile.
@@ -34,17 +36,30 @@ const orderCancelled: z.ZodType<OrderCancelledV1> = z.object({
  * message is retried and ends in the dead letters rather than being dropped in silence.
  */
 export function orderEventsConsumer(deps: { wakeWorker: () => void; newId?: () => string; now?: () => Date }): MessageConsumer {
+  // A batch's events, checked and scheduled in memory, inserted together at the end.
+  const batches = new WeakMap<object, BatchDeliveryScheduling>();
   return {
     name: 'notifications.order-events',
     types: [ordersEvents.confirmed.type, ordersEvents.cancelled.type],
     async handle(envelope, transaction) {
+      const batch = batches.get(transaction);
       const scheduleDeliveries = new ScheduleDeliveries({
-        deliveries: new PgDeliveryRepository(transaction),
-        endpoints: new PgWebhookEndpointRepository(transaction),
+        deliveries: batch ?? new PgDeliveryRepository(transaction),
+        endpoints: batch ?? new PgWebhookEndpointRepository(transaction),
         ...(deps.newId === undefined ? {} : { newId: deps.newId }),
         ...(deps.now === undefined ? {} : { now: deps.now }),
       });
       await traced('notifications.schedule-deliveries', () => scheduleDeliveries.execute(toNotificationEvent(envelope)));
+    },
+    async lockForBatch(envelopes, transaction) {
+      const events = envelopes.flatMap((envelope) => {
+        const parsed = orderIdOf.safeParse(envelope.payload);
+        return parsed.success ? [{ id: envelope.id, orderId: parsed.data.orderId, type: envelope.type }] : []; // malformed: its own handle says so
+      });
+      batches.set(transaction, await BatchDeliveryScheduling.read(transaction, events));
+    },
+    async finishBatch(_envelopes, transaction) {
+      await batches.get(transaction)?.write();
     },
     afterCommit() {
       deps.wakeWorker();

@@ -233,7 +233,7 @@ export class PgDeliveryRepository implements DeliveryRepository {
   }
 }
 
-function toRow(delivery: Delivery): DeliveryRow {
+export function toRow(delivery: Delivery): DeliveryRow {
   return {
     id: delivery.id, event_id: delivery.eventId, channel: delivery.channel, recipient: delivery.recipient,
     endpoint_id: delivery.channel === 'webhook' ? delivery.recipient : null,

@@ -60,6 +60,6 @@ export class PgWebhookEndpointRepository implements WebhookEndpointRepository {
   }
 }
 
-function toEndpoint(row: Selectable<WebhookEndpointsTable>): WebhookEndpoint {
+export function toEndpoint(row: Selectable<WebhookEndpointsTable>): WebhookEndpoint {
   return { id: row.id, url: row.url, events: row.events as NotifiedEventType[], secret: row.secret, createdAt: row.created_at };
 }
