@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { WriteCoalescer } from '../../../../platform/concurrency/write-coalescer.ts';
 import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type {
@@ -26,14 +27,12 @@ interface ClaimedRow extends DeliveryRow {
   traceparent: string | null;
 }
 
-/** An attempt's outcome waiting for the next recording transaction, and the caller waiting for it. */
+/** An attempt's outcome to record. */
 interface PendingAttempt {
   leaseToken: string;
   delivery: Delivery;
   /** Made in the caller's context, so the announcement carries the attempt's trace. */
   announcement: Envelope | undefined;
-  resolve: (recorded: boolean) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -48,10 +47,15 @@ interface PendingAttempt {
 export class PgDeliveryRepository implements DeliveryRepository {
   readonly #db: Kysely<NotificationsTables>;
   readonly #givenTransaction: boolean;
-  #waiting: PendingAttempt[] = [];
-  #recording = false;
-  /** Recording transactions of the pool's outcomes committed, and the outcomes they recorded. */
-  readonly #recorded = { transactions: 0, outcomes: 0 };
+  /** One outcome per delivery in a transaction: a second one (a stale lease's) waits for the next. */
+  readonly #outcomes = new WriteCoalescer<PendingAttempt, boolean>({
+    keyOf: (pending) => pending.delivery.id,
+    together: async (batch) => {
+      const recorded = await this.#db.transaction().execute((transaction) => recordTogether(transaction, batch));
+      return batch.map((pending) => recorded.has(pending.delivery.id));
+    },
+    alone: (pending) => this.#recordOne(pending),
+  });
 
   constructor(db: Kysely<object>) {
     this.#db = db.$extendTables<NotificationsTables>();
@@ -117,68 +121,17 @@ export class PgDeliveryRepository implements DeliveryRepository {
   }
 
   recordAttempt(leaseToken: string, delivery: Delivery, announcement: DeliveryAnnouncement | null): Promise<boolean> {
-    const envelope = announcement === null ? undefined : announcementEnvelope(announcement);
-    if (this.#givenTransaction) return this.#recordOne({ leaseToken, delivery, announcement: envelope });
-    return new Promise<boolean>((resolve, reject) => {
-      this.#waiting.push({ leaseToken, delivery, announcement: envelope, resolve, reject });
-      if (!this.#recording) void this.#recordWaiting();
-    });
+    const pending = { leaseToken, delivery, announcement: announcement === null ? undefined : announcementEnvelope(announcement) };
+    return this.#givenTransaction ? this.#recordOne(pending) : this.#outcomes.write(pending);
   }
 
   /** How many recording transactions committed, recording how many outcomes (for tests and diagnosis). */
   recordCounts(): { transactions: number; outcomes: number } {
-    return { ...this.#recorded };
+    const { writes, items } = this.#outcomes.counts();
+    return { transactions: writes, outcomes: items };
   }
 
-  /** Records what waits, transaction after transaction, until nothing does. */
-  async #recordWaiting(): Promise<void> {
-    this.#recording = true;
-    try {
-      while (this.#waiting.length > 0) {
-        // One outcome per delivery in a transaction: a second one (a stale lease's) waits for the next.
-        const ids = new Set<string>();
-        const batch: PendingAttempt[] = [];
-        const later: PendingAttempt[] = [];
-        for (const pending of this.#waiting) {
-          if (ids.has(pending.delivery.id)) later.push(pending);
-          else {
-            ids.add(pending.delivery.id);
-            batch.push(pending);
-          }
-        }
-        this.#waiting = later;
-        await this.#recordBatch(batch);
-      }
-    } finally {
-      this.#recording = false;
-    }
-  }
-
-  async #recordBatch(batch: readonly PendingAttempt[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const recorded = await this.#db.transaction().execute((transaction) => recordTogether(transaction, batch));
-        this.#recorded.transactions += 1;
-        this.#recorded.outcomes += batch.length;
-        for (const pending of batch) pending.resolve(recorded.has(pending.delivery.id));
-        return;
-      } catch {
-        // Recorded again one by one below: only an outcome that fails alone fails.
-      }
-    }
-    for (const pending of batch) {
-      try {
-        const recorded = await this.#recordOne(pending);
-        this.#recorded.transactions += 1;
-        this.#recorded.outcomes += 1;
-        pending.resolve(recorded);
-      } catch (error) {
-        pending.reject(error);
-      }
-    }
-  }
-
-  async #recordOne({ leaseToken, delivery, announcement }: Pick<PendingAttempt, 'leaseToken' | 'delivery' | 'announcement'>): Promise<boolean> {
+  async #recordOne({ leaseToken, delivery, announcement }: PendingAttempt): Promise<boolean> {
     const write = async (executor: Kysely<NotificationsTables>): Promise<boolean> => {
       const result = await executor.updateTable('notifications.deliveries')
         .set({

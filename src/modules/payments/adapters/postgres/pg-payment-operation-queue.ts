@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { WriteCoalescer } from '../../../../platform/concurrency/write-coalescer.ts';
 import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import type { PaymentMessage } from '../../application/payment-messages.ts';
 import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
@@ -15,15 +16,13 @@ interface ClaimRow {
   traceparent: string | null;
 }
 
-/** A settlement waiting for the next settling transaction, and the caller waiting for its result. */
+/** A settlement to write. */
 interface PendingSettle {
   claim: ClaimedOperation;
   settlement: Settlement;
   /** Made in the caller's context, so the event carries the caller's trace and request. */
   envelope: Envelope | undefined;
   call: ProviderCallRecord | undefined;
-  resolve: (result: SettleResult) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -39,10 +38,12 @@ interface PendingSettle {
  */
 export class PgPaymentOperationQueue implements PaymentOperationQueue {
   readonly #db: Kysely<PaymentsTables>;
-  #waiting: PendingSettle[] = [];
-  #settling = false;
-  /** Settling transactions committed, and the settlements they wrote. */
-  readonly #settled = { transactions: 0, settlements: 0 };
+  /** One settlement per order in a transaction: a second one (a stale claim's) waits for the next. */
+  readonly #settlements = new WriteCoalescer<PendingSettle, SettleResult>({
+    keyOf: (pending) => pending.claim.orderId,
+    together: (batch) => this.#settleTogether(batch),
+    alone: (pending) => this.#settleOne(pending),
+  });
 
   constructor(db: Database) {
     this.#db = db.$extendTables<PaymentsTables>();
@@ -81,64 +82,13 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
   }
 
   settle(claim: ClaimedOperation, settlement: Settlement, message: PaymentMessage | undefined, call: ProviderCallRecord | undefined): Promise<SettleResult> {
-    const envelope = message === undefined ? undefined : createEnvelope(message);
-    return new Promise<SettleResult>((resolve, reject) => {
-      this.#waiting.push({ claim, settlement, envelope, call, resolve, reject });
-      if (!this.#settling) void this.#settleWaiting();
-    });
+    return this.#settlements.write({ claim, settlement, envelope: message === undefined ? undefined : createEnvelope(message), call });
   }
 
   /** How many settling transactions committed, writing how many settlements (for tests and diagnosis). */
   settleCounts(): { transactions: number; settlements: number } {
-    return { ...this.#settled };
-  }
-
-  /** Writes what waits, transaction after transaction, until nothing does. */
-  async #settleWaiting(): Promise<void> {
-    this.#settling = true;
-    try {
-      while (this.#waiting.length > 0) {
-        // One settlement per order in a transaction: a second one (a stale claim's) waits for the next.
-        const orders = new Set<string>();
-        const batch: PendingSettle[] = [];
-        const later: PendingSettle[] = [];
-        for (const pending of this.#waiting) {
-          if (orders.has(pending.claim.orderId)) later.push(pending);
-          else {
-            orders.add(pending.claim.orderId);
-            batch.push(pending);
-          }
-        }
-        this.#waiting = later;
-        await this.#settleBatch(batch);
-      }
-    } finally {
-      this.#settling = false;
-    }
-  }
-
-  async #settleBatch(batch: readonly PendingSettle[]): Promise<void> {
-    if (batch.length > 1) {
-      try {
-        const results = await this.#settleTogether(batch);
-        this.#settled.transactions += 1;
-        this.#settled.settlements += batch.length;
-        batch.forEach((pending, index) => { pending.resolve(results[index] ?? 'claim-lost'); });
-        return;
-      } catch {
-        // Written again one by one below: only a settlement that fails alone fails.
-      }
-    }
-    for (const pending of batch) {
-      try {
-        const result = await this.#settleOne(pending);
-        this.#settled.transactions += 1;
-        this.#settled.settlements += 1;
-        pending.resolve(result);
-      } catch (error) {
-        pending.reject(error);
-      }
-    }
+    const { writes, items } = this.#settlements.counts();
+    return { transactions: writes, settlements: items };
   }
 
   /**
