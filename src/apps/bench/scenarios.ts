@@ -78,6 +78,20 @@ function plan(context: ScenarioContext, mix: LoadPlan['mix'], data: LoadData, ex
   return { url: context.target.baseUrl, connections: context.connections, durationSeconds: context.durationSeconds, mix, data, ...extra };
 }
 
+/** A POST of an order answers within about 40 ms under load: what one connection carries at a steady pace. */
+const pacedRequestsPerConnection = 25;
+
+/**
+ * Orders offered at a steady pace: with at least the connections that pace needs (`--connections`
+ * sizes the closed-loop floods; a pace above what they carry would queue in the load generator and
+ * then be dropped, measuring the generator instead of OrderStream).
+ */
+function pacedOrders(context: ScenarioContext, ratePerSecond: number): LoadPlan {
+  return plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), {
+    ratePerSecond, recordOrders: true, connections: Math.max(context.connections, Math.ceil(ratePerSecond / pacedRequestsPerConnection)),
+  });
+}
+
 /**
  * Warm-up (discarded), then the measured run; `database` is what the database committed and
  * OrderStream sent it in the measured run (PostgreSQL's commit counts trail by up to a second at
@@ -310,7 +324,7 @@ export async function saga(context: ScenarioContext, ratePerSecond: number, rate
   await settle(context, 'saga');
   const rate = Math.max(1, Math.round(ratePerSecond));
   const since = new Date();
-  const sagaPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
+  const sagaPlan = pacedOrders(context, rate);
   const { value: result, resources, database } = await warmedUp(context, `saga at ${rate} orders/s`, sagaPlan);
   const { drainSeconds, outcomes } = await drain(context, 'saga', since);
   const windowStart = new Date(result.startedAtMs);
@@ -326,7 +340,7 @@ export async function saga(context: ScenarioContext, ratePerSecond: number, rate
     // Steady state: what the database did in the window is what the orders completed in it cost.
     databaseLoad: databaseLoadOf(completed, database, round(completionsPerSecond), 'completions in the measured window'),
     errors: withTotal({ ...httpErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
-    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: context.connections, resources,
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: context.warmUpSeconds, connections: sagaPlan.connections, resources,
     details: {
       ...loadDetails(result),
       offeredOrdersPerSecond: rate,
@@ -386,7 +400,7 @@ export async function overload(context: ScenarioContext, sagaRate: number, sagaC
   await settle(context, 'overload');
   const rate = Math.max(2, Math.round(sagaRate * 2));
   const since = new Date();
-  const overloadPlan = plan(context, [{ kind: 'place-order', weight: 1 }], loadData(context.target), { ratePerSecond: rate, recordOrders: true });
+  const overloadPlan = pacedOrders(context, rate);
   context.log(`overload at ${rate} orders/s: measuring for ${context.durationSeconds} s`);
   const before = await databaseCounts(context);
   const { value: result, resources } = await sampled(context, () => context.load.run(overloadPlan));
@@ -400,7 +414,7 @@ export async function overload(context: ScenarioContext, sagaRate: number, sagaC
     name: 'overload', kind: 'scenario', metric: 'completions/s', throughput: round(completionsPerSecond), latencyMs: percentiles(latencies), ratio: null,
     databaseLoad: databaseLoadOf(completed, database, round(completionsPerSecond), 'completions in the measured window'),
     errors: withTotal({ ...floodErrors(result), unfinishedOrders: outcomes.unfinished, cancelledOrders: outcomes.cancelled, failedReplays: 0 }),
-    durationSeconds: round(result.durationSeconds), warmUpSeconds: 0, connections: context.connections, resources,
+    durationSeconds: round(result.durationSeconds), warmUpSeconds: 0, connections: overloadPlan.connections, resources,
     details: {
       ...loadDetails(result),
       offeredOrdersPerSecond: rate,
