@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
 import type { BackgroundTask } from '../background/background-loop.ts';
 import { overloadOf } from '../concurrency/overloaded.ts';
@@ -32,6 +33,9 @@ export interface MessagingMetrics {
   duplicateSkipped(consumer: string): void;
   deliveryFailed(consumer: string, next: 'retry' | 'dead-letter'): void;
 }
+
+/** Longest a batch applies effects before the event loop gets a turn (see `attemptBatch`). */
+const batchSliceMs = 5;
 
 /** Wires outbox relay, transport, inbox consumers and retry scheduling for one database. */
 export function createMessaging(options: {
@@ -110,7 +114,16 @@ export function createMessaging(options: {
         const news = batch.filter((envelope) => fresh.has(envelope.id.toLowerCase()));
         if (news.length > 1) await consumer.lockForBatch?.(news, transaction);
         await withBatchedOutbox(transaction, async () => {
-          for (const envelope of news) await handleInBatch(consumer, envelope, transaction);
+          // Effects applied in memory resolve without I/O: a long batch would hold the event loop
+          // from the requests waiting on it, so it gives them a turn every few milliseconds.
+          let sliceStartedAt = performance.now();
+          for (const envelope of news) {
+            await handleInBatch(consumer, envelope, transaction);
+            if (performance.now() - sliceStartedAt > batchSliceMs) {
+              await nextTurn();
+              sliceStartedAt = performance.now();
+            }
+          }
           if (news.length > 1) await consumer.finishBatch?.(news, transaction);
         });
         return news;
