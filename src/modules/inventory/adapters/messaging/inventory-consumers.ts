@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '../../../../platform/logging/logger.ts';
-import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import type { CommitStock } from '../../application/commit-stock.ts';
 import type { ReleaseStock } from '../../application/release-stock.ts';
 import type { ReserveStock } from '../../application/reserve-stock.ts';
@@ -45,7 +45,11 @@ function consumer<Command extends { orderId: string }>(
   run: (store: InventoryStore, command: Command) => Promise<string>,
 ): MessageConsumer {
   // A batch's inventory, locked and read once, its changes written together at the end.
-  const batches = new WeakMap<object, BatchInventoryStore>();
+  const batches = batchStores((envelopes, transaction) => {
+    const commands = envelopes.map((envelope) => schema.safeParse(envelope.payload)).flatMap((parsed) => (parsed.success ? [parsed.data] : []));
+    const skus = commands.flatMap((command) => ('lines' in command && Array.isArray(command.lines) ? command.lines.map((line: { sku: string }) => line.sku) : []));
+    return BatchInventoryStore.lock(transaction, commands.map((command) => command.orderId), skus);
+  });
   return {
     name,
     types: [message.type],
@@ -55,16 +59,10 @@ function consumer<Command extends { orderId: string }>(
       }
       const parsed = schema.safeParse(envelope.payload);
       if (!parsed.success) throw new Error(`${message.type} payload is not valid: ${parsed.error.message}`);
-      const outcome = await run(batches.get(transaction) ?? new PgInventoryStore(transaction), parsed.data);
+      const outcome = await run(batches.of(transaction) ?? new PgInventoryStore(transaction), parsed.data);
       logger.debug({ consumer: name, orderId: parsed.data.orderId, outcome }, 'inventory command handled');
     },
-    async lockForBatch(envelopes, transaction) {
-      const commands = envelopes.map((envelope) => schema.safeParse(envelope.payload)).flatMap((parsed) => (parsed.success ? [parsed.data] : []));
-      const skus = commands.flatMap((command) => ('lines' in command && Array.isArray(command.lines) ? command.lines.map((line: { sku: string }) => line.sku) : []));
-      batches.set(transaction, await BatchInventoryStore.lock(transaction, commands.map((command) => command.orderId), skus));
-    },
-    async finishBatch(_envelopes, transaction) {
-      await batches.get(transaction)?.write();
-    },
+    lockForBatch: batches.lockForBatch,
+    finishBatch: batches.finishBatch,
   };
 }

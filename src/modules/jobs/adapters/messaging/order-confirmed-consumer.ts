@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { batchStores, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { RecordInvoice } from '../../application/record-invoice.ts';
@@ -26,25 +26,20 @@ const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
  */
 export function orderConfirmedConsumer(deps: { invoiceSeller: string }): MessageConsumer {
   // A batch's invoices, checked in memory, inserted together at the end.
-  const batches = new WeakMap<object, BatchInvoiceRecords>();
+  const batches = batchStores((envelopes, transaction) => BatchInvoiceRecords.read(transaction, envelopes.flatMap((envelope) => {
+    const parsed = orderIdOf.safeParse(envelope.payload);
+    return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
+  })));
   return {
     name: 'jobs.invoice-on-confirmation',
     types: [ordersEvents.confirmed.type],
     async handle(envelope, transaction) {
       if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
       const order = orderConfirmed.parse(envelope.payload);
-      const recordInvoice = new RecordInvoice({ invoices: batches.get(transaction) ?? new PgInvoiceRepository(transaction), seller: deps.invoiceSeller });
+      const recordInvoice = new RecordInvoice({ invoices: batches.of(transaction) ?? new PgInvoiceRepository(transaction), seller: deps.invoiceSeller });
       await traced('jobs.record-invoice', () => recordInvoice.execute(order));
     },
-    async lockForBatch(envelopes, transaction) {
-      const orderIds = envelopes.flatMap((envelope) => {
-        const parsed = orderIdOf.safeParse(envelope.payload);
-        return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
-      });
-      batches.set(transaction, await BatchInvoiceRecords.read(transaction, orderIds));
-    },
-    async finishBatch(_envelopes, transaction) {
-      await batches.get(transaction)?.write();
-    },
+    lockForBatch: batches.lockForBatch,
+    finishBatch: batches.finishBatch,
   };
 }

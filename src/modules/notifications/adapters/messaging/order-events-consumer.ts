@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
 import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/index.ts';
 import { ScheduleDeliveries } from '../../application/schedule-deliveries.ts';
@@ -37,12 +37,15 @@ const orderCancelled: z.ZodType<OrderCancelledV1> = z.object({
  */
 export function orderEventsConsumer(deps: { wakeWorker: () => void; newId?: () => string; now?: () => Date }): MessageConsumer {
   // A batch's events, checked and scheduled in memory, inserted together at the end.
-  const batches = new WeakMap<object, BatchDeliveryScheduling>();
+  const batches = batchStores((envelopes, transaction) => BatchDeliveryScheduling.read(transaction, envelopes.flatMap((envelope) => {
+    const parsed = orderIdOf.safeParse(envelope.payload);
+    return parsed.success ? [{ id: envelope.id, orderId: parsed.data.orderId, type: envelope.type }] : []; // malformed: its own handle says so
+  })));
   return {
     name: 'notifications.order-events',
     types: [ordersEvents.confirmed.type, ordersEvents.cancelled.type],
     async handle(envelope, transaction) {
-      const batch = batches.get(transaction);
+      const batch = batches.of(transaction);
       const scheduleDeliveries = new ScheduleDeliveries({
         deliveries: batch ?? new PgDeliveryRepository(transaction),
         endpoints: batch ?? new PgWebhookEndpointRepository(transaction),
@@ -51,16 +54,8 @@ export function orderEventsConsumer(deps: { wakeWorker: () => void; newId?: () =
       });
       await traced('notifications.schedule-deliveries', () => scheduleDeliveries.execute(toNotificationEvent(envelope)));
     },
-    async lockForBatch(envelopes, transaction) {
-      const events = envelopes.flatMap((envelope) => {
-        const parsed = orderIdOf.safeParse(envelope.payload);
-        return parsed.success ? [{ id: envelope.id, orderId: parsed.data.orderId, type: envelope.type }] : []; // malformed: its own handle says so
-      });
-      batches.set(transaction, await BatchDeliveryScheduling.read(transaction, events));
-    },
-    async finishBatch(_envelopes, transaction) {
-      await batches.get(transaction)?.write();
-    },
+    lockForBatch: batches.lockForBatch,
+    finishBatch: batches.finishBatch,
     afterCommit() {
       deps.wakeWorker();
     },

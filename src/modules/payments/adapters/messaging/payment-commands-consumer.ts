@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../../../../platform/logging/logger.ts';
-import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
 import { RequestAuthorization } from '../../application/request-authorization.ts';
 import { RequestPaymentOperation } from '../../application/request-payment-operation.ts';
@@ -28,7 +28,10 @@ const operationKinds = {
  */
 export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () => void }): MessageConsumer {
   // A batch's orders, locked once, its payments and operations inserted together at the end.
-  const batches = new WeakMap<object, BatchPaymentRepository>();
+  const batches = batchStores((envelopes, transaction) => BatchPaymentRepository.lock(transaction, envelopes.flatMap((envelope) => {
+    const parsed = orderPayload.safeParse(envelope.payload);
+    return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
+  })));
   return {
     name: 'payments.commands',
     types: [
@@ -37,22 +40,14 @@ export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () =
     ],
     async handle(envelope, transaction) {
       if (envelope.version !== 1) throw new Error(`${envelope.type} v${envelope.version} is not understood; payments reads v1`);
-      const payments = batches.get(transaction) ?? new PgPaymentRepository(transaction);
+      const payments = batches.of(transaction) ?? new PgPaymentRepository(transaction);
       const result = envelope.type === paymentsMessages.authorizePayment.type
         ? await traced('payments.request-authorization', () => new RequestAuthorization({ payments }).execute(parse(authorizePaymentPayload, envelope)))
         : await traced('payments.request-payment-operation', () => new RequestPaymentOperation({ payments }).execute(parse(orderPayload, envelope).orderId, kindOf(envelope.type)));
       if (result !== 'queued') deps.logger.info({ type: envelope.type, orderId: envelope.key, result }, 'payment command changed nothing');
     },
-    async lockForBatch(envelopes, transaction) {
-      const orderIds = envelopes.flatMap((envelope) => {
-        const parsed = orderPayload.safeParse(envelope.payload);
-        return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
-      });
-      batches.set(transaction, await BatchPaymentRepository.lock(transaction, orderIds));
-    },
-    async finishBatch(_envelopes, transaction) {
-      await batches.get(transaction)?.write();
-    },
+    lockForBatch: batches.lockForBatch,
+    finishBatch: batches.finishBatch,
     afterCommit() {
       deps.wakeWorker();
     },

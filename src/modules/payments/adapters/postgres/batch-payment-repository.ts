@@ -35,8 +35,8 @@ export class BatchPaymentRepository implements PaymentRepository {
       select pg_advisory_xact_lock(hashtextextended('payments.order:' || locked.order_id, 0))
       from unnest(${orders}::text[]) with ordinality as locked (order_id, position)
       order by locked.position`.execute(db);
-    const paid = await db.selectFrom('payments.payments').select('order_id').where('order_id', 'in', orders.length === 0 ? [''] : orders).execute();
-    const operations = await db.selectFrom('payments.operations').select(['order_id', 'kind']).where('order_id', 'in', orders.length === 0 ? [''] : orders).execute();
+    const paid = orders.length === 0 ? [] : await db.selectFrom('payments.payments').select('order_id').where('order_id', 'in', orders).execute();
+    const operations = orders.length === 0 ? [] : await db.selectFrom('payments.operations').select(['order_id', 'kind']).where('order_id', 'in', orders).execute();
     return new BatchPaymentRepository(db, new Set(orders), new Set(paid.map((row) => row.order_id)), new Set(operations.map((row) => `${row.order_id}:${row.kind}`)));
   }
 
