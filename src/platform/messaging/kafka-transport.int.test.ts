@@ -132,6 +132,39 @@ describe('KafkaTransport against a real broker', { skip: kafka.skip }, () => {
     await eventually('the committed offsets caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
   });
 
+  test('when a batch subscription reads many partitions, then one batch at a time holds them all, each key in order, and every partition is committed', async () => {
+    const type = `${uniqueModule()}.spread`;
+    const envelopes = envelopesFor(type, 12, 15); // 12 keys over the topic's 4 partitions
+    const transport = openTransport();
+    await publishInBatches(transport, envelopes, 30);
+
+    const batches: Envelope<{ index: number }>[][] = [];
+    let delivering = 0;
+    let mostAtOnce = 0;
+    transport.subscribe({
+      consumer: `spread-${run}`, types: [type],
+      deliver: () => Promise.reject(new Error('this subscription takes batches')),
+      deliverBatch: async (batch) => {
+        delivering += 1;
+        mostAtOnce = Math.max(mostAtOnce, delivering);
+        batches.push([...batch] as Envelope<{ index: number }>[]);
+        await sleep(20);
+        delivering -= 1;
+      },
+    });
+    await transport.ready();
+    await eventually('every message arrived', () => batches.flat().length >= envelopes.length);
+    assert.equal(mostAtOnce, 1, 'the subscription never has two batches in flight, whatever the partitions');
+    const byKey = new Map<string, number[]>();
+    for (const envelope of batches.flat()) byKey.set(envelope.key, [...(byKey.get(envelope.key) ?? []), envelope.payload.index]);
+    assert.equal(byKey.size, 12);
+    for (const [key, indexes] of byKey) assert.deepEqual(indexes, Array.from({ length: 15 }, (_, index) => index), `${key} in publish order, each once`);
+    const lag = await transport.lag();
+    assert.ok(lag.filter((partition) => partition.endOffset > 0).length >= 2, 'the keys are spread over several partitions');
+    assert.ok(batches.length < 12, `the partitions' messages share batches: ${batches.map((batch) => batch.length).join(', ')}`);
+    await eventually('the committed offsets of every partition caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
+  });
+
   test('when publish resolves, then the broker holds every message, keyed by aggregate id with the envelope fields as headers', async () => {
     const module = uniqueModule();
     const type = `${module}.thing-happened`;

@@ -63,9 +63,13 @@ interface ConsumerState {
   topics: string[];
   consumer: Consumer<string, string, string, string>;
   stream: KafkaStream | undefined;
-  /** The tail of each topic-partition's delivery chain: one batch at a time per partition. */
+  /**
+   * The tail of each lane's delivery chain, one batch at a time per lane: a subscription that takes
+   * batches has one lane for all its partitions (so a batch holds whatever arrived on any of them),
+   * one that takes single messages a lane per topic-partition (so partitions proceed concurrently).
+   */
   lanes: Map<string, Promise<void>>;
-  /** Per topic-partition, the batch waiting for the lane's turn, which messages arriving meanwhile join. */
+  /** Per lane, the batch waiting for the lane's turn, which messages arriving meanwhile join. */
   pending: Map<string, KafkaMessage[]>;
   inFlight: number;
   started: Promise<void>;
@@ -77,8 +81,9 @@ const maxInFlightPerConsumer = 256;
  * Carries messages through Apache Kafka (adapter of `MessageTransport`). `publish` resolves once
  * the broker acknowledged every message (idempotent producer, acks=all), so the relay marks rows
  * sent only then. Each subscription is a consumer group `orderstream.<consumer>` that delivers
- * one partition's messages in order, in batches (what arrived while the previous batch was being
- * delivered, through `deliverBatch` when the subscription has it), and commits an offset only
+ * each partition's messages in order, in batches (what arrived on any of its partitions while the
+ * previous batch was being delivered, through `deliverBatch` when the subscription has it; one
+ * partition's at a time, partitions concurrently, when it has not), and commits an offset only
  * after the batch was delivered:
  * a crash or a failed delivery means redelivery (absorbed by the inbox), never loss. Failures of
  * the consumer's effect are already durable in `messaging.retries`, so there is no retry topic
@@ -333,13 +338,14 @@ export class KafkaTransport implements MessageTransport {
   }
 
   /**
-   * Queues a message behind the batch in progress on its partition: it joins the batch waiting for
-   * that turn, or starts one. Partitions proceed independently; a batch is delivered at once.
+   * Queues a message behind the batch in progress on its lane: it joins the batch waiting for that
+   * turn, or starts one. Lanes proceed independently; a batch is delivered at once. A batch keeps
+   * each partition's messages in offset order, so per key the order holds.
    */
   #dispatch(state: ConsumerState, stream: KafkaStream, message: KafkaMessage): void {
     // Not delivered, so not committed: the next member of the group reads it again.
     if (state.stream !== stream || this.#isStopping()) return;
-    const lane = `${message.topic}:${message.partition}`;
+    const lane = state.subscription.deliverBatch === undefined ? `${message.topic}:${message.partition}` : 'batches';
     state.inFlight += 1;
     if (state.inFlight >= maxInFlightPerConsumer && !stream.isPaused()) stream.pause();
     const waiting = state.pending.get(lane);
@@ -388,9 +394,12 @@ export class KafkaTransport implements MessageTransport {
     state: ConsumerState, stream: KafkaStream, messages: readonly KafkaMessage[], deliver: (envelopes: readonly Envelope[]) => Promise<void>,
   ): Promise<void> {
     const { subscription } = state;
+    // Each topic-partition's last message in the batch: its offset covers the partition's part of it.
+    const lastOfPartition = new Map<string, KafkaMessage>();
+    for (const message of messages) lastOfPartition.set(`${message.topic}:${message.partition}`, message);
     const last = messages.at(-1);
     if (last === undefined) return;
-    const where = { consumer: subscription.consumer, topic: last.topic, partition: last.partition, offset: String(last.offset), messages: messages.length };
+    const where = { consumer: subscription.consumer, topic: last.topic, partition: last.partition, offset: String(last.offset), messages: messages.length, partitions: lastOfPartition.size };
     const envelopes: Envelope[] = [];
     for (const message of messages) {
       const envelope = parseEnvelope(message.value);
@@ -410,10 +419,12 @@ export class KafkaTransport implements MessageTransport {
         await this.#pause(Math.min(200 * 2 ** (attempt - 1), 10_000));
       }
     }
-    // The last message's offset covers the batch; commits are coalesced per partition by the client.
-    void last.commit((error?: Error) => {
-      if (error) this.#logger.warn({ ...where, err: error }, 'kafka offset commit failed; the messages may be delivered again');
-    });
+    // Commits are coalesced per partition by the client.
+    for (const message of lastOfPartition.values()) {
+      void message.commit((error?: Error) => {
+        if (error) this.#logger.warn({ ...where, topic: message.topic, partition: message.partition, offset: String(message.offset), err: error }, 'kafka offset commit failed; the messages may be delivered again');
+      });
+    }
   }
 
   #isStopping(): boolean {
