@@ -119,7 +119,7 @@ describe('text with the NUL character', () => {
     await assertRefusedField({ method: 'POST', url: '/v1/imports', headers: { ...adminHeaders, ...body.headers }, payload: body.payload }, 'body', 'note');
   });
 
-  test('when cells of an imported CSV hold a NUL, then the job succeeds with those rows rejected by line and the others imported', async () => {
+  test('when cells of an imported CSV hold a NUL, then the job succeeds with those rows rejected by line and column and the others imported', async () => {
     const { payload, headers } = csvUpload('sku,name,description,price,currency,stock\nINPUT-NUL-1,Bad\u0000name,,100,EUR,1\nINPUT-NUL-2,Good,,100,EUR,1\nINPUT-NUL-3,Bad,desc\u0000,100,EUR,1\n');
     const accepted = await inject({ method: 'POST', url: '/v1/imports', headers: { ...adminHeaders, ...headers }, payload });
     assert.equal(accepted.statusCode, 202, accepted.body);
@@ -132,8 +132,8 @@ describe('text with the NUL character', () => {
     assert.equal(job?.status, 'succeeded', JSON.stringify(job));
     assert.deepEqual(job.counts, { created: 1, updated: 0, rejected: 2 });
     assert.deepEqual(job.errors?.map((error) => [error.line, error.reason]), [
-      [2, 'contains the NUL character (U+0000), which no text may hold'],
-      [4, 'contains the NUL character (U+0000), which no text may hold'],
+      [2, 'name contains the NUL character (U+0000), which no text may hold'],
+      [4, 'description contains the NUL character (U+0000), which no text may hold'],
     ]);
   });
 });

@@ -59,7 +59,7 @@ interface JobBody {
   status: string;
   progress: { done: number; total: number | null };
   counts: { created: number; updated: number; rejected: number };
-  errors?: { line: number; reason: string }[];
+  errors?: { line: number; reason: string; faults: { column: string | null; reason: string }[] }[];
   errorReportUrl: string | null;
   requestId: string | null;
 }
@@ -124,7 +124,7 @@ describe('POST /v1/imports', () => {
     assert.equal((await catalog.findProductsBySku(['IMP-1']))[0]?.price.amount, 475);
   });
 
-  test('when rows are bad, then the job succeeds, rejects them by line and offers them as errors.csv', async () => {
+  test('when rows are bad, then the job succeeds, rejects each once by line with all its faults and offers them as errors.csv', async () => {
     const file = Buffer.concat([
       Buffer.from(header),
       Buffer.from('bad-1,Good,,100,EUR,1\n'), // 2
@@ -135,22 +135,46 @@ describe('POST /v1/imports', () => {
       Buffer.from('bad-5,Columns,100\n'), // 7
       Buffer.from('bad-6,"Broken "quote",,100,EUR,1\n'), // 8
       Buffer.from('bad-7,Latin1 '), Buffer.from([0xe9, 0xff]), Buffer.from(',,100,EUR,1\n'), // 9
+      Buffer.from('bad-8,,,12.50,EUR,lots\n'), // 10
     ]);
     const { payload, headers } = csvUpload(file);
     const response = await app.inject({ method: 'POST', url: '/v1/imports', payload, headers: { ...admin, ...headers } });
     assert.equal(response.statusCode, 202, response.body);
     const job = await finished(response.json<{ id: string }>().id);
     assert.equal(job.status, 'succeeded');
-    assert.deepEqual(job.counts, { created: 1, updated: 0, rejected: 7 });
-    assert.deepEqual(job.errors?.map((error) => error.line), [3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(job.counts, { created: 1, updated: 0, rejected: 8 }, 'a row with three faults is one rejected row');
+    assert.deepEqual(job.errors?.map((error) => error.line), [3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(job.errors[0]?.faults, [{ column: 'price', reason: 'price must not be negative' }]);
+    assert.deepEqual(job.errors[4]?.faults, [{ column: null, reason: 'has 3 columns; expected 6' }]);
+    assert.deepEqual(job.errors[6]?.faults, [{ column: 'name', reason: 'name is not valid UTF-8 text' }]);
+    const threeFaults = [
+      { column: 'name', reason: 'name must not be empty' },
+      { column: 'price', reason: 'price must be a whole number of minor units (e.g. cents)' },
+      { column: 'stock', reason: 'stock must be a whole number from 0 to 1000000000' },
+    ];
+    assert.deepEqual(job.errors[7], { line: 10, reason: threeFaults.map((fault) => fault.reason).join('; '), faults: threeFaults });
     assert.equal(job.errorReportUrl, `/v1/jobs/${job.id}/errors.csv`);
     const report = await app.inject({ method: 'GET', url: job.errorReportUrl, headers: admin });
     assert.equal(report.statusCode, 200);
     assert.match(report.headers['content-type'] ?? '', /^text\/csv/);
     const lines = report.body.trim().split('\n');
-    assert.equal(lines[0], 'line,reason');
-    assert.match(lines[1] ?? '', /^3,price must not be negative/);
-    assert.equal(lines.length, 8);
+    assert.equal(lines[0], 'line,reason,columns');
+    assert.equal(lines[1], '3,price must not be negative,price');
+    assert.equal(lines[5], '7,has 3 columns; expected 6,');
+    assert.equal(lines[8], `10,${threeFaults.map((fault) => fault.reason).join('; ')},name;price;stock`);
+    assert.equal(lines.length, 9, 'one line per rejected row');
+  });
+
+  test('when a row error was stored before faults were, then it is answered as its one fault, of the row as a whole', async () => {
+    const id = `job_${crypto.randomUUID()}`;
+    await sql`
+      insert into jobs.jobs (id, kind, status, rejected_count, created_at, updated_at, finished_at)
+      values (${id}, 'catalog-import', 'succeeded', 1, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')`.execute(db);
+    await sql`insert into jobs.row_errors (job_id, line, reason) values (${id}, 2, 'price must not be negative')`.execute(db);
+    const job = await jobOf(id);
+    assert.deepEqual(job.errors, [{ line: 2, reason: 'price must not be negative', faults: [{ column: null, reason: 'price must not be negative' }] }]);
+    const report = await app.inject({ method: 'GET', url: `/v1/jobs/${id}/errors.csv`, headers: admin });
+    assert.equal(report.body, 'line,reason,columns\n2,price must not be negative,\n');
   });
 
   const refused: { when: string; status: number; request: () => { payload: Buffer | string; headers: Record<string, string> } }[] = [

@@ -69,7 +69,7 @@ describe('RunImport', () => {
     assert.equal(shelf.stock.get('SKU-10'), 9);
   });
 
-  test('when rows break rules or repeat a SKU, then the job succeeds and each bad row is reported by its line', async () => {
+  test('when rows break rules or repeat a SKU, then the job succeeds and each bad row is reported once by its line, with all its faults', async () => {
     const file = header + [
       'A-1,Good,,100,EUR,1', // line 2
       'A-2,Negative,,-100,EUR,1', // line 3
@@ -79,14 +79,19 @@ describe('RunImport', () => {
       'A-5,Too few,100,EUR', // line 7
       'A-6,"Bad "quote",,100,EUR,1', // line 8
       'A-7,Good too,,200,USD,2', // line 9
+      'a-1,,,-1,EUR,1', // line 10
     ].join('\n') + '\n';
     const job = await startImport().execute({ content: bytes(file), requestId: null });
     await runImport().execute(job.id, { lastAttempt: false });
     assert.equal(jobs.jobs.get(job.id)?.status, 'succeeded');
-    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 2, updated: 0, rejected: 6 });
+    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 2, updated: 0, rejected: 7 }, 'a row with three faults is one rejected row');
     const errors = await jobs.rowErrors(job.id);
-    assert.deepEqual(errors.map((error) => error.line), [3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(errors.map((error) => error.line), [3, 4, 5, 6, 7, 8, 10]);
     assert.match(errors[2]?.reason ?? '', /duplicate SKU A-1 \(first on line 2\)/);
+    assert.deepEqual(errors[5]?.faults.map((fault) => fault.column), [null], 'an unreadable record is a fault of the row as a whole');
+    assert.match(errors[5].faults[0]?.reason ?? '', /^cannot be read/);
+    assert.deepEqual(errors[6]?.faults.map((fault) => fault.column), ['sku', 'name', 'price']);
+    assert.match(errors[6].faults[0]?.reason ?? '', /duplicate SKU A-1 \(first on line 2\)/);
     assert.deepEqual([...shelf.products.keys()].sort(), ['A-1', 'A-7']);
     assert.equal(shelf.products.get('A-1')?.name, 'Good');
   });

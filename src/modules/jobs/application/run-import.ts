@@ -1,5 +1,5 @@
 import { isRowError, parseImportRow, SeenSkus, type ImportRow } from '../domain/import-row.ts';
-import { addCounts, isFinished, maxKeptRowErrors, type Job, type JobCounts, type RowError } from '../domain/job.ts';
+import { addCounts, isFinished, maxKeptRowErrors, rowError, type Job, type JobCounts, type RowError } from '../domain/job.ts';
 import { describeFailure } from './describe-failure.ts';
 import type { CsvReader, JobRepository, ProductCatalog, StockLevels } from './ports.ts';
 
@@ -86,8 +86,9 @@ export class RunImport {
         continue;
       }
       index += 1;
-      const parsed = 'error' in record ? { line: record.line, reason: `cannot be read: ${record.error}` } : parseImportRow(record.values, record.line);
-      const row = isRowError(parsed) ? parsed : seen.check(parsed);
+      const row = 'error' in record
+        ? rowError(record.line, [{ column: null, reason: `cannot be read: ${record.error}` }])
+        : parseImportRow(record.values, record.line, seen);
       // Rows before the checkpoint were handled by an earlier attempt; only their SKUs matter now.
       if (index <= job.checkpoint) continue;
       signal?.throwIfAborted();
@@ -125,12 +126,12 @@ export class RunImport {
   async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {
     const product = await this.#catalog.upsert(row);
     if (typeof product === 'object') {
-      reject({ line: row.line, reason: product.rejected });
+      reject(rowError(row.line, [{ column: null, reason: product.rejected }]));
       return;
     }
     const stock = await this.#stock.set(row.sku, row.stock);
     if (typeof stock === 'object') {
-      reject({ line: row.line, reason: `the product was saved but its stock was not: ${stock.rejected}` });
+      reject(rowError(row.line, [{ column: 'stock', reason: `the product was saved but its stock was not: ${stock.rejected}` }]));
       return;
     }
     count(product);

@@ -11,10 +11,29 @@ export type JobStatus = (typeof jobStatuses)[number];
 /** At most this many row errors are kept per job; the rejected count still counts them all. */
 export const maxKeptRowErrors = 1000;
 
-/** One rejected row of an import, by its line in the file (the header is line 1). */
+/**
+ * One thing wrong with a row of an import: the column it is in (one of the file's column names), or
+ * null when it is the row's as a whole (its number of columns, its quoting, a rule of the catalogue).
+ * The reason reads on its own, naming its column.
+ */
+export interface RowFault {
+  readonly column: string | null;
+  readonly reason: string;
+}
+
+/**
+ * One rejected row of an import, by its line in the file (the header is line 1), with every fault
+ * found in it; `reason` is all of them in one sentence, so a row with one fault reads as it always has.
+ */
 export interface RowError {
   readonly line: number;
   readonly reason: string;
+  readonly faults: readonly RowFault[];
+}
+
+/** A rejected row with its faults (at least one), in the order given: the file's column order. */
+export function rowError(line: number, faults: readonly RowFault[]): RowError {
+  return { line, reason: faults.map((fault) => fault.reason).join('; '), faults };
 }
 
 export interface JobCounts {

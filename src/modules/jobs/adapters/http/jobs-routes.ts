@@ -81,7 +81,7 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
       });
 
       scoped.get('/v1/jobs/:id/errors.csv', {
-        schema: { tags: ['jobs'], summary: 'The rejected rows of an import as CSV (line,reason)', params: jobIdParams },
+        schema: { tags: ['jobs'], summary: 'The rejected rows of an import as CSV (line,reason,columns)', params: jobIdParams },
       }, async (request, reply) => {
         requireAdmin(request);
         const { job, rowErrors } = await useCases.getJob.execute(request.params.id).catch(mapJobsError);

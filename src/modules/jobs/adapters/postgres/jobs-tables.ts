@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** The `jobs` schema's tables as stored. */
 
 export interface JobsTable {
@@ -27,6 +29,13 @@ export interface JobsTable {
 export interface RowErrorsTable {
   job_id: string;
   line: number;
+  reason: string;
+  /** `[{ column, reason }]`, written as JSON text; null for rows rejected before faults were stored one by one. */
+  faults: ColumnType<StoredRowFault[] | null, string, never>;
+}
+
+export interface StoredRowFault {
+  column: string | null;
   reason: string;
 }
 

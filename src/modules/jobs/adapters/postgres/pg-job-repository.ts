@@ -4,7 +4,7 @@ import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/i
 import type { JobCursor, JobPage, JobProgress, JobRepository } from '../../application/ports.ts';
 import { jobsEvents, type JobCompletedV1, type JobFailedV1 } from '../../contract.ts';
 import type { Job, JobKind, JobStatus, RowError } from '../../domain/job.ts';
-import type { JobsTable, JobsTables } from './jobs-tables.ts';
+import type { JobsTable, JobsTables, StoredRowFault } from './jobs-tables.ts';
 
 type JobRow = Selectable<JobsTable>;
 
@@ -32,7 +32,12 @@ export class PgJobRepository implements JobRepository {
   }
 
   async rowErrors(jobId: string): Promise<RowError[]> {
-    return this.#db.selectFrom('jobs.row_errors').select(['line', 'reason']).where('job_id', '=', jobId).orderBy('line').execute();
+    const rows = await this.#db.selectFrom('jobs.row_errors').select(['line', 'reason', 'faults']).where('job_id', '=', jobId).orderBy('line').execute();
+    return rows.map((row) => ({
+      line: row.line, reason: row.reason,
+      // A row rejected before faults were stored one by one had one fault, its reason, told without its column.
+      faults: row.faults?.map((fault) => ({ column: fault.column, reason: fault.reason })) ?? [{ column: null, reason: row.reason }],
+    }));
   }
 
   async startAttempt(id: string, now: Date): Promise<Job | undefined> {
@@ -60,7 +65,10 @@ export class PgJobRepository implements JobRepository {
       if (updated.numUpdatedRows === 0n) return false;
       if (progress.newErrors.length > 0) {
         await transaction.insertInto('jobs.row_errors')
-          .values(progress.newErrors.map((error) => ({ job_id: id, line: error.line, reason: error.reason })))
+          .values(progress.newErrors.map((error) => ({
+            job_id: id, line: error.line, reason: error.reason,
+            faults: JSON.stringify(error.faults.map((fault): StoredRowFault => ({ column: fault.column, reason: fault.reason }))),
+          })))
           .onConflict((conflict) => conflict.doNothing())
           .execute();
       }
