@@ -34,6 +34,10 @@ before(async () => {
   signingKey = pair.privateKey;
   const jwk = { ...await exportJWK(pair.publicKey), kid: 'key-1', alg: 'ES256', use: 'sig' };
   upstream = createServer((request, response) => {
+    if (request.url === '/readyz') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
+      return;
+    }
     if (request.url === '/.well-known/jwks.json') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
       return;

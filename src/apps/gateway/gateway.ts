@@ -8,6 +8,8 @@ import { createHttpApp, type HttpApp } from '../../platform/http/app.ts';
 import type { RoutePolicy } from '../../platform/http/edge.ts';
 import { principalHeader, signatureHeader, signPrincipal } from '../../platform/http/gateway-signature.ts';
 import { HttpProblem } from '../../platform/http/problem.ts';
+import type { CheckAnswer, ReadinessCheck } from '../../platform/http/readiness.ts';
+import { UpstreamHealthChecks } from '../../platform/http/upstream-health-checks.ts';
 import {
   RequestBodyError, UnsendableRequestError, UpstreamPool, UpstreamUnavailableError, type CircuitState,
 } from '../../platform/http/upstream-pool.ts';
@@ -22,6 +24,8 @@ export interface Gateway {
   app: HttpApp;
   /** One pool (instances, health, circuit) per upstream service, by name. */
   upstreams: ReadonlyMap<string, UpstreamPool>;
+  /** The probes of every upstream instance (each distinct instance once), stopped by `close()`. */
+  healthChecks: UpstreamHealthChecks;
   metrics: Metrics;
   /** The operations listener (`/metrics`, `/healthz`, `/readyz`), not listening until asked. */
   ops: OpsServer;
@@ -53,10 +57,21 @@ export function createGateway(options: {
   const secret = config.GATEWAY_SECRET;
   if (secret === undefined) throw new Error('The gateway needs GATEWAY_SECRET (shared with the services behind it).');
   const metrics = createMetrics({ logger });
-  const upstreams = createUpstreams(config, logger, policies, (upstream, state) => {
+  const healthChecks = new UpstreamHealthChecks({
+    intervalMs: config.GATEWAY_HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs: config.GATEWAY_HEALTH_CHECK_TIMEOUT_MS,
+    failuresToMarkDown: config.GATEWAY_HEALTH_CHECK_FAILURES,
+    passesToMarkUp: config.GATEWAY_HEALTH_CHECK_PASSES,
+    onChange: (instance, { up, reason }) => {
+      if (up) logger.info({ instance, reason }, 'upstream instance back up: its health probes pass');
+      else logger.warn({ instance, reason }, 'upstream instance down: its health probes fail');
+    },
+  });
+  const upstreams = createUpstreams(config, logger, policies, healthChecks, (upstream, state) => {
     metrics.circuitState.set({ upstream }, circuitStates[state]);
     options.onCircuitChange?.(upstream, state);
   });
+  const readiness = upstreamReadiness(upstreams, config.GATEWAY_REQUIRED_UPSTREAMS);
   for (const name of upstreams.keys()) metrics.circuitState.set({ upstream: name }, circuitStates.closed);
   const identity = upstreams.get('identity');
   if (identity === undefined) throw new Error('The gateway needs an identity upstream in GATEWAY_UPSTREAMS (identity=... or *=...).');
@@ -70,9 +85,6 @@ export function createGateway(options: {
     loadKeys: () => fetchSigningKeys(identity, secret, logger),
   });
   const limiters = createRateLimiters(config, logger);
-  // Upstreams are reported, not required: a gateway in front of a service that is down still
-  // answers (503 for that service, everything else as usual), so it must stay in rotation.
-  const readiness = [...upstreams.values()].map((pool) => ({ name: pool.name, check: () => Promise.resolve(pool.available), required: false }));
   const ops = createOpsServer({ metrics, readiness, logger });
   const app = createHttpApp({
     logger,
@@ -119,23 +131,54 @@ export function createGateway(options: {
     }],
     edge: edgeOptions({ config, logger, metrics, policies, verifier, limiters }),
   });
+  healthChecks.start();
   return {
     app,
     upstreams,
+    healthChecks,
     metrics,
     ops,
     async close() {
       await app.close();
       await ops.close();
       await limiters.close();
+      await healthChecks.close();
       await Promise.all([...upstreams.values()].map((pool) => pool.close()));
     },
   };
 }
 
+/**
+ * One readiness check per upstream service: up while one of its instances is healthy (by its
+ * probes and its requests) and its circuit is not open, with every instance's state. Only the
+ * services GATEWAY_REQUIRED_UPSTREAMS names are required: every gateway sees the same services,
+ * so one service down would take all of them out of rotation at once, and with them the routes
+ * that still work (503 answers for that service only, the rest as usual).
+ */
+function upstreamReadiness(upstreams: ReadonlyMap<string, UpstreamPool>, required: readonly string[]): ReadinessCheck[] {
+  const unknown = required.filter((name) => name !== '*' && !upstreams.has(name));
+  if (unknown.length > 0) throw new Error(`GATEWAY_REQUIRED_UPSTREAMS names ${unknown.join(', ')}, which no route of the gateway uses (known: ${[...upstreams.keys()].join(', ')}).`);
+  return [...upstreams.values()].map((pool) => ({
+    name: pool.name,
+    required: required.includes('*') || required.includes(pool.name),
+    check: async (): Promise<CheckAnswer> => {
+      await pool.probed();
+      const health = pool.health();
+      return {
+        up: health.up,
+        details: { healthyInstances: health.instances.filter((instance) => instance.state === 'healthy').length, circuitOpen: health.circuit === 'open' ? 1 : 0 },
+        instances: health.instances.map((instance, index) => ({
+          instance: index + 1, url: instance.url, state: instance.state, lastProbeAt: instance.lastProbeAt?.toISOString() ?? null, reason: instance.reason,
+        })),
+      };
+    },
+  }));
+}
+
 /** One pool per upstream the route table names, with its instances from GATEWAY_UPSTREAMS (or its `*` entry). */
 function createUpstreams(
-  config: Config, logger: Logger, policies: readonly RoutePolicy[], onCircuitChange: ((upstream: string, state: CircuitState) => void) | undefined,
+  config: Config, logger: Logger, policies: readonly RoutePolicy[], healthChecks: UpstreamHealthChecks,
+  onCircuitChange: ((upstream: string, state: CircuitState) => void) | undefined,
 ): Map<string, UpstreamPool> {
   const names = new Set(['identity', ...policies.map((policy) => policy.upstream).filter((name) => name !== 'gateway')]);
   const missing = [...names].filter((name) => config.GATEWAY_UPSTREAMS[name] === undefined && config.GATEWAY_UPSTREAMS['*'] === undefined);
@@ -150,6 +193,7 @@ function createUpstreams(
       breakerErrorPercentage: config.GATEWAY_BREAKER_ERROR_PERCENT,
       breakerWindowMs: config.GATEWAY_BREAKER_WINDOW_MS,
       breakerResetMs: config.GATEWAY_BREAKER_RESET_MS,
+      healthChecks,
       onCircuitChange: (state) => {
         logger.warn({ upstream: name, circuit: state }, 'upstream circuit changed');
         onCircuitChange?.(name, state);
@@ -283,7 +327,8 @@ function unavailableProblem(error: UpstreamUnavailableError): HttpProblem {
     case 'no-healthy-instance':
       return new HttpProblem({
         status: 503, slug: 'service-unavailable', title: 'The service is unavailable',
-        detail: `Retry in ${error.retryAfterSeconds} s.`, headers: { 'retry-after': String(error.retryAfterSeconds) },
+        detail: `${error.kind === 'no-healthy-instance' ? 'No instance of the service is healthy. ' : ''}Retry in ${error.retryAfterSeconds} s.`,
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
       });
   }
 }

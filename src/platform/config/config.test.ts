@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     const defaults = loadConfig({});
     assert.deepEqual([defaults.HTTP_REQUEST_TIMEOUT_MS, defaults.HTTP_HEADERS_TIMEOUT_MS, defaults.HTTP_KEEP_ALIVE_TIMEOUT_MS], [120_000, 10_000, 72_000]);
   });
+
+  test('when the gateway\'s required upstreams are set, then they are a list of names or *; unset, none; anything else is refused naming it', () => {
+    assert.deepEqual(loadConfig({ GATEWAY_REQUIRED_UPSTREAMS: 'identity, orders' }).GATEWAY_REQUIRED_UPSTREAMS, ['identity', 'orders']);
+    assert.deepEqual(loadConfig({ GATEWAY_REQUIRED_UPSTREAMS: '*' }).GATEWAY_REQUIRED_UPSTREAMS, ['*']);
+    assert.deepEqual(loadConfig({}).GATEWAY_REQUIRED_UPSTREAMS, []);
+    assert.match(captureConfigError({ GATEWAY_REQUIRED_UPSTREAMS: 'orders,Orders=http://x' }).message, /GATEWAY_REQUIRED_UPSTREAMS=.*"Orders=http:\/\/x" is not an upstream name/);
+  });
 });
 
 describe('describeConfig', () => {

@@ -19,7 +19,7 @@ import { edgeExposedHeaders, installEdge, type EdgeOptions } from './edge.ts';
 import { createClientErrorHandler } from './early-errors.ts';
 import { installGatewayTrust, type GatewayTrustSettings } from './gateway-signature.ts';
 import { HttpProblem, invalidRequest, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
-import { runReadinessChecks, type ReadinessCheck } from './readiness.ts';
+import { runReadinessChecks, withoutAddresses, type ReadinessCheck } from './readiness.ts';
 import { hasMalformedQuery, nulCharacterErrors } from './request-text.ts';
 
 export type { ReadinessCheck } from './readiness.ts';
@@ -39,6 +39,9 @@ export interface HttpMetrics {
 const readinessChecksSchema = z.record(z.string(), z.object({
   status: z.enum(['up', 'down', 'timeout']), required: z.boolean(), durationMs: z.number(),
   details: z.record(z.string(), z.number()).optional(),
+  instances: z.array(z.object({
+    instance: z.number().int(), state: z.enum(['healthy', 'ejected', 'down']), lastProbeAt: z.string().nullable(), reason: z.string(),
+  })).optional(),
 }));
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -213,12 +216,13 @@ export function createHttpApp(options: {
       },
     }, async (request, reply) => {
       const report = await runReadinessChecks(options.readiness, { timeoutMs: options.readinessTimeoutMs ?? 2000 });
-      if (report.ready) return { status: report.degraded ? 'degraded' as const : 'ready' as const, checks: report.checks };
+      const checks = withoutAddresses(report.checks);
+      if (report.ready) return { status: report.degraded ? 'degraded' as const : 'ready' as const, checks };
       const failing = Object.entries(report.checks).filter(([, result]) => result.status !== 'up' && result.required);
       return reply.status(503).type('application/problem+json').send({
         type: `${problemTypeBase}not-ready`, title: 'Not ready', status: 503,
         detail: `Not answering: ${failing.map(([name, result]) => `${name} (${result.status})`).join(', ')}`,
-        instance: request.url, requestId: request.id, checks: report.checks,
+        instance: request.url, requestId: request.id, checks,
       });
     });
     for (const register of options.routes) register(scoped);

@@ -14,7 +14,21 @@ export interface ReadinessCheck {
 /** A check's answer with figures (numbers) that explain it. */
 export interface CheckAnswer {
   up: boolean;
-  details: Readonly<Record<string, number>>;
+  details?: Readonly<Record<string, number>>;
+  /** The instances behind the dependency (a gateway's upstream service), each with its own state. */
+  instances?: InstanceReport[];
+}
+
+/** One instance behind a dependency, as the process routes to it now. */
+export interface InstanceReport {
+  /** Its position in the configured list, from 1: how the public listener names it. */
+  instance: number;
+  /** Its address; shown on the operations listener only (see `withoutAddresses`). */
+  url?: string;
+  state: 'healthy' | 'ejected' | 'down';
+  /** When it was last probed (RFC 3339), null before its first probe. */
+  lastProbeAt: string | null;
+  reason: string;
 }
 
 /** One check's outcome: `timeout` when it did not answer within the probe's time limit. */
@@ -23,6 +37,7 @@ export interface CheckResult {
   required: boolean;
   durationMs: number;
   details?: Readonly<Record<string, number>>;
+  instances?: InstanceReport[];
 }
 
 export interface ReadinessReport {
@@ -52,10 +67,11 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[], opti
     const settled = await Promise.race([answer, timeout]);
     clearTimeout(timer);
     const status = settled === 'timeout' ? 'timeout' : settled.up ? 'up' as const : 'down' as const;
-    const details = settled === 'timeout' ? undefined : (settled as Partial<CheckAnswer>).details;
+    const { details, instances } = settled === 'timeout' ? {} : settled as Partial<CheckAnswer>;
     const result: CheckResult = {
       status, required: required ?? true, durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
       ...(details === undefined ? {} : { details }),
+      ...(instances === undefined ? {} : { instances }),
     };
     return [name, result] as const;
   }));
@@ -64,4 +80,15 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[], opti
     degraded: results.some(([, result]) => result.status !== 'up' && !result.required),
     checks: Object.fromEntries(results),
   };
+}
+
+/**
+ * The checks without the instances' addresses, for `/readyz` on the public listener: their states
+ * are worth showing there, the internal network's layout is not.
+ */
+export function withoutAddresses(checks: Readonly<Record<string, CheckResult>>): Record<string, CheckResult> {
+  return Object.fromEntries(Object.entries(checks).map(([name, result]) => [
+    name,
+    result.instances === undefined ? result : { ...result, instances: result.instances.map(({ instance, state, lastProbeAt, reason }) => ({ instance, state, lastProbeAt, reason })) },
+  ]));
 }

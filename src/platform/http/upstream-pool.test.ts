@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UpstreamHealthChecks } from './upstream-health-checks.ts';
 import {
   RequestBodyError, UnsendableRequestError, UpstreamPool, UpstreamUnavailableError, type CircuitState, type UpstreamPoolSettings, type UpstreamRequest,
 } from './upstream-pool.ts';
@@ -44,7 +45,9 @@ class Instance {
 
 const instances: Instance[] = [];
 const pools: UpstreamPool[] = [];
+const healthChecks: UpstreamHealthChecks[] = [];
 after(async () => {
+  await Promise.all(healthChecks.map((checks) => checks.close()));
   await Promise.all(pools.map((pool) => pool.close()));
   await Promise.all(instances.map((instance) => instance.stop()));
 });
@@ -59,6 +62,34 @@ function poolOf(started: readonly Instance[], settings: Partial<UpstreamPoolSett
   const pool = new UpstreamPool({ name: 'things', instances: started.map((instance) => instance.url), ...settings });
   pools.push(pool);
   return pool;
+}
+
+/** A pool whose instances are probed at `/readyz` every 30 ms, each failed probe marking its instance down. */
+function probedPoolOf(started: readonly Instance[], settings: Partial<UpstreamPoolSettings> = {}): UpstreamPool {
+  const checks = new UpstreamHealthChecks({ intervalMs: 30, timeoutMs: 500, failuresToMarkDown: 1, passesToMarkUp: 1 });
+  healthChecks.push(checks);
+  const pool = poolOf(started, { ...settings, healthChecks: checks });
+  checks.start();
+  return pool;
+}
+
+/** Answers `/readyz` with `readiness`, anything else with 200 (or as `others` says). */
+function withReadiness(instance: Instance, readiness: () => number, others?: Instance['behaviour']): void {
+  instance.behaviour = (request, response) => {
+    if (request.url === '/readyz') response.writeHead(readiness()).end();
+    else if (others !== undefined) others(request, response);
+    else response.end('ok');
+  };
+}
+
+const requestsTo = (instance: Instance) => instance.hits.filter((hit) => hit !== 'GET /readyz');
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms`);
+    await sleep(5);
+  }
 }
 
 const get = (path = '/things'): UpstreamRequest => ({ method: 'GET', path, headers: {}, timeoutMs: 2000, retryable: true });
@@ -249,5 +280,67 @@ describe('upstream pool', () => {
     await sleep(250);
     assert.equal(await send(pool), 504);
     assert.equal(pool.circuit, 'open');
+  });
+
+  test('when the probes find an instance not ready, then no request goes to it, and once they pass again it takes its share', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    let bReadiness = 503;
+    withReadiness(a, () => 200);
+    withReadiness(b, () => bReadiness);
+    const pool = probedPoolOf([a, b]);
+    await pool.probed();
+    for (let index = 0; index < 6; index += 1) assert.equal(await send(pool), 200);
+    assert.equal(requestsTo(a).length, 6);
+    assert.deepEqual(requestsTo(b), [], 'the instance its probes found down got nothing');
+    assert.deepEqual(pool.health().instances.map((instance) => [instance.state, instance.reason]), [['healthy', 'answered 200'], ['down', 'answered 503']]);
+
+    bReadiness = 200;
+    await until(() => pool.health().instances[1]?.state === 'healthy', 5000, 'b back up');
+    for (let index = 0; index < 4; index += 1) assert.equal(await send(pool), 200);
+    assert.equal(requestsTo(b).length, 2, 'b is back in the rotation');
+  });
+
+  test('when every instance is down by its probes, then a request fails at once as no-healthy-instance with a Retry-After, sends nothing, and leaves the circuit closed', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    let readiness = 200;
+    withReadiness(a, () => readiness);
+    withReadiness(b, () => readiness);
+    const pool = probedPoolOf([a, b], { breakerVolumeThreshold: 2 });
+    await pool.probed();
+    readiness = 503;
+    await until(() => !pool.health().up, 5000, 'both down');
+    for (let index = 0; index < 5; index += 1) {
+      const startedAt = performance.now();
+      await assert.rejects(pool.request(get()), (error: unknown) => error instanceof UpstreamUnavailableError && error.kind === 'no-healthy-instance' && error.retryAfterSeconds >= 1);
+      assert.ok(performance.now() - startedAt < 200, 'refused at once');
+    }
+    assert.deepEqual([...requestsTo(a), ...requestsTo(b)], []);
+    assert.equal(pool.circuit, 'closed', 'the circuit judges answers, and the probes will say when an instance is back');
+
+    readiness = 200;
+    await until(() => pool.health().up, 5000, 'back up');
+    assert.equal(await send(pool), 200);
+  });
+
+  test('when an ejected instance has rested and a probe then passes, then it is back in rotation without a request probing it', async () => {
+    const [a, b] = await startInstances(2);
+    assert.ok(a !== undefined && b !== undefined);
+    let aFails = true;
+    withReadiness(a, () => 200, (_request, response) => { response.writeHead(aFails ? 502 : 200).end(); });
+    withReadiness(b, () => 200);
+    const pool = probedPoolOf([a, b], { failuresToEject: 1, ejectMs: 150, breakerVolumeThreshold: 1000 });
+    await pool.probed();
+    assert.equal(await send(pool), 200, 'the GET that a failed was retried on b');
+    const ejected = pool.health().instances[0];
+    assert.equal(ejected?.state, 'ejected');
+    assert.match(ejected.reason, /^1 request failed in a row; out of rotation until /);
+    aFails = false;
+    const sentToA = requestsTo(a).length;
+    await until(() => pool.health().instances[0]?.state === 'healthy', 5000, 'a back in rotation');
+    assert.equal(requestsTo(a).length, sentToA, 'no request was needed to bring it back');
+    for (let index = 0; index < 4; index += 1) assert.equal(await send(pool), 200);
+    assert.equal(requestsTo(a).length - sentToA, 2, 'it takes its share again');
   });
 });

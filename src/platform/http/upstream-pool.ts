@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import CircuitBreaker from 'opossum';
 import { Pool, type Dispatcher } from 'undici';
+import type { UpstreamHealthChecks } from './upstream-health-checks.ts';
 
 /** One request the gateway sends to an upstream service. */
 export interface UpstreamRequest {
@@ -103,12 +104,37 @@ export interface UpstreamPoolSettings {
   retryBudgetRatio?: number;
   /** Retries allowed per second whatever the traffic; 3 by default. */
   retryBudgetPerSecond?: number;
+  /**
+   * Active health of the instances, shared by the pools of one gateway: an instance its probes find
+   * down gets no request, and a rested ejected one returns once a probe passes. Without it, only
+   * failed requests take instances out of rotation.
+   */
+  healthChecks?: UpstreamHealthChecks;
   /** Called when the circuit changes state. */
   onCircuitChange?: (state: CircuitState) => void;
   onInstanceEjected?: (instance: string) => void;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** One instance as routing sees it now. */
+export interface InstanceHealth {
+  url: string;
+  /** `down`: its probes fail; `ejected`: its requests failed (passive health); else `healthy`. */
+  state: 'healthy' | 'ejected' | 'down';
+  /** When its last probe ended; undefined without health checks or before the first. */
+  lastProbeAt: Date | undefined;
+  /** Why it is in this state: the last probe's outcome, or the failures that ejected it. */
+  reason: string;
+}
+
+/** The state of one upstream service's instances and circuit. */
+export interface UpstreamHealth {
+  /** Some instance is healthy and the circuit is not open: a request can be served now. */
+  up: boolean;
+  circuit: CircuitState;
+  instances: InstanceHealth[];
+}
 
 const unavailableStatuses = new Set([502, 503, 504]);
 
@@ -127,6 +153,8 @@ class Instance {
   consecutiveFailures = 0;
   /** Out of rotation until this time (ms); 0 when healthy. */
   ejectedUntil = 0;
+  /** Why it was last ejected, for the readiness report. */
+  ejectionReason = '';
   probing = false;
 
   constructor(url: string, connections: number) {
@@ -137,10 +165,11 @@ class Instance {
 
 /**
  * The instances of one upstream service behind the gateway: round-robin over the healthy ones,
- * passive health (an instance failing `failuresToEject` times in a row rests for `ejectMs`, then
- * one request probes it back), one circuit breaker for the service (open: fail fast; half-open:
- * one probe), timeouts per request, and retries on another instance only for requests marked
- * retryable, within a retry budget so that retries cannot multiply the load of an outage.
+ * active health when given health checks (an instance its probes find down gets nothing), passive
+ * health (an instance failing `failuresToEject` times in a row rests for `ejectMs`, then one request,
+ * or a passing probe, brings it back), one circuit breaker for the service (open: fail fast;
+ * half-open: one probe), timeouts per request, and retries on another instance only for requests
+ * marked retryable, within a retry budget so that retries cannot multiply the load of an outage.
  */
 export class UpstreamPool {
   readonly name: string;
@@ -151,6 +180,9 @@ export class UpstreamPool {
   readonly #breakerResetMs: number;
   readonly #budget: RetryBudget;
   readonly #onEjected: ((instance: string) => void) | undefined;
+  readonly #health: UpstreamHealthChecks | undefined;
+  readonly #firstProbes: Promise<void>;
+  #probed: boolean;
   #next = 0;
 
   constructor(settings: UpstreamPoolSettings) {
@@ -162,6 +194,10 @@ export class UpstreamPool {
     this.#breakerResetMs = settings.breakerResetMs ?? 5000;
     this.#budget = new RetryBudget(settings.retryBudgetRatio ?? 0.2, settings.retryBudgetPerSecond ?? 3);
     this.#onEjected = settings.onInstanceEjected;
+    this.#health = settings.healthChecks;
+    for (const instance of this.#instances) this.#health?.watch(instance.url);
+    this.#probed = this.#health === undefined;
+    this.#firstProbes = (this.#health?.firstOutcomes(this.#instances.map((instance) => instance.url)) ?? Promise.resolve()).then(() => { this.#probed = true; });
     this.#breaker = new CircuitBreaker((request: UpstreamRequest) => this.#send(request), {
       name: settings.name,
       timeout: false, // each request carries its own timeout
@@ -189,7 +225,20 @@ export class UpstreamPool {
   /** Whether some instance is in rotation (or due for a probe). */
   get available(): boolean {
     const now = Date.now();
-    return this.circuit !== 'open' && this.#instances.some((instance) => instance.ejectedUntil <= now);
+    return this.circuit !== 'open' && this.#instances.some((instance) => !this.#isDown(instance) && instance.ejectedUntil <= now);
+  }
+
+  /** Resolves once the probes have judged every instance (each within its timeout); at once without health checks. */
+  probed(): Promise<void> {
+    return this.#firstProbes;
+  }
+
+  /** Each instance's state as routing sees it now, and whether the service can be served. */
+  health(): UpstreamHealth {
+    const now = Date.now();
+    const instances = this.#instances.map((instance) => this.#instanceHealth(instance, now));
+    const circuit = this.circuit;
+    return { up: circuit !== 'open' && instances.some((instance) => instance.state === 'healthy'), circuit, instances };
   }
 
   /**
@@ -199,6 +248,13 @@ export class UpstreamPool {
    */
   async request(request: UpstreamRequest): Promise<UpstreamResponse> {
     this.#budget.deposit();
+    // The first requests after start wait for the first probes (bounded by their timeout) rather than guess.
+    if (!this.#probed) await this.#firstProbes;
+    // The probes already say no instance can answer: refused at once, and not counted by the circuit,
+    // which judges the instances' answers (counted, these would keep it open after an instance is back).
+    if (this.#health !== undefined && this.#instances.every((instance) => this.#isDown(instance))) {
+      throw new UpstreamUnavailableError(this.name, 'no-healthy-instance', Math.max(1, Math.ceil(this.#health.intervalMs / 1000)));
+    }
     try {
       return await this.#breaker.fire(request);
     } catch (error) {
@@ -276,18 +332,54 @@ export class UpstreamPool {
     for (let step = 0; step < this.#instances.length; step += 1) {
       const instance = this.#instances[(this.#next + step) % this.#instances.length];
       if (instance === undefined || tried.has(instance)) continue;
-      if (instance.ejectedUntil === 0 || (instance.ejectedUntil <= now && !instance.probing)) {
-        if (instance.ejectedUntil !== 0) instance.probing = true;
-        this.#next = (this.#next + step + 1) % this.#instances.length;
-        return instance;
-      }
+      const rotation = this.#rotation(instance, now);
+      if (rotation === 'out') continue;
+      if (rotation === 'probe') instance.probing = true;
+      this.#next = (this.#next + step + 1) % this.#instances.length;
+      return instance;
     }
     return undefined;
   }
 
   #hasAnother(tried: ReadonlySet<Instance>): boolean {
     const now = Date.now();
-    return this.#instances.some((instance) => !tried.has(instance) && (instance.ejectedUntil === 0 || (instance.ejectedUntil <= now && !instance.probing)));
+    return this.#instances.some((instance) => !tried.has(instance) && this.#rotation(instance, now) !== 'out');
+  }
+
+  /** Whether `instance` may take a request now: `in` rotation, as the one request `probe`-ing it back after its rest, or `out`. */
+  #rotation(instance: Instance, now: number): 'in' | 'probe' | 'out' {
+    if (this.#isDown(instance)) return 'out';
+    this.#endRestIfProbed(instance, now);
+    if (instance.ejectedUntil === 0) return 'in';
+    return instance.ejectedUntil <= now && !instance.probing ? 'probe' : 'out';
+  }
+
+  #isDown(instance: Instance): boolean {
+    return this.#health?.healthOf(instance.url).verdict === 'down';
+  }
+
+  /**
+   * A probe that passed after an ejected instance's rest brings it back as a request probing it
+   * would: without it, an instance ejected while traffic stopped (a gateway taken out of rotation)
+   * would wait for a request that never comes.
+   */
+  #endRestIfProbed(instance: Instance, now: number): void {
+    if (instance.ejectedUntil === 0 || instance.ejectedUntil > now || instance.probing || this.#health === undefined) return;
+    if (this.#health.healthOf(instance.url).lastPassAt < instance.ejectedUntil) return;
+    instance.ejectedUntil = 0;
+    instance.consecutiveFailures = 0;
+  }
+
+  #instanceHealth(instance: Instance, now: number): InstanceHealth {
+    const probed = this.#health?.healthOf(instance.url);
+    const lastProbeAt = probed?.lastProbeAt;
+    if (probed !== undefined && probed.verdict !== 'up') return { url: instance.url, state: 'down', lastProbeAt, reason: probed.lastOutcome ?? 'not probed yet' };
+    this.#endRestIfProbed(instance, now);
+    if (instance.ejectedUntil !== 0) {
+      const until = instance.ejectedUntil > now ? `out of rotation until ${new Date(instance.ejectedUntil).toISOString()}` : 'back once a request or a probe succeeds';
+      return { url: instance.url, state: 'ejected', lastProbeAt, reason: `${instance.ejectionReason}; ${until}` };
+    }
+    return { url: instance.url, state: 'healthy', lastProbeAt, reason: probed?.lastOutcome ?? 'no failed request' };
   }
 
   #succeeded(instance: Instance): void {
@@ -299,6 +391,7 @@ export class UpstreamPool {
   #failed(instance: Instance): void {
     instance.consecutiveFailures += 1;
     if (instance.probing || instance.consecutiveFailures >= this.#failuresToEject) {
+      instance.ejectionReason = instance.probing ? 'the request probing it back failed' : `${instance.consecutiveFailures} ${instance.consecutiveFailures === 1 ? 'request' : 'requests'} failed in a row`;
       const wasInRotation = instance.ejectedUntil === 0;
       instance.ejectedUntil = Date.now() + this.#ejectMs;
       instance.probing = false;
