@@ -127,7 +127,12 @@ export function createModules(options: {
       },
     });
   }
-  if (databases.catalog !== undefined) modules.catalog = createCatalogModule({ db: databases.catalog.db, readCacheSeconds: config.CATALOG_READ_CACHE_SECONDS });
+  if (databases.catalog !== undefined) {
+    modules.catalog = createCatalogModule({
+      db: databases.catalog.db, readCacheSeconds: config.CATALOG_READ_CACHE_SECONDS,
+      lowStockThreshold: config.LOW_STOCK_THRESHOLD, devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+    });
+  }
   if (databases.inventory !== undefined) {
     modules.inventory = createInventoryModule({ db: databases.inventory.db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS });
   }
@@ -215,7 +220,7 @@ export function createModules(options: {
 export function partsOf(modules: ModuleSet): ModuleParts[] {
   const { identity, catalog, inventory, payments, orders, notifications, jobs } = modules;
   const parts: ModuleParts[] = [];
-  if (catalog !== undefined) parts.push({ routes: catalog.routes, consumers: [], background: [] });
+  if (catalog !== undefined) parts.push({ routes: catalog.routes, consumers: catalog.consumers, background: [] });
   for (const module of [identity, inventory, payments, orders, notifications, jobs]) {
     if (module !== undefined) parts.push({ routes: module.routes, consumers: module.consumers, background: module.background });
   }

@@ -108,6 +108,35 @@ for (const shape of shapes) {
       assert.deepEqual(await paymentOperations([id]), { captures: 1, refunds: 1 });
     });
 
+    test('when stock is set and an order is confirmed and then cancelled, then product reads follow: the status for anyone, the quantity for admins', async () => {
+      const created = await call(running, 'POST', '/v1/products', { token: admin, body: { sku: 'FLOW-AVAIL', name: 'Product FLOW-AVAIL', price: { amount: 1250, currency: 'EUR' } } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const productId = (created.body as { id: string }).id;
+      const availability = async (token?: string) =>
+        ((await call(running, 'GET', `/v1/products/${productId}`, token === undefined ? {} : { token })).body as { availability: unknown }).availability;
+      // The catalog hears of stock from inventory's events, a moment later (and through Kafka between services).
+      const follows = async (status: string, available: number) => {
+        const deadline = Date.now() + 60_000;
+        while (JSON.stringify(await availability(admin)) !== JSON.stringify({ status, available }) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.deepEqual(await availability(admin), { status, available });
+        assert.deepEqual(await availability(customer), { status });
+        assert.deepEqual(await availability(), { status });
+      };
+      assert.deepEqual(await availability(customer), { status: 'out-of-stock' });
+      assert.equal((await call(running, 'PUT', '/v1/inventory/FLOW-AVAIL', { token: admin, body: { onHand: 6 } })).status, 200);
+      await follows('in-stock', 6);
+
+      const placed = await place('FLOW-AVAIL', 'tok_visa', { quantity: 2 });
+      const id = (placed.body as OrderView).id;
+      assert.equal((await settled(id)).status, 'CONFIRMED');
+      await follows('low', 4);
+
+      assert.equal((await call(running, 'POST', `/v1/orders/${id}/cancel`, { token: customer })).status, 202);
+      await follows('in-stock', 6);
+    });
+
     test('when an Idempotency-Key is sent again, then the same order answers; with another body, 422 and nothing new', async () => {
       await product('FLOW-KEY', 5);
       const key = crypto.randomUUID();

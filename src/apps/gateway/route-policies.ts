@@ -2,7 +2,7 @@ import type { RoutePolicy } from '../../platform/http/edge.ts';
 import { deadLetterPaths } from '../../platform/messaging/index.ts';
 
 /** The modules that consume messages, so have dead letters an admin may list and replay. */
-export const consumingModules = ['inventory', 'payments', 'orders', 'notifications', 'jobs'] as const;
+export const consumingModules = ['catalog', 'inventory', 'payments', 'orders', 'notifications', 'jobs'] as const;
 
 /**
  * Who may call what: the gateway's routing table. Every route a module registers must appear

@@ -12,7 +12,7 @@ export interface RunningShape {
   /** Where the API answers (the gateway). */
   baseUrl: string;
   /** The database holding each module's tables (the same one in the single process). */
-  databaseOf(module: 'identity' | 'orders' | 'inventory' | 'payments' | 'notifications' | 'jobs'): Database;
+  databaseOf(module: 'identity' | 'catalog' | 'orders' | 'inventory' | 'payments' | 'notifications' | 'jobs'): Database;
   /** Every process, for fault tests. */
   processes: ReadonlyMap<string, OrderStreamProcess>;
   stop(): Promise<void>;

@@ -7,18 +7,21 @@ import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { ServiceCaller } from '../../platform/http/service-caller.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
+import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import { CreateProduct } from './application/create-product.ts';
 import { FindProductsBySku } from './application/find-products-by-sku.ts';
 import { GetProduct } from './application/get-product.ts';
 import { ListProducts } from './application/list-products.ts';
 import type { ProductRepository } from './application/ports.ts';
+import { RecordReportedStock } from './application/record-reported-stock.ts';
 import { UpdateProduct } from './application/update-product.ts';
 import { UpsertProduct } from './application/upsert-product.ts';
 import { catalogInternalRoutes } from './adapters/http/catalog-internal-routes.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
 import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts';
 import { CachingProductRepository } from './adapters/memory/caching-product-repository.ts';
+import { stockChangedConsumer } from './adapters/messaging/stock-changed-consumer.ts';
 import { RedisCachedCatalogClient } from './adapters/redis/redis-cached-catalog-client.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
@@ -33,16 +36,27 @@ export const catalogMigrations: MigrationSet = {
 
 export interface CatalogModule {
   routes: RouteRegistration;
+  /** `inventory.stock-changed`, kept as the availability of product reads. */
+  consumers: MessageConsumer[];
   /** In-process adapter of the catalog's clients (reads and bulk writes), for modules in the same process. */
   client: CatalogClient & CatalogImportClient;
 }
 
+/** Stock under which a product shows `low` when no LOW_STOCK_THRESHOLD is given. */
+const defaultLowStockThreshold = 5;
+
 /**
  * Wires the catalog's use cases to PostgreSQL (or to the repository a test passes). With
  * `readCacheSeconds`, product reads by id and SKU are answered from this process's memory (its own
- * writes seen at once, other processes' after that many seconds at most).
+ * writes and the stock reports it records seen at once, other processes' after that many seconds at
+ * most). Products show `low` availability under `lowStockThreshold` units (5 by default).
  */
-export function createCatalogModule(deps: ({ db: Database } | { products: ProductRepository }) & { readCacheSeconds?: number }): CatalogModule {
+export function createCatalogModule(deps: ({ db: Database } | { products: ProductRepository }) & {
+  readCacheSeconds?: number;
+  lowStockThreshold?: number;
+  /** Accept the development identity headers when telling admins (who see stock quantities) apart. */
+  devIdentityHeaders?: boolean;
+}): CatalogModule {
   const stored = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
   const cache = deps.readCacheSeconds === undefined || deps.readCacheSeconds <= 0
     ? undefined
@@ -61,13 +75,20 @@ export function createCatalogModule(deps: ({ db: Database } | { products: Produc
     updateProduct: tracedUseCase('catalog.update-product', new UpdateProduct({ products: writers })),
     getProduct: tracedUseCase('catalog.get-product', new GetProduct({ products })),
     listProducts: tracedUseCase('catalog.list-products', new ListProducts({ products })),
-  });
+  }, { lowStockThreshold: deps.lowStockThreshold ?? defaultLowStockThreshold, devIdentityHeaders: deps.devIdentityHeaders ?? false });
   const internalRoutes = catalogInternalRoutes(client);
   return {
     routes: (app) => {
       publicRoutes(app);
       internalRoutes(app);
     },
+    // Reports are kept in the catalog's own tables, so a module wired to another repository (a test's) has no consumer.
+    consumers: 'db' in deps
+      ? [stockChangedConsumer({
+        recordReportedStock: tracedUseCase('catalog.record-reported-stock', new RecordReportedStock()),
+        recorded: (reports) => { cache?.stockReported(reports); },
+      })]
+      : [],
     client,
   };
 }

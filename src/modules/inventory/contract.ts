@@ -1,6 +1,7 @@
 /**
  * What the inventory module promises other modules: the commands it obeys and the events it
- * emits, all keyed by order id so one order's stock messages stay in order.
+ * emits. Commands and the saga's events are keyed by order id, so one order's stock messages stay
+ * in order; `inventory.stock-changed` is keyed by SKU.
  */
 
 export interface OrderLineQuantityV1 {
@@ -73,6 +74,19 @@ export interface RestockedV1 {
   orderId: string;
 }
 
+/**
+ * Event `inventory.stock-changed`: a SKU's available units (on hand, less what orders reserved) may
+ * have changed: its stock was set, or an order reserved, released, took again or put back units.
+ * Keyed by SKU. `stockVersion` grows with every change of the SKU's stock; an announcement may arrive
+ * twice or after a later one, so a reader keeps the one with the highest version. Several changes
+ * made in one transaction may be announced once, with the last state.
+ */
+export interface StockChangedV1 {
+  sku: string;
+  available: number;
+  stockVersion: number;
+}
+
 export const inventoryMessages = {
   reserveStock: { type: 'inventory.reserve-stock', version: 1 },
   releaseStock: { type: 'inventory.release-stock', version: 1 },
@@ -84,6 +98,7 @@ export const inventoryMessages = {
   committed: { type: 'inventory.committed', version: 1 },
   commitFailed: { type: 'inventory.commit-failed', version: 1 },
   restocked: { type: 'inventory.restocked', version: 1 },
+  stockChanged: { type: 'inventory.stock-changed', version: 1 },
 } as const;
 
 /** What became of a stock level an importer set: set, or refused because orders hold more units than that. */

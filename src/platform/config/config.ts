@@ -43,6 +43,15 @@ function upstreamTable(text: string, context: z.RefinementCtx): Record<string, s
   return table;
 }
 
+/** GATEWAY_REQUIRED_UPSTREAMS as a list of upstream names, or `*`. */
+function upstreamNames(text: string, context: z.RefinementCtx): string[] {
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (!/^(\*|[a-z][a-z-]*)$/.test(name)) context.addIssue({ code: 'custom', message: `"${name}" is not an upstream name (lower-case letters and "-") or "*"` });
+  }
+  return names;
+}
+
 /** WEBHOOK_ALLOWED_NETWORKS as a list of addresses and CIDRs (`10.0.0.0/8`, `::1`). */
 function networkList(text: string, context: z.RefinementCtx): string[] {
   const networks = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
@@ -95,6 +104,8 @@ export const configSchema = z.object({
     .describe('Services shape: the catalog service instances (comma-separated) that orders and jobs ask for products and prices.'),
   CATALOG_READ_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5)
     .describe('Products read by id or SKU are kept in the catalog process\'s memory this long; its own changes are seen at once, another replica\'s within this time. 0: every read queries the database.'),
+  LOW_STOCK_THRESHOLD: z.coerce.number().int().min(0).max(1_000_000_000).default(5)
+    .describe('Product reads show availability `low` when fewer units than this can be ordered (`out-of-stock` at none, `in-stock` from this many); 0 never shows low.'),
   CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300)
     .describe('Services shape with REDIS_URL: how long a product snapshot stays in the Redis cache in front of the catalog service (a change announced by the catalog drops it at once).'),
   INVENTORY_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
@@ -216,13 +227,23 @@ export const configSchema = z.object({
   GATEWAY_FAILURES_TO_EJECT: z.coerce.number().int().min(1).max(100).default(3)
     .describe('Consecutive failures (refused, reset, timed out, 502/503/504; never a request refused for the client\'s fault) after which an upstream instance leaves the rotation.'),
   GATEWAY_EJECT_MS: z.coerce.number().int().min(10).max(600_000).default(5000)
-    .describe('How long an ejected instance rests before one request probes it back.'),
+    .describe('How long an ejected instance rests before one request probes it back (or a health probe that passes brings it back).'),
   GATEWAY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50)
     .describe('An upstream\'s circuit opens when more than this share of its requests fail within the window (once 10 were sent).'),
   GATEWAY_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(10_000)
     .describe('The window of recent requests an upstream\'s circuit breaker judges.'),
   GATEWAY_BREAKER_RESET_MS: z.coerce.number().int().min(10).max(600_000).default(5000)
     .describe('How long an open circuit answers 503 at once before letting one probe through.'),
+  GATEWAY_HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2000)
+    .describe('The gateway probes `/readyz` of every upstream instance this often (the pause after one probe ends and before the next starts; never two at once to one instance).'),
+  GATEWAY_HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(3000)
+    .describe('Longest one health probe may take, connecting included, before it counts as failed. Longer than the 2 s a service\'s `/readyz` may wait for a slow dependency it can do without (Redis, Kafka), so that such a dependency does not take every instance out.'),
+  GATEWAY_HEALTH_CHECK_FAILURES: z.coerce.number().int().min(1).max(100).default(2)
+    .describe('Failed health probes in a row (no answer in time, or not 2xx) after which an upstream instance is down: it gets no request until its probes pass again.'),
+  GATEWAY_HEALTH_CHECK_PASSES: z.coerce.number().int().min(1).max(100).default(1)
+    .describe('Passing health probes in a row after which a down upstream instance is back in rotation.'),
+  GATEWAY_REQUIRED_UPSTREAMS: z.string().default('').transform(upstreamNames)
+    .describe('Comma-separated upstream services (names as in GATEWAY_UPSTREAMS; `*` for all) without a healthy instance of which the gateway\'s `/readyz` answers 503. Others without one make it `degraded` (200). Empty: none (docs/operations.md, Health).'),
   CORS_ORIGINS: z.string().default('').transform((text) => text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
     .describe('Comma-separated browser origins allowed to call the API (CORS); empty allows none.'),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200)

@@ -7,6 +7,7 @@ import { CreateProduct } from './create-product.ts';
 import { FindProductsBySku } from './find-products-by-sku.ts';
 import { ListProducts } from './list-products.ts';
 import type { ProductCursor } from './ports.ts';
+import { RecordReportedStock } from './record-reported-stock.ts';
 import { UpdateProduct } from './update-product.ts';
 
 let products: InMemoryProductRepository;
@@ -20,7 +21,7 @@ beforeEach(() => {
 
 describe('CreateProduct', () => {
   test('when a product is created, then it is stored and one created event is published', async () => {
-    const product = await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'tea-1' }));
+    const { product } = await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'tea-1' }));
     assert.equal(products.products.get(product.id)?.sku, 'TEA-1');
     assert.deepEqual(products.published.map((event) => [event.productId, event.change, event.productVersion]), [[product.id, 'created', 1]]);
   });
@@ -42,8 +43,8 @@ describe('CreateProduct', () => {
 
 describe('UpdateProduct', () => {
   test('when the price changes, then the stored product and an updated event carry the new price', async () => {
-    const created = await new CreateProduct({ products, now }).execute(aNewProduct());
-    const updated = await new UpdateProduct({ products, now }).execute(created.id, { price: { amount: 2500, currency: 'EUR' } });
+    const { product: created } = await new CreateProduct({ products, now }).execute(aNewProduct());
+    const { product: updated } = await new UpdateProduct({ products, now }).execute(created.id, { price: { amount: 2500, currency: 'EUR' } });
     assert.equal(products.products.get(created.id)?.price.amount, 2500);
     assert.equal(updated.version, 2);
     assert.deepEqual(products.published.at(-1)?.price, { amount: 2500, currency: 'EUR' });
@@ -51,7 +52,7 @@ describe('UpdateProduct', () => {
   });
 
   test('when nothing actually changes, then no event is published', async () => {
-    const created = await new CreateProduct({ products, now }).execute(aNewProduct({ name: 'Same' }));
+    const { product: created } = await new CreateProduct({ products, now }).execute(aNewProduct({ name: 'Same' }));
     await new UpdateProduct({ products, now }).execute(created.id, { name: 'Same' });
     assert.equal(products.published.length, 1);
   });
@@ -65,13 +66,13 @@ describe('ListProducts', () => {
   test('when pages are followed by their next position, then every product is listed once in creation order', async () => {
     const create = new CreateProduct({ products, now });
     const created = [];
-    for (let index = 0; index < 7; index += 1) created.push(await create.execute(aNewProduct()));
+    for (let index = 0; index < 7; index += 1) created.push((await create.execute(aNewProduct())).product);
     const list = new ListProducts({ products });
     const seen: string[] = [];
     let after: ProductCursor | undefined;
     do {
       const page = await list.execute({ limit: 3, ...(after === undefined ? {} : { after }) });
-      seen.push(...page.items.map((product) => product.id));
+      seen.push(...page.items.map((item) => item.product.id));
       after = page.next ?? undefined;
     } while (after !== undefined);
     assert.deepEqual(seen, created.map((product) => product.id));
@@ -83,7 +84,7 @@ describe('ListProducts', () => {
     await create.execute(aNewProduct({ name: 'Black tea', price: { amount: 1500, currency: 'EUR' } }));
     await create.execute(aNewProduct({ name: 'Coffee', price: { amount: 900, currency: 'EUR' } }));
     const page = await new ListProducts({ products }).execute({ text: 'TEA', minPriceAmount: 1000, limit: 10 });
-    assert.deepEqual(page.items.map((product) => product.name), ['Black tea']);
+    assert.deepEqual(page.items.map((item) => item.product.name), ['Black tea']);
     assert.equal(page.next, null);
   });
 });
@@ -93,5 +94,23 @@ describe('FindProductsBySku', () => {
     await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'CUP-1', price: { amount: 700, currency: 'EUR' } }));
     const found = await new FindProductsBySku({ products }).execute(['cup-1', 'NOPE']);
     assert.deepEqual(found.map((product) => [product.sku, product.price.amount]), [['CUP-1', 700]]);
+  });
+});
+
+describe('RecordReportedStock', () => {
+  test('when reports of one SKU come out of order and twice, then the one of the highest stock version is kept', async () => {
+    const record = new RecordReportedStock();
+    await record.execute(products, [{ sku: 'CUP-1', available: 5, stockVersion: 2 }, { sku: 'CUP-1', available: 3, stockVersion: 4 }, { sku: 'CUP-1', available: 4, stockVersion: 3 }]);
+    await record.execute(products, [{ sku: 'CUP-1', available: 5, stockVersion: 2 }]);
+    await record.execute(products, [{ sku: 'CUP-1', available: 3, stockVersion: 4 }]);
+    assert.deepEqual(products.stock.get('CUP-1'), { sku: 'CUP-1', available: 3, stockVersion: 4 });
+  });
+
+  test('when a product is created for a SKU whose stock was reported first, then it is answered with that stock, and so are its changes', async () => {
+    await new RecordReportedStock().execute(products, [{ sku: 'POT-9', available: 2, stockVersion: 1 }]);
+    const created = await new CreateProduct({ products, now }).execute(aNewProduct({ sku: 'pot-9' }));
+    assert.deepEqual(created.stock, { sku: 'POT-9', available: 2, stockVersion: 1 });
+    const updated = await new UpdateProduct({ products, now }).execute(created.product.id, { name: 'Big pot' });
+    assert.deepEqual(updated.stock, { sku: 'POT-9', available: 2, stockVersion: 1 });
   });
 });

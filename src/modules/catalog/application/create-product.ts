@@ -1,8 +1,11 @@
-import { createProduct, type NewProduct, type Product } from '../domain/product.ts';
-import type { ProductRepository } from './ports.ts';
+import { createProduct, type NewProduct } from '../domain/product.ts';
+import type { ProductRepository, ProductView } from './ports.ts';
 import { productChangedEvent } from './product-changed-event.ts';
 
-/** Adds a product to the catalogue and announces it with `catalog.product-changed`. */
+/**
+ * Adds a product to the catalogue and announces it with `catalog.product-changed`; answers it with
+ * the stock inventory may already have reported for its SKU.
+ */
 export class CreateProduct {
   readonly #products: ProductRepository;
   readonly #newId: () => string;
@@ -14,9 +17,9 @@ export class CreateProduct {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  async execute(input: NewProduct): Promise<Product> {
+  async execute(input: NewProduct): Promise<ProductView> {
     const product = createProduct(input, this.#newId(), this.#now());
-    await this.#products.add(product, productChangedEvent(product, 'created'));
-    return product;
+    const stock = await this.#products.add(product, productChangedEvent(product, 'created'));
+    return { product, stock };
   }
 }

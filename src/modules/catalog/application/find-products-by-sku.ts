@@ -11,8 +11,8 @@ export class FindProductsBySku {
 
   async execute(skus: readonly string[]): Promise<ProductSnapshot[]> {
     const normalised = [...new Set(skus.map((sku) => sku.trim().toUpperCase()))];
-    const products = await this.#products.findBySkus(normalised);
-    return products.map((product) => ({
+    const found = await this.#products.findBySkus(normalised);
+    return found.map(({ product }) => ({
       id: product.id, sku: product.sku, name: product.name,
       price: { amount: product.price.amount, currency: product.price.currency },
     }));

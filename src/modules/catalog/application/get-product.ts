@@ -1,8 +1,7 @@
 import { ProductNotFoundError } from '../domain/product.errors.ts';
-import type { Product } from '../domain/product.ts';
-import type { ProductRepository } from './ports.ts';
+import type { ProductRepository, ProductView } from './ports.ts';
 
-/** Reads one product by id. */
+/** Reads one product by id, with its SKU's reported stock. */
 export class GetProduct {
   readonly #products: ProductRepository;
 
@@ -10,7 +9,7 @@ export class GetProduct {
     this.#products = deps.products;
   }
 
-  async execute(id: string): Promise<Product> {
+  async execute(id: string): Promise<ProductView> {
     const product = await this.#products.findById(id);
     if (product === undefined) throw new ProductNotFoundError(id);
     return product;

@@ -9,7 +9,10 @@ export interface ListProductsInput {
   limit: number;
 }
 
-/** Lists the catalogue in a stable order, filtered by text and price range, one page at a time after a position. */
+/**
+ * Lists the catalogue, each product with its SKU's reported stock, in a stable order, filtered by
+ * text and price range, one page at a time after a position.
+ */
 export class ListProducts {
   readonly #products: ProductRepository;
 

@@ -1,6 +1,6 @@
 import { ProductNotFoundError } from '../domain/product.errors.ts';
-import { changeProduct, type Product, type ProductChanges } from '../domain/product.ts';
-import type { ProductRepository } from './ports.ts';
+import { changeProduct, type ProductChanges } from '../domain/product.ts';
+import type { ProductRepository, ProductView } from './ports.ts';
 import { productChangedEvent } from './product-changed-event.ts';
 
 /** Changes a product's name, description or price; a change that changes nothing writes nothing. */
@@ -13,12 +13,12 @@ export class UpdateProduct {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  async execute(id: string, changes: ProductChanges): Promise<Product> {
+  async execute(id: string, changes: ProductChanges): Promise<ProductView> {
     const current = await this.#products.findById(id);
     if (current === undefined) throw new ProductNotFoundError(id);
-    const changed = changeProduct(current, changes, this.#now());
-    if (changed === current) return current;
+    const changed = changeProduct(current.product, changes, this.#now());
+    if (changed === current.product) return current;
     await this.#products.update(changed, productChangedEvent(changed, 'updated'));
-    return changed;
+    return { product: changed, stock: current.stock };
   }
 }

@@ -22,7 +22,7 @@ export class UpsertProduct {
   async execute(input: ProductUpsertV1): Promise<{ created: boolean }> {
     const sku = input.sku.trim().toUpperCase();
     for (let tries = 1; ; tries += 1) {
-      const [existing] = await this.#products.findBySkus([sku]);
+      const [existing] = (await this.#products.findBySkus([sku])).map((view) => view.product);
       try {
         if (existing === undefined) {
           await this.#create.execute(input);

@@ -1,19 +1,25 @@
-import type { ProductPage, ProductQuery, ProductRepository } from '../application/ports.ts';
+import type { ProductPage, ProductQuery, ProductRepository, ProductView, ReportedStockStore } from '../application/ports.ts';
 import type { ProductChangedV1 } from '../contract.ts';
+import { supersedes, type ReportedStock } from '../domain/availability.ts';
 import { DuplicateSkuError, ProductModifiedConcurrentlyError } from '../domain/product.errors.ts';
 import type { Product } from '../domain/product.ts';
 
-/** ProductRepository in memory, for use-case tests; `published` holds the events a commit would emit. */
-export class InMemoryProductRepository implements ProductRepository {
+/**
+ * ProductRepository and ReportedStockStore in memory, for use-case tests; `published` holds the
+ * events a commit would emit, `stock` the reported stock by SKU.
+ */
+export class InMemoryProductRepository implements ProductRepository, ReportedStockStore {
   readonly products = new Map<string, Product>();
+  readonly stock = new Map<string, ReportedStock>();
   readonly published: ProductChangedV1[] = [];
 
-  findById(id: string): Promise<Product | undefined> {
-    return Promise.resolve(this.products.get(id));
+  findById(id: string): Promise<ProductView | undefined> {
+    const product = this.products.get(id);
+    return Promise.resolve(product === undefined ? undefined : this.#view(product));
   }
 
-  findBySkus(skus: readonly string[]): Promise<Product[]> {
-    return Promise.resolve([...this.products.values()].filter((product) => skus.includes(product.sku)));
+  findBySkus(skus: readonly string[]): Promise<ProductView[]> {
+    return Promise.resolve([...this.products.values()].filter((product) => skus.includes(product.sku)).map((product) => this.#view(product)));
   }
 
   list(query: ProductQuery): Promise<ProductPage> {
@@ -28,14 +34,17 @@ export class InMemoryProductRepository implements ProductRepository {
       .filter((product) => after === undefined || compareCatalogOrder(product, after) > 0);
     const items = matching.slice(0, query.limit);
     const last = items.at(-1);
-    return Promise.resolve({ items, next: matching.length > query.limit && last !== undefined ? { createdAt: last.createdAt, id: last.id } : null });
+    return Promise.resolve({
+      items: items.map((product) => this.#view(product)),
+      next: matching.length > query.limit && last !== undefined ? { createdAt: last.createdAt, id: last.id } : null,
+    });
   }
 
-  add(product: Product, event: ProductChangedV1): Promise<void> {
+  add(product: Product, event: ProductChangedV1): Promise<ReportedStock | undefined> {
     if ([...this.products.values()].some((existing) => existing.sku === product.sku)) return Promise.reject(new DuplicateSkuError(product.sku));
     this.products.set(product.id, product);
     this.published.push(event);
-    return Promise.resolve();
+    return Promise.resolve(this.stock.get(product.sku));
   }
 
   update(product: Product, event: ProductChangedV1): Promise<void> {
@@ -44,6 +53,17 @@ export class InMemoryProductRepository implements ProductRepository {
     this.products.set(product.id, product);
     this.published.push(event);
     return Promise.resolve();
+  }
+
+  record(reports: readonly ReportedStock[]): Promise<void> {
+    for (const report of reports) {
+      if (supersedes(report, this.stock.get(report.sku))) this.stock.set(report.sku, report);
+    }
+    return Promise.resolve();
+  }
+
+  #view(product: Product): ProductView {
+    return { product, stock: this.stock.get(product.sku) };
   }
 }
 

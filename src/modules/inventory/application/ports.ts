@@ -2,12 +2,13 @@ import type { Reservation, ReservationLine, StockShortfall } from '../domain/res
 import type { StockLevel } from '../domain/stock-level.ts';
 import type { InventoryEvent } from './inventory-events.ts';
 
-/** Stock levels as admins set and read them; each call is its own transaction. */
+/** Stock levels as admins and imports set and read them; each call is its own transaction. */
 export interface StockRepository {
   find(sku: string): Promise<StockLevel | undefined>;
   /**
-   * Sets the on-hand count, creating the stock item when new. Atomically refuses when the count is
-   * below what is reserved, answering the current level instead and changing nothing.
+   * Sets the on-hand count, creating the stock item when new, and announces it
+   * (`inventory.stock-changed`) in the same transaction. Atomically refuses when the count is below
+   * what is reserved, answering the current level instead and changing nothing.
    */
   setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }>;
 }
@@ -42,7 +43,12 @@ export interface InventoryStore {
   /** on_hand += quantity: units come back to the shelf. */
   putBack(lines: readonly ReservationLine[]): Promise<void>;
 
-  /** Queues events in this transaction's outbox, keyed by their order id. */
+  /**
+   * Queues events in this transaction's outbox, keyed by their order id, and with them
+   * `inventory.stock-changed` for the SKUs whose available units changed since the last `emit`
+   * (announced by the store, so no use case can forget one; every use case that changes stock ends
+   * by emitting its answer to the saga).
+   */
   emit(events: readonly InventoryEvent[]): Promise<void>;
 }
 

@@ -6,7 +6,8 @@ import { canSetOnHand, type StockLevel } from '../domain/stock-level.ts';
 /**
  * Stock, reservations and emitted events in memory, for use-case tests. `run` gives all-or-nothing
  * semantics like a transaction: when the work throws, every change it made is undone. It is not
- * safe for concurrent work; concurrency is proven against PostgreSQL.
+ * safe for concurrent work; concurrency is proven against PostgreSQL, and so are the stock
+ * announcements (`inventory.stock-changed`) the PostgreSQL stores add to `emit`, which this one leaves out.
  */
 export class InMemoryInventory implements StockRepository, InventoryStore, InventoryTransactions {
   stock = new Map<string, StockLevel>();

@@ -55,3 +55,10 @@ export async function reservationStatusOf(db: Database, orderId: string): Promis
 export async function backdateReservation(db: Database, orderId: string): Promise<void> {
   await sql`update inventory.reservations set expires_at = now() - interval '1 second' where order_id = ${orderId}`.execute(db);
 }
+
+/** What `inventory.stock-changed` announced of a SKU, in outbox order. */
+export async function stockAnnouncementsOf(db: Database, sku: string): Promise<{ available: number; stockVersion: number }[]> {
+  const result = await sql<{ payload: { sku: string; available: number; stockVersion: number } }>`
+    select payload from messaging.outbox where key = ${sku} and type = ${inventoryMessages.stockChanged.type} order by position`.execute(db);
+  return result.rows.map(({ payload }) => ({ available: payload.available, stockVersion: payload.stockVersion }));
+}

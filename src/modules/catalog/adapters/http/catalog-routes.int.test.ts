@@ -7,6 +7,7 @@ import { createLogger } from '../../../../platform/logging/logger.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { catalogMigrations, createCatalogModule } from '../../index.ts';
+import { PgReportedStockStore } from '../postgres/pg-reported-stock-store.ts';
 
 let app: HttpApp;
 let db: Database;
@@ -19,7 +20,7 @@ before(async () => {
   app = createHttpApp({
     logger: createLogger({ level: 'silent' }),
     bodyLimit: 16 * 1024,
-    routes: [createCatalogModule({ db }).routes],
+    routes: [createCatalogModule({ db, lowStockThreshold: 5, devIdentityHeaders: true }).routes],
     readiness: [],
   });
   await app.ready();
@@ -179,4 +180,43 @@ describe('GET /v1/products', () => {
       assert.ok(response.json<{ errors: { field: string }[] }>().errors.some((error) => error.field === field));
     });
   }
+});
+
+describe('availability of product reads', () => {
+  const admin = { 'x-dev-customer-id': 'admin-1', 'x-dev-roles': 'admin' };
+  const customer = { 'x-dev-customer-id': 'cus-1' };
+  const report = (sku: string, available: number, stockVersion: number) =>
+    db.transaction().execute((transaction) => new PgReportedStockStore(transaction).record([{ sku, available, stockVersion }]));
+  const availabilityOf = async (id: string, headers: Record<string, string>) => {
+    const response = await app.inject({ method: 'GET', url: `/v1/products/${id}`, headers });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ availability: unknown }>().availability;
+  };
+
+  test('when no stock was ever reported for the SKU, then the product reads out of stock, with 0 available for an admin', async () => {
+    const product = await createProduct('avail-none');
+    assert.deepEqual(await availabilityOf(product.id, {}), { status: 'out-of-stock' });
+    assert.deepEqual(await availabilityOf(product.id, admin), { status: 'out-of-stock', available: 0 });
+  });
+
+  test('when stock is reported, then anyone reads the status, and only an admin the quantity, by id and in lists', async () => {
+    const product = await createProduct('avail-some');
+    await report('AVAIL-SOME', 3, 1);
+    assert.deepEqual(await availabilityOf(product.id, customer), { status: 'low' });
+    assert.deepEqual(await availabilityOf(product.id, {}), { status: 'low' });
+    assert.deepEqual(await availabilityOf(product.id, admin), { status: 'low', available: 3 });
+
+    await report('AVAIL-SOME', 12, 2);
+    const listed = async (headers: Record<string, string>) =>
+      (await app.inject({ method: 'GET', url: '/v1/products?q=avail-some', headers })).json<{ items: { availability: unknown }[] }>().items.map((item) => item.availability);
+    assert.deepEqual(await listed(customer), [{ status: 'in-stock' }]);
+    assert.deepEqual(await listed(admin), [{ status: 'in-stock', available: 12 }]);
+  });
+
+  test('when a product is created for a SKU whose stock was reported first, then the answer to the admin carries it', async () => {
+    await report('AVAIL-FIRST', 40, 3);
+    const response = await app.inject({ method: 'POST', url: '/v1/products', headers: admin, payload: validBody('avail-first') });
+    assert.equal(response.statusCode, 201, response.body);
+    assert.deepEqual(response.json<{ availability: unknown }>().availability, { status: 'in-stock', available: 40 });
+  });
 });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { maxDescriptionLength, maxNameLength, type Product } from '../../domain/product.ts';
+import type { ProductView } from '../../application/ports.ts';
+import { availabilityOf, availabilityStatuses } from '../../domain/availability.ts';
+import { maxDescriptionLength, maxNameLength } from '../../domain/product.ts';
 
 /** Money on the wire: integer minor units and an ISO 4217 code. */
 export const moneyDto = z.strictObject({
@@ -7,12 +9,22 @@ export const moneyDto = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter upper-case ISO 4217 code').describe('ISO 4217 code, e.g. EUR.'),
 }).meta({ id: 'Money' });
 
+export const availabilityDto = z.object({
+  status: z.enum(availabilityStatuses)
+    .describe('`out-of-stock` when nothing can be ordered (or no stock was ever set), `low` below LOW_STOCK_THRESHOLD units, else `in-stock`.'),
+  available: z.int().min(0).optional().describe('Units that can be ordered now (on hand, less what orders reserved). Only for admins.'),
+}).meta({
+  id: 'Availability',
+  description: 'Inventory\'s stock of the SKU as the catalogue last heard of it: moments behind an order or a stock change.',
+});
+
 export const productDto = z.object({
   id: z.string(),
   sku: z.string(),
   name: z.string(),
   description: z.string(),
   price: moneyDto,
+  availability: availabilityDto,
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 }).meta({ id: 'Product' });
@@ -54,14 +66,22 @@ export const productIdParams = z.object({ id: z.string().min(1).max(100) });
 
 export type ProductDto = z.infer<typeof productDto>;
 
+/** How a caller sees availability: the threshold under which stock shows low, and whether the quantity shows (admins). */
+export interface AvailabilityShown {
+  lowStockThreshold: number;
+  withQuantity: boolean;
+}
+
 /** Domain → DTO; the only place the wire shape of a product is decided. */
-export function toProductDto(product: Product): ProductDto {
+export function toProductDto({ product, stock }: ProductView, shown: AvailabilityShown): ProductDto {
+  const availability = availabilityOf(stock, shown.lowStockThreshold);
   return {
     id: product.id,
     sku: product.sku,
     name: product.name,
     description: product.description,
     price: { amount: product.price.amount, currency: product.price.currency },
+    availability: shown.withQuantity ? { status: availability.status, available: availability.available } : { status: availability.status },
     createdAt: product.createdAt.toISOString(),
     updatedAt: product.updatedAt.toISOString(),
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createProduct, changeProduct, type Product } from '../../domain/product.ts';
+import type { ProductView } from '../../application/ports.ts';
 import { productChangedEvent } from '../../application/product-changed-event.ts';
 import { InMemoryProductRepository } from '../../testing/in-memory-product-repository.ts';
 import { aNewProduct } from '../../testing/product-builder.ts';
@@ -9,11 +10,11 @@ import { CachingProductRepository } from './caching-product-repository.ts';
 /** The stored catalogue, counting the reads that reach it. */
 class CountingStore extends InMemoryProductRepository {
   reads = 0;
-  override findById(id: string): Promise<Product | undefined> {
+  override findById(id: string): Promise<ProductView | undefined> {
     this.reads += 1;
     return super.findById(id);
   }
-  override findBySkus(skus: readonly string[]): Promise<Product[]> {
+  override findBySkus(skus: readonly string[]): Promise<ProductView[]> {
     this.reads += 1;
     return super.findBySkus(skus);
   }
@@ -35,10 +36,10 @@ function renamed(product: Product, name: string): Product {
 test('when a product is read again by id or SKU, then the stored catalogue is asked once for each', async () => {
   const { store, cache, product } = setUp();
 
-  assert.equal(await cache.findById(product.id), product);
-  assert.equal(await cache.findById(product.id), product);
-  assert.deepEqual(await cache.findBySkus([product.sku]), [product]);
-  assert.deepEqual(await cache.findBySkus([product.sku]), [product]);
+  assert.equal((await cache.findById(product.id))?.product, product);
+  assert.equal((await cache.findById(product.id))?.product, product);
+  assert.deepEqual(await cache.findBySkus([product.sku]), [{ product, stock: undefined }]);
+  assert.deepEqual(await cache.findBySkus([product.sku]), [{ product, stock: undefined }]);
 
   assert.equal(store.reads, 1, 'the read by id also filled the SKU entry');
 });
@@ -50,8 +51,8 @@ test('when a product changes through the cache, then the next read answers the c
 
   await cache.update(changed, productChangedEvent(changed, 'updated'));
 
-  assert.equal((await cache.findById(product.id))?.name, 'Renamed');
-  assert.equal((await cache.findBySkus([product.sku]))[0]?.name, 'Renamed');
+  assert.equal((await cache.findById(product.id))?.product.name, 'Renamed');
+  assert.equal((await cache.findBySkus([product.sku]))[0]?.product.name, 'Renamed');
 });
 
 test('when another process changes the product, then the cached one is answered until the entry expires', async () => {
@@ -60,9 +61,9 @@ test('when another process changes the product, then the cached one is answered 
   store.products.set(product.id, renamed(product, 'Changed elsewhere'));
 
   advance(4_999);
-  assert.equal((await cache.findById(product.id))?.name, product.name);
+  assert.equal((await cache.findById(product.id))?.product.name, product.name);
   advance(1);
-  assert.equal((await cache.findById(product.id))?.name, 'Changed elsewhere');
+  assert.equal((await cache.findById(product.id))?.product.name, 'Changed elsewhere');
 });
 
 test('when a read overlaps a write, then what it read is answered but not kept', async () => {
@@ -73,7 +74,7 @@ test('when a read overlaps a write, then what it read is answered but not kept',
   slowStore.findById = async (id) => {
     const row = store.products.get(id);
     await gate; // the row was read before the write committed
-    return row;
+    return row === undefined ? undefined : { product: row, stock: undefined };
   };
   const overlapped = new CachingProductRepository({ products: slowStore, ttlSeconds: 60 });
   const reading = overlapped.findById(product.id);
@@ -81,8 +82,8 @@ test('when a read overlaps a write, then what it read is answered but not kept',
   await overlapped.update(changed, productChangedEvent(changed, 'updated'));
   release();
 
-  assert.equal((await reading)?.name, product.name);
-  assert.equal((await overlapped.findById(product.id))?.name, 'Written meanwhile');
+  assert.equal((await reading)?.product.name, product.name);
+  assert.equal((await overlapped.findById(product.id))?.product.name, 'Written meanwhile');
 });
 
 test('when a use case reads to change, then its reads go to the store, and missing products are never cached', async () => {
@@ -95,6 +96,50 @@ test('when a use case reads to change, then its reads go to the store, and missi
 
   assert.equal(await cache.findById('no-such-product'), undefined);
   assert.equal(await cache.findById('no-such-product'), undefined);
-  assert.deepEqual(await cache.findBySkus(['NO-SUCH-SKU', product.sku]), [product]);
+  assert.deepEqual((await cache.findBySkus(['NO-SUCH-SKU', product.sku])).map((view) => view.product), [product]);
   assert.equal(store.reads, readsBefore + 4);
+});
+
+test('when this process records a stock report, then cached reads answer it at once without asking the store', async () => {
+  const { store, cache, product } = setUp();
+  await store.record([{ sku: product.sku, available: 9, stockVersion: 2 }]);
+  await cache.findById(product.id);
+  const readsBefore = store.reads;
+  await store.record([{ sku: product.sku, available: 3, stockVersion: 3 }]);
+
+  cache.stockReported([{ sku: product.sku, available: 3, stockVersion: 3 }]);
+
+  assert.deepEqual((await cache.findById(product.id))?.stock, { sku: product.sku, available: 3, stockVersion: 3 });
+  assert.deepEqual((await cache.findBySkus([product.sku]))[0]?.stock, { sku: product.sku, available: 3, stockVersion: 3 });
+  assert.equal(store.reads, readsBefore, 'the product stayed cached');
+});
+
+test('when a recorded report is older than the stock a read found, then the newer stock is answered', async () => {
+  const { store, cache, product } = setUp();
+  await store.record([{ sku: product.sku, available: 8, stockVersion: 7 }]);
+
+  cache.stockReported([{ sku: product.sku, available: 1, stockVersion: 6 }]);
+
+  assert.deepEqual((await cache.findById(product.id))?.stock, { sku: product.sku, available: 8, stockVersion: 7 });
+  cache.stockReported([{ sku: product.sku, available: 5, stockVersion: 8 }, { sku: product.sku, available: 6, stockVersion: 7 }]);
+  assert.deepEqual((await cache.findById(product.id))?.stock, { sku: product.sku, available: 5, stockVersion: 8 });
+});
+
+test('when a read that started before a stock report ends after it, then what it stores answers the report', async () => {
+  const { store, product } = setUp();
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const slowStore = Object.create(store) as CountingStore;
+  slowStore.findById = async (id) => {
+    const row = store.products.get(id);
+    await gate; // read before the report committed: no stock yet
+    return row === undefined ? undefined : { product: row, stock: undefined };
+  };
+  const cache = new CachingProductRepository({ products: slowStore, ttlSeconds: 60 });
+  const reading = cache.findById(product.id);
+  cache.stockReported([{ sku: product.sku, available: 4, stockVersion: 2 }]);
+  release();
+
+  assert.deepEqual((await reading)?.stock, { sku: product.sku, available: 4, stockVersion: 2 });
+  assert.deepEqual((await cache.findBySkus([product.sku]))[0]?.stock, { sku: product.sku, available: 4, stockVersion: 2 });
 });

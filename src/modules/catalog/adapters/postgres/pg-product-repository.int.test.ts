@@ -10,6 +10,7 @@ import { DuplicateSkuError, ProductModifiedConcurrentlyError } from '../../domai
 import { changeProduct, createProduct } from '../../domain/product.ts';
 import { aNewProduct } from '../../testing/product-builder.ts';
 import { PgProductRepository } from './pg-product-repository.ts';
+import { PgReportedStockStore } from './pg-reported-stock-store.ts';
 
 for (const server of databaseServers()) {
   describe(`PgProductRepository on ${server.name} PostgreSQL`, { skip: server.skip }, () => {
@@ -31,8 +32,8 @@ for (const server of databaseServers()) {
 
     test('when a product is added, then it reads back equal and its event is in the outbox', async () => {
       const product = createProduct(aNewProduct({ price: { amount: 4200, currency: 'EUR' } }), `prod_${crypto.randomUUID()}`, at());
-      await repository.add(product, productChangedEvent(product, 'created'));
-      assert.deepEqual(await repository.findById(product.id), product);
+      assert.equal(await repository.add(product, productChangedEvent(product, 'created')), undefined);
+      assert.deepEqual(await repository.findById(product.id), { product, stock: undefined });
       const outbox = await sql<{ type: string; key: string; topic: string; payload: { sku: string } }>`
         select type, key, topic, payload from messaging.outbox where key = ${product.id}`.execute(db);
       assert.deepEqual(outbox.rows.map((row) => [row.type, row.topic, row.payload.sku]), [['catalog.product-changed', 'orderstream.catalog.v1', product.sku]]);
@@ -56,7 +57,7 @@ for (const server of databaseServers()) {
       await repository.update(first, productChangedEvent(first, 'updated'));
       const before = await outboxCount();
       await assert.rejects(repository.update(second, productChangedEvent(second, 'updated')), ProductModifiedConcurrentlyError);
-      assert.equal((await repository.findById(product.id))?.name, 'First writer');
+      assert.equal((await repository.findById(product.id))?.product.name, 'First writer');
       assert.equal(await outboxCount(), before);
     });
 
@@ -69,25 +70,49 @@ for (const server of databaseServers()) {
         lamps.push(lamp);
       }
       const firstPage = await repository.list({ text: marker.toLowerCase(), minPriceAmount: 200, maxPriceAmount: 500, limit: 2 });
-      assert.deepEqual(firstPage.items.map((item) => item.price.amount), [200, 300]);
+      assert.deepEqual(firstPage.items.map((item) => item.product.price.amount), [200, 300]);
       assert.ok(firstPage.next);
       const secondPage = await repository.list({ text: marker, minPriceAmount: 200, maxPriceAmount: 500, limit: 2, after: firstPage.next });
-      assert.deepEqual(secondPage.items.map((item) => item.price.amount), [400, 500]);
+      assert.deepEqual(secondPage.items.map((item) => item.product.price.amount), [400, 500]);
       assert.equal(secondPage.next, null);
     });
 
     test('when the search text holds LIKE wildcards, then they match literally', async () => {
       const odd = createProduct(aNewProduct({ name: '100% cotton_shirt' }), `prod_${crypto.randomUUID()}`, at());
       await repository.add(odd, productChangedEvent(odd, 'created'));
-      assert.deepEqual((await repository.list({ text: '100% cotton_', limit: 10 })).items.map((item) => item.id), [odd.id]);
-      assert.equal((await repository.list({ text: '%', limit: 100 })).items.filter((item) => !item.name.includes('%')).length, 0);
+      assert.deepEqual((await repository.list({ text: '100% cotton_', limit: 10 })).items.map((item) => item.product.id), [odd.id]);
+      assert.equal((await repository.list({ text: '%', limit: 100 })).items.filter((item) => !item.product.name.includes('%')).length, 0);
     });
 
     test('when looking up SKUs, then only existing ones come back', async () => {
       const product = createProduct(aNewProduct(), `prod_${crypto.randomUUID()}`, at());
       await repository.add(product, productChangedEvent(product, 'created'));
-      assert.deepEqual((await repository.findBySkus([product.sku, 'NO-SUCH-SKU'])).map((item) => item.id), [product.id]);
+      assert.deepEqual((await repository.findBySkus([product.sku, 'NO-SUCH-SKU'])).map((item) => item.product.id), [product.id]);
       assert.deepEqual(await repository.findBySkus([]), []);
+    });
+
+    test('when inventory reported a SKU\'s stock, then every read of its product carries it, and adding the product answers it', async () => {
+      const product = createProduct(aNewProduct({ name: `Stocked ${tick}` }), `prod_${crypto.randomUUID()}`, at());
+      const reported = { sku: product.sku, available: 7, stockVersion: 3 };
+      await db.transaction().execute((transaction) => new PgReportedStockStore(transaction).record([reported]));
+
+      assert.deepEqual(await repository.add(product, productChangedEvent(product, 'created')), reported);
+      assert.deepEqual((await repository.findById(product.id))?.stock, reported);
+      assert.deepEqual((await repository.findBySkus([product.sku]))[0]?.stock, reported);
+      assert.deepEqual((await repository.list({ text: product.name, limit: 10 })).items.map((item) => item.stock), [reported]);
+    });
+
+    test('when a report of an older stock version comes after a newer one, then the newer one stays', async () => {
+      const product = createProduct(aNewProduct(), `prod_${crypto.randomUUID()}`, at());
+      await repository.add(product, productChangedEvent(product, 'created'));
+      const record = (available: number, stockVersion: number) => db.transaction().execute((transaction) =>
+        new PgReportedStockStore(transaction).record([{ sku: product.sku, available, stockVersion }]));
+
+      await record(4, 5);
+      await record(9, 4);
+      assert.deepEqual((await repository.findById(product.id))?.stock, { sku: product.sku, available: 4, stockVersion: 5 });
+      await record(2, 6);
+      assert.deepEqual((await repository.findById(product.id))?.stock, { sku: product.sku, available: 2, stockVersion: 6 });
     });
   });
 }

@@ -11,7 +11,7 @@ import { createTestDatabase, embeddedServerUrl } from '../../../../platform/test
 import { ExpireReservations } from '../../application/expire-reservations.ts';
 import { createInventoryModule, inventoryMigrations } from '../../index.ts';
 import {
-  aCommandEnvelope, backdateReservation, deliver, eventsOf, putStock, reservationStatusOf, stockOf,
+  aCommandEnvelope, backdateReservation, deliver, eventsOf, putStock, reservationStatusOf, stockAnnouncementsOf, stockOf,
 } from '../../testing/inventory-database.ts';
 import { aReserveCommand, anOrderId } from '../../testing/inventory-builders.ts';
 import { PgInventoryTransactions } from '../postgres/pg-inventory-store.ts';
@@ -20,10 +20,12 @@ const logger = createLogger({ level: 'silent' });
 let db: Database;
 let drop: () => Promise<void>;
 let consumers: MessageConsumer[];
+let inventory: ReturnType<typeof createInventoryModule>;
 
 before(async () => {
   ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, inventoryMigrations]));
-  consumers = createInventoryModule({ db, logger, reservationTtlSeconds: 900 }).consumers;
+  inventory = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
+  consumers = inventory.consumers;
 });
 after(async () => {
   await drop();
@@ -300,6 +302,45 @@ describe('expiry sweeper', () => {
     assert.equal(await reservationStatusOf(db, orderId), 'released');
     await commit(orderId);
     assert.deepEqual(await stockOf(db, 'SWEEP-B'), { onHand: 10, reserved: 0 });
+  });
+});
+
+describe('stock announcements (inventory.stock-changed)', () => {
+  const available = async (sku: string) => (await stockAnnouncementsOf(db, sku)).map((announced) => announced.available);
+  const versions = async (sku: string) => (await stockAnnouncementsOf(db, sku)).map((announced) => announced.stockVersion);
+
+  test('when stock is set, then its available units are announced, each time with a higher version; a refused level announces nothing', async () => {
+    await inventory.client.setStockLevel('ann-set', 10);
+    await inventory.client.setStockLevel('ANN-SET', 12);
+    await reserve(anOrderId(), [{ sku: 'ANN-SET', quantity: 5 }]);
+    assert.equal((await inventory.client.setStockLevel('ANN-SET', 4)).outcome, 'refused');
+
+    assert.deepEqual(await available('ANN-SET'), [10, 12, 7]);
+    const [first = 0, second = 0, third = 0] = await versions('ANN-SET');
+    assert.ok(first < second && second < third, String([first, second, third]));
+  });
+
+  test('when an order reserves, is committed and is restocked, then the reservation and the restock are announced, the commit (which leaves the available units as they were) is not', async () => {
+    await inventory.client.setStockLevel('ANN-FLOW', 10);
+    const orderId = anOrderId();
+    await reserve(orderId, [{ sku: 'ANN-FLOW', quantity: 3 }]);
+    await commit(orderId);
+    assert.deepEqual(await available('ANN-FLOW'), [10, 7]);
+    await restock(orderId);
+    assert.deepEqual(await available('ANN-FLOW'), [10, 7, 10]);
+  });
+
+  test('when a reservation is released on request or by expiry, then the units given back are announced; a short reserve announces nothing', async () => {
+    await inventory.client.setStockLevel('ANN-FREE', 5);
+    const released = anOrderId();
+    const expired = anOrderId();
+    await reserve(released, [{ sku: 'ANN-FREE', quantity: 2 }]);
+    await reserve(expired, [{ sku: 'ANN-FREE', quantity: 3 }]);
+    await reserve(anOrderId(), [{ sku: 'ANN-FREE', quantity: 1 }]);
+    await release(released);
+    await backdateReservation(db, expired);
+    await sweepOnce();
+    assert.deepEqual(await available('ANN-FREE'), [5, 3, 0, 2, 5]);
   });
 });
 

@@ -6,6 +6,7 @@ import { inventoryMessages } from '../../contract.ts';
 import type { Reservation, ReservationLine, StockShortfall } from '../../domain/reservation.ts';
 import type { InventoryTables } from './inventory-tables.ts';
 import { selectReservations, toReservation, type ReservationRow } from './pg-inventory-store.ts';
+import { changedStockColumns, stockChangedEnvelopes, type ChangedStockRow } from './stock-announcements.ts';
 
 interface HeldStock {
   onHand: number;
@@ -19,7 +20,8 @@ interface HeldStock {
  * order, then the stock of their lines and of those reservations in SKU order, as every writer locks
  * them); the commands then reserve, commit and release against those rows here, in order, as the
  * statements of `PgInventoryStore` would; `write` stores what changed in three statements, whatever
- * the batch's size, before the transaction commits.
+ * the batch's size, before the transaction commits, and announces (`inventory.stock-changed`, once
+ * per SKU with its last state) the SKUs whose available units differ from when they were locked.
  *
  * Every change is checked as the table's constraints check each statement (no negative stock, no more
  * reserved than on hand) and anything outside what was locked throws: the batch then fails and its
@@ -28,6 +30,8 @@ interface HeldStock {
 export class BatchInventoryStore implements InventoryStore {
   readonly #transaction: Kysely<InventoryTables>;
   readonly #stock: Map<string, HeldStock>;
+  /** Available units of each stock row when it was locked: the batch announces only those that differ at the end. */
+  readonly #availableWhenLocked: ReadonlyMap<string, number>;
   /** SKUs the lock looked for: one among them with no row is unknown; one outside them was not locked. */
   readonly #lockedSkus: ReadonlySet<string>;
   readonly #lockedOrders: ReadonlySet<string>;
@@ -38,6 +42,7 @@ export class BatchInventoryStore implements InventoryStore {
   private constructor(transaction: Kysely<InventoryTables>, stock: Map<string, HeldStock>, lockedSkus: ReadonlySet<string>, lockedOrders: ReadonlySet<string>, reservations: Map<string, Reservation>) {
     this.#transaction = transaction;
     this.#stock = stock;
+    this.#availableWhenLocked = new Map([...stock].map(([sku, item]) => [sku, item.onHand - item.reserved]));
     this.#lockedSkus = lockedSkus;
     this.#lockedOrders = lockedOrders;
     this.#reservations = reservations;
@@ -154,12 +159,15 @@ export class BatchInventoryStore implements InventoryStore {
     }
     const changed = [...this.#stock].filter(([, item]) => item.changed);
     if (changed.length > 0) {
-      await sql`
-        update inventory.stock_items as item set on_hand = held.on_hand, reserved = held.reserved, updated_at = now()
+      const written = await sql<ChangedStockRow>`
+        update inventory.stock_items as item set on_hand = held.on_hand, reserved = held.reserved, version = item.version + 1, updated_at = now()
         from unnest(${changed.map(([sku]) => sku)}::text[], ${changed.map(([, item]) => item.onHand)}::bigint[], ${changed.map(([, item]) => item.reserved)}::bigint[])
           as held (sku, on_hand, reserved)
-        where item.sku = held.sku`.execute(this.#transaction);
+        where item.sku = held.sku
+        returning ${changedStockColumns}`.execute(this.#transaction);
       for (const [, item] of changed) item.changed = false;
+      // Inside the batch's outbox insert (withBatchedOutbox): no statement of its own.
+      await appendToOutbox(this.#transaction, stockChangedEnvelopes(written.rows.filter((row) => row.available !== this.#availableWhenLocked.get(row.sku))));
     }
   }
 

@@ -4,6 +4,8 @@ export interface StockItemsTable {
   on_hand: number;
   reserved: number;
   updated_at: Date;
+  /** Incremented by every change of the row; announced with it in `inventory.stock-changed`. */
+  version: number;
 }
 
 /** The `inventory.reservations` table as stored. */

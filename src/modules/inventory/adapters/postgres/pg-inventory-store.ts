@@ -6,6 +6,7 @@ import type { InventoryStore, InventoryTransactions } from '../../application/po
 import { inventoryMessages } from '../../contract.ts';
 import type { Reservation, ReservationFailureReason, ReservationLine, ReservationStatus, StockShortfall } from '../../domain/reservation.ts';
 import type { InventoryTables, ReservationsTable } from './inventory-tables.ts';
+import { changedStockColumns, stockChangedEnvelopes, type ChangedStockRow } from './stock-announcements.ts';
 
 export type ReservationRow = Pick<ReservationsTable, 'order_id' | 'status' | 'expires_at' | 'failure_reason' | 'failed_skus'> & { lines: ReservationLine[] };
 
@@ -17,9 +18,13 @@ export type ReservationRow = Pick<ReservationsTable, 'order_id' | 'status' | 'ex
  * SKU order, the order every writer uses, so two writers never wait on each other in a cycle; then
  * one statement applies all lines, conditionally when stock could run short. The condition is
  * evaluated by PostgreSQL on rows this transaction already holds, never read-check-written here.
+ * A change of available units returns the rows it changed, which `emit` announces
+ * (`inventory.stock-changed`) in the same outbox insert as the use case's events.
  */
 export class PgInventoryStore implements InventoryStore {
   readonly #transaction: Kysely<InventoryTables>;
+  /** Stock rows changed since the last `emit`, announced by it. */
+  readonly #changedStock: ChangedStockRow[] = [];
 
   constructor(transaction: Transaction<object>) {
     this.#transaction = transaction.$extendTables<InventoryTables>();
@@ -86,30 +91,32 @@ export class PgInventoryStore implements InventoryStore {
   }
 
   async release(lines: readonly ReservationLine[]): Promise<void> {
-    await this.#change(lines, sql`reserved = item.reserved - wanted.quantity`);
+    await this.#change(lines, sql`reserved = item.reserved - wanted.quantity`, 'announce');
   }
 
   async removeReserved(lines: readonly ReservationLine[]): Promise<void> {
-    await this.#change(lines, sql`on_hand = item.on_hand - wanted.quantity, reserved = item.reserved - wanted.quantity`);
+    // Reserved units leave the shelf: what is available stays as it was, so nothing is announced.
+    await this.#change(lines, sql`on_hand = item.on_hand - wanted.quantity, reserved = item.reserved - wanted.quantity`, 'quiet');
   }
 
   async putBack(lines: readonly ReservationLine[]): Promise<void> {
-    await this.#change(lines, sql`on_hand = item.on_hand + wanted.quantity`);
+    await this.#change(lines, sql`on_hand = item.on_hand + wanted.quantity`, 'announce');
   }
 
   async emit(events: readonly InventoryEvent[]): Promise<void> {
-    await appendToOutbox(this.#transaction, events.map((event) => createEnvelope({
+    const announcements = stockChangedEnvelopes(this.#changedStock.splice(0));
+    await appendToOutbox(this.#transaction, [...events.map((event) => createEnvelope({
       ...inventoryMessages[event.name], key: event.payload.orderId, payload: event.payload,
-    })));
+    })), ...announcements]);
   }
 
   /** Applies `assignment` to every line, all or nothing, unless a SKU is unknown or short of available units. */
   async #changeIfAvailable(lines: readonly ReservationLine[], assignment: RawBuilder<unknown>): Promise<StockShortfall | undefined> {
     await this.#lockStock(lines);
     const { skus, quantities } = columnsOf(lines);
-    // The UPDATE runs (or finds nothing to do) whether or not the final SELECT reads it; its WHERE
-    // makes it all or nothing in this one statement.
-    const short = await sql<{ sku: string; unknown: boolean }>`
+    // Its WHERE makes the UPDATE all or nothing in this one statement: the answer holds either the
+    // short lines (unknown or insufficient) or the rows it changed, never both.
+    const answer = await sql<{ sku: string; unknown: boolean | null; available: number | null; version: number | null }>`
       with wanted as (
         select * from unnest(${skus}::text[], ${quantities}::bigint[]) as wanted (sku, quantity)
       ), short as (
@@ -117,28 +124,41 @@ export class PgInventoryStore implements InventoryStore {
         from wanted left join inventory.stock_items as item on item.sku = wanted.sku
         where item.sku is null or item.on_hand - item.reserved < wanted.quantity
       ), changed as (
-        update inventory.stock_items as item set ${assignment}, updated_at = now()
+        update inventory.stock_items as item set ${assignment}, version = item.version + 1, updated_at = now()
         from wanted
         where item.sku = wanted.sku and not exists (select from short)
-        returning item.sku
+        returning ${changedStockColumns}
       )
-      select sku, unknown from short`.execute(this.#transaction);
-    if (short.rows.length === 0) return undefined;
+      select sku, unknown, null::bigint as available, null::bigint as version from short
+      union all
+      select sku, null, available, version from changed`.execute(this.#transaction);
+    const short = answer.rows.filter((row) => row.unknown !== null);
+    if (short.length === 0) {
+      for (const row of answer.rows) {
+        if (row.available !== null && row.version !== null) this.#changedStock.push({ sku: row.sku, available: row.available, version: row.version });
+      }
+      return undefined;
+    }
     return {
-      unknown: short.rows.filter((row) => row.unknown).map((row) => row.sku),
-      insufficient: short.rows.filter((row) => !row.unknown).map((row) => row.sku),
+      unknown: short.filter((row) => row.unknown === true).map((row) => row.sku),
+      insufficient: short.filter((row) => row.unknown === false).map((row) => row.sku),
     };
   }
 
-  /** Applies `assignment` to every line unconditionally: moves that cannot run short (the checks still guard them). */
-  async #change(lines: readonly ReservationLine[], assignment: RawBuilder<unknown>): Promise<void> {
+  /**
+   * Applies `assignment` to every line unconditionally: moves that cannot run short (the checks still
+   * guard them). `announce` when the move changes what is available.
+   */
+  async #change(lines: readonly ReservationLine[], assignment: RawBuilder<unknown>, announce: 'announce' | 'quiet'): Promise<void> {
     if (lines.length === 0) return;
     await this.#lockStock(lines);
     const { skus, quantities } = columnsOf(lines);
-    await sql`
-      update inventory.stock_items as item set ${assignment}, updated_at = now()
+    const changed = await sql<ChangedStockRow>`
+      update inventory.stock_items as item set ${assignment}, version = item.version + 1, updated_at = now()
       from unnest(${skus}::text[], ${quantities}::bigint[]) as wanted (sku, quantity)
-      where item.sku = wanted.sku`.execute(this.#transaction);
+      where item.sku = wanted.sku
+      returning ${changedStockColumns}`.execute(this.#transaction);
+    if (announce === 'announce') this.#changedStock.push(...changed.rows);
   }
 
   /** Locks the lines' stock rows in SKU order: the same order in every transaction, so no lock cycle can form. */

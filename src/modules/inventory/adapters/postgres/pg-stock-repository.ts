@@ -1,10 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { appendToOutbox } from '../../../../platform/messaging/index.ts';
 import type { StockRepository } from '../../application/ports.ts';
 import type { StockLevel } from '../../domain/stock-level.ts';
 import type { InventoryTables, StockItemsTable } from './inventory-tables.ts';
+import { changedStockColumns, stockChangedEnvelopes, type ChangedStockRow } from './stock-announcements.ts';
 
-/** Stock levels in PostgreSQL, as admins set and read them. */
+/** Stock levels in PostgreSQL, as admins and imports set and read them; every level set is announced. */
 export class PgStockRepository implements StockRepository {
   readonly #db: Kysely<InventoryTables>;
 
@@ -18,15 +20,18 @@ export class PgStockRepository implements StockRepository {
   }
 
   async setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }> {
-    // One statement: the row lock taken by ON CONFLICT makes the "not below reserved" check and the
-    // write atomic, whatever reservations run concurrently.
-    const saved = await sql<Pick<StockItemsTable, 'sku' | 'on_hand' | 'reserved'>>`
-      insert into inventory.stock_items as item (sku, on_hand, reserved) values (${sku}, ${onHand}, 0)
-      on conflict (sku) do update set on_hand = excluded.on_hand, updated_at = now()
-        where item.reserved <= excluded.on_hand
-      returning sku, on_hand, reserved`.execute(this.#db);
-    const row = saved.rows[0];
-    if (row !== undefined) return { saved: toStockLevel(row) };
+    const saved = await this.#db.transaction().execute(async (transaction) => {
+      // One statement: the row lock taken by ON CONFLICT makes the "not below reserved" check and the
+      // write atomic, whatever reservations run concurrently.
+      const written = await sql<Pick<StockItemsTable, 'sku' | 'on_hand' | 'reserved'> & ChangedStockRow>`
+        insert into inventory.stock_items as item (sku, on_hand, reserved) values (${sku}, ${onHand}, 0)
+        on conflict (sku) do update set on_hand = excluded.on_hand, version = item.version + 1, updated_at = now()
+          where item.reserved <= excluded.on_hand
+        returning item.on_hand, item.reserved, ${changedStockColumns}`.execute(transaction);
+      await appendToOutbox(transaction, stockChangedEnvelopes(written.rows));
+      return written.rows[0];
+    });
+    if (saved !== undefined) return { saved: toStockLevel(saved) };
     const current = await this.find(sku);
     // Only a row reserved above onHand refuses; rows are never deleted, so it is still there.
     if (current === undefined) throw new Error(`stock item ${sku} refused an update and then vanished`);

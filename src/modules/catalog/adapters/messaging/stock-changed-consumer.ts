@@ -1,0 +1,51 @@
+import type { Transaction } from 'kysely';
+import { z } from 'zod';
+import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
+import { inventoryMessages } from '../../../inventory/index.ts';
+import type { RecordReportedStock } from '../../application/record-reported-stock.ts';
+import type { ReportedStock } from '../../domain/availability.ts';
+import { BatchReportedStockStore, PgReportedStockStore } from '../postgres/pg-reported-stock-store.ts';
+
+/** `inventory.stock-changed` v1 as the catalog reads it (the publisher's contract; more fields are ignored). */
+const stockChanged = z.object({
+  sku: z.string().min(1).max(64),
+  available: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  stockVersion: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+
+/**
+ * `catalog.reported-stock`: keeps what inventory announces of each SKU's available stock, in the
+ * catalog's own tables, so product reads show availability in any shape (inventory may be another
+ * service with another database). The inbox makes a redelivery a no-op and the stock version makes a
+ * late report one; a batch writes the latest report of each SKU in one statement. Once a report has
+ * committed, `recorded` hears of it (the read cache). A report that breaks the contract throws: it is
+ * retried, then dead-lettered.
+ */
+export function stockChangedConsumer(deps: {
+  recordReportedStock: RecordReportedStock;
+  recorded: (reports: readonly ReportedStock[]) => void;
+}): MessageConsumer {
+  const batches = batchStores((_envelopes, transaction) => Promise.resolve(new BatchReportedStockStore(transaction)));
+  return {
+    name: 'catalog.reported-stock',
+    types: [inventoryMessages.stockChanged.type],
+    async handle(envelope: Envelope, transaction: Transaction<object>) {
+      await deps.recordReportedStock.execute(batches.of(transaction) ?? new PgReportedStockStore(transaction), [reportOf(envelope)]);
+    },
+    lockForBatch: batches.lockForBatch,
+    finishBatch: batches.finishBatch,
+    afterCommit(envelope: Envelope) {
+      deps.recorded([reportOf(envelope)]);
+    },
+  };
+}
+
+function reportOf(envelope: Envelope): ReportedStock {
+  const message = inventoryMessages.stockChanged;
+  if (envelope.version !== message.version) {
+    throw new Error(`${message.type} version ${envelope.version} is not understood; this consumer reads version ${message.version}`);
+  }
+  const parsed = stockChanged.safeParse(envelope.payload);
+  if (!parsed.success) throw new Error(`${message.type} payload is not valid: ${parsed.error.message}`);
+  return { sku: parsed.data.sku, available: parsed.data.available, stockVersion: parsed.data.stockVersion };
+}
