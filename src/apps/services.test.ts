@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadConfig } from '../platform/config/config.ts';
 import type { Database } from '../platform/database/database.ts';
 import type { ModuleName } from './modules.ts';
-import { tableSizeSources } from './services.ts';
+import { serviceDatabaseUrls, tableSizeSources } from './services.ts';
 
 describe('tableSizeSources', () => {
   // Only handed on, never queried here.
@@ -29,5 +30,24 @@ describe('tableSizeSources', () => {
 
     assert.deepEqual(sources.map((source) => source.database), ['orders+payments', 'jobs']);
     assert.equal(sources[0]?.db, shared);
+  });
+});
+
+describe('serviceDatabaseUrls', () => {
+  test('when a role has its own variable, then it is checked under that name; else under DATABASE_URL, each database once', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/shared', ORDERS_DATABASE_URL: 'postgres://db/orders', PAYMENTS_DATABASE_URL: 'postgres://db/orders',
+    });
+
+    assert.deepEqual(serviceDatabaseUrls(config, ['orders', 'payments', 'catalog', 'jobs']), [
+      { variable: 'ORDERS_DATABASE_URL', url: 'postgres://db/orders' },
+      { variable: 'DATABASE_URL', url: 'postgres://db/shared' },
+    ]);
+  });
+
+  test('when a role has no database at all, then it is left out (createServices reports it)', () => {
+    assert.deepEqual(serviceDatabaseUrls(loadConfig({ CATALOG_DATABASE_URL: 'postgres://db/catalog' }), ['catalog', 'orders']), [
+      { variable: 'CATALOG_DATABASE_URL', url: 'postgres://db/catalog' },
+    ]);
   });
 });

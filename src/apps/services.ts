@@ -29,6 +29,20 @@ const databaseVariable: Readonly<Record<ModuleName, DatabaseVariable>> = {
   payments: 'PAYMENTS_DATABASE_URL', notifications: 'NOTIFICATIONS_DATABASE_URL', jobs: 'JOBS_DATABASE_URL',
 };
 
+/**
+ * The databases `roles` would use, each once, with the variable that named it (the role's own, else
+ * DATABASE_URL), so a start can check them first; a role with neither is left for createServices to report.
+ */
+export function serviceDatabaseUrls(config: Config, roles: readonly ServiceRole[]): { variable: string; url: string }[] {
+  const byUrl = new Map<string, string>();
+  for (const role of roles) {
+    const own = config[databaseVariable[role]];
+    const [variable, url] = own === undefined ? ['DATABASE_URL', config.DATABASE_URL] : [databaseVariable[role], own];
+    if (url !== undefined && !byUrl.has(url)) byUrl.set(url, variable);
+  }
+  return [...byUrl].map(([url, variable]) => ({ variable, url }));
+}
+
 export function isServiceRole(role: string): role is ServiceRole {
   return (serviceRoles as readonly string[]).includes(role);
 }
