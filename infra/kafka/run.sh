@@ -9,8 +9,12 @@
 #   infra/kafka/run.sh logs     last lines of the broker log (`logs -f` to follow)
 #
 # Environment (all optional):
-#   ORDERSTREAM_KAFKA_HOME             cache folder: jars, config, data, logs
+#   ORDERSTREAM_KAFKA_HOME             cache folder: jars, and the broker's config, data, logs
 #                                      (default ~/.cache/orderstream-kafka, outside the repository)
+#   ORDERSTREAM_KAFKA_INSTANCE_DIR     folder of one broker: config, data, logs, pid (default: the
+#                                      cache folder). Another folder and other ports run a second
+#                                      broker beside the first on the same jars; every command
+#                                      acts on the broker of this folder only.
 #   ORDERSTREAM_KAFKA_PORT             client port (default 19092)
 #   ORDERSTREAM_KAFKA_CONTROLLER_PORT  controller port (default 19093)
 #   ORDERSTREAM_KAFKA_HEAP             JVM heap options (default -Xms256m -Xmx512m)
@@ -23,11 +27,12 @@ readonly port=${ORDERSTREAM_KAFKA_PORT:-19092}
 readonly controller_port=${ORDERSTREAM_KAFKA_CONTROLLER_PORT:-19093}
 readonly heap=${ORDERSTREAM_KAFKA_HEAP:--Xms256m -Xmx512m}
 readonly start_timeout=${ORDERSTREAM_KAFKA_START_TIMEOUT:-90}
+readonly instance=${ORDERSTREAM_KAFKA_INSTANCE_DIR:-$kafka_home}
 readonly libs=$kafka_home/libs
-readonly data=$kafka_home/data
-readonly logs=$kafka_home/logs
-readonly config=$kafka_home/server.properties
-readonly pid_file=$kafka_home/kafka.pid
+readonly data=$instance/data
+readonly logs=$instance/logs
+readonly config=$instance/server.properties
+readonly pid_file=$instance/kafka.pid
 readonly bootstrap=127.0.0.1:$port
 
 log() { printf 'kafka: %s\n' "$*"; }
@@ -52,14 +57,35 @@ running_pid() {
 metadata_ready() {
   ensure_probe
   java -XX:TieredStopAtLevel=1 -cp "$kafka_home/probe:$libs/*" \
-    -Dlog4j2.configurationFile="$kafka_home/log4j2-tools.properties" BrokerReady "$bootstrap" "${1:-5}"
+    -Dlog4j2.configurationFile="$instance/log4j2-tools.properties" BrokerReady "$bootstrap" "${1:-5}"
+}
+
+# Runs a command holding the cache folder's lock: brokers of several instance folders share the
+# jars and the probe, and must not rebuild them under each other.
+with_cache_lock() {
+  mkdir -p "$kafka_home"
+  (
+    flock 8
+    "$@"
+  ) 8>"$kafka_home/.cache.lock"
 }
 
 # Compiles BrokerReady.java once (a single-file launch would recompile it on every poll).
 ensure_probe() {
+  probe_current && return 0
+  with_cache_lock compile_probe
+}
+
+probe_current() {
   local source_hash
   source_hash=$(sha256sum "$script_dir/BrokerReady.java" | cut -d' ' -f1)
-  [[ -f $kafka_home/probe/.sha256 && $(<"$kafka_home/probe/.sha256") == "$source_hash" ]] && return 0
+  [[ -f $kafka_home/probe/.sha256 && $(<"$kafka_home/probe/.sha256") == "$source_hash" ]]
+}
+
+compile_probe() {
+  probe_current && return 0
+  local source_hash
+  source_hash=$(sha256sum "$script_dir/BrokerReady.java" | cut -d' ' -f1)
   rm -rf "$kafka_home/probe"
   mkdir -p "$kafka_home/probe"
   javac -nowarn -cp "$libs/*" -d "$kafka_home/probe" "$script_dir/BrokerReady.java"
@@ -116,7 +142,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=24
 PROPERTIES
-  cat >"$kafka_home/log4j2.properties" <<PROPERTIES
+  cat >"$instance/log4j2.properties" <<PROPERTIES
 status = warn
 appender.file.type = RollingFile
 appender.file.name = file
@@ -134,7 +160,7 @@ rootLogger.appenderRef.file.ref = file
 logger.kafka-request.name = kafka.request.logger
 logger.kafka-request.level = warn
 PROPERTIES
-  cat >"$kafka_home/log4j2-tools.properties" <<PROPERTIES
+  cat >"$instance/log4j2-tools.properties" <<PROPERTIES
 status = error
 appender.console.type = Console
 appender.console.name = console
@@ -151,23 +177,23 @@ PROPERTIES
 ensure_formatted() {
   local layout="$port $controller_port"
   if [[ -f $data/meta.properties ]]; then
-    [[ -f $kafka_home/data.layout && $(<"$kafka_home/data.layout") == "$layout" ]] && return 0
+    [[ -f $instance/data.layout && $(<"$instance/data.layout") == "$layout" ]] && return 0
     log "ports changed to $layout; discarding the old data in $data"
     rm -rf "$data"
     mkdir -p "$data"
   fi
   local cluster_id
-  cluster_id=$(java -cp "$libs/*" -Dlog4j2.configurationFile="$kafka_home/log4j2-tools.properties" \
+  cluster_id=$(java -cp "$libs/*" -Dlog4j2.configurationFile="$instance/log4j2-tools.properties" \
     kafka.tools.StorageTool random-uuid)
   log "formatting $data (cluster $cluster_id)"
-  java -cp "$libs/*" -Dlog4j2.configurationFile="$kafka_home/log4j2-tools.properties" \
+  java -cp "$libs/*" -Dlog4j2.configurationFile="$instance/log4j2-tools.properties" \
     kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$config"
-  echo "$layout" >"$kafka_home/data.layout"
+  echo "$layout" >"$instance/data.layout"
 }
 
 start() {
-  mkdir -p "$kafka_home"
-  exec 9>"$kafka_home/.lock"
+  mkdir -p "$instance"
+  exec 9>"$instance/.lock"
   flock 9
   if pid=$(running_pid); then
     log "already running (pid $pid) on $bootstrap"
@@ -179,14 +205,14 @@ start() {
     fail "port $port or $controller_port is taken by another process; set ORDERSTREAM_KAFKA_PORT / ORDERSTREAM_KAFKA_CONTROLLER_PORT"
   fi
   command -v java >/dev/null || fail 'java not found: install Java 17+'
-  ensure_libs
+  with_cache_lock ensure_libs
   write_config
   ensure_formatted
   local started=$SECONDS
   # Its own session, so a Ctrl-C in the shell that started it does not reach the broker.
   # shellcheck disable=SC2086 # heap holds several options
   setsid nohup java $heap -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$kafka_home/log4j2.properties" \
+    -Dlog4j2.configurationFile="$instance/log4j2.properties" \
     -cp "$libs/*" kafka.Kafka "$config" >"$logs/stdout.log" 2>&1 </dev/null 9>&- &
   local pid=$!
   echo "$pid" >"$pid_file"
@@ -210,8 +236,8 @@ wait_ready() {
 }
 
 stop() {
-  mkdir -p "$kafka_home"
-  exec 9>"$kafka_home/.lock"
+  mkdir -p "$instance"
+  exec 9>"$instance/.lock"
   flock 9
   local pid
   if ! pid=$(running_pid); then

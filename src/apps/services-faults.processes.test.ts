@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { requireService } from '../platform/testing/services.ts';
+import { requireOwnKafkaBroker, startOwnKafkaBroker, type OwnKafkaBroker } from '../platform/testing/kafka-broker.ts';
 import { freePort } from './testing/orderstream-process.ts';
 import { call, signIn, startServicesShape, type RunningShape } from './testing/shapes.ts';
 import { waitForTerminal } from './testing/fulfilment-harness.ts';
@@ -13,26 +12,25 @@ import { waitForTerminal } from './testing/fulfilment-harness.ts';
 /**
  * The services shape under faults: a service killed with SIGKILL, the Kafka broker stopped and
  * started, the gateways' Redis gone. After each, every accepted order ends terminal, no unit is
- * sold twice, no order is charged twice, and each event is notified once.
+ * sold twice, no order is charged twice, and each event is notified once. The broker and Redis it
+ * stops are its own, started here on free ports: never the ones KAFKA_BROKERS and REDIS_URL name.
  */
-const kafka = requireService('Kafka', 'KAFKA_BROKERS');
-const projectRoot = path.resolve(import.meta.dirname, '../..');
-const kafkaScript = path.join(projectRoot, 'infra/kafka/run.sh');
+const kafka = requireOwnKafkaBroker();
 
 describe('the services shape under faults', { skip: kafka.skip }, () => {
   let running: RunningShape;
   let redis: ChildProcess;
+  let broker: OwnKafkaBroker | undefined;
   let admin: string;
   let customer: string;
   const accepted: string[] = [];
   let stocked = 0;
 
   before(async () => {
-    // A Redis of this test's own, so stopping it disturbs nothing else on the machine.
     const redisPort = await freePort();
     redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await sleep(300);
-    running = await startServicesShape({ kafkaBrokers: kafka.url ?? '', redisUrl: `redis://127.0.0.1:${String(redisPort)}` });
+    broker = await startOwnKafkaBroker();
+    running = await startServicesShape({ kafkaBrokers: broker.brokers, redisUrl: `redis://127.0.0.1:${String(redisPort)}` });
     admin = await signIn(running, 'admin-faults@example.com', { admin: true });
     customer = await signIn(running, 'ada-faults@example.com');
     assert.equal((await call(running, 'POST', '/v1/products', { token: admin, body: { sku: 'FAULT-1', name: 'Fault', price: { amount: 700, currency: 'EUR' } } })).status, 201);
@@ -46,8 +44,7 @@ describe('the services shape under faults', { skip: kafka.skip }, () => {
       await (running as RunningShape | undefined)?.stop();
     } finally {
       redis.kill('SIGKILL');
-      // Whatever happened in a test, leave the broker running for the next file.
-      spawnSync('bash', [kafkaScript, 'start'], { cwd: projectRoot, stdio: 'ignore' });
+      await broker?.remove();
     }
   });
 
@@ -119,12 +116,13 @@ describe('the services shape under faults', { skip: kafka.skip }, () => {
   });
 
   test('when the Kafka broker stops mid-flow and comes back, then the outboxes hold the messages and nothing is lost', async () => {
+    assert.ok(broker !== undefined);
     const before = accepted.length;
     const placing = placeOrders(12);
     while (accepted.length < before + 4) await sleep(20);
-    assert.equal(spawnSync('bash', [kafkaScript, 'stop'], { cwd: projectRoot, stdio: 'ignore' }).status, 0);
+    await broker.stop();
     await sleep(3000);
-    assert.equal(spawnSync('bash', [kafkaScript, 'start'], { cwd: projectRoot, stdio: 'ignore' }).status, 0);
+    await broker.start();
     await placing;
     await assertInvariants();
   });
