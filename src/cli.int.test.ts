@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createTestDatabase, embeddedServerUrl } from './platform/testing/test-database.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const cliEntry = path.join(import.meta.dirname, 'cli.ts');
@@ -202,6 +203,26 @@ describe('orderstream CLI', () => {
     assert.ok(!second.logs.some((line) => line.msg === 'initialising embedded postgres (first start)'), 'the second start reuses the folder');
     assert.equal(await stopCli(second), 0, second.stderr());
     assert.deepEqual(await postgresProcessesIn(dataDir), []);
+  });
+
+  test('when seed runs, then the demo credentials and what it made are all it writes to standard output', async () => {
+    const database = await createTestDatabase(embeddedServerUrl(), []);
+    try {
+      const cli = runCli(['seed', '--dir', path.join(workDir, 'no-services-here')], {
+        DATABASE_URL: database.url, IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      });
+
+      assert.equal(await cli.exit, 0, cli.stderr());
+      assert.equal(cli.stdout(), [
+        'Demo admin:    admin@demo.orderstream.local / demo-admin-orderstream-2026',
+        'Demo customer: customer@demo.orderstream.local / demo-customer-orderstream-2026',
+        "Demo catalogue: 8 products with stock (8 new, 0 already there) in the single process's database.",
+        '',
+      ].join('\n'));
+      assert.doesNotMatch(cli.stderr(), /"level":"info"/, 'no request logs, on either stream');
+    } finally {
+      await database.drop();
+    }
   });
 
   test('when SIGINT comes while it is still starting, then it still stops its embedded database and exits 0', async () => {

@@ -1,12 +1,14 @@
 // No static import of this file may load `pg` (the database module is imported lazily): tracing
 // starts in main() first, to instrument it (docs/decisions/0007-tracing.md).
 import { parseArgs } from 'node:util';
-import { demoCatalogue, seedDemoData } from './apps/seed.ts';
+import { seedDemoData, seedSummary } from './apps/seed.ts';
 import { resolveKeyEncryptionKey } from './apps/key-encryption-key.ts';
+import type * as ServicesAdmin from './apps/services-admin.ts';
 import type { ServiceRole } from './apps/services.ts';
 import type { ProcessRole, SingleProcess } from './apps/single-process.ts';
 import type { BenchArguments } from './apps/bench/bench-arguments.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
+import { DatabaseConnectionError } from './platform/database/connection-failure.ts';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
 import { migrate } from './platform/database/migrations.ts';
 import { applyServerTimeouts, serverTimeoutsOf } from './platform/http/server-timeouts.ts';
@@ -28,6 +30,8 @@ Commands:
   seed                 Create demo users and a demo catalogue with stock (safe to run again)
   users grant-admin EMAIL   Give an account the admin role
   keys rotate          Make a new token signing key current now
+                       These three act on the services shape when services up runs it (in --dir),
+                       else on the single process; --shape single|services chooses
   bench [--shape single|services] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N] [--results-dir DIR] [--docs FILE|none]
                        Benchmark OrderStream on a fresh embedded database (npm run bench); see docs/benchmarks.md
   services up [--port 8080] [--database-prefix orderstream_] [--dir .data/services]
@@ -35,7 +39,9 @@ Commands:
                        --port in front of two gateways, a process per service with a database each on
                        DATABASE_URL's server, Kafka at KAFKA_BROKERS (else infra/kafka/run.sh), Redis
   services status [--dir DIR]  What runs and whether it is ready (exit 1 when something is not)
-  services down [--dir DIR]    Stop everything services up started
+  services down [--dir DIR] [--purge]
+                       Stop everything services up started; --purge then also deletes the run's
+                       Kafka topics and consumer groups, its databases and the folder
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -48,9 +54,12 @@ function loadApp() {
   return import('./apps/single-process.ts');
 }
 
-/** The embedded database when DATABASE_URL is unset, else the configured one. */
+/** The embedded database when DATABASE_URL is unset, else the configured one, once it answers (else `DatabaseConnectionError`). */
 async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedPostgresServer }> {
-  if (config.DATABASE_URL !== undefined) return { url: config.DATABASE_URL };
+  if (config.DATABASE_URL !== undefined) {
+    await checkConfiguredDatabases(config, logger, [{ variable: 'DATABASE_URL', url: config.DATABASE_URL }]);
+    return { url: config.DATABASE_URL };
+  }
   const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_POSTGRES_DIR, port: config.EMBEDDED_POSTGRES_PORT, logger });
   try {
     const { ensureDatabase } = await loadApp();
@@ -58,6 +67,18 @@ async function openDatabaseUrl(config: Config, logger: Logger): Promise<{ url: s
   } catch (error) {
     await embedded.stop();
     throw error;
+  }
+}
+
+/**
+ * One connection to each configured database before anything else uses it: a missing database, a
+ * server that does not answer, a refused login or a server too old ends the command with one line
+ * saying what to do (docs/operations.md, *When the database cannot be used*).
+ */
+async function checkConfiguredDatabases(config: Config, logger: Logger, databases: readonly { variable: string; url: string }[]): Promise<void> {
+  const { checkDatabaseConnection } = await import('./platform/database/connection-check.ts');
+  for (const { variable, url } of databases) {
+    await checkDatabaseConnection({ url, variable, timeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS, logger });
   }
 }
 
@@ -116,8 +137,9 @@ async function startGateway(config: Config, logger: Logger): Promise<void> {
 
 /** Some services of the services shape in this process (`--role orders` or `--role orders,payments`). */
 async function startServices(config: Config, logger: Logger, roles: readonly ServiceRole[]): Promise<void> {
-  const { createServices } = await import('./apps/services.ts');
+  const { createServices, serviceDatabaseUrls } = await import('./apps/services.ts');
   const startedAt = performance.now();
+  await checkConfiguredDatabases(config, logger, serviceDatabaseUrls(config, roles));
   let services;
   try {
     services = await createServices({ config, logger, roles, keyEncryptionKey: await resolveKeyEncryptionKey(config, logger) });
@@ -256,30 +278,68 @@ async function withOrderStream<T>(config: Config, logger: Logger, work: (orderst
   }
 }
 
-/** Creates the demo users, then the demo catalogue through the API as the demo admin; prints the credentials. */
-async function seed(config: Config, logger: Logger): Promise<void> {
-  await withOrderStream(config, logger, async (orderstream) => {
-    const users = await orderstream.identity.seedDemoUsers();
-    const login = await orderstream.app.inject({ method: 'POST', url: '/v1/auth/login', payload: users.admin });
-    if (login.statusCode !== 200) throw new Error(`Signing in as the demo admin failed: ${login.statusCode} ${login.body}`);
-    const authorization = `Bearer ${login.json<{ accessToken: string }>().accessToken}`;
-    const result = await seedDemoData(async (method, url, payload) => {
-      const response = await orderstream.app.inject({ method, url, headers: { authorization }, payload: payload as Record<string, unknown> });
-      return { statusCode: response.statusCode, body: response.body };
+/**
+ * Runs an admin command on the OrderStream it is meant for (`--shape`, else whichever shape runs;
+ * src/apps/services-admin.ts); when that one is not there, says what to start and exits 1.
+ */
+async function onAdminTarget(
+  config: Config, values: { shape?: string; dir?: string },
+  work: (target: ServicesAdmin.AdminTarget, admin: typeof ServicesAdmin) => Promise<void>,
+): Promise<void> {
+  const shape = values.shape;
+  if (shape !== undefined && shape !== 'single' && shape !== 'services') throw new UsageError(`--shape must be single or services, not "${shape}".`);
+  const admin = await import('./apps/services-admin.ts');
+  const runner = await import('./apps/services-runner.ts');
+  try {
+    const target = await admin.chooseAdminTarget({
+      shape,
+      dir: values.dir ?? process.env.ORDERSTREAM_SERVICES_DIR ?? runner.defaultServicesDir,
+      serverUrl: config.DATABASE_URL ?? runner.defaultServerUrl,
+      singleRunning: async () => config.DATABASE_URL !== undefined || await runningEmbeddedPostgresUrl(config.EMBEDDED_POSTGRES_DIR) !== undefined,
     });
-    console.log(`Seeded ${demoCatalogue.length} demo products (${result.created} new, ${result.existing} already there) with stock.`);
-    console.log(`Demo admin:    ${users.admin.email} / ${users.admin.password}`);
-    console.log(`Demo customer: ${users.customer.email} / ${users.customer.password}`);
+    await work(target, admin);
+  } catch (error) {
+    if (error instanceof admin.ShapeNotRunningError || error instanceof runner.ServicesError) {
+      console.error(error.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+/** Creates the demo users, then the demo catalogue through the API as the demo admin; prints the credentials and nothing else. */
+async function seed(config: Config, logger: Logger, values: { shape?: string; dir?: string }): Promise<void> {
+  await onAdminTarget(config, values, async (target, admin) => {
+    if (target.shape === 'services') {
+      const seeded = await admin.seedServicesShape(target.services, config, logger);
+      console.log(seedSummary(seeded, `through the services shape at ${target.services.apiUrl}`));
+      return;
+    }
+    const seeded = await withOrderStream(config, logger, async (orderstream) => {
+      const users = await orderstream.identity.seedDemoUsers();
+      const login = await orderstream.app.inject({ method: 'POST', url: '/v1/auth/login', payload: users.admin });
+      if (login.statusCode !== 200) throw new Error(`Signing in as the demo admin failed: ${login.statusCode} ${login.body}`);
+      const authorization = `Bearer ${login.json<{ accessToken: string }>().accessToken}`;
+      const result = await seedDemoData(async (method, url, payload) => {
+        const response = await orderstream.app.inject({ method, url, headers: { authorization }, payload: payload as Record<string, unknown> });
+        return { statusCode: response.statusCode, body: response.body };
+      });
+      return { users, ...result };
+    });
+    console.log(seedSummary(seeded, "in the single process's database"));
   });
 }
 
-async function users(config: Config, logger: Logger, args: string[]): Promise<void> {
+async function users(config: Config, logger: Logger, args: string[], values: { shape?: string; dir?: string }): Promise<void> {
   const [action, email] = args;
-  if (action !== 'grant-admin' || email === undefined) throw new UsageError(`Usage: orderstream users grant-admin EMAIL\n\n${usage}`);
+  if (action !== 'grant-admin' || email === undefined) throw new UsageError(`Usage: orderstream users grant-admin EMAIL [--shape single|services]\n\n${usage}`);
   const { UserNotFoundError } = await import('./modules/identity/index.ts');
-  await withOrderStream(config, logger, async (orderstream) => {
+  await onAdminTarget(config, values, async (target, admin) => {
     try {
-      const user = await orderstream.identity.grantAdmin(email);
+      const user = target.shape === 'services'
+        ? await admin.withServicesIdentity(target.services, config, logger, (identity) => identity.grantAdmin(email))
+        : await withOrderStream(config, logger, (orderstream) => orderstream.identity.grantAdmin(email));
       console.log(`${user.email} now has the roles: ${user.roles.join(', ')} (from their next sign-in).`);
     } catch (error) {
       if (error instanceof UserNotFoundError) throw new UsageError(`No account with the email ${email}.`);
@@ -288,30 +348,35 @@ async function users(config: Config, logger: Logger, args: string[]): Promise<vo
   });
 }
 
-async function keys(config: Config, logger: Logger, args: string[]): Promise<void> {
-  if (args[0] !== 'rotate') throw new UsageError(`Usage: orderstream keys rotate\n\n${usage}`);
-  await withOrderStream(config, logger, async (orderstream) => {
-    await orderstream.identity.rotateSigningKey();
+async function keys(config: Config, logger: Logger, args: string[], values: { shape?: string; dir?: string }): Promise<void> {
+  if (args[0] !== 'rotate') throw new UsageError(`Usage: orderstream keys rotate [--shape single|services]\n\n${usage}`);
+  await onAdminTarget(config, values, async (target, admin) => {
+    if (target.shape === 'services') await admin.withServicesIdentity(target.services, config, logger, (identity) => identity.rotateSigningKey());
+    else await withOrderStream(config, logger, (orderstream) => orderstream.identity.rotateSigningKey());
     console.log('A new signing key is current; the previous one stays published until its tokens expire.');
   });
 }
 
 async function migrateOnly(config: Config, logger: Logger): Promise<void> {
-  const { allMigrations } = await loadApp();
-  const { createDatabase } = await import('./platform/database/database.ts');
+  // The database before the application graph: a wrong DATABASE_URL is reported without waiting for it to load.
   const database = await openDatabaseUrl(config, logger);
-  const db = createDatabase({ url: database.url, poolSize: 1 });
   try {
-    const applied = await migrate(db, allMigrations, logger);
-    logger.info({ applied: applied.length }, applied.length === 0 ? 'database is up to date' : 'migrations applied');
+    const { allMigrations } = await loadApp();
+    const { createDatabase } = await import('./platform/database/database.ts');
+    const db = createDatabase({ url: database.url, poolSize: 1 });
+    try {
+      const applied = await migrate(db, allMigrations, logger);
+      logger.info({ applied: applied.length }, applied.length === 0 ? 'database is up to date' : 'migrations applied');
+    } finally {
+      await db.destroy();
+    }
   } finally {
-    await db.destroy();
     await database.embedded?.stop();
   }
 }
 
 /** `services up|down|status`: the services shape as background processes on this machine (src/apps/services-runner.ts). */
-async function services(config: Config, positionals: string[], values: { dir?: string; port?: string; 'database-prefix'?: string }): Promise<void> {
+async function services(config: Config, positionals: string[], values: { dir?: string; port?: string; 'database-prefix'?: string; purge?: boolean }): Promise<void> {
   const runner = await import('./apps/services-runner.ts');
   let parsed;
   try {
@@ -325,6 +390,7 @@ async function services(config: Config, positionals: string[], values: { dir?: s
       dir: values.dir ?? process.env.ORDERSTREAM_SERVICES_DIR ?? runner.defaultServicesDir,
       ...(parsed.port === undefined ? {} : { port: parsed.port }),
       ...(parsed.databasePrefix === undefined ? {} : { databasePrefix: parsed.databasePrefix }),
+      ...(parsed.purge === true ? { purge: true } : {}),
       serverUrl: config.DATABASE_URL ?? runner.defaultServerUrl,
       redisUrl: config.REDIS_URL ?? runner.defaultRedisUrl,
       ...(config.KAFKA_BROKERS === undefined ? {} : { kafkaBrokers: config.KAFKA_BROKERS }),
@@ -383,7 +449,7 @@ function parseCommandLine(argv: string[]) {
         // bench
         shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' }, 'results-dir': { type: 'string' }, docs: { type: 'string' },
         // services
-        dir: { type: 'string' }, port: { type: 'string' }, 'database-prefix': { type: 'string' },
+        dir: { type: 'string' }, port: { type: 'string' }, 'database-prefix': { type: 'string' }, purge: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -403,7 +469,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  // An admin command's result on standard output is for a person to read: logs go to standard
+  // error, and only warnings unless LOG_LEVEL asks for more.
+  const logger = ['seed', 'users', 'keys'].includes(command)
+    ? createLogger({ level: process.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL, destination: process.stderr })
+    : createLogger({ level: config.LOG_LEVEL });
   // With OTEL_EXPORTER_OTLP_ENDPOINT set, before the application (and pg) is imported: instrumentations
   // patch modules as they load (decision 0007). Unset, nothing is loaded or started.
   await startConfiguredTracing(tracedAs(config, command, values.role), logger);
@@ -415,13 +485,13 @@ async function main(argv: string[]): Promise<void> {
       await migrateOnly(config, logger);
       return;
     case 'seed':
-      await seed(config, logger);
+      await seed(config, logger, values);
       return;
     case 'users':
-      await users(config, logger, positionals.slice(1));
+      await users(config, logger, positionals.slice(1), values);
       return;
     case 'keys':
-      await keys(config, logger, positionals.slice(1));
+      await keys(config, logger, positionals.slice(1), values);
       return;
     case 'bench':
       await bench(values);
@@ -438,6 +508,12 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof UsageError) {
     console.error(error.message);
     process.exitCode = 2;
+    return;
+  }
+  // One line: the database is reachable and usable, or this says what to change (the driver's error is logged at debug level).
+  if (error instanceof DatabaseConnectionError) {
+    console.error(error.message);
+    process.exitCode = 1;
     return;
   }
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));

@@ -32,3 +32,18 @@ export async function seedDemoData(send: AdminRequest): Promise<{ created: numbe
   }
   return { created, existing };
 }
+
+/**
+ * What `orderstream seed` prints, and all it prints on standard output: the demo credentials first,
+ * then what was made and where, so a person reads nothing before what they came for.
+ */
+export function seedSummary(seeded: {
+  users: { admin: { email: string; password: string }; customer: { email: string; password: string } };
+  created: number; existing: number;
+}, where: string): string {
+  return [
+    `Demo admin:    ${seeded.users.admin.email} / ${seeded.users.admin.password}`,
+    `Demo customer: ${seeded.users.customer.email} / ${seeded.users.customer.password}`,
+    `Demo catalogue: ${demoCatalogue.length} products with stock (${seeded.created} new, ${seeded.existing} already there) ${where}.`,
+  ].join('\n');
+}

@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import { sql } from 'kysely';
 import { createDatabase } from '../platform/database/database.ts';
 import { embeddedServerUrl } from '../platform/testing/test-database.ts';
@@ -37,6 +38,7 @@ test('when services gets a bad action or option, then it exits with code 2, says
     [['services', 'up', '--port', '0'], /--port must be a port number/],
     [['services', 'up', '--database-prefix', 'Bad-Prefix'], /--database-prefix must be lower-case/],
     [['services', 'status', '--port', '8080'], /apply to services up only/],
+    [['services', 'up', '--purge'], /--purge applies to services down only/],
   ];
   for (const [args, reason] of cases) {
     const child = spawn(process.execPath, ['src/cli.ts', ...args, '--dir', dir], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -58,9 +60,20 @@ describe('orderstream services up, status and down', { skip }, () => {
   let port: number;
   let api: string;
   let env: NodeJS.ProcessEnv;
+  /**
+   * The admin commands' environment names a database that does not exist: they must find the
+   * services' databases through the folder, and one that fell back to the single process fails
+   * rather than writing to a database this run did not make.
+   */
+  let adminEnv: NodeJS.ProcessEnv;
 
   async function cli(action: string, ...options: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, ['src/cli.ts', 'services', action, '--dir', dir, ...options], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return orderstream('services', action, ...options);
+  }
+
+  /** `orderstream <args> --dir <this run's folder>`, as a developer runs it beside the services. */
+  async function orderstream(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ['src/cli.ts', ...args, '--dir', dir], { cwd: projectRoot, env: args[0] === 'services' ? env : adminEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
@@ -118,7 +131,10 @@ describe('orderstream services up, status and down', { skip }, () => {
       DATABASE_URL: serverUrl, KAFKA_BROKERS: kafka.url, REDIS_URL: redis.url,
       KAFKA_NAMESPACE: `test-${run}`, KAFKA_TOPIC_PARTITIONS: '3', REDIS_KEY_PREFIX: `test-${run}:`,
       LOG_LEVEL: 'info', OUTBOX_POLL_INTERVAL_MS: '200', MESSAGE_RETRY_BASE_MS: '50', SIMULATED_PAYMENT_DELAY_MS: '300',
+      // Identity reads its current signing key again after min(10 s, this): a rotation shows in 2 s, not 10.
+      JWT_CLOCK_SKEW_SECONDS: '2',
     };
+    adminEnv = { ...env, DATABASE_URL: Object.assign(new URL(serverUrl), { pathname: `/${databasePrefix}absent` }).toString() };
   });
 
   after(async () => {
@@ -155,17 +171,67 @@ describe('orderstream services up, status and down', { skip }, () => {
     assert.deepEqual(await Promise.all(names.map(pidOf)), running);
   });
 
+  test('when seed runs beside the services, then it prints only the credentials, and the demo admin signs in through nginx and lists the seeded products', async () => {
+    const seeded = await orderstream('seed');
+    assert.equal(seeded.code, 0, seeded.stderr);
+    assert.equal(seeded.stdout, [
+      'Demo admin:    admin@demo.orderstream.local / demo-admin-orderstream-2026',
+      'Demo customer: customer@demo.orderstream.local / demo-customer-orderstream-2026',
+      `Demo catalogue: 8 products with stock (8 new, 0 already there) through the services shape at ${api}.`,
+      '',
+    ].join('\n'));
+    const login = await request('POST', '/v1/auth/login', { body: { email: 'admin@demo.orderstream.local', password: 'demo-admin-orderstream-2026' } });
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    const admin = login.body.accessToken as string;
+    const products = await request('GET', '/v1/products?limit=100');
+    assert.deepEqual((products.body.items as { sku: string }[]).map((item) => item.sku).sort(), [
+      'BEANS-1KG', 'GRINDER-1', 'KETTLE-1', 'LIMITED-1', 'MUG-BLUE', 'MUG-RED', 'TEA-BLACK', 'TEA-GREEN',
+    ]);
+    assert.deepEqual((await request('GET', '/v1/inventory/LIMITED-1', { token: admin })).body, { sku: 'LIMITED-1', onHand: 3, reserved: 0, available: 3 });
+  });
+
+  test('when users grant-admin runs beside the services, then the account signs in through nginx as an admin', async () => {
+    const email = `admin-${run}@example.com`;
+    const registered = await request('POST', '/v1/auth/register', { body: { email, password: `a long enough password for ${email}` } });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const before = await signIn(email);
+    assert.equal((await request('PUT', '/v1/inventory/MUG-BLUE', { token: before, body: { onHand: 100 } })).status, 403);
+
+    const granted = await orderstream('users', 'grant-admin', email);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.equal(granted.stdout, `${email} now has the roles: customer, admin (from their next sign-in).\n`);
+    const admin = await signIn(email);
+    assert.equal((await request('PUT', '/v1/inventory/MUG-BLUE', { token: admin, body: { onHand: 100 } })).status, 200);
+  });
+
+  test('when keys rotate runs beside the services, then identity signs with the new key and both gateways accept its tokens', async () => {
+    const email = `admin-${run}@example.com`;
+    const keyOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid: string }).kid;
+    const previous = keyOf(await signIn(email));
+
+    const rotated = await orderstream('keys', 'rotate');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^A new signing key is current/);
+    let token = await signIn(email);
+    const deadline = Date.now() + 15_000;
+    while (keyOf(token) === previous && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      token = await signIn(email);
+    }
+    assert.notEqual(keyOf(token), previous, 'identity signs with the rotated key');
+    const published = ((await request('GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((key) => key.kid);
+    assert.ok(published.includes(previous) && published.includes(keyOf(token)), `both keys published: ${published.join(', ')}`);
+    const ids = Array.from({ length: 10 }, (_, index) => `rotated-${run}-${index}`);
+    for (const requestId of ids) assert.equal((await request('GET', '/v1/inventory/MUG-BLUE', { token, requestId })).status, 200);
+    for (const gateway of ['gateway-1', 'gateway-2']) {
+      const log = await readFile(path.join(dir, 'logs', `${gateway}.log`), 'utf8');
+      assert.ok(ids.some((id) => log.includes(`"requestId":"${id}"`)), `${gateway} served a request with the new key's token`);
+    }
+  });
+
   test('when a customer registers, signs in and orders through nginx, then the order is confirmed across the services', async () => {
-    for (const email of [`admin-${run}@example.com`, `ada-${run}@example.com`]) {
-      const registered = await request('POST', '/v1/auth/register', { body: { email, password: `a long enough password for ${email}` } });
-      assert.equal(registered.status, 201, JSON.stringify(registered.body));
-    }
-    const identity = createDatabase({ url: Object.assign(new URL(serverUrl), { pathname: `/${databasePrefix}identity` }).toString(), poolSize: 1 });
-    try {
-      await sql`update identity.users set roles = array['customer', 'admin'] where email = ${`admin-${run}@example.com`}`.execute(identity);
-    } finally {
-      await identity.destroy();
-    }
+    const registered = await request('POST', '/v1/auth/register', { body: { email: `ada-${run}@example.com`, password: `a long enough password for ada-${run}@example.com` } });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
     const admin = await signIn(`admin-${run}@example.com`);
     const customer = await signIn(`ada-${run}@example.com`);
     const created = await request('POST', '/v1/products', { token: admin, body: { sku: 'RUNNER-1', name: 'Runner mug', description: 'A mug', price: { amount: 1250, currency: 'EUR' } } });
@@ -227,5 +293,43 @@ describe('orderstream services up, status and down', { skip }, () => {
     const status = await cli('status');
     assert.notEqual(status.code, 0);
     await assert.rejects(fetch(`${api}/readyz`), 'nothing answers on the API port');
+  });
+
+  test('when services down --purge runs, then the run\'s topics, consumer groups, databases and folder are gone and another namespace\'s topic and database stay', async () => {
+    const prefix = `test-${run}.orderstream.`;
+    // Kept alive by this test to show that purge deletes by the run's exact names; removed at the end.
+    const otherTopic = `test-${run}-other.orderstream.orders.v1`;
+    const otherDatabase = `${databasePrefix}other`;
+    const kafkaAdmin = new Admin({ clientId: `test-${run}-purge`, bootstrapBrokers: (kafka.url ?? '').split(',') });
+    const database = createDatabase({ url: serverUrl, poolSize: 1 });
+    const runDatabases = async () => (await sql<{ datname: string }>`select datname from pg_database where datname like ${`${databasePrefix}%`} order by datname`.execute(database)).rows.map((row) => row.datname);
+    const runTopics = async () => (await kafkaAdmin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    const runGroups = async () => [...(await kafkaAdmin.listGroups({ types: ['classic', 'consumer'] })).keys()].filter((group) => group.startsWith(prefix));
+    try {
+      await kafkaAdmin.createTopics({ topics: [otherTopic], partitions: 1, replicas: 1 });
+      await sql.raw(`create database "${otherDatabase}"`).execute(database);
+      const topics = await runTopics();
+      const groups = await runGroups();
+      assert.ok(topics.length > 0 && groups.length > 0, `the run made topics and groups: ${JSON.stringify({ topics, groups })}`);
+      assert.deepEqual(await runDatabases(), [...roles.map((role) => `${databasePrefix}${role}`), otherDatabase].sort());
+
+      const purge = await cli('down', '--purge');
+
+      assert.equal(purge.code, 0, `${purge.stdout}\n${purge.stderr}`);
+      assert.match(purge.stdout, new RegExp(`^removed ${topics.length} Kafka topics?: `, 'm'));
+      assert.match(purge.stdout, new RegExp(`^removed ${groups.length} Kafka consumer groups?: `, 'm'));
+      assert.match(purge.stdout, new RegExp(`^removed ${roles.length} databases: `, 'm'));
+      assert.match(purge.stdout, /^removed the folder /m);
+      assert.deepEqual(await runTopics(), []);
+      assert.deepEqual(await runGroups(), []);
+      assert.deepEqual(await runDatabases(), [otherDatabase], 'only the database of another name is left');
+      assert.ok((await kafkaAdmin.listTopics()).includes(otherTopic), 'the other namespace\'s topic is left');
+      await assert.rejects(readdir(dir), 'the folder is gone');
+    } finally {
+      await kafkaAdmin.deleteTopics({ topics: [otherTopic] }).catch(() => undefined);
+      await kafkaAdmin.close();
+      await sql.raw(`drop database if exists "${otherDatabase}"`).execute(database);
+      await database.destroy();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
 import {
@@ -52,6 +52,8 @@ export interface ServicesOptions {
   kafkaNamespace?: string;
   /** Unset: derived from the database prefix. */
   redisKeyPrefix?: string;
+  /** `down` only: after stopping, delete the run's Kafka topics and groups, its databases and the folder. */
+  purge?: boolean;
   /** The environment the processes inherit (before the variables the runner sets). */
   env: NodeJS.ProcessEnv;
   /** Results (the table); defaults to standard output. */
@@ -73,6 +75,12 @@ interface PlannedProcess {
 interface ServicesPlan {
   apiPort: number;
   databasePrefix: string;
+  /**
+   * The PostgreSQL server of the databases, so that admin commands (`seed`, `users grant-admin`,
+   * `keys rotate`) reach the databases the services use whatever their own DATABASE_URL says.
+   * Absent from plans written before it was recorded: the caller's server then.
+   */
+  serverUrl?: string;
   kafkaBrokers: string;
   /** True when the brokers are the local ones of infra/kafka/run.sh (which `up` may start). */
   kafkaLocal: boolean;
@@ -97,6 +105,8 @@ function filesOf(dir: string) {
     secret: path.join(dir, 'secret'),
     keyEncryptionKey: path.join(dir, 'identity-key-encryption-key'),
     kafkaStarted: path.join(dir, 'kafka-started'),
+    documents: path.join(dir, 'documents'),
+    mailOutbox: path.join(dir, 'mail-outbox'),
     logs: path.join(dir, 'logs'),
     pids: path.join(dir, 'pids'),
     logOf: (name: string) => path.join(dir, 'logs', `${name}.log`),
@@ -107,8 +117,8 @@ function filesOf(dir: string) {
 type ServicesFiles = ReturnType<typeof filesOf>;
 
 /** Checks the options of one `orderstream services` command; throws ServicesArgumentError. */
-export function parseServicesArguments(positionals: readonly string[], values: { port?: string; 'database-prefix'?: string }): {
-  action: ServicesAction; port?: number; databasePrefix?: string;
+export function parseServicesArguments(positionals: readonly string[], values: { port?: string; 'database-prefix'?: string; purge?: boolean }): {
+  action: ServicesAction; port?: number; databasePrefix?: string; purge?: boolean;
 } {
   const [action, ...extra] = positionals;
   if (action === undefined || !(servicesActions as readonly string[]).includes(action)) {
@@ -119,6 +129,7 @@ export function parseServicesArguments(positionals: readonly string[], values: {
   if (chosen !== 'up' && (values.port !== undefined || values['database-prefix'] !== undefined)) {
     throw new ServicesArgumentError(`--port and --database-prefix apply to services up only (services ${chosen} reads what up chose).`);
   }
+  if (chosen !== 'down' && values.purge === true) throw new ServicesArgumentError(`--purge applies to services down only.`);
   let port: number | undefined;
   if (values.port !== undefined) {
     if (!/^[0-9]{1,5}$/.test(values.port) || Number(values.port) < 1 || Number(values.port) > 65535) {
@@ -130,7 +141,10 @@ export function parseServicesArguments(positionals: readonly string[], values: {
   if (databasePrefix !== undefined && !/^[a-z][a-z0-9_]{0,39}$/.test(databasePrefix)) {
     throw new ServicesArgumentError(`--database-prefix must be lower-case letters, digits and "_", starting with a letter (at most 40), not "${databasePrefix}".`);
   }
-  return { action: chosen, ...(port === undefined ? {} : { port }), ...(databasePrefix === undefined ? {} : { databasePrefix }) };
+  return {
+    action: chosen, ...(port === undefined ? {} : { port }), ...(databasePrefix === undefined ? {} : { databasePrefix }),
+    ...(values.purge === true ? { purge: true } : {}),
+  };
 }
 
 /** Runs one action; resolves with the exit code (status: 0 only when everything runs and is ready). */
@@ -241,13 +255,16 @@ async function choosePlan(files: ServicesFiles, options: ServicesOptions): Promi
   const plan: ServicesPlan = {
     apiPort,
     databasePrefix,
+    serverUrl: options.serverUrl,
     kafkaBrokers: options.kafkaBrokers ?? `127.0.0.1:${options.env.ORDERSTREAM_KAFKA_PORT ?? '19092'}`,
     kafkaLocal: options.kafkaBrokers === undefined,
     kafkaNamespace: options.kafkaNamespace ?? derived,
     redisKeyPrefix: options.redisKeyPrefix ?? `${derived}:`,
     processes,
   };
-  await writeFile(files.plan, `${JSON.stringify(plan, null, 2)}\n`);
+  // Owner-only, like the secrets beside it: the server's URL may carry a password.
+  await writeFile(files.plan, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+  await chmod(files.plan, 0o600);
   return plan;
 }
 
@@ -290,8 +307,8 @@ function processEnvironment(
     IDENTITY_ISSUER: options.env.IDENTITY_ISSUER ?? apiUrl,
     KAFKA_BROKERS: plan.kafkaBrokers, KAFKA_NAMESPACE: plan.kafkaNamespace,
     REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: plan.redisKeyPrefix,
-    DOCUMENTS_DIR: options.env.DOCUMENTS_DIR ?? path.join(files.dir, 'documents'),
-    EMAIL_OUTBOX_DIR: options.env.EMAIL_OUTBOX_DIR ?? path.join(files.dir, 'mail-outbox'),
+    DOCUMENTS_DIR: options.env.DOCUMENTS_DIR ?? files.documents,
+    EMAIL_OUTBOX_DIR: options.env.EMAIL_OUTBOX_DIR ?? files.mailOutbox,
     OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${planned.name}`,
   };
   if (planned.role === 'gateway') {
@@ -299,11 +316,9 @@ function processEnvironment(
     // nginx, on loopback, is the proxy whose X-Forwarded-For names the client.
     return { ...shared, GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`, TRUST_PROXY: '127.0.0.1' };
   }
-  const database = new URL(options.serverUrl);
-  database.pathname = `/${plan.databasePrefix}${planned.role}`;
   return {
     ...shared,
-    [`${planned.role.toUpperCase()}_DATABASE_URL`]: database.toString(),
+    [`${planned.role.toUpperCase()}_DATABASE_URL`]: databaseUrlOf(plan.serverUrl ?? options.serverUrl, plan.databasePrefix, planned.role),
     CATALOG_SERVICE_URL: urlOf('catalog'),
     INVENTORY_SERVICE_URL: urlOf('inventory'),
   };
@@ -433,22 +448,29 @@ async function waitForApi(port: number, timeoutMs: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // down
 
-/** Stops nginx, then the gateways, then the services (SIGTERM, SIGKILL after a timeout), and the local broker if `up` started it. */
+/**
+ * Stops nginx, then the gateways, then the services (SIGTERM, SIGKILL after a timeout), and the local
+ * broker if `up` started it. With `purge`, also deletes what the run left behind — its Kafka topics and
+ * consumer groups (before a broker `up` started is stopped), its databases, then the folder — and
+ * refuses (ServicesError) while any of its processes could not be stopped.
+ */
 export async function servicesDown(options: ServicesOptions): Promise<number> {
   const { print } = printer(options);
   const files = filesOf(path.resolve(options.dir));
   const plan = await readPlan(files);
   if (plan === undefined) {
-    print(`Nothing was started in ${displayPath(files.dir)}.`);
+    print(`Nothing was started in ${displayPath(files.dir)}${options.purge === true ? '; nothing to purge' : ''}.`);
     return 0;
   }
   return withLock(files, async () => {
     let failed = false;
+    const stillRunning: string[] = [];
     const stopOne = async (name: string, graceMs: number) => {
       const pid = await readPidFile(files.pidOf(name));
       const outcome = pid === undefined ? 'not-running' : await stopProcess(pid, files.dir, { graceMs });
       if (outcome === 'still-running') {
         failed = true;
+        stillRunning.push(`${name} (pid ${pid ?? '?'})`);
         print(`${name} (pid ${pid ?? '?'}) is still running after SIGKILL`);
         return;
       }
@@ -462,13 +484,96 @@ export async function servicesDown(options: ServicesOptions): Promise<number> {
     // A service finishes in-flight work within SHUTDOWN_TIMEOUT_MS (10 s by default) before exiting by itself.
     await Promise.all(gateways.map((planned) => stopOne(planned.name, 15_000)));
     await Promise.all(services.map((planned) => stopOne(planned.name, 15_000)));
+    if (options.purge === true) {
+      if (stillRunning.length > 0) {
+        throw new ServicesError(`Not purged: ${stillRunning.join(', ')} still running after SIGKILL; stop it by hand, then run \`orderstream services down --purge\` again.`);
+      }
+      await purgeRunData(plan, options, print);
+    }
     if (plan.kafkaLocal && await exists(files.kafkaStarted)) {
       print('stopping the local Kafka broker (services up started it)');
       if ((await runScript(path.join(projectRoot, 'infra/kafka/run.sh'), ['stop'], 'inherit')) === 0) await rm(files.kafkaStarted, { force: true });
       else failed = true;
     }
+    if (options.purge === true) {
+      // The folder remembers that `up` started the broker: kept, so that another `down` can stop it.
+      if (failed) throw new ServicesError(`Not removing ${displayPath(files.dir)}: the local Kafka broker did not stop (its output is above); run \`orderstream services down --purge\` again.`);
+      await removeServicesFolder(files, print);
+    }
     return failed ? 1 : 0;
   });
+}
+
+/**
+ * Deletes the Kafka topics and consumer groups of the run's namespace (and no other), then its
+ * databases, printing one line per kind. Fails (ServicesError) at the first kind it cannot delete,
+ * keeping the folder, so that running it again finds the plan and finishes the work.
+ */
+async function purgeRunData(plan: ServicesPlan, options: ServicesOptions, print: (line: string) => void): Promise<void> {
+  const listed = (what: string, names: readonly string[]) => `removed ${names.length} ${what}${names.length === 1 ? '' : 's'}${names.length === 0 ? '' : `: ${names.join(', ')}`}`;
+  const { deleteKafkaNamespace } = await import('../platform/messaging/kafka-namespace.ts');
+  const brokers = plan.kafkaBrokers.split(',').filter((broker) => broker !== '');
+  const kafka = await deleteKafkaNamespace({ brokers, namespace: plan.kafkaNamespace, clientId: 'orderstream-services-purge' }).catch((error: unknown) => {
+    throw new ServicesError(`Could not delete the Kafka topics of namespace ${plan.kafkaNamespace} at ${plan.kafkaBrokers} (${firstLine(error)}); nothing else was removed: ${plan.kafkaLocal ? 'start it (bash infra/kafka/run.sh start)' : 'make the broker answer'}, then run \`orderstream services down --purge\` again.`);
+  });
+  print(listed('Kafka topic', kafka.topics));
+  print(listed('Kafka consumer group', kafka.groups));
+  const databases = await dropDatabases(plan.serverUrl ?? options.serverUrl, serviceRoles.map((role) => `${plan.databasePrefix}${role}`));
+  print(listed('database', databases));
+}
+
+/** Drops those of `names` that exist on the server; resolves with them. Waits a little for sessions of just-stopped processes to end. */
+async function dropDatabases(serverUrl: string, names: readonly string[]): Promise<string[]> {
+  const { createDatabase } = await import('../platform/database/database.ts');
+  const { sql } = await import('kysely');
+  const admin = createDatabase({ url: serverUrl, poolSize: 1, applicationName: 'orderstream-services' });
+  try {
+    const existing = await sql<{ datname: string }>`select datname from pg_database where datname = any(${names}) order by datname`.execute(admin).catch((error: unknown) => {
+      throw new ServicesError(`PostgreSQL at ${redactedUrl(serverUrl)} does not answer (${firstLine(error)}); start it, then run \`orderstream services down --purge\` again.`);
+    });
+    const dropped: string[] = [];
+    for (const { datname: name } of existing.rows) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await sql.raw(`drop database if exists "${name.replaceAll('"', '""')}"`).execute(admin);
+          break;
+        } catch (error) {
+          // 55006: still in use. A stopped service's sessions end a moment after it; another client's do not.
+          if ((error as { code?: string }).code === '55006' && attempt < 40) {
+            await sleep(250);
+            continue;
+          }
+          throw new ServicesError(`Could not drop the database ${name} (${firstLine(error)}); close what still uses it, then run \`orderstream services down --purge\` again.`);
+        }
+      }
+      dropped.push(name);
+    }
+    return dropped;
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/**
+ * Removes what `up` and its processes put in the folder, then the folder itself when nothing else is
+ * in it: `--dir` may name a folder that also holds someone's files, and those stay.
+ */
+async function removeServicesFolder(files: ServicesFiles, print: (line: string) => void): Promise<void> {
+  const made = [files.plan, files.secret, files.keyEncryptionKey, files.kafkaStarted, files.logs, files.pids, files.nginx.prefix, files.documents, files.mailOutbox];
+  for (const entry of made) await rm(entry, { recursive: true, force: true });
+  await rm(files.lock, { force: true });
+  try {
+    await rmdir(files.dir);
+    print(`removed the folder ${displayPath(files.dir)}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const left = await readdir(files.dir);
+    print(`removed what services up made in ${displayPath(files.dir)}, but kept the folder: it also holds ${left.join(', ')}`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,6 +632,55 @@ function printTable(print: (line: string) => void, files: ServicesFiles, plan: S
   print('');
   print(`API: http://127.0.0.1:${plan.apiPort}`);
   print(`Logs: ${displayPath(files.logs)}/<name>.log; databases ${plan.databasePrefix}<service>; Kafka topics ${plan.kafkaNamespace}.*`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// for admin commands
+
+/** What `seed`, `users grant-admin` and `keys rotate` need of the services shape `up` planned in a folder. */
+export interface ServicesShape {
+  /** The services folder, relative to the working directory when inside it (for messages). */
+  dir: string;
+  /** True when at least one of its processes runs (the test by which `up` keeps a plan). */
+  running: boolean;
+  /** nginx, in front of the gateways: the API as clients reach it. */
+  apiUrl: string;
+  /** The database of one service. */
+  databaseUrlOf: (role: ServiceRole) => string;
+  /** The key that encrypts the signing keys in identity's database, as every process was given it. */
+  keyEncryptionKey: () => Promise<string>;
+  /** Processes of the plan (and nginx) that are not running. */
+  stopped: string[];
+}
+
+/**
+ * The services shape planned in `dir`, or undefined when `up` never ran there. `fallbackServerUrl`
+ * serves plans written before the database server was recorded in them.
+ */
+export async function findServicesShape(dir: string, fallbackServerUrl: string): Promise<ServicesShape | undefined> {
+  const files = filesOf(path.resolve(dir));
+  const plan = await readPlan(files);
+  if (plan === undefined) return undefined;
+  const alive = await aliveProcesses(files, plan);
+  const serverUrl = plan.serverUrl ?? fallbackServerUrl;
+  return {
+    dir: displayPath(files.dir),
+    running: alive.size > 0,
+    apiUrl: `http://127.0.0.1:${plan.apiPort}`,
+    databaseUrlOf: (role) => databaseUrlOf(serverUrl, plan.databasePrefix, role),
+    keyEncryptionKey: async () => {
+      const key = (await readFile(files.keyEncryptionKey, 'utf8').catch(() => '')).trim();
+      if (key === '') throw new ServicesError(`${displayPath(files.keyEncryptionKey)} is missing or empty: the signing keys in ${plan.databasePrefix}identity cannot be read without it.`);
+      return key;
+    },
+    stopped: [...plan.processes.map((planned) => planned.name), 'nginx'].filter((name) => !alive.has(name)),
+  };
+}
+
+function databaseUrlOf(serverUrl: string, databasePrefix: string, role: ServiceRole): string {
+  const database = new URL(serverUrl);
+  database.pathname = `/${databasePrefix}${role}`;
+  return database.toString();
 }
 
 // ---------------------------------------------------------------------------------------------
