@@ -132,6 +132,15 @@ describe('the docs and the code', () => {
     assert.deepEqual(broken, []);
   });
 
+  test('when the README\'s import example runs after the seed, then it creates products rather than overwriting the demo ones', () => {
+    const example = /printf 'sku,name,description,price,currency,stock((?:\\n[^\\']+)+)\\n' > products\.csv/.exec(read('README.md'));
+    assert.ok(example !== null, 'README.md writes products.csv with printf');
+    const skus = (example[1] ?? '').split('\\n').filter((line) => line !== '').map((line) => line.split(',')[0] ?? '');
+    assert.ok(skus.length > 0);
+    const seeded = [...read('src/apps/seed.ts').matchAll(/sku: '([^']+)'/g)].map((match) => match[1]);
+    assert.deepEqual(skus.filter((sku) => seeded.includes(sku)), [], `the seed makes ${seeded.join(', ')}`);
+  });
+
   test('when the docs name an environment variable, then the code reads it', () => {
     const missing = new Set<string>();
     for (const file of docs) {
