@@ -33,6 +33,11 @@ class ProbedInstance {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /** Listens on a given port (for an instance that comes up where probes already look). */
+  listen(port: number, listening: () => void): void {
+    this.#server.listen(port, '127.0.0.1', listening);
+  }
+
   async start(): Promise<this> {
     this.#server.listen(0, '127.0.0.1');
     await once(this.#server, 'listening');
@@ -115,10 +120,33 @@ describe('upstream health checks', () => {
     const startedAt = performance.now();
     await probes.firstOutcomes([instance.url]);
     assert.ok(performance.now() - startedAt < 1000, 'the first probe ended at its timeout');
-    assert.deepEqual({ verdict: probes.healthOf(instance.url).verdict, outcome: probes.healthOf(instance.url).lastOutcome }, { verdict: 'down', outcome: 'no answer within 120 ms' });
+    // Never having answered, it is not marked down (a service still starting), only reported.
+    assert.deepEqual({ verdict: probes.healthOf(instance.url).verdict, outcome: probes.healthOf(instance.url).lastOutcome }, { verdict: 'unknown', outcome: 'no answer within 120 ms' });
     await sleep(800);
     assert.equal(instance.mostOpenAtOnce, 1, 'never two probes at once');
     assert.ok(instance.received >= 3 && instance.received <= 8, `one probe per timeout and interval (${instance.received})`);
+  });
+
+  test('when an instance is not listening yet, then it stays unknown rather than down, is up once it answers, and down once it stops after that', async () => {
+    const instance = await probedInstance();
+    const url = instance.url;
+    await instance.stop(); // the port is free: nothing listens on it yet, as for a service still starting
+    instances.splice(instances.indexOf(instance), 1);
+    const probes = healthChecks({ intervalMs: 30, timeoutMs: 500, failuresToMarkDown: 1 });
+    probes.watch(url);
+    probes.start();
+    await probes.firstOutcomes([url]);
+    await sleep(100); // several refused probes
+    assert.equal(probes.healthOf(url).verdict, 'unknown', 'refused connections before any answer mark nothing down');
+    assert.equal(probes.healthOf(url).lastOutcome, 'connection refused');
+
+    const started = new ProbedInstance();
+    await new Promise<void>((resolve) => { started.listen(Number(new URL(url).port), resolve); });
+    instances.push(started);
+    await until(() => probes.healthOf(url).verdict === 'up', 2000, 'up once it answers');
+    await started.stop();
+    instances.splice(instances.indexOf(started), 1);
+    await until(() => probes.healthOf(url).verdict === 'down', 2000, 'down once it stops after being up');
   });
 
   test('when this process stalls for longer than the timeout while a probe waits for its answer, then the instance is not blamed for the stall', async () => {

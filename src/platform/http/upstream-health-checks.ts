@@ -52,8 +52,8 @@ class Prober {
  * Active health of upstream instances: each instance's readiness endpoint is probed on an
  * interval, each probe bounded by a timeout, and the next one scheduled only once it has ended, so
  * probes never pile up on a slow instance. An instance is down after `failuresToMarkDown` failed
- * probes in a row (its first ones included), up again after `passesToMarkUp` passing ones; a first
- * probe that passes marks it up at once.
+ * probes in a row, up again after `passesToMarkUp` passing ones; a first probe that passes marks it
+ * up at once, and one that has never answered stays unknown (tried, not refused) until it does.
  * One loop per distinct URL, however many upstream pools share the instance.
  */
 export class UpstreamHealthChecks {
@@ -133,7 +133,7 @@ export class UpstreamHealthChecks {
     prober.abort = abort;
     // Our own timer bounds the whole probe: the client library's timers are coarse.
     const cancelTimeout = abortWhenOverdue(abort, this.#timeoutMs);
-    let outcome: { passed: boolean; reason: string };
+    let outcome: { passed: boolean; answered: boolean; reason: string };
     try {
       const answer = await prober.client.request({
         method: 'GET', path: this.#path, signal: abort.signal,
@@ -141,9 +141,9 @@ export class UpstreamHealthChecks {
       });
       await answer.body.dump();
       const passed = answer.statusCode >= 200 && answer.statusCode < 300;
-      outcome = { passed, reason: `answered ${answer.statusCode}` };
+      outcome = { passed, answered: true, reason: `answered ${answer.statusCode}` };
     } catch (error) {
-      outcome = { passed: false, reason: abort.signal.aborted ? `no answer within ${this.#timeoutMs} ms` : describeFailure(error) };
+      outcome = { passed: false, answered: false, reason: abort.signal.aborted ? `no answer within ${this.#timeoutMs} ms` : describeFailure(error) };
     } finally {
       cancelTimeout();
       prober.abort = undefined;
@@ -153,7 +153,7 @@ export class UpstreamHealthChecks {
     this.#record(prober, outcome);
   }
 
-  #record(prober: Prober, outcome: { passed: boolean; reason: string }): void {
+  #record(prober: Prober, outcome: { passed: boolean; answered: boolean; reason: string }): void {
     const now = Date.now();
     const previous = prober.health.verdict;
     if (outcome.passed) {
@@ -165,9 +165,11 @@ export class UpstreamHealthChecks {
     }
     let verdict = previous;
     if (outcome.passed && (previous === 'unknown' || (previous === 'down' && prober.passes >= this.#passesToMarkUp))) verdict = 'up';
-    // A failed first probe alone does not mark an instance down: on a machine busy starting everything
-    // at once a healthy service's first answer may be late, and refusing all its traffic would be worse.
-    if (!outcome.passed && previous !== 'down' && prober.failures >= this.#failuresToMarkDown) verdict = 'down';
+    // An instance that has never answered (a service starting beside its gateway) is not marked down
+    // by probes that reach nobody: it stays unknown, tried by requests and ejected by their failures,
+    // so a gateway started with its services does not refuse them for an interval after they listen.
+    // One that answers "not ready", or that was up, is marked down as usual.
+    if (!outcome.passed && (previous === 'up' || (previous === 'unknown' && outcome.answered)) && prober.failures >= this.#failuresToMarkDown) verdict = 'down';
     prober.health = {
       verdict, lastProbeAt: new Date(now), lastOutcome: outcome.reason, lastPassAt: outcome.passed ? now : prober.health.lastPassAt,
     };
