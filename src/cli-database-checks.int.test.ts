@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { minimumPostgresVersion } from './platform/database/connection-failure.ts';
 import { startFakePostgresServer } from './platform/testing/fake-postgres-server.ts';
 import { createTestDatabase, embeddedServerUrl } from './platform/testing/test-database.ts';
+import { closedPort } from './platform/testing/closed-port.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const cliEntry = path.join(import.meta.dirname, 'cli.ts');
@@ -38,14 +38,6 @@ function missingDatabaseUrl(): { url: string; name: string } {
   const name = `orderstream_missing_${randomBytes(6).toString('hex')}`;
   url.pathname = `/${name}`;
   return { url: url.toString(), name };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
-  return port;
 }
 
 /** Exit code 1 and exactly `line` on standard error: no stack trace, nothing else. */

@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { embeddedServerUrl } from '../testing/test-database.ts';
 import { startFakePostgresServer } from '../testing/fake-postgres-server.ts';
 import { checkDatabaseConnection } from './connection-check.ts';
 import { DatabaseConnectionError, minimumPostgresVersion, type ConnectionFailure } from './connection-failure.ts';
+import { closedPort } from '../testing/closed-port.ts';
 
 /** The server `npm test` started, at a database nobody creates. */
 function missingDatabaseUrl(): string {
   const url = new URL(embeddedServerUrl());
   url.pathname = `/orderstream_missing_${randomBytes(6).toString('hex')}`;
   return url.toString();
-}
-
-/** A loopback port nothing listens on (taken, then given back). */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
-  return port;
 }
 
 /** The failure `checkDatabaseConnection` reports for `url`. */
