@@ -414,7 +414,6 @@ async function startNginx(nginx: string, files: ServicesFiles, plan: ServicesPla
   }
 }
 
-/** Waits until GET /readyz through nginx answers 200. */
 /**
  * Waits until a started process answers `GET /healthz` on its port: asked over HTTP rather than
  * read from its log, whose "listening" line is not written at LOG_LEVEL=warn. Fails with the end
@@ -434,15 +433,33 @@ async function waitForHealthy(options: { name: string; port: number; logFile: st
   }
 }
 
+/**
+ * Waits until GET /readyz through nginx answers 200 with status `ready`: a gateway answers 200
+ * `degraded` while a service has no instance its probes found healthy yet, and `up` promises
+ * every service. Three answers in a row, so that each gateway behind nginx has given one.
+ */
 async function waitForApi(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: number | undefined;
+  let last = 'no answer';
+  let readyInARow = 0;
   while (Date.now() < deadline) {
-    last = await httpStatus(port, '/readyz', 2000);
-    if (last === 200) return;
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      const body = await response.json().catch(() => undefined) as { status?: unknown } | undefined;
+      const status = typeof body?.status === 'string' ? body.status : 'no status';
+      if (response.status === 200 && status === 'ready') {
+        readyInARow += 1;
+        if (readyInARow === 3) return;
+        continue;
+      }
+      last = `${String(response.status)} ${status}`;
+    } catch {
+      last = 'no answer';
+    }
+    readyInARow = 0;
     await sleep(250);
   }
-  throw new ServicesError(`GET http://127.0.0.1:${port}/readyz through nginx did not answer 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last ?? 'no answer'}).`);
+  throw new ServicesError(`GET http://127.0.0.1:${port}/readyz through nginx did not answer 200 "ready" within ${Math.round(timeoutMs / 1000)} s (last: ${last}).`);
 }
 
 // ---------------------------------------------------------------------------------------------
