@@ -101,7 +101,7 @@ describe('the docs and the code', () => {
   test('when docs/architecture.md lists the schemas, then they are exactly the ones the migrations make', () => {
     const modules = readdirSync(path.join(root, 'src/modules')).filter((name) => existsSync(path.join(root, 'src/modules', name, 'adapters/postgres/migrations')));
     assert.ok(modules.length >= 7, `modules with migrations: ${modules.join(', ')}`);
-    const platformSchemas = ['messaging', 'platform', 'pgboss'];
+    const platformSchemas = ['messaging', 'audit', 'platform', 'pgboss'];
     for (const schema of platformSchemas) assert.ok(codeText.includes(`${schema}.`), `the code uses the ${schema} schema`);
     const architecture = read('docs/architecture.md');
     const sentence = /one schema per module \(([^)]*)\)([^.]*)\./.exec(architecture);

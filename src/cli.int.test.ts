@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { createTestDatabase, embeddedServerUrl } from './platform/testing/test-database.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -220,6 +221,65 @@ describe('orderstream CLI', () => {
         '',
       ].join('\n'));
       assert.doesNotMatch(cli.stderr(), /"level":"info"/, 'no request logs, on either stream');
+    } finally {
+      await database.drop();
+    }
+  });
+
+  test('when users grant-admin and keys rotate run, then each act is in the audit trail as the command line\'s; one that fails is not', async () => {
+    const database = await createTestDatabase(embeddedServerUrl(), []);
+    try {
+      const environment = { DATABASE_URL: database.url, IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+      const seeded = runCli(['seed', '--shape', 'single'], environment);
+      assert.equal(await seeded.exit, 0, seeded.stderr());
+      const unknown = runCli(['users', 'grant-admin', 'nobody@example.com', '--shape', 'single'], environment);
+      assert.equal(await unknown.exit, 2, unknown.stderr());
+      const granted = runCli(['users', 'grant-admin', 'customer@demo.orderstream.local', '--shape', 'single'], environment);
+      assert.equal(await granted.exit, 0, granted.stderr());
+      const rotated = runCli(['keys', 'rotate', '--shape', 'single'], environment);
+      assert.equal(await rotated.exit, 0, rotated.stderr());
+
+      const entries = await sql<{ actor_id: string; action: string; target_id: string; after: unknown }>`
+        select actor_id, action, target_id, after from audit.entries where module = 'identity' order by id`.execute(database.db);
+      const customer = await sql<{ id: string }>`select id from identity.users where email = 'customer@demo.orderstream.local'`.execute(database.db);
+      // The seed's grant to the demo admin, then the two acts run here; the unknown account left nothing.
+      assert.deepEqual(entries.rows.map((entry) => [entry.actor_id, entry.action]), [
+        ['cli', 'identity.admin-granted'], ['cli', 'identity.admin-granted'], ['cli', 'identity.signing-key-rotated'],
+      ]);
+      assert.equal(entries.rows[1]?.target_id, customer.rows[0]?.id);
+      assert.deepEqual(entries.rows[1]?.after, { roles: ['customer', 'admin'] });
+    } finally {
+      await database.drop();
+    }
+  });
+
+  test('when users revoke-sessions, disable and enable run on the single process, then the revocations and the disabled flag are stored and audited as the command line\'s', async () => {
+    const database = await createTestDatabase(embeddedServerUrl(), []);
+    try {
+      const environment = { DATABASE_URL: database.url, IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+      const seeded = runCli(['seed', '--shape', 'single'], environment);
+      assert.equal(await seeded.exit, 0, seeded.stderr());
+      const email = 'customer@demo.orderstream.local';
+      const revoked = runCli(['users', 'revoke-sessions', email, '--shape', 'single'], environment);
+      assert.equal(await revoked.exit, 0, revoked.stderr());
+      assert.match(revoked.stdout(), /open sessions revoked; every access token issued before now is refused/);
+      const disabled = runCli(['users', 'disable', email, '--shape', 'single'], environment);
+      assert.equal(await disabled.exit, 0, disabled.stderr());
+      const state = async () => (await sql<{ disabled: boolean }>`select disabled_at is not null as disabled from identity.users where email = ${email}`.execute(database.db)).rows[0]?.disabled;
+      assert.equal(await state(), true);
+      const enabled = runCli(['users', 'enable', email, '--shape', 'single'], environment);
+      assert.equal(await enabled.exit, 0, enabled.stderr());
+      assert.equal(await state(), false);
+      const unknown = runCli(['users', 'disable', 'nobody@example.com', '--shape', 'single'], environment);
+      assert.equal(await unknown.exit, 2, unknown.stderr());
+
+      const revocations = await sql<{ kind: string; reason: string }>`select kind, reason from identity.token_revocations order by id`.execute(database.db);
+      assert.deepEqual(revocations.rows.map((row) => [row.kind, row.reason]).filter(([, reason]) => reason !== 'role-change'), [['user', 'admin'], ['user', 'disabled']]);
+      const acts = await sql<{ actor_id: string; action: string }>`
+        select actor_id, action from audit.entries where module = 'identity' and action <> 'identity.admin-granted' order by id`.execute(database.db);
+      assert.deepEqual(acts.rows.map((row) => [row.actor_id, row.action]), [
+        ['cli', 'identity.sessions-revoked'], ['cli', 'identity.account-disabled'], ['cli', 'identity.account-enabled'],
+      ]);
     } finally {
       await database.drop();
     }

@@ -7,6 +7,7 @@ import type * as ServicesAdmin from './apps/services-admin.ts';
 import type { ServiceRole } from './apps/services.ts';
 import type { ProcessRole, SingleProcess } from './apps/single-process.ts';
 import type { BenchArguments } from './apps/bench/bench-arguments.ts';
+import type { IdentityModule } from './modules/identity/index.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config/config.ts';
 import { DatabaseConnectionError } from './platform/database/connection-failure.ts';
 import { runningEmbeddedPostgresUrl, startEmbeddedPostgres, type EmbeddedPostgresServer } from './platform/database/embedded-postgres.ts';
@@ -28,9 +29,14 @@ Commands:
                        each on its own *_DATABASE_URL, messages through KAFKA_BROKERS
   migrate              Apply pending database migrations and exit
   seed                 Create demo users and a demo catalogue with stock (safe to run again)
-  users grant-admin EMAIL   Give an account the admin role
+  users grant-admin EMAIL   Give an account the admin role (its older access tokens are refused at once)
+  users revoke-sessions EMAIL   End every session of an account: refresh and access tokens refused at once
+  users disable EMAIL  Disable an account: no sign-in or refresh, every session and token revoked
+  users enable EMAIL   Enable a disabled account again
   keys rotate          Make a new token signing key current now
-                       These three act on the services shape when services up runs it (in --dir),
+  keys rewrap          Re-encrypt the stored signing keys under IDENTITY_KEY_ENCRYPTION_KEY (after a rotation
+                       of it, with the old one in IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS)
+                       These act on the services shape when services up runs it (in --dir),
                        else on the single process; --shape single|services chooses
   bench [--shape single|services] [--duration 10s] [--connections 16] [--scenario NAME] [--saga-rate N] [--results-dir DIR] [--docs FILE|none]
                        Benchmark OrderStream on a fresh embedded database (npm run bench); see docs/benchmarks.md
@@ -333,14 +339,37 @@ async function seed(config: Config, logger: Logger, values: { shape?: string; di
 
 async function users(config: Config, logger: Logger, args: string[], values: { shape?: string; dir?: string }): Promise<void> {
   const [action, email] = args;
-  if (action !== 'grant-admin' || email === undefined) throw new UsageError(`Usage: orderstream users grant-admin EMAIL [--shape single|services]\n\n${usage}`);
+  const actions = ['grant-admin', 'revoke-sessions', 'disable', 'enable'];
+  if (action === undefined || !actions.includes(action) || email === undefined) {
+    throw new UsageError(`Usage: orderstream users grant-admin|revoke-sessions|disable|enable EMAIL [--shape single|services]\n\n${usage}`);
+  }
   const { UserNotFoundError } = await import('./modules/identity/index.ts');
+  const act = async (identity: IdentityModule): Promise<string> => {
+    switch (action) {
+      case 'grant-admin': {
+        const user = await identity.grantAdmin(email);
+        return `${user.email} now has the roles: ${user.roles.join(', ')} (tokens issued before are refused; the next one carries them).`;
+      }
+      case 'revoke-sessions': {
+        const user = await identity.revokeSessionsOf(email);
+        return `${user.email}: ${user.sessionsRevoked} open sessions revoked; every access token issued before now is refused.`;
+      }
+      case 'disable': {
+        const user = await identity.disableAccount(email);
+        return `${user.email} is disabled: sign-in and refresh are refused, and every session and access token is revoked.`;
+      }
+      default: {
+        const user = await identity.enableAccount(email);
+        return `${user.email} is enabled: it may sign in again.`;
+      }
+    }
+  };
   await onAdminTarget(config, values, async (target, admin) => {
     try {
-      const user = target.shape === 'services'
-        ? await admin.withServicesIdentity(target.services, config, logger, (identity) => identity.grantAdmin(email))
-        : await withOrderStream(config, logger, (orderstream) => orderstream.identity.grantAdmin(email));
-      console.log(`${user.email} now has the roles: ${user.roles.join(', ')} (from their next sign-in).`);
+      const message = target.shape === 'services'
+        ? await admin.withServicesIdentity(target.services, config, logger, act)
+        : await withOrderStream(config, logger, (orderstream) => act(orderstream.identity));
+      console.log(message);
     } catch (error) {
       if (error instanceof UserNotFoundError) throw new UsageError(`No account with the email ${email}.`);
       throw error;
@@ -349,7 +378,16 @@ async function users(config: Config, logger: Logger, args: string[], values: { s
 }
 
 async function keys(config: Config, logger: Logger, args: string[], values: { shape?: string; dir?: string }): Promise<void> {
-  if (args[0] !== 'rotate') throw new UsageError(`Usage: orderstream keys rotate [--shape single|services]\n\n${usage}`);
+  if (args[0] === 'rewrap') {
+    await onAdminTarget(config, values, async (target, admin) => {
+      const { rewrapped, total } = target.shape === 'services'
+        ? await admin.withServicesIdentity(target.services, config, logger, (identity) => identity.rewrapSigningKeys())
+        : await withOrderStream(config, logger, (orderstream) => orderstream.identity.rewrapSigningKeys());
+      console.log(`${rewrapped} of ${total} signing keys re-encrypted; all are now under the current key-encryption key, and IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS can be removed.`);
+    });
+    return;
+  }
+  if (args[0] !== 'rotate') throw new UsageError(`Usage: orderstream keys rotate|rewrap [--shape single|services]\n\n${usage}`);
   await onAdminTarget(config, values, async (target, admin) => {
     if (target.shape === 'services') await admin.withServicesIdentity(target.services, config, logger, (identity) => identity.rotateSigningKey());
     else await withOrderStream(config, logger, (orderstream) => orderstream.identity.rotateSigningKey());

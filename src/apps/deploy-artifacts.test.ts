@@ -33,8 +33,8 @@ const databaseVariables: Record<string, string> = {
 const allDatabaseVariables = ['DATABASE_URL', ...Object.values(databaseVariables)];
 // Mirrors `secretKeys` in src/platform/config/config.ts (not exported): values never written into an artifact.
 const secretVariables = new Set([
-  'DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY', 'GATEWAY_SECRET',
-  ...Object.values(databaseVariables),
+  'DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY', 'IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS', 'GATEWAY_SECRET',
+  'GATEWAY_SECRET_PREVIOUS', ...Object.values(databaseVariables),
 ]);
 // Secrets of the other containers (PostgreSQL's POSTGRES_PASSWORD, ...).
 const secretLookingName = /PASSWORD|SECRET|TOKEN|_KEY$/;

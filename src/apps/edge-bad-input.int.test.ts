@@ -32,7 +32,7 @@ const customer = customerHeaders('input-customer-1');
 
 /** Row counts of every table a refused request could have written to. */
 async function footprint(): Promise<Record<string, number>> {
-  const tables = ['identity.users', 'identity.login_failures', 'catalog.products', 'inventory.stock_items', 'orders.orders', 'orders.idempotency_keys', 'jobs.jobs'];
+  const tables = ['identity.users', 'identity.login_throttle_pairs', 'catalog.products', 'inventory.stock_items', 'orders.orders', 'orders.idempotency_keys', 'jobs.jobs'];
   const counts: Record<string, number> = {};
   for (const table of tables) {
     counts[table] = (await sql<{ count: number }>`select count(*)::int as count from ${sql.table(table)}`.execute(harness.db)).rows[0]?.count ?? -1;

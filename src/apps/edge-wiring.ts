@@ -41,6 +41,7 @@ export function edgeOptions(options: {
     bodyLimit: config.BODY_LIMIT_BYTES,
     uploadBodyLimit: uploadBodyLimit(config),
     devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+    requireVerifiedEmail: config.REQUIRE_EMAIL_VERIFICATION,
     logger: options.logger,
     metrics: options.metrics,
   };
@@ -62,7 +63,7 @@ export function edgeVerifier(verifier: IdentityTokenVerifier): TokenVerifier {
     async verify(token) {
       try {
         const principal = await verifier.verify(token);
-        return { id: principal.id, email: principal.email, roles: principal.roles };
+        return { id: principal.id, email: principal.email, roles: principal.roles, emailVerified: principal.emailVerified };
       } catch (error) {
         if (error instanceof IdentityTokenRejectedError) throw new TokenRejectedError(error.reason);
         throw error;
@@ -75,6 +76,7 @@ export function edgeVerifier(verifier: IdentityTokenVerifier): TokenVerifier {
 export function gatewayTrustSettings(config: Config, secret: string, policies: readonly RoutePolicy[]): GatewayTrustSettings {
   return {
     secret, policies,
+    previousSecret: config.GATEWAY_SECRET_PREVIOUS,
     validitySeconds: config.GATEWAY_SIGNATURE_VALIDITY_SECONDS,
     clockSkewSeconds: config.GATEWAY_SIGNATURE_CLOCK_SKEW_SECONDS,
     replayCacheSize: config.GATEWAY_REPLAY_CACHE_SIZE,

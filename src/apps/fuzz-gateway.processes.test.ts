@@ -83,7 +83,8 @@ describe('every route fuzzed from its own schema, through the gateway of the ser
     const apiPort = await freePort();
     api = new OrderStreamProcess('api', ['--role', 'api'], {
       ...shared, PORT: String(apiPort), DATABASE_URL: database.url, DOCUMENTS_DIR: files, EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: files,
-      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOGIN_MAX_FAILURES: '1000', SAGA_STEP_TIMEOUT_MS: '3600000',
+      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOGIN_FAILURES_BEFORE_DELAY: '1000', LOGIN_ADDRESS_BUDGET: '1000000',
+      LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY: '1000000', SAGA_STEP_TIMEOUT_MS: '3600000',
       // Failed webhook and message deliveries are retried only after the run, not between two requests.
       WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', MESSAGE_RETRY_BASE_MS: '600000', NOTIFICATION_RETRY_BASE_MS: '600000',
     });
@@ -101,7 +102,7 @@ describe('every route fuzzed from its own schema, through the gateway of the ser
     };
     const customer = { email: 'fuzz-customer@example.com', password: 'a long enough passphrase for fuzzing' };
     const admin = { email: 'fuzz-admin@example.com', password: 'a long enough passphrase for the admin' };
-    for (const account of [customer, admin]) assert.equal((await json('POST', '/v1/auth/register', account)).statusCode, 201);
+    for (const account of [customer, admin]) assert.equal((await json('POST', '/v1/auth/register', account)).statusCode, 202);
     await sql`update identity.users set roles = array['customer', 'admin'] where email = ${admin.email}`.execute(database.db);
     const session = await signIn(customer.email, customer.password);
     tokens = { customer: session.accessToken, admin: (await signIn(admin.email, admin.password)).accessToken, service: undefined };

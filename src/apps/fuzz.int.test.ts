@@ -71,7 +71,8 @@ describe('every route fuzzed from its own schema, in the single process', () => 
     const config = loadConfig({
       LOG_LEVEL: 'silent', DEV_IDENTITY_HEADERS: 'false', DOCUMENTS_DIR: files, EMAIL_TRANSPORT: 'file', EMAIL_OUTBOX_DIR: files,
       RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SECOND: '1000000', AUTH_RATE_LIMIT_BURST: '1000000', AUTH_RATE_LIMIT_PER_SECOND: '1000000',
-      LOGIN_MAX_FAILURES: '1000', SAGA_STEP_TIMEOUT_MS: '3600000', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
+      LOGIN_FAILURES_BEFORE_DELAY: '1000', LOGIN_ADDRESS_BUDGET: '1000000', LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY: '1000000',
+      SAGA_STEP_TIMEOUT_MS: '3600000', WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
     });
     orderstream = await createSingleProcess({
       config, logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: created.url,
@@ -86,7 +87,7 @@ describe('every route fuzzed from its own schema, in the single process', () => 
     };
     const customer = { email: 'fuzz-customer@example.com', password: 'a long enough passphrase for fuzzing' };
     const registered = await send({ method: 'POST', url: '/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(customer) });
-    assert.equal(registered.statusCode, 201, registered.body);
+    assert.equal(registered.statusCode, 202, registered.body);
     const session = await signIn(customer.email, customer.password);
     const service = await orderstream.identity.createServiceClient('fuzz');
     const serviceToken = await send({

@@ -1,6 +1,7 @@
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { Config } from '../platform/config/config.ts';
 import type { Database, DatabaseLimits } from '../platform/database/database.ts';
+import type { EmailTransportSettings } from '../platform/email/index.ts';
 import type { MigrationSet } from '../platform/database/migrations.ts';
 import type { RouteRegistration } from '../platform/http/app.ts';
 import type { Logger } from '../platform/logging/logger.ts';
@@ -115,13 +116,25 @@ export function createModules(options: {
       issuer: config.IDENTITY_ISSUER,
       audience: config.IDENTITY_AUDIENCE,
       keyEncryptionKey: options.keyEncryptionKey,
+      accountEmails: {
+        transport: emailTransportOf(config), from: config.EMAIL_FROM,
+        linkBaseUrl: config.ACCOUNT_LINK_BASE_URL, intervalSeconds: config.ACCOUNT_EMAIL_INTERVAL_SECONDS,
+      },
+      previousKeyEncryptionKey: config.IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS,
       accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
       keyRotationDays: config.SIGNING_KEY_ROTATION_DAYS,
       clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
-      loginThrottle: { maxFailures: config.LOGIN_MAX_FAILURES, windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS },
+      loginThrottle: {
+        failuresBeforeDelay: config.LOGIN_FAILURES_BEFORE_DELAY, maxDelaySeconds: config.LOGIN_MAX_DELAY_SECONDS,
+        addressBudget: config.LOGIN_ADDRESS_BUDGET, addressWindowSeconds: config.LOGIN_ADDRESS_WINDOW_SECONDS,
+        accountFailuresBeforeDelay: config.LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY, accountMaxDelaySeconds: config.LOGIN_ACCOUNT_MAX_DELAY_SECONDS,
+        forgetAfterSeconds: config.LOGIN_FORGET_AFTER_SECONDS,
+      },
       externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
       tokenCacheSize: config.ACCESS_TOKEN_CACHE_SIZE,
+      // With Redis, revocations reach every gateway (and every process behind one load balancer) through it.
+      ...(config.REDIS_URL === undefined ? {} : { revocationSharing: { redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX } }),
       passwordHashing: {
         concurrency: config.PASSWORD_HASHING_CONCURRENCY, maxQueued: config.PASSWORD_HASHING_QUEUE, maxWaitMs: config.PASSWORD_HASHING_MAX_WAIT_MS,
       },
@@ -172,9 +185,7 @@ export function createModules(options: {
   if (databases.notifications !== undefined) {
     modules.notifications = createNotificationsModule({
       db: databases.notifications.db, logger,
-      email: config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL !== undefined
-        ? { transport: 'smtp', smtpUrl: config.SMTP_URL }
-        : { transport: 'file', outboxDir: config.EMAIL_OUTBOX_DIR },
+      email: emailTransportOf(config),
       emailFrom: config.EMAIL_FROM,
       maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
       retryBaseMs: config.NOTIFICATION_RETRY_BASE_MS,
@@ -214,6 +225,13 @@ export function createModules(options: {
   const workLimiters = [...(modules.identity?.workLimiters ?? []), ...(modules.jobs?.workLimiters ?? [])];
   metrics.readFrom({ workLimiters: () => workLimiters.map((limiter) => limiter.stats()) });
   return modules;
+}
+
+/** How emails leave (EMAIL_TRANSPORT, SMTP_URL, EMAIL_OUTBOX_DIR): order emails and account emails alike. */
+function emailTransportOf(config: Config): EmailTransportSettings {
+  return config.EMAIL_TRANSPORT === 'smtp' && config.SMTP_URL !== undefined
+    ? { transport: 'smtp', smtpUrl: config.SMTP_URL }
+    : { transport: 'file', outboxDir: config.EMAIL_OUTBOX_DIR };
 }
 
 /** Each built module's routes, consumers and background work, in a fixed order. */

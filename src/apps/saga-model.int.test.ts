@@ -26,6 +26,7 @@ import assert from 'node:assert/strict';
 import { after, before, mock, test } from 'node:test';
 import fc from 'fast-check';
 import { sql } from 'kysely';
+import { auditMigrations } from '../platform/audit/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { Database } from '../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
@@ -615,7 +616,7 @@ let world: SagaWorld;
 let drop: () => Promise<void>;
 
 before(async () => {
-  const database = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations]);
+  const database = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, inventoryMigrations, paymentsMigrations, ordersMigrations]);
   drop = database.drop;
   // Orders' step deadlines and inventory's reservation expiry follow the JavaScript clock: the
   // schedule moves it. Timers stay real (pools, retries and provider back-off run on them).

@@ -5,7 +5,7 @@ import type { Logger } from '../platform/logging/logger.ts';
 import { createMetrics } from '../platform/observability/metrics.ts';
 import { createModules } from './modules.ts';
 import { seedDemoData } from './seed.ts';
-import { findServicesShape, type ServicesShape } from './services-runner.ts';
+import { defaultRedisUrl, findServicesShape, type ServicesShape } from './services-runner.ts';
 
 /**
  * The admin commands (`seed`, `users grant-admin`, `keys rotate`) against the services shape that
@@ -50,19 +50,25 @@ export async function chooseAdminTarget(options: {
  * its processes encrypt signing keys with. What it changes, the running identity service and the
  * gateways see as they see a change made by another instance: a rotated key is read again within
  * 10 s by identity and fetched from its JWKS by a gateway on the first token that names it; roles
- * are in the next token; a new account's event leaves through identity's outbox and relay.
+ * are in the next token; a new account's event leaves through identity's outbox and relay; a
+ * revocation is refused by every gateway at once (announced through Redis), or within seconds
+ * (identity copies its database's revocations to Redis every few seconds).
  */
 export async function withServicesIdentity<T>(services: ServicesShape, config: Config, logger: Logger, work: (identity: IdentityModule) => Promise<T>): Promise<T> {
   const url = services.databaseUrlOf('identity');
   const db = createDatabase({ url, poolSize: 2, applicationName: 'orderstream-admin' });
+  let identity: IdentityModule | undefined;
   try {
-    const { identity } = createModules({
-      config, logger, metrics: createMetrics({ logger }), keyEncryptionKey: await services.keyEncryptionKey(),
+    // Revocations are announced through the Redis the services share (as `up` chose it), so every gateway refuses the tokens at once.
+    const shared = { ...config, REDIS_URL: config.REDIS_URL ?? defaultRedisUrl, REDIS_KEY_PREFIX: services.redisKeyPrefix ?? config.REDIS_KEY_PREFIX };
+    ({ identity } = createModules({
+      config: shared, logger, metrics: createMetrics({ logger }), keyEncryptionKey: await services.keyEncryptionKey(),
       databases: { identity: { db, url } }, runJobWorkers: false,
-    });
+    }));
     if (identity === undefined) throw new Error('the identity module was not built on its database');
     return await work(identity);
   } finally {
+    await identity?.close();
     await db.destroy();
   }
 }

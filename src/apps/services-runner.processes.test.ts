@@ -101,6 +101,17 @@ describe('orderstream services up, status and down', { skip }, () => {
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> };
   }
 
+  /** Waits until both gateways (nginx alternates) refuse `token`: announced through Redis at once, at most the gateways' 5 s re-read. */
+  async function refusedSoon(token: string): Promise<void> {
+    const deadline = Date.now() + 6000;
+    let refusals = 0;
+    while (refusals < 4) {
+      refusals = (await request('GET', '/v1/orders', { token })).status === 401 ? refusals + 1 : 0;
+      assert.ok(Date.now() < deadline, 'the revoked token is still accepted after 6 s');
+      if (refusals === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   async function signIn(email: string): Promise<string> {
     const credentials = { email, password: `a long enough password for ${email}` };
     const login = await request('POST', '/v1/auth/login', { body: credentials });
@@ -193,15 +204,38 @@ describe('orderstream services up, status and down', { skip }, () => {
   test('when users grant-admin runs beside the services, then the account signs in through nginx as an admin', async () => {
     const email = `admin-${run}@example.com`;
     const registered = await request('POST', '/v1/auth/register', { body: { email, password: `a long enough password for ${email}` } });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    assert.equal(registered.status, 202, JSON.stringify(registered.body));
     const before = await signIn(email);
     assert.equal((await request('PUT', '/v1/inventory/MUG-BLUE', { token: before, body: { onHand: 100 } })).status, 403);
 
     const granted = await orderstream('users', 'grant-admin', email);
     assert.equal(granted.code, 0, granted.stderr);
-    assert.equal(granted.stdout, `${email} now has the roles: customer, admin (from their next sign-in).\n`);
+    assert.equal(granted.stdout, `${email} now has the roles: customer, admin (tokens issued before are refused; the next one carries them).\n`);
+    await refusedSoon(before);
     const admin = await signIn(email);
     assert.equal((await request('PUT', '/v1/inventory/MUG-BLUE', { token: admin, body: { onHand: 100 } })).status, 200);
+  });
+
+  test('when users revoke-sessions, disable and enable run beside the services, then the tokens get 401 through nginx at once and sign-in is refused while disabled', async () => {
+    const email = `revoked-${run}@example.com`;
+    const password = `a long enough password for ${email}`;
+    assert.equal((await request('POST', '/v1/auth/register', { body: { email, password } })).status, 202);
+    const first = await signIn(email);
+    assert.equal((await request('GET', '/v1/orders', { token: first })).status, 200);
+    const revoked = await orderstream('users', 'revoke-sessions', email);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, /1 open sessions revoked/);
+    await refusedSoon(first);
+
+    const second = await signIn(email);
+    const disabled = await orderstream('users', 'disable', email);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    await refusedSoon(second);
+    assert.equal((await request('POST', '/v1/auth/login', { body: { email, password } })).status, 403);
+    const enabled = await orderstream('users', 'enable', email);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.equal((await request('GET', '/v1/orders', { token: await signIn(email) })).status, 200);
+    assert.equal((await orderstream('users', 'disable', 'nobody@example.com')).code, 2);
   });
 
   test('when keys rotate runs beside the services, then identity signs with the new key and both gateways accept its tokens', async () => {
@@ -229,9 +263,16 @@ describe('orderstream services up, status and down', { skip }, () => {
     }
   });
 
+  test('when keys rewrap runs beside the services with nothing under another key, then it re-encrypts none and tokens keep working', async () => {
+    const rewrapped = await orderstream('keys', 'rewrap');
+    assert.equal(rewrapped.code, 0, rewrapped.stderr);
+    assert.match(rewrapped.stdout, /^0 of [1-9]\d* signing keys re-encrypted/);
+    assert.equal((await request('GET', '/v1/orders', { token: await signIn(`admin-${run}@example.com`) })).status, 200);
+  });
+
   test('when a customer registers, signs in and orders through nginx, then the order is confirmed across the services', async () => {
     const registered = await request('POST', '/v1/auth/register', { body: { email: `ada-${run}@example.com`, password: `a long enough password for ada-${run}@example.com` } });
-    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    assert.equal(registered.status, 202, JSON.stringify(registered.body));
     const admin = await signIn(`admin-${run}@example.com`);
     const customer = await signIn(`ada-${run}@example.com`);
     const created = await request('POST', '/v1/products', { token: admin, body: { sku: 'RUNNER-1', name: 'Runner mug', description: 'A mug', price: { amount: 1250, currency: 'EUR' } } });

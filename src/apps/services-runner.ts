@@ -668,6 +668,8 @@ export interface ServicesShape {
   keyEncryptionKey: () => Promise<string>;
   /** Processes of the plan (and nginx) that are not running. */
   stopped: string[];
+  /** The prefix of the Redis keys the processes share (token revocations, rate limits). */
+  redisKeyPrefix?: string;
 }
 
 /**
@@ -691,6 +693,7 @@ export async function findServicesShape(dir: string, fallbackServerUrl: string):
       return key;
     },
     stopped: [...plan.processes.map((planned) => planned.name), 'nginx'].filter((name) => !alive.has(name)),
+    redisKeyPrefix: plan.redisKeyPrefix,
   };
 }
 

@@ -6,6 +6,7 @@ import type { ReadinessCheck } from '../platform/http/readiness.ts';
 import { ServiceCaller } from '../platform/http/service-caller.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import { auditMigrations, auditRoutes } from '../platform/audit/index.ts';
 import { KafkaTransport } from '../platform/messaging/kafka-transport.ts';
 import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
@@ -115,7 +116,7 @@ export async function createServices(options: {
       const url = config[databaseVariable[name]] ?? config.DATABASE_URL ?? '';
       const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
       databases.set(name, { db, url });
-      await migrate(db, [messagingMigrations, moduleMigrations[name]], logger);
+      await migrate(db, [messagingMigrations, auditMigrations, moduleMigrations[name]], logger);
       messagings.push(createMessaging({
         db, transport, logger, metrics,
         retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
@@ -134,7 +135,7 @@ export async function createServices(options: {
 
   const caller = (service: string, instances: string | undefined): ServiceCaller | undefined => {
     if (instances === undefined) return undefined;
-    const created = new ServiceCaller({ service, instances: instances.split(','), secret, caller: roles.join('+') });
+    const created = new ServiceCaller({ service, instances: instances.split(','), secret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, caller: roles.join('+') });
     callers.push(created);
     return created;
   };
@@ -191,6 +192,8 @@ export async function createServices(options: {
     routes: [
       ...parts.flatMap((part) => (part.routes === undefined ? [] : [part.routes])),
       ...[...databases].filter(([name]) => (consumingModules as readonly string[]).includes(name)).map(([name, { db }]) => deadLetterRoutes(db, name)),
+      // Each service answers for the administrative acts recorded in its own database.
+      ...[...databases].map(([name, { db }]) => auditRoutes(db, name)),
     ],
     readiness,
     metrics,
@@ -219,6 +222,7 @@ export async function createServices(options: {
       await transport.close();
       await Promise.all(callers.map((created) => created.close()));
       await catalogCache?.close();
+      await modules.identity?.close();
       await Promise.all([...databases.values()].map(({ db }) => db.destroy()));
     },
   };

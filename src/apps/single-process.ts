@@ -8,16 +8,17 @@ import { createMetrics, type Metrics } from '../platform/observability/metrics.t
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import { auditMigrations, auditRoutes } from '../platform/audit/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
-import { consumingModules, routePolicies } from './gateway/route-policies.ts';
+import { auditedModules, consumingModules, routePolicies } from './gateway/route-policies.ts';
 import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, outboxNotifyOf, partsOf } from './modules.ts';
 
 /** Every module's migrations, in the order they are applied. */
 export const allMigrations: readonly MigrationSet[] = [
-  messagingMigrations, moduleMigrations.identity, moduleMigrations.catalog, moduleMigrations.inventory, moduleMigrations.payments,
+  messagingMigrations, auditMigrations, moduleMigrations.identity, moduleMigrations.catalog, moduleMigrations.inventory, moduleMigrations.payments,
   moduleMigrations.orders, moduleMigrations.notifications, moduleMigrations.jobs,
 ];
 
@@ -125,6 +126,7 @@ export async function createSingleProcess(options: {
     routes: [
       ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
       ...consumingModules.map((module) => deadLetterRoutes(db, module)),
+      ...auditedModules.map((module) => auditRoutes(db, module)),
     ],
     readiness,
     metrics,
@@ -149,6 +151,7 @@ export async function createSingleProcess(options: {
         await Promise.all(background.map((task) => task.stop()));
         await messaging.stop();
       }
+      await identity.close();
       await db.destroy();
     },
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { decodeJwt } from 'jose';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from '../../platform/config/config.ts';
 import { createDatabase, type Database } from '../../platform/database/database.ts';
@@ -190,15 +191,16 @@ export async function seedThroughApi(options: {
   log(`registering ${options.customers} customers and an admin, creating ${options.products} products with stock`);
   const password = randomBytes(18).toString('base64url');
   const adminEmail = `admin-${randomBytes(4).toString('hex')}@bench.orderstream.local`;
-  await api.expect(201, 'POST', '/v1/auth/register', { email: adminEmail, password });
+  await api.expect(202, 'POST', '/v1/auth/register', { email: adminEmail, password });
   await options.grantAdmin(adminEmail);
   const adminToken = (await api.expect<{ accessToken: string }>(200, 'POST', '/v1/auth/login', { email: adminEmail, password })).accessToken;
   const customers: BenchCustomer[] = [];
   for (let index = 0; index < options.customers; index += 1) {
     const email = `customer-${index + 1}@bench.orderstream.local`;
-    const user = await api.expect<{ id: string }>(201, 'POST', '/v1/auth/register', { email, password });
+    await api.expect(202, 'POST', '/v1/auth/register', { email, password });
     const { accessToken } = await api.expect<{ accessToken: string }>(200, 'POST', '/v1/auth/login', { email, password });
-    customers.push({ id: user.id, email, password, token: accessToken });
+    // Registration answers no id (it would tell a new account from a taken email); the token's subject is the account's id.
+    customers.push({ id: subjectOf(accessToken), email, password, token: accessToken });
   }
   const skus = Array.from({ length: options.products }, (_, index) => benchSku(index));
   const productIds: string[] = new Array<string>(skus.length);
@@ -231,6 +233,13 @@ export async function seedThroughApi(options: {
 }
 
 /** Setup requests through the real HTTP API, each expected to answer one status. */
+/** The account id an access token is for (its `sub`). */
+function subjectOf(accessToken: string): string {
+  const { sub } = decodeJwt(accessToken);
+  if (sub === undefined) throw new Error('the access token names no subject');
+  return sub;
+}
+
 function apiClient(baseUrl: string) {
   const send = async (method: string, url: string, body: unknown, token: string | undefined, headers: Record<string, string>) => fetch(`${baseUrl}${url}`, {
     method,

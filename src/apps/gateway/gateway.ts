@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
-import { createRemoteTokenVerifier } from '../../modules/identity/index.ts';
+import { createRemoteTokenVerifier, followTokenRevocations } from '../../modules/identity/index.ts';
 import type { Config } from '../../platform/config/config.ts';
 import { createHttpApp, type HttpApp } from '../../platform/http/app.ts';
 import type { RoutePolicy } from '../../platform/http/edge.ts';
@@ -76,7 +76,13 @@ export function createGateway(options: {
   const identity = upstreams.get('identity');
   if (identity === undefined) throw new Error('The gateway needs an identity upstream in GATEWAY_UPSTREAMS (identity=... or *=...).');
 
+  // Revocations come through Redis, where identity writes them; without it this gateway cannot see them.
+  const revocations = config.REDIS_URL === undefined
+    ? undefined
+    : followTokenRevocations({ redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
+  if (revocations === undefined) logger.warn('REDIS_URL is unset: this gateway cannot see token revocations, so a logged-out or revoked access token works until it expires');
   const verifier = createRemoteTokenVerifier({
+    ...(revocations === undefined ? {} : { revocations }),
     issuer: config.IDENTITY_ISSUER,
     audience: config.IDENTITY_AUDIENCE,
     externalIssuers: config.EXTERNAL_OIDC_ISSUERS,
@@ -132,6 +138,7 @@ export function createGateway(options: {
     edge: edgeOptions({ config, logger, metrics, policies, verifier, limiters }),
   });
   healthChecks.start();
+  const revocationsLoaded = revocations?.start();
   return {
     app,
     upstreams,
@@ -142,6 +149,8 @@ export function createGateway(options: {
       await app.close();
       await ops.close();
       await limiters.close();
+      await revocationsLoaded;
+      await revocations?.close();
       await healthChecks.close();
       await Promise.all([...upstreams.values()].map((pool) => pool.close()));
     },

@@ -1,8 +1,12 @@
 import type { RoutePolicy } from '../../platform/http/edge.ts';
+import { auditPath } from '../../platform/audit/index.ts';
 import { deadLetterPaths } from '../../platform/messaging/index.ts';
 
 /** The modules that consume messages, so have dead letters an admin may list and replay. */
 export const consumingModules = ['catalog', 'inventory', 'payments', 'orders', 'notifications', 'jobs'] as const;
+
+/** Every module: each keeps the audit trail of the administrative acts on its own data. */
+export const auditedModules = ['identity', ...consumingModules] as const;
 
 /**
  * Who may call what: the gateway's routing table. Every route a module registers must appear
@@ -20,7 +24,17 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'POST', url: '/v1/auth/login', access: 'public', rateLimit: 'auth', upstream: 'identity' },
   { method: 'POST', url: '/v1/auth/refresh', access: 'public', rateLimit: 'auth', upstream: 'identity' },
   { method: 'POST', url: '/v1/auth/logout', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/verify-email', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/password-reset', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/password-reset/complete', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/sign-in-link', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/sign-in-link/complete', access: 'public', rateLimit: 'auth', upstream: 'identity' },
   { method: 'POST', url: '/v1/auth/token', access: 'public', rateLimit: 'auth', upstream: 'identity' },
+  { method: 'POST', url: '/v1/auth/password', access: 'customer', rateLimit: 'auth', upstream: 'identity' },
+  // account administration: ending sessions, disabling and enabling accounts
+  { method: 'POST', url: '/v1/admin/users/:id/sessions/revoke', access: 'admin', upstream: 'identity' },
+  { method: 'POST', url: '/v1/admin/users/:id/disable', access: 'admin', upstream: 'identity' },
+  { method: 'POST', url: '/v1/admin/users/:id/enable', access: 'admin', upstream: 'identity' },
   { method: 'GET', url: '/.well-known/jwks.json', access: 'public', upstream: 'identity', retry: true },
   { method: 'GET', url: '/.well-known/openid-configuration', access: 'public', upstream: 'identity', retry: true },
   // catalogue
@@ -35,7 +49,7 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'PUT', url: '/v1/inventory/:sku', access: 'admin', upstream: 'inventory', retry: true },
   { method: 'PUT', url: '/internal/v1/inventory/stock-levels/:sku', access: 'service', upstream: 'inventory', retry: true },
   // orders (ownership is checked by the orders module)
-  { method: 'POST', url: '/v1/orders', access: 'customer', upstream: 'orders' },
+  { method: 'POST', url: '/v1/orders', access: 'customer', upstream: 'orders', verifiedEmail: true },
   { method: 'GET', url: '/v1/orders', access: 'customer', upstream: 'orders', retry: true },
   { method: 'GET', url: '/v1/orders/:id', access: 'customer', upstream: 'orders', retry: true },
   { method: 'POST', url: '/v1/orders/:id/cancel', access: 'customer', upstream: 'orders' },
@@ -50,6 +64,7 @@ export const routePolicies: readonly RoutePolicy[] = [
   { method: 'POST', url: '/v1/admin/webhooks', access: 'admin', upstream: 'notifications' },
   { method: 'GET', url: '/v1/admin/webhooks', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'DELETE', url: '/v1/admin/webhooks/:id', access: 'admin', upstream: 'notifications', retry: true },
+  { method: 'POST', url: '/v1/admin/webhooks/:id/secret/roll', access: 'admin', upstream: 'notifications' },
   { method: 'GET', url: '/v1/admin/webhook-deliveries', access: 'admin', upstream: 'notifications', retry: true },
   { method: 'POST', url: '/v1/admin/webhook-deliveries/:id/retry', access: 'admin', upstream: 'notifications' },
   { method: 'GET', url: '/v1/admin/email-deliveries', access: 'admin', upstream: 'notifications', retry: true },
@@ -62,6 +77,8 @@ export const routePolicies: readonly RoutePolicy[] = [
     { method: 'GET', url: deadLetterPaths(module).list, access: 'admin', upstream: module, retry: true },
     { method: 'POST', url: deadLetterPaths(module).replay, access: 'admin', upstream: module },
   ]),
+  // audit trail, per module: each service answers for the acts recorded in its own database
+  ...auditedModules.map((module): RoutePolicy => ({ method: 'GET', url: auditPath(module), access: 'admin', upstream: module, retry: true })),
   // payment provider callbacks authenticate by their own signature
   { method: 'POST', url: '/v1/payments/stripe/webhook', access: 'public', upstream: 'payments' },
 ];

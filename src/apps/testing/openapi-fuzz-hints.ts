@@ -166,9 +166,11 @@ export function callersFor(tokens: FuzzTokens, refreshToken: string): (access: F
 }
 
 /**
- * A refused sign-in is recorded on purpose: the throttle (LOGIN_MAX_FAILURES) counts those rows.
- * No other refusal may change a row count.
+ * A refused sign-in is recorded on purpose: the sign-in throttle counts it in its `login_throttle_*` rows.
+ * A refused refresh with a used token is theft detection: it revokes the family's access tokens in
+ * `identity.token_revocations` on purpose. No other refusal may change a row count.
  */
 export function mayChange(operation: FuzzOperation, statusCode: number, table: string): boolean {
-  return operation.key === 'POST /v1/auth/login' && statusCode === 401 && table === 'identity.login_failures';
+  if (operation.key === 'POST /v1/auth/refresh' && statusCode === 401 && table === 'identity.token_revocations') return true;
+  return operation.key === 'POST /v1/auth/login' && statusCode === 401 && table.startsWith('identity.login_throttle_');
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { createIdentityModule } from '../../modules/identity/index.ts';
@@ -75,7 +77,7 @@ export async function arrangeLoadFixture(shape: RunningShape, size: number): Pro
   const refreshTokens: string[] = [];
   const customers = await inBatches(range(size), 4, async (index) => {
     const email = `load-customer-${run.toLowerCase()}-${String(index)}@example.com`;
-    await expectStatus(call(shape, 'POST', '/v1/auth/register', { body: { email, password: password(email) } }), 201, `registering ${email}`);
+    await expectStatus(call(shape, 'POST', '/v1/auth/register', { body: { email, password: password(email) } }), 202, `registering ${email}`);
     const pair = await expectStatus(call(shape, 'POST', '/v1/auth/login', { body: { email, password: password(email) } }), 200, `signing in ${email}`) as { accessToken: string; refreshToken: string };
     refreshTokens.push(pair.refreshToken);
     return { email, password: password(email), token: pair.accessToken };
@@ -85,6 +87,8 @@ export async function arrangeLoadFixture(shape: RunningShape, size: number): Pro
   const identity = createIdentityModule({
     db: shape.databaseOf('identity'), logger: createLogger({ level: 'silent' }), issuer: 'http://127.0.0.1', audience: 'unused',
     keyEncryptionKey: randomBytes(32).toString('base64'),
+    // Sends no email here: it only makes a service client.
+    accountEmails: { transport: { transport: 'file', outboxDir: path.join(tmpdir(), 'orderstream-route-bursts-mail') }, from: 'OrderStream <load@orderstream.test>' },
   });
   const serviceClient = await identity.createServiceClient(`load-probe-${run.toLowerCase()}`);
   const serviceToken = (await expectStatus(call(shape, 'POST', '/v1/auth/token', {
@@ -194,7 +198,7 @@ export function routeBursts(fixtureOf: () => LoadFixture): RouteBurst[] {
     simple('GET /docs/*', [200], () => ({ method: 'GET', path: '/docs/json' })),
 
     // identity
-    simple('POST /v1/auth/register', [201], (_fixture, index) => {
+    simple('POST /v1/auth/register', [202], (_fixture, index) => {
       const email = `load-new-${run.toLowerCase()}-${String(index)}-${randomBytes(3).toString('hex')}@example.com`;
       return { method: 'POST', path: '/v1/auth/register', json: { email, password: password(email) } };
     }),

@@ -25,6 +25,12 @@ export interface VerifiedPrincipal {
   roles: readonly IdentityRole[];
   /** The `iss` of the token: the built-in issuer or a configured external one. */
   issuer: string;
+  /** The session (refresh-token family) of a built-in token, its `sid` claim; undefined for service and external tokens. */
+  sessionId?: string | undefined;
+  /** When the token was issued (its `iat`), if it says. */
+  issuedAt?: Date | undefined;
+  /** Whether the email is known to be the holder's (`email_verified`); undefined when the token does not say. */
+  emailVerified?: boolean | undefined;
 }
 
 /** Why a token was refused; stable values the gateway may map to problems. */
@@ -38,7 +44,8 @@ export type TokenRejectionReason =
   | 'not-yet-valid'
   | 'wrong-audience'
   | 'missing-claims'
-  | 'issuer-unavailable';
+  | 'issuer-unavailable'
+  | 'revoked';
 
 /** A bearer token was not accepted; `reason` says why. Its message never contains the token. */
 export class TokenRejectedError extends Error {

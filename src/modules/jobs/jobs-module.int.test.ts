@@ -8,6 +8,7 @@ import { PDFParse } from 'pdf-parse';
 import type { Database } from '../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../platform/http/app.ts';
 import { createLogger } from '../../platform/logging/logger.ts';
+import { auditMigrations } from '../../platform/audit/index.ts';
 import { createEnvelope, handleOnce, messagingMigrations } from '../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
 import { catalogMigrations, createCatalogModule, type CatalogClient } from '../catalog/index.ts';
@@ -29,7 +30,7 @@ let catalog: CatalogClient;
 let documentsDir: string;
 
 before(async () => {
-  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
+  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
   ({ db, drop } = created);
   documentsDir = await mkdtemp(join(tmpdir(), 'orderstream-jobs-'));
   const logger = createLogger({ level: 'silent' });
@@ -233,6 +234,14 @@ describe('GET /v1/jobs and POST /v1/jobs/{id}/cancel', () => {
     const again = await app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel`, headers: admin });
     assert.equal(again.statusCode, 409);
     assert.match(again.headers['content-type'] ?? '', /^application\/problem\+json/);
+    // The upload and the cancellation are administrative acts, each audited once; the refused second cancellation is not.
+    const audited = await sql<{ action: string; before: unknown; after: unknown }>`
+      select action, before, after from audit.entries where target_id = ${id} order by id`.execute(db);
+    assert.deepEqual(audited.rows.map((row) => row.action), ['jobs.import-started', 'jobs.job-cancelled']);
+    const cancellation = audited.rows[1];
+    assert.ok(cancellation !== undefined);
+    assert.deepEqual(cancellation.after, { status: 'cancelled' });
+    assert.ok(['queued', 'running'].includes((cancellation.before as { status: string }).status));
   });
 
   test('when the job does not exist or the caller is a customer, then 404 or 403 problem+json', async () => {

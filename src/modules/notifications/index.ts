@@ -5,19 +5,20 @@
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
+import { createEmailSender, type EmailTransportSettings } from '../../platform/email/index.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import { continueTrace, tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { DeleteWebhookEndpoint } from './application/delete-webhook-endpoint.ts';
+import { RollWebhookSecret } from './application/roll-webhook-secret.ts';
 import { ListDeliveries } from './application/list-deliveries.ts';
 import { ListWebhookEndpoints } from './application/list-webhook-endpoints.ts';
 import type { EmailSender } from './application/ports.ts';
 import { RegisterWebhookEndpoint } from './application/register-webhook-endpoint.ts';
 import { RetryDelivery } from './application/retry-delivery.ts';
 import { SendDueDeliveries } from './application/send-due-deliveries.ts';
-import { FileEmailSender } from './adapters/email/file-email-sender.ts';
-import { SmtpEmailSender } from './adapters/email/smtp-email-sender.ts';
+import { DeliveryEmailSender, deliveryMessageIdDomain } from './adapters/email/delivery-email-sender.ts';
 import { emailDeliveryAdminRoutes } from './adapters/http/email-delivery-admin-routes.ts';
 import { webhookAdminRoutes } from './adapters/http/webhook-admin-routes.ts';
 import { orderEventsConsumer } from './adapters/messaging/order-events-consumer.ts';
@@ -36,9 +37,6 @@ export const notificationsMigrations: MigrationSet = {
   directory: new URL('./adapters/postgres/migrations/', import.meta.url),
 };
 
-/** How customer emails leave: as `.eml` files in a folder (development), or through an SMTP server. */
-export type EmailTransportSettings = { transport: 'file'; outboxDir: string } | { transport: 'smtp'; smtpUrl: string };
-
 export interface NotificationsModule {
   routes: RouteRegistration;
   consumers: MessageConsumer[];
@@ -53,6 +51,7 @@ export interface NotificationsModule {
 export function createNotificationsModule(deps: {
   db: Database;
   logger: Logger;
+  /** How customer emails leave: as `.eml` files in a folder (development), or through an SMTP server. */
   email: EmailTransportSettings;
   emailFrom: string;
   /** Attempts of one delivery before it is dead. */
@@ -75,9 +74,9 @@ export function createNotificationsModule(deps: {
   const deliveries = new PgDeliveryRepository(db);
   const endpoints = new PgWebhookEndpointRepository(db);
   const destinationRule = new DestinationAddressRule(deps.webhookAllowedNetworks ?? []);
-  const emailSender: EmailSender = deps.email.transport === 'smtp'
-    ? new SmtpEmailSender({ smtpUrl: deps.email.smtpUrl, from: deps.emailFrom })
-    : new FileEmailSender({ outboxDir: deps.email.outboxDir, from: deps.emailFrom, logger: logFor });
+  const emailSender: EmailSender = new DeliveryEmailSender(
+    createEmailSender(deps.email, { from: deps.emailFrom, messageIdDomain: deliveryMessageIdDomain, logger: logFor }),
+  );
   const sendDueDeliveries = new SendDueDeliveries({
     deliveries,
     email: emailSender,
@@ -104,6 +103,7 @@ export function createNotificationsModule(deps: {
     })),
     listWebhookEndpoints: tracedUseCase('notifications.list-webhook-endpoints', new ListWebhookEndpoints({ endpoints })),
     deleteWebhookEndpoint: tracedUseCase('notifications.delete-webhook-endpoint', new DeleteWebhookEndpoint({ endpoints })),
+    rollWebhookSecret: tracedUseCase('notifications.roll-webhook-secret', new RollWebhookSecret({ endpoints })),
     listWebhookDeliveries: tracedUseCase('notifications.list-webhook-deliveries', new ListDeliveries({ deliveries, channel: 'webhook' })),
     retryWebhookDelivery: tracedUseCase('notifications.retry-webhook-delivery', new RetryDelivery({ deliveries, channel: 'webhook', wakeWorker })),
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { auditMigrations } from '../../platform/audit/index.ts';
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { Database } from '../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../platform/http/app.ts';
@@ -30,7 +31,7 @@ let verify: VerifySignature;
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, notificationsMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, notificationsMigrations]));
   mailFolder = await mkdtemp(path.join(tmpdir(), 'orderstream-mail-'));
   verify = await loadDocumentedVerifier();
   const logger = createLogger({ level: 'silent' });
@@ -172,5 +173,77 @@ describe('notifications end to end', () => {
     assert.match(email ?? '', /^Subject: Your order .* was cancelled and refunded$/m);
     assert.match(email ?? '', /We refunded €12\.99 to your original payment method\./);
     assert.deepEqual((JSON.parse(receiver.received[0]?.rawBody ?? '{}') as { data: unknown }).data, payload);
+  });
+});
+
+describe('rolling an endpoint\'s signing secret', () => {
+  function roll(endpointId: string, payload?: Record<string, unknown>) {
+    const url = `/v1/admin/webhooks/${endpointId}/secret/roll`;
+    return payload === undefined ? app.inject({ method: 'POST', url }) : app.inject({ method: 'POST', url, payload });
+  }
+
+  async function deliverOne(receiver: { received: { headers: Record<string, unknown>; rawBody: string }[] }) {
+    const before = receiver.received.length;
+    const envelope = orderConfirmedEnvelope();
+    await publishThroughOutbox(envelope);
+    await waitFor('the webhook delivery to be sent', async () => ((await deliveryOf(envelope.payload.orderId, 'webhook'))[0]?.status === 'sent' ? true : undefined));
+    assert.equal(receiver.received.length, before + 1);
+    const request = receiver.received.at(-1);
+    assert.ok(request);
+    return { signature: String(request.headers['orderstream-signature']), rawBody: request.rawBody };
+  }
+
+  test('when a secret is rolled with an overlap, then receivers verifying with the old and with the new secret both accept deliveries during it, and after it only the new one does', async () => {
+    const { receiver, endpoint } = await aSubscribedReceiver();
+    const rolled = await roll(endpoint.id, { overlapSeconds: 2 });
+    assert.equal(rolled.statusCode, 200, rolled.body);
+    const { secret: newSecret, previousSecretExpiresAt } = rolled.json<{ id: string; secret: string; previousSecretExpiresAt: string }>();
+    assert.match(newSecret, /^whsec_/);
+    assert.notEqual(newSecret, endpoint.secret);
+
+    const during = await deliverOne(receiver);
+    assert.match(during.signature, /^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    assert.equal(verify(endpoint.secret, during.signature, during.rawBody), true, 'a receiver still on the old secret accepts');
+    assert.equal(verify(newSecret, during.signature, during.rawBody), true, 'a receiver already on the new secret accepts');
+    assert.equal(verify('whsec_someone-else', during.signature, during.rawBody), false);
+
+    const waitMs = Date.parse(previousSecretExpiresAt) - Date.now() + 50;
+    assert.ok(waitMs <= 2100, 'the overlap asked for is the overlap given');
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const afterOverlap = await deliverOne(receiver);
+    assert.match(afterOverlap.signature, /^t=\d+,v1=[0-9a-f]{64}$/);
+    assert.equal(verify(newSecret, afterOverlap.signature, afterOverlap.rawBody), true);
+    assert.equal(verify(endpoint.secret, afterOverlap.signature, afterOverlap.rawBody), false, 'the old secret no longer signs');
+  });
+
+  test('when no overlap is given, then the old secret signs for a day; with 0 it stops at once; the list never shows a secret', async () => {
+    const { receiver, endpoint } = await aSubscribedReceiver();
+    const byDefault = await roll(endpoint.id);
+    assert.equal(byDefault.statusCode, 200, byDefault.body);
+    const expiresIn = Date.parse(byDefault.json<{ previousSecretExpiresAt: string }>().previousSecretExpiresAt) - Date.now();
+    assert.ok(Math.abs(expiresIn - 24 * 3600 * 1000) < 60_000, `expires in ${expiresIn} ms`);
+
+    const second = (await roll(endpoint.id, { overlapSeconds: 0 })).json<{ secret: string; previousSecretExpiresAt: string | null }>();
+    assert.equal(second.previousSecretExpiresAt, null);
+    const delivered = await deliverOne(receiver);
+    assert.equal(verify(second.secret, delivered.signature, delivered.rawBody), true);
+    assert.equal(verify(byDefault.json<{ secret: string }>().secret, delivered.signature, delivered.rawBody), false, 'a second roll drops the secret of the first at once here');
+    assert.equal(verify(endpoint.secret, delivered.signature, delivered.rawBody), false);
+    const list = await app.inject({ method: 'GET', url: '/v1/admin/webhooks?limit=100' });
+    assert.ok(!list.body.includes(second.secret));
+  });
+
+  test('when the endpoint is unknown or deleted, then 404; when the overlap is negative, fractional, beyond a week or not a number, then 400 and nothing changes', async () => {
+    const { endpoint } = await aSubscribedReceiver();
+    const stored = async () => (await sql<{ secret: string }>`select secret from notifications.webhook_endpoints where id = ${endpoint.id}`.execute(db)).rows[0]?.secret;
+    for (const overlapSeconds of [-1, 1.5, 604_801, '60']) {
+      const response = await roll(endpoint.id, { overlapSeconds });
+      assert.equal(response.statusCode, 400, `${String(overlapSeconds)}: ${response.body}`);
+      assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    }
+    assert.equal(await stored(), endpoint.secret);
+    assert.equal((await roll('whe_unknown')).statusCode, 404);
+    assert.equal((await app.inject({ method: 'DELETE', url: `/v1/admin/webhooks/${endpoint.id}` })).statusCode, 204);
+    assert.equal((await roll(endpoint.id)).statusCode, 404);
   });
 });

@@ -172,6 +172,8 @@ export const configSchema = z.object({
     .describe('`aud` of the access tokens; tokens for another audience are refused.'),
   IDENTITY_KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)').optional()
     .describe('Encrypts the signing keys stored in the database. Unset: a key is generated once and kept in `.data/identity-key-encryption-key` (development only).'),
+  IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)').optional()
+    .describe('While IDENTITY_KEY_ENCRYPTION_KEY is rotated: the key it replaces, still used to read signing keys stored under it until `orderstream keys rewrap` has re-encrypted them (docs/security.md, Rotating secrets). New keys are always encrypted under IDENTITY_KEY_ENCRYPTION_KEY.'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900)
     .describe('Lifetime of an access token.'),
   ACCESS_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000)
@@ -182,16 +184,32 @@ export const configSchema = z.object({
     .describe('A new signing key is made this often; the previous one stays published until its tokens expire.'),
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30)
     .describe('Leeway for `exp` and `nbf` when verifying tokens.'),
-  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5)
-    .describe('Failed sign-ins per account or IP within the window before further attempts get 429.'),
-  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
-    .describe('Window of the sign-in throttle.'),
+  LOGIN_FAILURES_BEFORE_DELAY: z.coerce.number().int().min(1).max(1000).default(5)
+    .describe('Failed sign-ins of one account from one client address before each further attempt from there waits (1 s, doubling); other addresses are not slowed.'),
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
+    .describe('Longest wait of one account from one address.'),
+  LOGIN_ADDRESS_BUDGET: z.coerce.number().int().min(1).max(1_000_000).default(100)
+    .describe('Failed sign-ins one client address may have across all accounts (password spraying) before its attempts get 429; refills evenly over `LOGIN_ADDRESS_WINDOW_SECONDS`.'),
+  LOGIN_ADDRESS_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600)
+    .describe('Time in which an address\'s spent budget refills completely.'),
+  LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY: z.coerce.number().int().min(1).max(1_000_000).default(20)
+    .describe('Failures of one account across addresses (each address\'s first `LOGIN_FAILURES_BEFORE_DELAY` only) before every attempt for it waits: guessing spread over many addresses.'),
+  LOGIN_ACCOUNT_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(60)
+    .describe('Longest account-wide wait; kept short because the owner waits it too.'),
+  LOGIN_FORGET_AFTER_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400)
+    .describe('Sign-in failures with no attempt after them for this long are forgotten.'),
   PASSWORD_HASHING_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional()
     .describe('Password hashes (argon2id, at sign-in and registration) computed at once in this process; more wait or are refused instead of piling up. Unset: the number of CPU cores (one less keeps a core for everything else).'),
   PASSWORD_HASHING_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64)
     .describe('Password hashes allowed to wait for a free hasher; one more is refused at once with 503 and Retry-After.'),
   PASSWORD_HASHING_MAX_WAIT_MS: z.coerce.number().int().min(10).max(60_000).default(2000)
     .describe('Longest a password hash waits for a free hasher before its request is refused with 503 and Retry-After.'),
+  REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).default('false').transform((value) => value === 'true')
+    .describe('`POST /v1/orders` is refused (403 `email-not-verified`) for a caller whose access token says the email is not verified; the customer verifies with the emailed link (or a sign-in link), then refreshes the token.'),
+  ACCOUNT_LINK_BASE_URL: z.url({ protocol: /^https?$/ }).optional()
+    .describe('Base URL of the shop\'s pages that finish account emails: links are `<base>/verify-email#token=…`, `<base>/reset-password#token=…`, `<base>/sign-in#token=…` (the page posts the token to the API). Unset: the emails give the token and the API route to send it to.'),
+  ACCOUNT_EMAIL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60)
+    .describe('Least time between two account emails of one kind (verification, password reset, sign-in link, registration notice) to one account; a request within it is answered alike and sends nothing.'),
   EXTERNAL_OIDC_ISSUERS: z.string().default('[]').transform((text, context) => {
     try {
       return externalIssuersSchema.parse(JSON.parse(text));
@@ -214,6 +232,8 @@ export const configSchema = z.object({
     .describe('For `--role gateway`: the services behind it, `name=url[,url...]` separated by `;` (names from the route table: identity, catalog, inventory, orders, payments, notifications, jobs, docs; `*` for every other). E.g. `*=http://10.0.0.5:8080,http://10.0.0.6:8080`.'),
   GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()
     .describe('Shared by the gateway and the services behind it: the gateway signs the verified caller with it, and a process with it set (other than the gateway) accepts only requests so signed.'),
+  GATEWAY_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional()
+    .describe('While GATEWAY_SECRET is rotated: the secret it replaces. Services accept statements signed with either and sign their calls to other services with both; gateways sign with GATEWAY_SECRET only (docs/security.md, Rotating secrets).'),
   GATEWAY_SIGNATURE_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(300).default(30)
     .describe('Behind a gateway: how long after signing a request\'s statement (caller, method, URL, body digest, single-use nonce) a service accepts it.'),
   GATEWAY_SIGNATURE_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(60).default(5)
@@ -279,7 +299,7 @@ export const configSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
     .describe('SMTP server, e.g. smtp://user:password@mail.example.com:587 (required when EMAIL_TRANSPORT=smtp).'),
   EMAIL_FROM: z.string().min(3).default('OrderStream <orders@orderstream.local>')
-    .describe('Sender of customer emails.'),
+    .describe('Sender of customer emails (order emails and account emails).'),
   NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6)
     .describe('Attempts of one email or webhook delivery before it is marked failed (dead letter).'),
   NOTIFICATION_RETRY_BASE_MS: z.coerce.number().int().min(1).max(600_000).default(1000)
@@ -331,7 +351,7 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /** Names whose values are never printed, in errors or logs. */
-const secretKeys = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY', 'GATEWAY_SECRET', 'IDENTITY_DATABASE_URL', 'CATALOG_DATABASE_URL', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'PAYMENTS_DATABASE_URL', 'NOTIFICATIONS_DATABASE_URL', 'JOBS_DATABASE_URL']);
+const secretKeys = new Set<string>(['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'IDENTITY_KEY_ENCRYPTION_KEY', 'IDENTITY_KEY_ENCRYPTION_KEY_PREVIOUS', 'GATEWAY_SECRET', 'GATEWAY_SECRET_PREVIOUS', 'IDENTITY_DATABASE_URL', 'CATALOG_DATABASE_URL', 'INVENTORY_DATABASE_URL', 'ORDERS_DATABASE_URL', 'PAYMENTS_DATABASE_URL', 'NOTIFICATIONS_DATABASE_URL', 'JOBS_DATABASE_URL']);
 
 /** Thrown when the environment holds bad values; its message names every one, without their values if secret. */
 export class ConfigError extends Error {

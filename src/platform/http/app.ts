@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { overloadOf } from '../concurrency/overloaded.ts';
 import type { Logger } from '../logging/logger.ts';
 import { runWithContext } from '../logging/request-context.ts';
+import { runAsActor } from '../audit/audit-context.ts';
 import { edgeExposedHeaders, installEdge, type EdgeOptions } from './edge.ts';
 import { createClientErrorHandler } from './early-errors.ts';
 import { installGatewayTrust, type GatewayTrustSettings } from './gateway-signature.ts';
@@ -116,6 +117,15 @@ export function createHttpApp(options: {
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     runWithContext({ requestId: request.id }, done);
+  });
+  // After every onRequest hook (the edge or the gateway's signature names the principal): the actor,
+  // address and request id an admin act of this request is recorded with (src/platform/audit).
+  app.addHook('preHandler', (request, _reply, done) => {
+    const principal = request.principal;
+    runAsActor({
+      id: principal?.id ?? 'anonymous', ...(principal === undefined ? {} : { email: principal.email }),
+      clientAddress: request.clientAddress ?? request.ip, requestId: request.id,
+    }, done);
   });
   // Before any schema or handler, for every route: no text with a NUL or a lone surrogate reaches a use case or PostgreSQL.
   app.addHook('preValidation', (request, _reply, done) => {

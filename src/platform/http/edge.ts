@@ -28,6 +28,8 @@ export interface RoutePolicy {
    * service instead of holding it whole.
    */
   upload?: true;
+  /** With `requireVerifiedEmail` on, a caller whose token says the email is unverified is refused (403 `email-not-verified`). */
+  verifiedEmail?: true;
 }
 
 /** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */
@@ -133,6 +135,8 @@ export interface EdgeOptions {
   logger: Logger;
   /** Counts rate-limit rejections per bucket. */
   metrics?: EdgeMetrics;
+  /** Routes whose policy says `verifiedEmail` refuse callers whose email is not verified (REQUIRE_EMAIL_VERIFICATION). */
+  requireVerifiedEmail?: boolean;
 }
 
 /** The edge's response headers a browser script may read when CORS is on. */
@@ -222,6 +226,12 @@ export function installEdge(app: FastifyInstance, options: EdgeOptions): void {
 
     if (url === undefined) return; // no such route: the not-found handler answers
     authorize(policy?.access ?? 'admin', request.principal);
+    if (options.requireVerifiedEmail === true && policy?.verifiedEmail === true && request.principal?.emailVerified === false) {
+      throw new HttpProblem({
+        status: 403, slug: 'email-not-verified', title: 'Email address not verified',
+        detail: 'Confirm your email address with the link mailed to it (or sign in with an emailed sign-in link), then refresh your token.',
+      });
+    }
   });
 }
 

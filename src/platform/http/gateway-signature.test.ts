@@ -39,6 +39,25 @@ describe('gateway signature', () => {
     assert.deepEqual({ principal: read.principal, clientAddress: read.clientAddress, body: read.body }, { principal: undefined, clientAddress: '::1', body: bodyDigest(Buffer.alloc(0)) });
   });
 
+  test('when GATEWAY_SECRET is rotated, then a statement signed with the current or the previous secret is accepted, one signed with both by a service too, and any other refused', () => {
+    const previous = 'the-secret-being-rotated-out-0123456789-abcdef';
+    const stranger = 'a-secret-nobody-was-given-0123456789-abcdefgh';
+    const verify = (headers: Record<string, string>, keys: { secret: string; previousSecret?: string }) => rejection(() => verifyPrincipal({
+      headers, method: 'GET', url: '/v1/orders', requestId: 'req-1', ...keys, ...window, now,
+    }));
+    const signedWith = (key: string, previousSecret?: string) => signPrincipal({ principal: ada, requestId: 'req-1', clientAddress: '::1', secret: key, previousSecret, method: 'GET', path: '/v1/orders', body: undefined, now });
+    assert.equal(verify(signedWith(secret), { secret, previousSecret: previous }), 'accepted');
+    assert.equal(verify(signedWith(previous), { secret, previousSecret: previous }), 'accepted');
+    assert.equal(verify(signedWith(previous), { secret }), 'bad-signature', 'once the previous secret is dropped');
+    assert.equal(verify(signedWith(stranger), { secret, previousSecret: previous }), 'bad-signature');
+    const both = signedWith(secret, previous);
+    assert.match(both[signatureHeader] ?? '', /^[A-Za-z0-9_-]{43},[A-Za-z0-9_-]{43}$/);
+    assert.equal(verify(both, { secret: previous }), 'accepted', 'a callee not yet given the new secret');
+    assert.equal(verify(both, { secret }), 'accepted', 'a callee already on the new secret alone');
+    const padded = { ...both, [signatureHeader]: `${signedWith(stranger)[signatureHeader] ?? ''},${both[signatureHeader] ?? ''}` };
+    assert.equal(verify(padded, { secret }), 'bad-signature', 'more than two signatures are refused, whatever they hold');
+  });
+
   test('when the same request is signed twice, then each statement has its own 128-bit nonce', () => {
     const sign = () => statementOf(signPrincipal({ principal: ada, requestId: 'req-1', clientAddress: '::1', secret, method: 'GET', path: '/v1/orders', body: undefined, now }));
     const nonces = new Set(Array.from({ length: 50 }, () => sign().nonce));

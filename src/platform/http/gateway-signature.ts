@@ -60,16 +60,22 @@ export function bodyDigest(body: Buffer | undefined): string {
 
 const emptyBodyDigest = bodyDigest(undefined);
 
+/** Most signatures one statement may carry: one per secret during a rotation (current and previous). */
+const maxSignatures = 2;
+
 /**
  * The two headers the gateway (or a service calling another) adds to an upstream request; `path`
  * is the path with its query string and `body` the bytes sent, `streamed` when they pass through
  * unbuffered (then `contentLength` is the declared length, if any), undefined when there are none.
+ * With `previousSecret` (a service while GATEWAY_SECRET is rotated) the statement is signed with
+ * both, comma-separated, so a callee that knows either secret accepts it.
  */
 export function signPrincipal(options: {
   principal: Principal | undefined;
   requestId: string;
   clientAddress: string;
   secret: string;
+  previousSecret?: string | undefined;
   method: string;
   path: string;
   body: Buffer | typeof streamedBody | undefined;
@@ -90,7 +96,8 @@ export function signPrincipal(options: {
     principal: options.principal === undefined ? null : { id: options.principal.id, email: options.principal.email, roles: options.principal.roles },
   };
   const payload = Buffer.from(JSON.stringify(statement)).toString('base64url');
-  return { [principalHeader]: payload, [signatureHeader]: sign(payload, options.secret) };
+  const signatures = [options.secret, ...(options.previousSecret === undefined ? [] : [options.previousSecret])].map((secret) => sign(payload, secret));
+  return { [principalHeader]: payload, [signatureHeader]: signatures.join(',') };
 }
 
 /** Why a gateway statement was refused; logged by the service, never detailed to the caller. */
@@ -115,9 +122,10 @@ export interface VerifiedStatement {
 }
 
 /**
- * The statement of a request as received — signed, for this method, URL, request id and (for a
- * streamed body) declared length, and issued within `validitySeconds` allowing `clockSkewSeconds`
- * either way — or GatewaySignatureError naming what is wrong.
+ * The statement of a request as received — signed with `secret` or `previousSecret` (any of its
+ * signatures), for this method, URL, request id and (for a streamed body) declared length, and
+ * issued within `validitySeconds` allowing `clockSkewSeconds` either way — or GatewaySignatureError
+ * naming what is wrong.
  */
 export function verifyPrincipal(options: {
   headers: Record<string, string | string[] | undefined>;
@@ -125,6 +133,8 @@ export function verifyPrincipal(options: {
   url: string;
   requestId: string;
   secret: string;
+  /** A secret being rotated out (GATEWAY_SECRET_PREVIOUS): statements signed with it are accepted too. */
+  previousSecret?: string | undefined;
   validitySeconds: number;
   clockSkewSeconds: number;
   now?: Date;
@@ -132,9 +142,9 @@ export function verifyPrincipal(options: {
   const payload = options.headers[principalHeader];
   const signature = options.headers[signatureHeader];
   if (typeof payload !== 'string' || typeof signature !== 'string') throw new GatewaySignatureError('missing');
-  const expected = Buffer.from(sign(payload, options.secret));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new GatewaySignatureError('bad-signature');
+  if (!signedWithAny(payload, signature, [options.secret, ...(options.previousSecret === undefined ? [] : [options.previousSecret])])) {
+    throw new GatewaySignatureError('bad-signature');
+  }
   const statement = parseStatement(payload);
   if (statement.rid !== options.requestId) throw new GatewaySignatureError('other-request');
   if (statement.method !== options.method.toUpperCase()) throw new GatewaySignatureError('other-method');
@@ -155,6 +165,21 @@ export function verifyPrincipal(options: {
     expiresAtMs: (statement.iat + options.validitySeconds + options.clockSkewSeconds) * 1000,
     body: statement.body,
   };
+}
+
+/** Whether one of the comma-separated signatures (two at most) is the payload's under one of `secrets`; every pair is compared in constant time. */
+function signedWithAny(payload: string, signatures: string, secrets: readonly string[]): boolean {
+  const given = signatures.split(',');
+  if (given.length > maxSignatures) return false;
+  let matched = false;
+  for (const secret of secrets) {
+    const expected = Buffer.from(sign(payload, secret));
+    for (const candidate of given) {
+      const bytes = Buffer.from(candidate);
+      if (bytes.length === expected.length && timingSafeEqual(bytes, expected)) matched = true;
+    }
+  }
+  return matched;
 }
 
 function parseStatement(payload: string): SignedStatement {
@@ -187,6 +212,8 @@ const probeRoutes = new Set(['/healthz', '/readyz']);
 /** How a service checks the statements on the requests it receives (the GATEWAY_* settings). */
 export interface GatewayTrustSettings {
   secret: string;
+  /** The secret being rotated out (GATEWAY_SECRET_PREVIOUS), accepted besides `secret` until it is removed. */
+  previousSecret?: string | undefined;
   policies: readonly RoutePolicy[];
   /** How long after signing a statement is accepted (GATEWAY_SIGNATURE_VALIDITY_SECONDS); 30 by default. */
   validitySeconds?: number;
@@ -265,7 +292,7 @@ export function installGatewayTrust(app: FastifyInstance, options: GatewayTrustS
       const peer = request.socket.remoteAddress ?? '';
       if (trusted !== undefined && !trusted.check(peer, isIPv4(peer) ? 'ipv4' : 'ipv6')) throw new GatewaySignatureError('untrusted-address');
       const statement = verifyPrincipal({
-        headers: request.headers, method: request.method, url: request.url, requestId: request.id, secret: options.secret, validitySeconds, clockSkewSeconds,
+        headers: request.headers, method: request.method, url: request.url, requestId: request.id, secret: options.secret, previousSecret: options.previousSecret, validitySeconds, clockSkewSeconds,
       });
       const verdict = nonces.remember(statement.nonce, statement.expiresAtMs);
       if (verdict.kind === 'replayed') throw new GatewaySignatureError('replayed');

@@ -6,6 +6,8 @@ export interface Principal {
   id: string;
   email: string;
   roles: readonly ('customer' | 'admin' | 'service')[];
+  /** False when the token says the email is not proven to be the caller's; undefined when it does not say. */
+  emailVerified?: boolean | undefined;
 }
 
 const idPattern = /^[A-Za-z0-9._:@-]{1,128}$/;

@@ -26,13 +26,16 @@ export class ServiceUnavailableError extends Error {
 export class ServiceCaller {
   readonly #pool: UpstreamPool;
   readonly #secret: string;
+  readonly #previousSecret: string | undefined;
   readonly #caller: string;
   readonly #service: string;
   readonly #timeoutMs: number;
 
-  constructor(options: { service: string; instances: readonly string[]; secret: string; caller: string; timeoutMs?: number }) {
+  /** `previousSecret` (GATEWAY_SECRET_PREVIOUS) signs too while set, so callees not yet given the new secret still accept the calls. */
+  constructor(options: { service: string; instances: readonly string[]; secret: string; previousSecret?: string | undefined; caller: string; timeoutMs?: number }) {
     this.#service = options.service;
     this.#secret = options.secret;
+    this.#previousSecret = options.previousSecret;
     this.#caller = options.caller;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#pool = new UpstreamPool({ name: options.service, instances: options.instances });
@@ -51,7 +54,7 @@ export class ServiceCaller {
           ...(bytes === undefined ? {} : { 'content-type': 'application/json' }),
           ...signPrincipal({
             principal: { id: `service:${this.#caller}`, email: `${this.#caller}@services.orderstream.local`, roles: ['service'] },
-            requestId, clientAddress: '127.0.0.1', secret: this.#secret, method, path, body: bytes,
+            requestId, clientAddress: '127.0.0.1', secret: this.#secret, previousSecret: this.#previousSecret, method, path, body: bytes,
           }),
         },
         ...(bytes === undefined ? {} : { body: bytes }),

@@ -18,7 +18,7 @@ const secretFields = [
  */
 export const redactedPaths = [
   ...secretFields,
-  ...['password', 'token', 'accessToken', 'refreshToken', 'secret', 'authorization', 'databaseUrl'].map((field) => `*.${field}`),
+  ...['password', 'newPassword', 'token', 'accessToken', 'refreshToken', 'secret', 'authorization', 'databaseUrl'].map((field) => `*.${field}`),
   'req.headers.authorization', 'req.headers.cookie', 'headers.cookie', 'headers["set-cookie"]', 'req.headers["x-api-key"]',
 ];
 

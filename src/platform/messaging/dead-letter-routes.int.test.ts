@@ -5,6 +5,7 @@ import type { Database } from '../database/database.ts';
 import { createHttpApp, type HttpApp } from '../http/app.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
+import { auditMigrations } from '../audit/index.ts';
 import { createEnvelope, deadLetterRoutes, messagingMigrations } from './index.ts';
 
 let db: Database;
@@ -12,7 +13,7 @@ let drop: () => Promise<void>;
 let app: HttpApp;
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations]));
   app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024, readiness: [], routes: [deadLetterRoutes(db, 'orders'), deadLetterRoutes(db, 'inventory')] });
 });
 after(async () => {

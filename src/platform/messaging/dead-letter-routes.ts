@@ -47,7 +47,7 @@ export function deadLetterRoutes(db: Database, module: string) {
         response: { 202: z.object({ id: z.number(), replayed: z.literal(true) }), 400: problemSchema, 404: problemSchema },
       },
     }, async (request, reply) => {
-      if (!await replayDeadLetter(db, request.params.id, { module })) throw notFound(`No open dead letter ${request.params.id} of the ${module} consumers`);
+      if (!await replayDeadLetter(db, request.params.id, { module, audited: true })) throw notFound(`No open dead letter ${request.params.id} of the ${module} consumers`);
       return reply.status(202).send({ id: request.params.id, replayed: true as const });
     });
   };

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { recordAdminAct } from '../audit/audit-trail.ts';
 import type { Database } from '../database/database.ts';
 import type { Envelope } from './envelope.ts';
 
@@ -42,17 +43,25 @@ export async function listDeadLetters(db: Database, page: { limit: number; after
 
 /**
  * Sends a dead letter back to its consumer with a fresh set of attempts, due now. Returns false
- * when there is no such dead letter, or it was already replayed.
+ * when there is no such dead letter, or it was already replayed. An admin's replay (`audited`) is
+ * recorded in the audit trail (`messaging.dead-letter-replayed`) in the same transaction.
  */
-export async function replayDeadLetter(db: Database, id: number, options: { module?: string } = {}): Promise<boolean> {
+export async function replayDeadLetter(db: Database, id: number, options: { module?: string; audited?: boolean } = {}): Promise<boolean> {
   const prefix = options.module === undefined ? '' : `${options.module}.`;
   return db.transaction().execute(async (transaction) => {
     const found = await sql<DeadLetterRow>`
       update messaging.dead_letters set replayed_at = now()
       where id = ${id} and replayed_at is null and starts_with(consumer, ${prefix})
-      returning consumer, message_id, envelope`.execute(transaction);
+      returning consumer, message_id, envelope, attempts, last_error`.execute(transaction);
     const row = found.rows[0];
     if (row === undefined) return false;
+    if (options.audited === true) {
+      await recordAdminAct(transaction, options.module ?? row.consumer.split('.')[0] ?? row.consumer, {
+        action: 'messaging.dead-letter-replayed', targetId: String(id),
+        before: { consumer: row.consumer, messageId: row.message_id, type: row.envelope.type, attempts: row.attempts, lastError: row.last_error },
+        after: { replayed: true },
+      });
+    }
     await sql`
       insert into messaging.retries (consumer, message_id, envelope, attempts, next_attempt_at, last_error)
       values (${row.consumer}, ${row.message_id}, ${JSON.stringify(row.envelope)}::jsonb, 0, now(), 'replayed')

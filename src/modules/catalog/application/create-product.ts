@@ -19,7 +19,10 @@ export class CreateProduct {
 
   async execute(input: NewProduct): Promise<ProductView> {
     const product = createProduct(input, this.#newId(), this.#now());
-    const stock = await this.#products.add(product, productChangedEvent(product, 'created'));
+    const stock = await this.#products.add(product, productChangedEvent(product, 'created'), {
+      action: 'catalog.product-created', targetId: product.id,
+      after: { sku: product.sku, name: product.name, description: product.description, price: product.price },
+    });
     return { product, stock };
   }
 }

@@ -34,6 +34,17 @@ export interface ProductQuery {
 }
 
 /**
+ * An administrative act on the catalogue, as the audit trail keeps it: committed with the write
+ * that performs it, so an act that fails leaves no entry (src/platform/audit).
+ */
+export interface AdminAct {
+  action: 'catalog.product-created' | 'catalog.product-changed' | 'catalog.price-changed';
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/**
  * Stores products, and reads them with their SKU's reported stock. Every write takes the integration
  * event it causes and commits both together, so the event exists exactly when the change does.
  */
@@ -45,9 +56,9 @@ export interface ProductRepository {
    * Throws DuplicateSkuError when the SKU is taken. Answers the stock inventory already reported for
    * the SKU (stock may be set before its product exists).
    */
-  add(product: Product, event: ProductChangedV1): Promise<ReportedStock | undefined>;
+  add(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<ReportedStock | undefined>;
   /** Throws ProductModifiedConcurrentlyError unless the stored version is `product.version - 1`. */
-  update(product: Product, event: ProductChangedV1): Promise<void>;
+  update(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<void>;
 }
 
 /**

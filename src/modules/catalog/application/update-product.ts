@@ -1,6 +1,7 @@
 import { ProductNotFoundError } from '../domain/product.errors.ts';
 import { changeProduct, type ProductChanges } from '../domain/product.ts';
-import type { ProductRepository, ProductView } from './ports.ts';
+import type { Product } from '../domain/product.ts';
+import type { AdminAct, ProductRepository, ProductView } from './ports.ts';
 import { productChangedEvent } from './product-changed-event.ts';
 
 /** Changes a product's name, description or price; a change that changes nothing writes nothing. */
@@ -18,7 +19,14 @@ export class UpdateProduct {
     if (current === undefined) throw new ProductNotFoundError(id);
     const changed = changeProduct(current.product, changes, this.#now());
     if (changed === current.product) return current;
-    await this.#products.update(changed, productChangedEvent(changed, 'updated'));
+    await this.#products.update(changed, productChangedEvent(changed, 'updated'), changeAct(current.product, changed));
     return { product: changed, stock: current.stock };
   }
+}
+
+/** The audit entry of a change: the fields it changed, before and after; a price change is named as one. */
+function changeAct(before: Product, after: Product): AdminAct {
+  const fields = (['name', 'description', 'price'] as const).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  const pick = (product: Product) => Object.fromEntries(fields.map((field) => [field, product[field]]));
+  return { action: fields.includes('price') ? 'catalog.price-changed' : 'catalog.product-changed', targetId: after.id, before: pick(before), after: pick(after) };
 }

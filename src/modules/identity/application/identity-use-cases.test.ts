@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import {
   EmailTakenError, InvalidClientError, InvalidCredentialsError, InvalidRegistrationError, LoginThrottledError, RefreshTokenRefusedError, UserNotFoundError,
 } from '../domain/identity.errors.ts';
+import { defaultThrottlePolicy } from '../domain/login-throttle.ts';
 import { claimsOf, identityHarness } from '../testing/identity-harness.ts';
+import { ForgiveSignInFailures } from './forgive-sign-in-failures.ts';
 
 const password = 'a sturdy passphrase';
 
@@ -58,40 +60,85 @@ describe('LogIn', () => {
     assert.equal(unknown.message, wrong.message);
   });
 
-  test('when an account has 5 failures in the window, then even the right password is refused with a wait until the oldest leaves the window', async () => {
+  test('when one address fails 5 times for an account, then it waits 1 s, then 2 s, without hashing, while the right password from another address signs in at once', async () => {
     const identity = identityHarness();
     await identity.registerUser.execute({ email: 'ada@example.com', password });
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: `10.0.0.${attempt}` }), InvalidCredentialsError);
-      identity.advance(60_000);
+      await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: '10.6.6.6' }), InvalidCredentialsError);
     }
     const verificationsBefore = identity.passwords.verifications.length;
-    const throttled = await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.9.9.9' }).catch((error: unknown) => error);
-    assert.ok(throttled instanceof LoginThrottledError);
-    assert.equal(throttled.retryAfterSeconds, 900 - 5 * 60);
-    assert.equal(identity.passwords.verifications.length, verificationsBefore, 'no hashing while throttled');
-    identity.advance(throttled.retryAfterSeconds * 1000);
-    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.9.9.9' });
+    const first = await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }).catch((error: unknown) => error);
+    assert.ok(first instanceof LoginThrottledError);
+    assert.equal(first.retryAfterSeconds, 1);
+    assert.equal(identity.passwords.verifications.length, verificationsBefore, 'no hashing while the pair waits');
+    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.7.7.7' });
+
+    identity.advance(1000);
+    await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: '10.6.6.6' }), InvalidCredentialsError);
+    const second = await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }).catch((error: unknown) => error);
+    assert.ok(second instanceof LoginThrottledError);
+    assert.equal(second.retryAfterSeconds, 2);
+    identity.advance(2000);
+    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' });
+    assert.equal(identity.throttle.pairs.size, 0, 'a success forgets the pair');
   });
 
-  test('when one address fails for 5 different accounts, then that address is throttled for every account', async () => {
-    const identity = identityHarness();
+  test('when one address spends its budget on many accounts, then it is refused for every account, and the accounts still sign in from elsewhere', async () => {
+    const identity = identityHarness({ policy: { ...defaultThrottlePolicy, addressBudget: 10, addressWindowSeconds: 600 } });
     await identity.registerUser.execute({ email: 'ada@example.com', password });
-    for (let attempt = 0; attempt < 5; attempt += 1) {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
       await assert.rejects(identity.logIn.execute({ email: `guess${attempt}@example.com`, password, clientAddress: '10.6.6.6' }), InvalidCredentialsError);
     }
-    await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }), LoginThrottledError);
+    const refused = await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }).catch((error: unknown) => error);
+    assert.ok(refused instanceof LoginThrottledError);
+    assert.equal(refused.retryAfterSeconds, 60);
     await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.7.7.7' });
   });
 
-  test('when a sign-in succeeds, then the account\'s earlier failures are forgotten', async () => {
+  test('when many addresses fail for one account, then every attempt for it waits a little (the owner too), never more than the account cap', async () => {
     const identity = identityHarness();
     await identity.registerUser.execute({ email: 'ada@example.com', password });
-    for (let attempt = 0; attempt < 4; attempt += 1) {
-      await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: undefined }), InvalidCredentialsError);
+    for (let address = 0; address < 4; address += 1) {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: `10.0.0.${address}` }), InvalidCredentialsError);
+      }
     }
-    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: undefined });
-    assert.equal(identity.failures.failures.length, 0);
+    const owner = await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.9.9.9' }).catch((error: unknown) => error);
+    assert.ok(owner instanceof LoginThrottledError);
+    assert.equal(owner.retryAfterSeconds, 1);
+    identity.advance(1000);
+    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.9.9.9' });
+    assert.equal(identity.throttle.accounts.get('ada@example.com')?.failures, 20, 'the owner\'s success is given back, the guesses stay counted');
+  });
+
+  test('when the owner proves control of the mailbox, then the delays on the account are lifted at once, but not an address\'s spent budget', async () => {
+    const identity = identityHarness();
+    await identity.registerUser.execute({ email: 'ada@example.com', password });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password: 'wrong guess', clientAddress: '10.6.6.6' }), InvalidCredentialsError);
+    }
+    await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }), LoginThrottledError);
+    await new ForgiveSignInFailures({ throttle: identity.throttle }).execute(' ADA@example.com');
+    assert.equal(identity.throttle.pairs.size + identity.throttle.accounts.size, 0);
+    await identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' });
+
+    const spent = identityHarness({ policy: { ...defaultThrottlePolicy, addressBudget: 5 } });
+    await spent.registerUser.execute({ email: 'ada@example.com', password });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await assert.rejects(spent.logIn.execute({ email: `guess${attempt}@example.com`, password, clientAddress: '10.6.6.6' }), InvalidCredentialsError);
+    }
+    await new ForgiveSignInFailures({ throttle: spent.throttle }).execute('ada@example.com');
+    await assert.rejects(spent.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }), LoginThrottledError);
+  });
+
+  test('when the password cannot be checked, then the attempt is given back and the error passes through', async () => {
+    const identity = identityHarness();
+    await identity.registerUser.execute({ email: 'ada@example.com', password });
+    identity.passwords.verify = () => Promise.reject(new Error('hashing overloaded'));
+    await assert.rejects(identity.logIn.execute({ email: 'ada@example.com', password, clientAddress: '10.6.6.6' }), /hashing overloaded/);
+    assert.equal(identity.throttle.pairs.get('ada@example.com\n10.6.6.6')?.failures, 0);
+    assert.equal(identity.throttle.addresses.get('10.6.6.6')?.level, 0);
+    assert.equal(identity.throttle.accounts.get('ada@example.com')?.failures, 0);
   });
 });
 

@@ -46,7 +46,10 @@ export class IssueAccessToken {
     this.#keyCacheMs = Math.min(deps.keyCacheSeconds ?? 10, deps.settings.clockSkewSeconds) * 1000;
   }
 
-  async execute(subject: { id: string; email: string | undefined; roles: readonly Role[] }): Promise<IssuedAccessToken> {
+  /** `sessionId` (the refresh-token family) becomes the token's `sid`, so revoking the session refuses the token. */
+  async execute(subject: {
+    id: string; email: string | undefined; roles: readonly Role[]; sessionId?: string; emailVerified?: boolean;
+  }): Promise<IssuedAccessToken> {
     const now = this.#now();
     const key = await this.#currentKey(now);
     const ttl = this.#settings.accessTokenTtlSeconds;
@@ -57,6 +60,8 @@ export class IssueAccessToken {
       roles: subject.roles,
       email: subject.email,
       tokenId: crypto.randomUUID(),
+      sessionId: subject.sessionId,
+      emailVerified: subject.emailVerified,
       issuedAt: now,
       expiresAt: new Date(now.getTime() + ttl * 1000),
     }, key);

@@ -1,53 +1,61 @@
 import { normaliseEmail } from '../domain/email.ts';
-import { InvalidCredentialsError, LoginThrottledError } from '../domain/identity.errors.ts';
-import { retryAfterSeconds, windowStart, type ThrottlePolicy, type ThrottleSubject } from '../domain/login-throttle.ts';
-import type { LoginFailureStore, PasswordHasher, SessionStore, UserRepository } from './ports.ts';
+import { AccountDisabledError, InvalidCredentialsError, LoginThrottledError } from '../domain/identity.errors.ts';
+import { addressKey, type SignInAttempt } from '../domain/login-throttle.ts';
+import type { LoginThrottleStore, PasswordHasher, SessionStore, UserRepository } from './ports.ts';
 import type { StartSession, TokenPair } from './start-session.ts';
 
 /**
- * Signs a user in with email and password. Refuses while the account or the client address has too
- * many recent failures (before any hashing), and spends the same hashing work whether or not the
- * account exists, so neither timing nor the answer tells which emails have accounts.
+ * Signs a user in with email and password. Counts the attempt against the sign-in budgets before any
+ * hashing, in one step (a refused attempt costs no hashing, and concurrent attempts cannot slip past
+ * a budget together), and spends the same hashing work whether or not the account exists, so neither
+ * timing nor the answer tells which emails have accounts.
  */
 export class LogIn {
   readonly #users: UserRepository;
   readonly #passwords: PasswordHasher;
-  readonly #failures: LoginFailureStore;
+  readonly #throttle: LoginThrottleStore;
   readonly #sessions: SessionStore;
   readonly #startSession: StartSession;
-  readonly #policy: ThrottlePolicy;
   readonly #now: () => Date;
 
   constructor(deps: {
-    users: UserRepository; passwords: PasswordHasher; failures: LoginFailureStore; sessions: SessionStore;
-    startSession: StartSession; policy: ThrottlePolicy; now?: () => Date;
+    users: UserRepository; passwords: PasswordHasher; throttle: LoginThrottleStore; sessions: SessionStore;
+    startSession: StartSession; now?: () => Date;
   }) {
     this.#users = deps.users;
     this.#passwords = deps.passwords;
-    this.#failures = deps.failures;
+    this.#throttle = deps.throttle;
     this.#sessions = deps.sessions;
     this.#startSession = deps.startSession;
-    this.#policy = deps.policy;
     this.#now = deps.now ?? (() => new Date());
   }
 
   async execute(input: { email: string; password: string; clientAddress: string | undefined }): Promise<TokenPair> {
     const email = normaliseEmail(input.email);
-    const account: ThrottleSubject = { kind: 'email', value: email };
-    const subjects: ThrottleSubject[] = input.clientAddress === undefined ? [account] : [account, { kind: 'ip', value: input.clientAddress }];
+    // Keyed by the email tried, not the account, so unknown emails are throttled alike and tell nothing.
+    const attempt: SignInAttempt = { account: email, address: addressKey(input.clientAddress ?? 'unknown') };
     const now = this.#now();
-    const wait = retryAfterSeconds(await this.#failures.countSince(subjects, windowStart(this.#policy, now)), this.#policy, now);
-    if (wait > 0) throw new LoginThrottledError(wait);
+    const reservation = await this.#throttle.reserve(attempt, now);
+    if (!('attempt' in reservation)) throw new LoginThrottledError(reservation.retryAfterSeconds);
 
-    const user = await this.#users.findByEmail(email);
-    const valid = user === undefined
-      ? await this.#passwords.verifyDummy(input.password).then(() => false)
-      : await this.#passwords.verify(user.passwordHash, input.password);
-    if (user === undefined || !valid) {
-      await this.#failures.record(subjects, now);
-      throw new InvalidCredentialsError();
+    let user: Awaited<ReturnType<UserRepository['findByEmail']>>;
+    let valid: boolean;
+    try {
+      user = await this.#users.findByEmail(email);
+      valid = user === undefined
+        ? await this.#passwords.verifyDummy(input.password).then(() => false)
+        : await this.#passwords.verify(user.passwordHash, input.password);
+    } catch (error) {
+      // No verdict on the password (hashing overloaded, a fault): the attempt is given back. If even
+      // that fails, the attempt merely stays counted as a failure.
+      await this.#throttle.release(reservation).catch(() => undefined);
+      throw error;
     }
-    await this.#failures.clear(account);
+    // The attempt is already counted as a failure.
+    if (user === undefined || !valid) throw new InvalidCredentialsError();
+    // Told only to who knows the password; the attempt stays counted as a failure.
+    if (user.disabledAt !== undefined) throw new AccountDisabledError();
+    await this.#throttle.succeed(reservation);
     const refreshToken = await this.#sessions.transaction((sessions) => this.#startSession.addRefreshToken(sessions, user.id, now));
     return this.#startSession.complete(user, refreshToken);
   }

@@ -1,7 +1,8 @@
 import { RefreshTokenRefusedError, type RefreshRefusal } from '../domain/identity.errors.ts';
 import { decideRefresh } from '../domain/refresh-session.ts';
 import type { SecretTokens, SessionStore, UserRepository } from './ports.ts';
-import type { StartSession, TokenPair } from './start-session.ts';
+import type { RevokeTokens } from './revoke-tokens.ts';
+import type { NewRefreshToken, StartSession, TokenPair } from './start-session.ts';
 
 /**
  * Trades a refresh token for a new pair. The token is used up; presenting it again revokes its whole
@@ -12,9 +13,13 @@ export class RefreshSession {
   readonly #users: UserRepository;
   readonly #secrets: SecretTokens;
   readonly #startSession: StartSession;
+  readonly #revokeTokens: RevokeTokens | undefined;
   readonly #now: () => Date;
 
-  constructor(deps: { sessions: SessionStore; users: UserRepository; secrets: SecretTokens; startSession: StartSession; now?: () => Date }) {
+  constructor(deps: {
+    sessions: SessionStore; users: UserRepository; secrets: SecretTokens; startSession: StartSession; revokeTokens?: RevokeTokens; now?: () => Date;
+  }) {
+    this.#revokeTokens = deps.revokeTokens;
     this.#sessions = deps.sessions;
     this.#users = deps.users;
     this.#secrets = deps.secrets;
@@ -24,22 +29,29 @@ export class RefreshSession {
 
   async execute(refreshToken: string): Promise<TokenPair> {
     const now = this.#now();
-    const outcome = await this.#sessions.transaction(async (sessions): Promise<{ refused: RefreshRefusal } | { userId: string; next: string }> => {
+    const outcome = await this.#sessions.transaction(async (sessions): Promise<{ refused: RefreshRefusal; revokedFamily?: string } | { userId: string; next: NewRefreshToken }> => {
       const found = await sessions.findForUpdate(this.#secrets.digest(refreshToken));
       const decision = decideRefresh(found?.token, found?.family, now);
       if (decision.outcome === 'refuse') {
-        if (decision.revokeFamily && found !== undefined) await sessions.revokeFamily(found.family.id, now, 'reuse');
+        if (decision.revokeFamily && found !== undefined) {
+          await sessions.revokeFamily(found.family.id, now, 'reuse');
+          return { refused: decision.refusal, revokedFamily: found.family.id };
+        }
         return { refused: decision.refusal };
       }
       if (found === undefined) throw new Error('a refresh was allowed without a token');
       await sessions.markUsed(found.token.tokenHash, now);
       return { userId: found.family.userId, next: await this.#startSession.addRefreshToken(sessions, found.family.userId, now, found.family.id) };
     });
-    if ('refused' in outcome) throw new RefreshTokenRefusedError(outcome.refused);
+    if ('refused' in outcome) {
+      // The family's access tokens are refused too, at once: one of them may be in a thief's hands.
+      if (outcome.revokedFamily !== undefined) await this.#revokeTokens?.session(outcome.revokedFamily, 'reuse');
+      throw new RefreshTokenRefusedError(outcome.refused);
+    }
     // Read after the session transaction, which must not wait for a second connection. An account gone
-    // in between gets no access token; the refresh token left behind is refused the same way next time.
+    // (or disabled) in between gets no access token; the refresh token left behind is refused next time.
     const user = await this.#users.findById(outcome.userId);
-    if (user === undefined) throw new RefreshTokenRefusedError('unknown');
+    if (user === undefined || user.disabledAt !== undefined) throw new RefreshTokenRefusedError(user === undefined ? 'unknown' : 'revoked');
     return this.#startSession.complete(user, outcome.next);
   }
 }

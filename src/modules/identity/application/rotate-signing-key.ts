@@ -32,6 +32,8 @@ export class RotateSigningKey {
     return this.#keys.replaceCurrent(
       await this.#generator.generate(), now, retiredUntil,
       (current) => !options.onlyIfDue || isRotationDue(current, this.#rotationDays, now),
+      // An operator's rotation is an administrative act; the scheduled one is not.
+      options.onlyIfDue ? undefined : { action: 'identity.signing-key-rotated' },
     );
   }
 }

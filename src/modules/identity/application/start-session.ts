@@ -9,6 +9,12 @@ export interface TokenPair {
   refreshToken: string;
 }
 
+/** A refresh token just stored (only its digest is), and the session (family) it belongs to. */
+export interface NewRefreshToken {
+  value: string;
+  familyId: string;
+}
+
 /**
  * Issues a token pair in two steps, shared by LogIn and RefreshSession: a new refresh token (in
  * `familyId`, or in a new family for a fresh sign-in) inside the caller's session transaction, then,
@@ -26,8 +32,8 @@ export class StartSession {
     this.#refreshTokenTtlDays = deps.refreshTokenTtlDays;
   }
 
-  /** Stores a new refresh token for `userId` in the session transaction; answers the token (only its digest is stored). */
-  async addRefreshToken(sessions: SessionTransaction, userId: string, now: Date, familyId?: string): Promise<string> {
+  /** Stores a new refresh token for `userId` in the session transaction; answers the token (only its digest is stored) and its family. */
+  async addRefreshToken(sessions: SessionTransaction, userId: string, now: Date, familyId?: string): Promise<NewRefreshToken> {
     let family = familyId;
     if (family === undefined) {
       family = `rtf_${crypto.randomUUID()}`;
@@ -41,12 +47,14 @@ export class StartSession {
       expiresAt: new Date(now.getTime() + this.#refreshTokenTtlDays * 24 * 60 * 60 * 1000),
       usedAt: undefined,
     });
-    return refreshToken;
+    return { value: refreshToken, familyId: family };
   }
 
-  /** After the refresh token committed: the pair with a fresh access token for `user`. */
-  async complete(user: User, refreshToken: string): Promise<TokenPair> {
-    const access = await this.#issueAccessToken.execute({ id: user.id, email: user.email, roles: user.roles });
-    return { ...access, refreshToken };
+  /** After the refresh token committed: the pair with a fresh access token for `user`, carrying the session as its `sid`. */
+  async complete(user: User, refresh: NewRefreshToken): Promise<TokenPair> {
+    const access = await this.#issueAccessToken.execute({
+      id: user.id, email: user.email, roles: user.roles, sessionId: refresh.familyId, emailVerified: user.emailVerifiedAt !== undefined,
+    });
+    return { ...access, refreshToken: refresh.value };
   }
 }

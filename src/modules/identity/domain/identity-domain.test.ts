@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validEmail } from './email.ts';
 import { InvalidRegistrationError } from './identity.errors.ts';
-import { retryAfterSeconds } from './login-throttle.ts';
 import { checkPasswordPolicy } from './password-policy.ts';
 import { decideRefresh, type RefreshToken, type RefreshTokenFamily } from './refresh-session.ts';
 import { isPublished, isRotationDue, publishedUntil } from './signing-key.ts';
@@ -60,24 +59,6 @@ describe('decideRefresh', () => {
     assert.deepEqual(decideRefresh(token, { ...family, revokedAt: now }, now), { outcome: 'refuse', refusal: 'revoked', revokeFamily: false });
     assert.deepEqual(decideRefresh(undefined, undefined, now), { outcome: 'refuse', refusal: 'unknown', revokeFamily: false });
     assert.deepEqual(decideRefresh(token, family, new Date(now.getTime() + 1000)), { outcome: 'refuse', refusal: 'expired', revokeFamily: false });
-  });
-});
-
-describe('retryAfterSeconds', () => {
-  const policy = { maxFailures: 3, windowSeconds: 600 };
-  const subject = { kind: 'email', value: 'a@b.c' } as const;
-
-  test('when below the limit, then no wait', () => {
-    assert.equal(retryAfterSeconds([{ subject, count: 2, oldestAt: now }], policy, now), 0);
-  });
-
-  test('when at the limit, then the wait lasts until the oldest failure leaves the window, and the longest of two subjects wins', () => {
-    const oldest = new Date(now.getTime() - 100_000);
-    assert.equal(retryAfterSeconds([{ subject, count: 3, oldestAt: oldest }], policy, now), 500);
-    assert.equal(retryAfterSeconds([
-      { subject, count: 3, oldestAt: oldest },
-      { subject: { kind: 'ip', value: '1.2.3.4' }, count: 9, oldestAt: new Date(now.getTime() - 10_000) },
-    ], policy, now), 590);
   });
 });
 

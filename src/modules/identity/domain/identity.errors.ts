@@ -77,3 +77,35 @@ export class InvalidServiceClientError extends Error {
     this.name = 'InvalidServiceClientError';
   }
 }
+
+/** No account has this id. */
+export class AccountNotFoundError extends Error {
+  constructor(userId: string) {
+    super(`No account has id ${userId}`);
+    this.name = 'AccountNotFoundError';
+  }
+}
+
+/** The account is disabled by an admin: it cannot sign in or refresh until enabled again. */
+export class AccountDisabledError extends Error {
+  constructor() {
+    super('This account is disabled; contact the shop');
+    this.name = 'AccountDisabledError';
+  }
+}
+
+/** The current password given to change it is not the account's. */
+export class CurrentPasswordIncorrectError extends Error {
+  constructor() {
+    super('The current password is not correct');
+    this.name = 'CurrentPasswordIncorrectError';
+  }
+}
+
+/** A mailed account token was refused: unknown, already used, expired, or its account cannot use it. Silent about which. */
+export class AccountTokenRefusedError extends Error {
+  constructor() {
+    super('The token is not valid: it is unknown, already used or expired; ask for a new email');
+    this.name = 'AccountTokenRefusedError';
+  }
+}

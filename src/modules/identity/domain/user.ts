@@ -8,6 +8,10 @@ export interface User {
   readonly passwordHash: string;
   readonly roles: readonly Role[];
   readonly createdAt: Date;
+  /** Set while an admin has disabled the account: no sign-in, no refresh. */
+  readonly disabledAt?: Date | undefined;
+  /** When the owner proved the address is theirs (a mailed token came back); unset until then. */
+  readonly emailVerifiedAt?: Date | undefined;
 }
 
 /** A new account: every person starts as a customer. */

@@ -10,9 +10,9 @@ import { RegisterUser } from '../application/register-user.ts';
 import { RotateSigningKey } from '../application/rotate-signing-key.ts';
 import { SeedDemoUsers } from '../application/seed-demo-users.ts';
 import { StartSession } from '../application/start-session.ts';
-import type { ThrottlePolicy } from '../domain/login-throttle.ts';
+import { defaultThrottlePolicy, type ThrottlePolicy } from '../domain/login-throttle.ts';
 import {
-  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemoryLoginFailureStore,
+  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemoryLoginThrottleStore,
   InMemoryServiceClientRepository, InMemorySessionStore, InMemorySigningKeyRepository, InMemoryUserRepository,
 } from './in-memory-identity.ts';
 
@@ -22,25 +22,24 @@ export function identityHarness(options: { policy?: ThrottlePolicy; accessTokenT
   const now = () => new Date(nowMs);
   const users = new InMemoryUserRepository();
   const passwords = new FakePasswordHasher();
-  const failures = new InMemoryLoginFailureStore();
   const sessions = new InMemorySessionStore();
   const keys = new InMemorySigningKeyRepository();
   const clients = new InMemoryServiceClientRepository();
   const secrets = new FakeSecretTokens();
   const generator = new FakeSigningKeyGenerator();
   const settings = { issuer: 'https://id.test', audience: 'orderstream', accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 900, clockSkewSeconds: 30 };
-  const policy = options.policy ?? { maxFailures: 5, windowSeconds: 900 };
+  const throttle = new InMemoryLoginThrottleStore(options.policy ?? defaultThrottlePolicy);
   const issueAccessToken = new IssueAccessToken({ keys, generator, signer: new FakeAccessTokenSigner(), settings, now });
   const startSession = new StartSession({ secrets, issueAccessToken, refreshTokenTtlDays: 30 });
   const registerUser = new RegisterUser({ users, passwords, now });
   const grantAdmin = new GrantAdmin({ users });
   return {
-    users, passwords, failures, sessions, keys, clients, settings,
+    users, passwords, throttle, sessions, keys, clients, settings,
     advance: (ms: number) => { nowMs += ms; },
     now,
     registerUser,
     grantAdmin,
-    logIn: new LogIn({ users, passwords, failures, sessions, startSession, policy, now }),
+    logIn: new LogIn({ users, passwords, throttle, sessions, startSession, now }),
     refreshSession: new RefreshSession({ sessions, users, secrets, startSession, now }),
     logOut: new LogOut({ sessions, secrets, now }),
     rotateSigningKey: new RotateSigningKey({ keys, generator, settings, rotationDays: 30, now }),

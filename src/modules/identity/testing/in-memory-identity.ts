@@ -1,14 +1,17 @@
 import type {
-  AccessTokenClaims, AccessTokenSigner, LoginFailureStore, PasswordHasher, SecretTokens, ServiceClientRepository, SessionStore,
-  SessionTransaction, SigningKeyGenerator, SigningKeyRepository, UserRepository,
+  AccessTokenClaims, AccessTokenSigner, LoginThrottleStore, PasswordHasher, SecretTokens, ServiceClientRepository, SessionStore,
+  SessionTransaction, SigningKeyGenerator, SigningKeyRepository, ThrottleReservation, TokenRevocationStore, UserRepository,
 } from '../application/ports.ts';
 import type { UserRegisteredV1 } from '../contract.ts';
 import { EmailTakenError, InvalidServiceClientError } from '../domain/identity.errors.ts';
-import type { FailureWindow, ThrottleSubject } from '../domain/login-throttle.ts';
+import {
+  bucketLevel, reserveAccount, reserveAddress, reservePair, type BucketState, type GateState, type SignInAttempt, type ThrottlePolicy,
+} from '../domain/login-throttle.ts';
 import type { RefreshToken, RefreshTokenFamily } from '../domain/refresh-session.ts';
 import type { ServiceClient } from '../domain/service-client.ts';
 import { isPublished, type NewSigningKey, type PublicJwk, type SigningKey } from '../domain/signing-key.ts';
 import type { User } from '../domain/user.ts';
+import type { RevocationReason, TokenRevocation } from '../domain/token-revocation.ts';
 
 /** UserRepository in memory; `published` holds the events a commit would emit. */
 export class InMemoryUserRepository implements UserRepository {
@@ -33,6 +36,24 @@ export class InMemoryUserRepository implements UserRepository {
     this.users.set(user.id, user);
     return Promise.resolve();
   }
+
+  saveDisabled(userId: string, disabledAt: Date | undefined): Promise<void> {
+    const user = this.users.get(userId);
+    if (user !== undefined) this.users.set(userId, { ...user, disabledAt });
+    return Promise.resolve();
+  }
+
+  savePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    const user = this.users.get(userId);
+    if (user !== undefined) this.users.set(userId, { ...user, passwordHash });
+    return Promise.resolve();
+  }
+
+  saveEmailVerified(userId: string, at: Date): Promise<void> {
+    const user = this.users.get(userId);
+    if (user !== undefined && user.emailVerifiedAt === undefined) this.users.set(userId, { ...user, emailVerifiedAt: at });
+    return Promise.resolve();
+  }
 }
 
 /** A fast stand-in for argon2: `hashed:<password>`; counts dummy verifications. */
@@ -55,39 +76,86 @@ export class FakePasswordHasher implements PasswordHasher {
   }
 }
 
-/** Failed sign-ins in memory. */
-export class InMemoryLoginFailureStore implements LoginFailureStore {
-  readonly failures: { subject: ThrottleSubject; at: Date }[] = [];
+/** The sign-in budgets in memory, applying the domain's rules as PgLoginThrottleStore applies them in SQL. */
+export class InMemoryLoginThrottleStore implements LoginThrottleStore {
+  readonly pairs = new Map<string, GateState>();
+  readonly accounts = new Map<string, GateState>();
+  readonly addresses = new Map<string, BucketState>();
+  readonly #policy: ThrottlePolicy;
 
-  countSince(subjects: readonly ThrottleSubject[], since: Date): Promise<FailureWindow[]> {
-    return Promise.resolve(subjects.map((subject) => {
-      const times = this.failures
-        .filter((failure) => sameSubject(failure.subject, subject) && failure.at.getTime() > since.getTime())
-        .map((failure) => failure.at.getTime());
-      return { subject, count: times.length, oldestAt: times.length === 0 ? undefined : new Date(Math.min(...times)) };
-    }));
+  constructor(policy: ThrottlePolicy) {
+    this.#policy = policy;
   }
 
-  record(subjects: readonly ThrottleSubject[], at: Date): Promise<void> {
-    for (const subject of subjects) this.failures.push({ subject, at });
+  reserve(attempt: SignInAttempt, now: Date): Promise<ThrottleReservation | { retryAfterSeconds: number }> {
+    const policy = this.#policy;
+    const address = reserveAddress(this.addresses.get(attempt.address), now, policy);
+    if (!address.allowed) return Promise.resolve({ retryAfterSeconds: address.retryAfterSeconds });
+    const pair = reservePair(this.pairs.get(pairKey(attempt)), now, policy);
+    if (!pair.allowed) return Promise.resolve({ retryAfterSeconds: pair.retryAfterSeconds });
+    const counts = pair.state.failures <= policy.failuresBeforeDelay;
+    const account = reserveAccount(this.accounts.get(attempt.account), counts, now, policy);
+    if (!account.allowed) return Promise.resolve({ retryAfterSeconds: account.retryAfterSeconds });
+    this.addresses.set(attempt.address, address.state);
+    this.pairs.set(pairKey(attempt), pair.state);
+    this.accounts.set(attempt.account, account.state);
+    return Promise.resolve({ attempt, at: now, pairGateAt: pair.state.nextAttemptAt, accountGateAt: counts ? account.state.nextAttemptAt : undefined });
+  }
+
+  succeed(reservation: ThrottleReservation): Promise<void> {
+    this.#giveBackToAddress(reservation);
+    this.pairs.delete(pairKey(reservation.attempt));
+    this.#giveBackToAccount(reservation);
     return Promise.resolve();
   }
 
-  clear(subject: ThrottleSubject): Promise<void> {
-    this.failures.splice(0, this.failures.length, ...this.failures.filter((failure) => !sameSubject(failure.subject, subject)));
+  release(reservation: ThrottleReservation): Promise<void> {
+    this.#giveBackToAddress(reservation);
+    const pair = this.pairs.get(pairKey(reservation.attempt));
+    if (pair !== undefined) this.pairs.set(pairKey(reservation.attempt), givenBack(pair, reservation.pairGateAt, reservation.at));
+    this.#giveBackToAccount(reservation);
     return Promise.resolve();
   }
 
-  pruneBefore(before: Date): Promise<number> {
-    const kept = this.failures.filter((failure) => failure.at.getTime() > before.getTime());
-    const pruned = this.failures.length - kept.length;
-    this.failures.splice(0, this.failures.length, ...kept);
+  forgive(account: string): Promise<void> {
+    for (const key of this.pairs.keys()) if (key.startsWith(`${account}\n`)) this.pairs.delete(key);
+    this.accounts.delete(account);
+    return Promise.resolve();
+  }
+
+  prune(now: Date): Promise<number> {
+    let pruned = 0;
+    const forgetBefore = now.getTime() - this.#policy.forgetAfterSeconds * 1000;
+    for (const gates of [this.pairs, this.accounts]) {
+      for (const [key, gate] of gates) {
+        if (gate.lastAttemptAt.getTime() < forgetBefore || (gate.failures === 0 && gate.nextAttemptAt <= now)) { gates.delete(key); pruned += 1; }
+      }
+    }
+    for (const [key, bucket] of this.addresses) {
+      if (bucketLevel(bucket, now, this.#policy) <= 0) { this.addresses.delete(key); pruned += 1; }
+    }
     return Promise.resolve(pruned);
+  }
+
+  #giveBackToAddress(reservation: ThrottleReservation): void {
+    const bucket = this.addresses.get(reservation.attempt.address);
+    if (bucket !== undefined) this.addresses.set(reservation.attempt.address, { ...bucket, level: Math.max(0, bucket.level - 1) });
+  }
+
+  #giveBackToAccount(reservation: ThrottleReservation): void {
+    const account = this.accounts.get(reservation.attempt.account);
+    if (reservation.accountGateAt === undefined || account === undefined) return;
+    this.accounts.set(reservation.attempt.account, givenBack(account, reservation.accountGateAt, reservation.at));
   }
 }
 
-function sameSubject(a: ThrottleSubject, b: ThrottleSubject): boolean {
-  return a.kind === b.kind && a.value === b.value;
+function pairKey(attempt: SignInAttempt): string {
+  return `${attempt.account}\n${attempt.address}`;
+}
+
+/** One failure fewer; a gate this attempt moved forward back to when it was reserved, unless a later attempt moved it since. */
+function givenBack(gate: GateState, movedTo: Date, reservedAt: Date): GateState {
+  return { ...gate, failures: Math.max(0, gate.failures - 1), nextAttemptAt: gate.nextAttemptAt.getTime() === movedTo.getTime() && movedTo > reservedAt ? reservedAt : gate.nextAttemptAt };
 }
 
 /** Refresh tokens in memory; a transaction is simply run (tests here are sequential). */
@@ -113,6 +181,15 @@ export class InMemorySessionStore implements SessionStore {
         const family = this.families.get(familyId);
         if (family?.revokedAt === undefined && family !== undefined) this.families.set(familyId, { ...family, revokedAt: at, revokedReason: reason });
         return Promise.resolve();
+      },
+      revokeFamiliesOf: (userId, at, reason) => {
+        const revoked: string[] = [];
+        for (const family of this.families.values()) {
+          if (family.userId !== userId || family.revokedAt !== undefined) continue;
+          this.families.set(family.id, { ...family, revokedAt: at, revokedReason: reason });
+          revoked.push(family.id);
+        }
+        return Promise.resolve(revoked);
       },
     });
   }
@@ -147,6 +224,11 @@ export class InMemorySigningKeyRepository implements SigningKeyRepository {
     if (current !== undefined) this.keys[this.keys.indexOf(current)] = { ...current, retiredAt: now, publishedUntil: retiredPublishedUntil };
     this.keys.push({ ...replacement, createdAt: now, retiredAt: undefined, publishedUntil: undefined });
     return true;
+  }
+
+  /** Nothing is encrypted in memory: every key is as it would be after a rewrap. */
+  rewrapAll(): Promise<{ rewrapped: number; total: number }> {
+    return Promise.resolve({ rewrapped: 0, total: this.keys.length });
   }
 }
 
@@ -204,5 +286,26 @@ export class InMemoryServiceClientRepository implements ServiceClientRepository 
 
   findById(id: string): Promise<ServiceClient | undefined> {
     return Promise.resolve(this.clients.get(id));
+  }
+}
+
+/** Token revocations in memory, with the reason each was made for. */
+export class InMemoryTokenRevocationStore implements TokenRevocationStore {
+  readonly entries: { revocation: TokenRevocation; reason: RevocationReason; at: Date }[] = [];
+
+  add(revocation: TokenRevocation, reason: RevocationReason, at: Date): Promise<void> {
+    this.entries.push({ revocation, reason, at });
+    return Promise.resolve();
+  }
+
+  listActive(now: Date): Promise<TokenRevocation[]> {
+    return Promise.resolve(this.entries.map((entry) => entry.revocation).filter((revocation) => revocation.expiresAt.getTime() > now.getTime()));
+  }
+
+  pruneExpiredBefore(before: Date): Promise<number> {
+    const kept = this.entries.filter((entry) => entry.revocation.expiresAt.getTime() >= before.getTime());
+    const pruned = this.entries.length - kept.length;
+    this.entries.splice(0, this.entries.length, ...kept);
+    return Promise.resolve(pruned);
   }
 }

@@ -3,14 +3,24 @@ import type { StockLevel } from '../domain/stock-level.ts';
 import type { InventoryEvent } from './inventory-events.ts';
 
 /** Stock levels as admins and imports set and read them; each call is its own transaction. */
+/**
+ * An administrative act on stock, as the audit trail keeps it (src/platform/audit): the store adds
+ * the level before and after, read and written in the transaction of the change itself.
+ */
+export interface StockAdminAct {
+  action: 'inventory.stock-set';
+  targetId: string;
+}
+
 export interface StockRepository {
   find(sku: string): Promise<StockLevel | undefined>;
   /**
    * Sets the on-hand count, creating the stock item when new, and announces it
    * (`inventory.stock-changed`) in the same transaction. Atomically refuses when the count is below
-   * what is reserved, answering the current level instead and changing nothing.
+   * what is reserved, answering the current level instead and changing nothing. With `act`, a change
+   * made is recorded in the audit trail in that transaction too; a refusal records nothing.
    */
-  setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }>;
+  setOnHand(sku: string, onHand: number, act?: StockAdminAct): Promise<{ saved: StockLevel } | { refused: StockLevel }>;
 }
 
 /**

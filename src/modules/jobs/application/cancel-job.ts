@@ -21,7 +21,7 @@ export class CancelJob {
     const before = await this.#jobs.findById(id);
     if (before === undefined) throw new JobNotFoundError(id);
     if (isFinished(before.status)) throw new JobNotCancellableError(id, before.status);
-    const job = await this.#jobs.cancel(id, this.#now());
+    const job = await this.#jobs.cancel(id, this.#now(), { action: 'jobs.job-cancelled', targetId: id, after: { status: 'cancelled' } });
     if (job === undefined) throw new JobNotFoundError(id);
     if (job.status !== 'cancelled') throw new JobNotCancellableError(id, job.status);
     await this.#queue.withdraw(job);

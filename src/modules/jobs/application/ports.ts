@@ -44,13 +44,28 @@ export interface JobRepository {
   /** An attempt failed and another will follow: back to queued, with the reason. */
   recordFailedAttempt(id: string, reason: string, now: Date): Promise<void>;
   /** Cancels a queued or running job; answers the job as it is now, or undefined when unknown. */
-  cancel(id: string, now: Date): Promise<Job | undefined>;
+  /** With `act`, a cancellation made is recorded in the audit trail in the same transaction (with the status it ended). */
+  cancel(id: string, now: Date, act?: AdminAct): Promise<Job | undefined>;
 }
 
 /** Records new jobs and queues them for a worker, both or neither. */
+/**
+ * An administrative act on jobs' data, as the audit trail keeps it (src/platform/audit): recorded by
+ * the store in the transaction of the write that performs it, so a failed act leaves no entry.
+ */
+export interface AdminAct {
+  action: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
 export interface JobSubmitter {
-  /** Stores the job and queues it. Throws JobQueueUnavailableError when the queue is not running. */
-  submit(job: Job): Promise<void>;
+  /**
+   * Stores the job and queues it. Throws JobQueueUnavailableError when the queue is not running.
+   * With `act`, records it in the audit trail in the same transaction.
+   */
+  submit(job: Job, act?: AdminAct): Promise<void>;
   /** Takes a queued job off its queue (best effort: a running one stops at its next checkpoint). */
   withdraw(job: Job): Promise<void>;
 }

@@ -26,11 +26,11 @@ export class StartImport {
   async execute(input: { content: AsyncIterable<Uint8Array>; requestId: string | null }): Promise<Job> {
     const id = this.#newId();
     const inputKey = `imports/${id}.csv`;
-    await this.#documents.put(inputKey, input.content, { maxBytes: this.#maxBytes });
+    const stored = await this.#documents.put(inputKey, input.content, { maxBytes: this.#maxBytes });
     try {
       checkImportHeader(await this.#header(inputKey));
       const job = newJob({ id, kind: 'catalog-import', requestId: input.requestId, inputKey, now: this.#now() });
-      await this.#jobs.submit(job);
+      await this.#jobs.submit(job, { action: 'jobs.import-started', targetId: job.id, after: { kind: job.kind, inputKey, bytes: stored.bytes } });
       return job;
     } catch (error) {
       await this.#documents.remove(inputKey);

@@ -12,6 +12,7 @@ export class DeleteWebhookEndpoint {
   }
 
   async execute(id: string): Promise<void> {
-    if (!(await this.#endpoints.delete(id, this.#now()))) throw new WebhookEndpointNotFoundError(id);
+    const deleted = await this.#endpoints.delete(id, this.#now(), { action: 'notifications.webhook-deleted', targetId: id, after: { deleted: true } });
+    if (!deleted) throw new WebhookEndpointNotFoundError(id);
   }
 }

@@ -64,17 +64,37 @@ export interface DeliveryRepository {
   findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined>;
   listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>>;
   /** Stores a revived delivery unless its status changed since it was read (then false). */
-  revive(delivery: Delivery, previousStatus: DeliveryStatus): Promise<boolean>;
+  revive(delivery: Delivery, previousStatus: DeliveryStatus, act?: AdminAct): Promise<boolean>;
 }
 
 /** Webhook endpoints registered by admins. A deleted endpoint is gone for every purpose. */
+/**
+ * An administrative act on notifications' data, as the audit trail keeps it (src/platform/audit):
+ * recorded by the store in the transaction of the write that performs it. Never holds a secret.
+ */
+export interface AdminAct {
+  action: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
 export interface WebhookEndpointRepository {
-  add(endpoint: WebhookEndpoint): Promise<void>;
+  /** With `act`, the registration is recorded in the audit trail in the same transaction. */
+  add(endpoint: WebhookEndpoint, act?: AdminAct): Promise<void>;
   list(query: { after?: PageCursor; limit: number }): Promise<Page<WebhookEndpoint>>;
   /** Endpoints subscribed to `type`. */
   listSubscribedTo(type: NotifiedEventType): Promise<WebhookEndpoint[]>;
-  /** Deletes an endpoint and cancels its deliveries that are pending or dead; false when there is no such endpoint. */
-  delete(id: string, now: Date): Promise<boolean>;
+  /**
+   * Deletes an endpoint and cancels its deliveries that are pending or dead; false when there is no
+   * such endpoint. With `act`, a deletion made is recorded in the audit trail in the same transaction.
+   */
+  delete(id: string, now: Date, act?: AdminAct): Promise<boolean>;
+  /**
+   * With the endpoint locked, stores `roll(endpoint)` as its secrets (and `act` in the audit trail, in
+   * the same transaction); answers the endpoint as stored, undefined when there is no such endpoint.
+   */
+  rollSecret(id: string, roll: (endpoint: WebhookEndpoint) => WebhookEndpoint, act?: AdminAct): Promise<WebhookEndpoint | undefined>;
 }
 
 /** Sends one email; resolves once the mail server (or the outbox folder) accepted it, throws otherwise. */
@@ -104,7 +124,8 @@ export interface WebhookDestinationPolicy {
  * delivery's `lastError`, names only the class of failure (`answered 5xx`, `connection failed`).
  */
 export interface WebhookSender {
-  send(request: { url: string; secret: string; body: WebhookBody }): Promise<void>;
+  /** `secrets`: the endpoint's signing secrets now, current first (two during a roll's overlap); each signs a `v1=` entry. */
+  send(request: { url: string; secrets: readonly string[]; body: WebhookBody }): Promise<void>;
 }
 
 /** Where the worker reports what went wrong; the platform logger fits. */

@@ -25,12 +25,13 @@ export class RegisterWebhookEndpoint {
   async execute(input: NewWebhookEndpoint): Promise<WebhookEndpoint> {
     const endpoint = createWebhookEndpoint(input, this.#newId(), this.#newSecret(), this.#now());
     if (!(await this.#destinations.allows(endpoint.url))) throw new InvalidWebhookEndpointError('url', 'is not an allowed webhook destination');
-    await this.#endpoints.add(endpoint);
+    // The secret is the endpoint's to know; the audit trail keeps where deliveries go and what they carry.
+    await this.#endpoints.add(endpoint, { action: 'notifications.webhook-registered', targetId: endpoint.id, after: { url: endpoint.url, events: endpoint.events } });
     return endpoint;
   }
 }
 
 /** 256 random bits: as strong as the HMAC-SHA256 key it becomes. */
-function newSigningSecret(): string {
+export function newSigningSecret(): string {
   return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')}`;
 }

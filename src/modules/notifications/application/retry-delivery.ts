@@ -21,7 +21,11 @@ export class RetryDelivery {
     if (found === undefined) throw new DeliveryNotFoundError(this.#channel, id);
     const revived = reviveDelivery(found.delivery, this.#now());
     // Another admin (or, for a webhook, the endpoint's deletion) got there between the read and the write.
-    if (!(await this.#deliveries.revive(revived, found.delivery.status))) throw new DeliveryNotDeadError(this.#channel, id, 'no longer dead');
+    const act = {
+      action: `notifications.${this.#channel}-delivery-retried`, targetId: id,
+      before: { status: found.delivery.status, attempts: found.delivery.attempts }, after: { status: revived.status, attempts: revived.attempts },
+    };
+    if (!(await this.#deliveries.revive(revived, found.delivery.status, act))) throw new DeliveryNotDeadError(this.#channel, id, 'no longer dead');
     this.#wakeWorker();
     return { ...found, delivery: revived };
   }

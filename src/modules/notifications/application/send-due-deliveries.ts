@@ -1,6 +1,7 @@
 import { notificationsEvents } from '../contract.ts';
 import { deliveryFailed, deliverySent, type Delivery, type RetryPolicy } from '../domain/delivery.ts';
 import { renderEmail } from '../domain/email-templates.ts';
+import { signingSecrets } from '../domain/webhook-endpoint.ts';
 import type { ClaimedDelivery, DeliveryAnnouncement, DeliveryLog, DeliveryRepository, EmailSender, WebhookSender } from './ports.ts';
 
 /**
@@ -85,7 +86,7 @@ export class SendDueDeliveries {
     if (endpoint === null) throw new Error(`webhook endpoint ${delivery.recipient} no longer exists`);
     await this.#webhooks.send({
       url: endpoint.url,
-      secret: endpoint.secret,
+      secrets: signingSecrets(endpoint, this.#now()),
       body: { id: event.id, type: event.type, occurredAt: event.occurredAt.toISOString(), data: event.data },
     });
   }

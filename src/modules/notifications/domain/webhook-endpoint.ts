@@ -6,9 +6,44 @@ export interface WebhookEndpoint {
   readonly id: string;
   readonly url: string;
   readonly events: readonly NotifiedEventType[];
-  /** Key of the HMAC signature; shown once, when the endpoint is registered. */
+  /** Key of the HMAC signature; shown once, when the endpoint is registered or its secret rolled. */
   readonly secret: string;
+  /** After a roll: the secret it replaced, which still signs beside `secret` until `expiresAt`. */
+  readonly previousSecret?: { readonly secret: string; readonly expiresAt: Date };
   readonly createdAt: Date;
+}
+
+/** Default overlap of a rolled secret: a day for receivers to switch to the new one. */
+export const defaultSecretRollOverlapSeconds = 24 * 60 * 60;
+/** Longest overlap a roll may ask for: a week. */
+export const maxSecretRollOverlapSeconds = 7 * 24 * 60 * 60;
+
+/** Throws InvalidWebhookEndpointError unless `overlapSeconds` is a whole number from 0 to a week. */
+export function checkOverlapSeconds(overlapSeconds: number): void {
+  if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > maxSecretRollOverlapSeconds) {
+    throw new InvalidWebhookEndpointError('overlapSeconds', `must be a whole number of seconds from 0 to ${maxSecretRollOverlapSeconds}`);
+  }
+}
+
+/**
+ * The secrets a delivery attempt at `now` is signed with: the current one first, then the previous
+ * one while its overlap lasts. A receiver holding either accepts the delivery.
+ */
+export function signingSecrets(endpoint: WebhookEndpoint, now: Date): string[] {
+  const previous = endpoint.previousSecret;
+  return previous !== undefined && previous.expiresAt.getTime() > now.getTime() ? [endpoint.secret, previous.secret] : [endpoint.secret];
+}
+
+/**
+ * The endpoint with `newSecret` current and its secret kept for `overlapSeconds` (0: dropped at
+ * once, for a secret that leaked). A previous secret from an earlier roll is dropped: two sign at most.
+ */
+export function rollSecret(endpoint: WebhookEndpoint, newSecret: string, now: Date, overlapSeconds: number): WebhookEndpoint {
+  checkOverlapSeconds(overlapSeconds);
+  const rolled = { id: endpoint.id, url: endpoint.url, events: endpoint.events, secret: newSecret, createdAt: endpoint.createdAt };
+  return overlapSeconds === 0
+    ? rolled
+    : { ...rolled, previousSecret: { secret: endpoint.secret, expiresAt: new Date(now.getTime() + overlapSeconds * 1000) } };
 }
 
 export interface NewWebhookEndpoint {

@@ -23,14 +23,14 @@ export class RecordingEmailSender implements EmailSender {
 
 /** Records webhook requests; answers each with the next scripted outcome (`ok` once the script runs out). */
 export class ScriptedWebhookSender implements WebhookSender {
-  readonly requests: { url: string; secret: string; body: WebhookBody }[] = [];
+  readonly requests: { url: string; secrets: readonly string[]; body: WebhookBody }[] = [];
   readonly #script: ('ok' | 'fail')[];
 
   constructor(script: ('ok' | 'fail')[] = []) {
     this.#script = [...script];
   }
 
-  send(request: { url: string; secret: string; body: WebhookBody }): Promise<void> {
+  send(request: { url: string; secrets: readonly string[]; body: WebhookBody }): Promise<void> {
     this.requests.push(request);
     return this.#script.shift() === 'fail' ? Promise.reject(new Error('answered 5xx')) : Promise.resolve();
   }

@@ -125,6 +125,14 @@ export class InMemoryWebhookEndpointRepository implements WebhookEndpointReposit
     if (existed) this.onDelete(id);
     return Promise.resolve(existed);
   }
+
+  rollSecret(id: string, roll: (endpoint: WebhookEndpoint) => WebhookEndpoint): Promise<WebhookEndpoint | undefined> {
+    const endpoint = this.endpoints.get(id);
+    if (endpoint === undefined) return Promise.resolve(undefined);
+    const rolled = roll(endpoint);
+    this.endpoints.set(id, rolled);
+    return Promise.resolve(rolled);
+  }
 }
 
 /** Both repositories, wired so that deleting an endpoint cancels its deliveries. */

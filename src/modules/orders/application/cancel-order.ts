@@ -25,6 +25,13 @@ export class CancelOrder {
       if (order === undefined || (!caller.isAdmin && order.customer.id !== caller.id)) throw new OrderNotFoundError(orderId);
       const transition = requestCancellation(order, now, this.#stepTimeoutMs);
       await store.update(transition.order, transition.actions);
+      // An admin cancelling someone's order is an administrative act; a customer cancelling their own is not.
+      if (caller.isAdmin && order.customer.id !== caller.id) {
+        await store.recordAdminAct({
+          action: 'orders.order-cancelled', targetId: orderId,
+          before: { status: order.status, customerId: order.customer.id }, after: { status: transition.order.status },
+        });
+      }
       return { before: order, after: transition.order };
     });
     reportTransition(this.#metrics, before, after, now, 'cancelled');

@@ -33,6 +33,16 @@ export interface OrderStore {
    * taken over or has expired, and the transaction must then roll back.
    */
   completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean>;
+  /** Records an administrative act in the audit trail, in this transaction: it commits or rolls back with the act. */
+  recordAdminAct(act: AdminAct): Promise<void>;
+}
+
+/** An administrative act on orders, as the audit trail keeps it (src/platform/audit). */
+export interface AdminAct {
+  action: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
 }
 
 /** Runs work in one database transaction. */

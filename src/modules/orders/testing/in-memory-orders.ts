@@ -1,7 +1,7 @@
 import type { SagaAction } from '../domain/order-saga.ts';
 import type { Order } from '../domain/order.ts';
 import type {
-  HeldIdempotencyKey, IdempotencyClaim, IdempotencyKeyAnswer, IdempotencyKeys, OrderCursor, OrderReader, OrderStore, OrderTransactions,
+  AdminAct, HeldIdempotencyKey, IdempotencyClaim, IdempotencyKeyAnswer, IdempotencyKeys, OrderCursor, OrderReader, OrderStore, OrderTransactions,
 } from '../application/ports.ts';
 
 /** One idempotency key as `orders.idempotency_keys` keeps it. */
@@ -90,6 +90,8 @@ function rowKey(customerId: string, key: string): string {
 export class InMemoryOrders implements OrderTransactions, OrderReader {
   readonly orders = new Map<string, Order>();
   readonly actions: SagaAction[] = [];
+  /** Administrative acts recorded by committed work, as the audit trail would keep them. */
+  readonly adminActs: AdminAct[] = [];
   /** The idempotency keys whose completion commits with the orders. */
   readonly idempotencyKeys: InMemoryIdempotencyKeys;
 
@@ -111,6 +113,7 @@ export class InMemoryOrders implements OrderTransactions, OrderReader {
         completions.push(() => { this.idempotencyKeys.complete(claim, order); });
         return Promise.resolve(true);
       },
+      recordAdminAct: (act) => { completions.push(() => { this.adminActs.push(act); }); return Promise.resolve(); },
     };
     const result = await work(store);
     for (const complete of completions) complete();

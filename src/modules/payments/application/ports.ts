@@ -179,7 +179,18 @@ export interface PaymentOperationRecords {
    * failed (any more), or is an authorisation or capture whose order has asked for a void or refund
    * meanwhile: checked in the same statement, so a compensation queued since the read is never overtaken.
    */
-  requeueFailed(id: number): Promise<PaymentOperationView | undefined>;
+  requeueFailed(id: number, act?: AdminAct): Promise<PaymentOperationView | undefined>;
+}
+
+/**
+ * An administrative act on payments' data, as the audit trail keeps it (src/platform/audit):
+ * recorded by the store in the transaction of the write that performs it, and only when it wrote.
+ */
+export interface AdminAct {
+  action: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
 }
 
 /** Verified provider webhook events, kept as received, and what they change; used inside one transaction per event. */

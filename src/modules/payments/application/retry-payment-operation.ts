@@ -24,7 +24,10 @@ export class RetryPaymentOperation {
     if (operation.status !== 'failed') throw new PaymentOperationNotRetryableError(id, `it is ${operation.status}; only failed operations can be retried`);
     const refusal = whyNotRetryable(operation.kind, payment, orderGaveUp);
     if (refusal !== undefined) throw new PaymentOperationNotRetryableError(id, refusal);
-    const requeued = await this.#operations.requeueFailed(operationId);
+    const requeued = await this.#operations.requeueFailed(operationId, {
+      action: 'payments.operation-retried', targetId: id,
+      before: { status: operation.status, kind: operation.kind, orderId: operation.orderId, attempts: operation.attempts }, after: { status: 'pending', attempts: 0 },
+    });
     // Another admin retried it, or the order asked for a void or refund, between the read and the write.
     if (requeued === undefined) throw new PaymentOperationNotRetryableError(id, 'it changed while being retried (retried already, or its order gave up on the payment)');
     this.#wakeWorker();

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { catalogMigrations, createCatalogModule } from '../../index.ts';
@@ -14,7 +15,7 @@ let db: Database;
 let drop: () => Promise<void>;
 
 before(async () => {
-  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, catalogMigrations]);
+  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations]);
   db = created.db;
   drop = created.drop;
   app = createHttpApp({

@@ -1,5 +1,5 @@
 import { ExpiringCache } from '../../../../platform/cache/expiring-cache.ts';
-import type { ProductPage, ProductQuery, ProductRepository, ProductView } from '../../application/ports.ts';
+import type { AdminAct, ProductPage, ProductQuery, ProductRepository, ProductView } from '../../application/ports.ts';
 import type { ProductChangedV1 } from '../../contract.ts';
 import { supersedes, type ReportedStock } from '../../domain/availability.ts';
 import type { Product } from '../../domain/product.ts';
@@ -76,14 +76,14 @@ export class CachingProductRepository implements ProductRepository {
     return this.#products.list(query);
   }
 
-  async add(product: Product, event: ProductChangedV1): Promise<ReportedStock | undefined> {
+  async add(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<ReportedStock | undefined> {
     let stock: ReportedStock | undefined;
-    await this.#write(product, async () => { stock = await this.#products.add(product, event); });
+    await this.#write(product, async () => { stock = await this.#products.add(product, event, act); });
     return stock;
   }
 
-  update(product: Product, event: ProductChangedV1): Promise<void> {
-    return this.#write(product, () => this.#products.update(product, event));
+  update(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<void> {
+    return this.#write(product, () => this.#products.update(product, event, act));
   }
 
   /** This repository with reads from the store: for use cases that read to change. */
@@ -92,8 +92,8 @@ export class CachingProductRepository implements ProductRepository {
       findById: (id) => this.#products.findById(id),
       findBySkus: (skus) => this.#products.findBySkus(skus),
       list: (query) => this.#products.list(query),
-      add: (product, event) => this.add(product, event),
-      update: (product, event) => this.update(product, event),
+      add: (product, event, act) => this.add(product, event, act),
+      update: (product, event, act) => this.update(product, event, act),
     };
   }
 

@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
-import type { ProductPage, ProductQuery, ProductRepository, ProductView } from '../../application/ports.ts';
+import type { AdminAct, ProductPage, ProductQuery, ProductRepository, ProductView } from '../../application/ports.ts';
 import { catalogEvents, type ProductChangedV1 } from '../../contract.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { DuplicateSkuError, ProductModifiedConcurrentlyError } from '../../domain/product.errors.ts';
@@ -52,7 +53,7 @@ export class PgProductRepository implements ProductRepository {
     return { items, next: rows.length > query.limit && last !== undefined ? { createdAt: last.createdAt, id: last.id } : null };
   }
 
-  async add(product: Product, event: ProductChangedV1): Promise<ReportedStock | undefined> {
+  async add(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<ReportedStock | undefined> {
     try {
       return await this.#db.transaction().execute(async (transaction) => {
         // The insert and the read of the SKU's stock in one statement.
@@ -63,6 +64,7 @@ export class PgProductRepository implements ProductRepository {
           .select(['stock.sku', 'stock.available', 'stock.stock_version'])
           .executeTakeFirst();
         await appendToOutbox(transaction, [envelopeOf(event)]);
+        if (act !== undefined) await recordAdminAct(transaction, 'catalog', act);
         return stock === undefined ? undefined : { sku: stock.sku, available: stock.available, stockVersion: stock.stock_version };
       });
     } catch (error) {
@@ -71,7 +73,7 @@ export class PgProductRepository implements ProductRepository {
     }
   }
 
-  async update(product: Product, event: ProductChangedV1): Promise<void> {
+  async update(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<void> {
     await this.#db.transaction().execute(async (transaction) => {
       const result = await transaction.updateTable('catalog.products')
         .set({
@@ -84,6 +86,7 @@ export class PgProductRepository implements ProductRepository {
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new ProductModifiedConcurrentlyError(product.id);
       await appendToOutbox(transaction, [envelopeOf(event)]);
+      if (act !== undefined) await recordAdminAct(transaction, 'catalog', act);
     });
   }
 

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { createEnvelope, messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { requireService } from '../../../../platform/testing/services.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
@@ -20,7 +21,7 @@ describe('the catalogue cache in Redis', { skip: redis.skip }, () => {
   const keyPrefix = `test-${randomBytes(4).toString('hex')}:`;
 
   before(async () => {
-    ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, catalogMigrations]));
+    ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations]));
     const real = createCatalogModule({ db }).client;
     lookups = [];
     // The real catalog, with each lookup it answers written down.

@@ -25,6 +25,19 @@ describe('AesGcmKeyCipher', () => {
     assert.throws(() => new AesGcmKeyCipher(key).decrypt(tampered, 'kid-1'), /cannot be decrypted/);
   });
 
+  test('when the key-encryption key is rotated, then values under the previous key still decrypt, new ones are under the current key, and only the current key counts as rewrapped', () => {
+    const newKey = randomBytes(32).toString('base64');
+    const underOld = new AesGcmKeyCipher(key).encrypt('{"d":"old"}', 'kid-1');
+    const rotating = new AesGcmKeyCipher(newKey, key);
+    assert.equal(rotating.decrypt(underOld, 'kid-1'), '{"d":"old"}');
+    assert.equal(rotating.isUnderCurrentKey(underOld, 'kid-1'), false);
+    const underNew = rotating.encrypt('{"d":"new"}', 'kid-2');
+    assert.equal(rotating.isUnderCurrentKey(underNew, 'kid-2'), true);
+    assert.equal(new AesGcmKeyCipher(newKey).decrypt(underNew, 'kid-2'), '{"d":"new"}');
+    assert.throws(() => new AesGcmKeyCipher(newKey).decrypt(underOld, 'kid-1'), /cannot be decrypted/, 'the previous key is needed until a rewrap');
+    assert.throws(() => new AesGcmKeyCipher(newKey, randomBytes(32).toString('base64')).decrypt(underOld, 'kid-1'), /cannot be decrypted/);
+  });
+
   test('when the key-encryption key is not 32 bytes of base64, then the cipher refuses to start', () => {
     assert.throws(() => new AesGcmKeyCipher(randomBytes(16).toString('base64')), /32 random bytes/);
     assert.throws(() => new AesGcmKeyCipher('not base64 at all!'), /32 random bytes/);

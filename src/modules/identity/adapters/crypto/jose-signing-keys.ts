@@ -21,15 +21,22 @@ export class JoseAccessTokenSigner implements AccessTokenSigner {
 
   async sign(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
     const privateKey = await this.#privateKey(key);
-    return new SignJWT({ roles: [...claims.roles], ...(claims.email === undefined ? {} : { email: claims.email }) })
+    return new SignJWT({
+      roles: [...claims.roles],
+      ...(claims.email === undefined ? {} : { email: claims.email, email_verified: claims.emailVerified === true }),
+      ...(claims.sessionId === undefined ? {} : { sid: claims.sessionId }),
+    })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: key.kid })
       .setIssuer(claims.issuer)
       .setAudience(claims.audience)
       .setSubject(claims.subject)
       .setJti(claims.tokenId)
-      .setIssuedAt(seconds(claims.issuedAt))
+      // To the millisecond (a NumericDate may have a fraction), and `exp` with it so a token lives exactly its
+      // lifetime: a user revocation refuses tokens issued before its moment, and the fresh token a
+      // password change answers is issued in the same second.
+      .setIssuedAt(claims.issuedAt.getTime() / 1000)
       .setNotBefore(seconds(claims.issuedAt))
-      .setExpirationTime(seconds(claims.expiresAt))
+      .setExpirationTime(claims.expiresAt.getTime() / 1000)
       .sign(privateKey);
   }
 

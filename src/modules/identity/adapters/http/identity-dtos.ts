@@ -14,6 +14,20 @@ export const registerRequest = z.strictObject({
 
 export const loginRequest = z.strictObject({ email, password }).meta({ id: 'LoginRequest' });
 
+export const accountEmailRequest = z.strictObject({ email }).meta({ id: 'AccountEmailRequest' });
+
+export const accountTokenRequest = z.strictObject({
+  token: opaqueToken.describe('The token from the email (after `#token=` in its link).'),
+}).meta({ id: 'AccountTokenRequest' });
+
+export const passwordResetCompletion = z.strictObject({
+  token: opaqueToken.describe('The token from the password-reset email.'),
+  newPassword: password.describe('At least 12 characters, not a well-known password.'),
+}).meta({ id: 'PasswordResetCompletion' });
+
+/** The one answer of requests that must not tell whether an email has an account. */
+export const acceptedDto = z.object({ message: z.string() }).meta({ id: 'Accepted' });
+
 export const refreshTokenRequest = z.strictObject({ refreshToken: opaqueToken }).meta({ id: 'RefreshTokenRequest' });
 
 export const userDto = z.object({

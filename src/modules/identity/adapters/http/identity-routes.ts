@@ -8,18 +8,26 @@ import type { ListPublishedKeys } from '../../application/list-published-keys.ts
 import type { LogIn } from '../../application/log-in.ts';
 import type { LogOut } from '../../application/log-out.ts';
 import type { RefreshSession } from '../../application/refresh-session.ts';
-import type { RegisterUser } from '../../application/register-user.ts';
+import type { CompletePasswordReset } from '../../application/complete-password-reset.ts';
+import type { RequestAccountLink } from '../../application/request-account-link.ts';
+import type { SignInWithLink } from '../../application/sign-in-with-link.ts';
+import type { SignUp } from '../../application/sign-up.ts';
+import type { VerifyEmail } from '../../application/verify-email.ts';
 import type { TokenPair } from '../../application/start-session.ts';
 import {
-  EmailTakenError, InvalidClientError, InvalidCredentialsError, InvalidRegistrationError, LoginThrottledError, RefreshTokenRefusedError,
+  AccountDisabledError, AccountTokenRefusedError, InvalidClientError, InvalidCredentialsError, InvalidRegistrationError, LoginThrottledError, RefreshTokenRefusedError,
 } from '../../domain/identity.errors.ts';
 import {
-  clientCredentialsRequest, jwksDto, loginRequest, openIdConfigurationDto, refreshTokenRequest, registerRequest,
-  serviceTokenDto, tokenPairDto, toUserDto, userDto,
+  acceptedDto, accountEmailRequest, accountTokenRequest, clientCredentialsRequest, jwksDto, loginRequest, openIdConfigurationDto,
+  passwordResetCompletion, refreshTokenRequest, registerRequest, serviceTokenDto, tokenPairDto,
 } from './identity-dtos.ts';
 
 export interface IdentityUseCases {
-  registerUser: RegisterUser;
+  signUp: SignUp;
+  verifyEmail: VerifyEmail;
+  requestAccountLink: RequestAccountLink;
+  completePasswordReset: CompletePasswordReset;
+  signInWithLink: SignInWithLink;
   logIn: LogIn;
   refreshSession: RefreshSession;
   logOut: LogOut;
@@ -35,10 +43,53 @@ export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: s
   const issuer = settings.issuer.replace(/\/+$/, '');
   return (app: HttpApp): void => {
     app.post('/v1/auth/register', {
-      schema: { tags, summary: 'Create a customer account', body: registerRequest, response: { 201: userDto, ...problems } },
+      schema: {
+        tags, summary: 'Create a customer account (answered alike whether or not the email has one)',
+        description: 'A new address gets an account, usable by signing in at once, and a verification email; the owner of a taken address gets an email saying someone tried. The answer is the same.',
+        body: registerRequest, response: { 202: acceptedDto, ...problems },
+      },
     }, async (request, reply) => {
-      const user = await useCases.registerUser.execute(request.body).catch(mapIdentityError(reply));
-      return reply.status(201).send(toUserDto(user));
+      await useCases.signUp.execute(request.body).catch(mapIdentityError(reply));
+      return reply.status(202).send({ message: 'Registration received. Sign in with this email and password; a confirmation email is on its way.' });
+    });
+
+    app.post('/v1/auth/verify-email', {
+      schema: { tags, summary: 'Confirm an address with the token mailed to it', body: accountTokenRequest, response: { 204: z.null(), ...problems } },
+    }, async (request, reply) => {
+      await useCases.verifyEmail.execute(request.body.token).catch(mapIdentityError(reply));
+      return reply.status(204).send(null);
+    });
+
+    for (const [url, purpose, summary] of [
+      ['/v1/auth/password-reset', 'password-reset', 'Email a password-reset token (answered alike whether or not the email has an account)'],
+      ['/v1/auth/sign-in-link', 'sign-in-link', 'Email a one-time sign-in link (answered alike whether or not the email has an account)'],
+    ] as const) {
+      app.post(url, {
+        schema: { tags, summary, body: accountEmailRequest, response: { 202: acceptedDto, ...problems } },
+      }, async (request, reply) => {
+        await useCases.requestAccountLink.execute({ email: request.body.email, purpose });
+        return reply.status(202).send({ message: 'If an account uses this email, a message is on its way to it.' });
+      });
+    }
+
+    app.post('/v1/auth/password-reset/complete', {
+      schema: { tags, summary: 'Set a new password with a password-reset token; ends every session of the account', body: passwordResetCompletion, response: { 204: z.null(), ...problems } },
+    }, async (request, reply) => {
+      await useCases.completePasswordReset.execute(request.body).catch((error: unknown) => {
+        // The policy names the field `password`; in this request it is `newPassword`.
+        if (error instanceof InvalidRegistrationError) {
+          throw invalidRequest(error.message, [{ location: 'body', field: 'newPassword', message: error.message.slice(error.field.length + 1) }]);
+        }
+        return mapIdentityError(reply)(error);
+      });
+      return reply.status(204).send(null);
+    });
+
+    app.post('/v1/auth/sign-in-link/complete', {
+      schema: { tags, summary: 'Sign in with a one-time sign-in link token', body: accountTokenRequest, response: { 200: tokenPairDto, ...problems } },
+    }, async (request, reply) => {
+      const pair = await useCases.signInWithLink.execute(request.body.token).catch(mapIdentityError(reply));
+      return noStore(reply).send(toTokenPairDto(pair));
     });
 
     app.post('/v1/auth/login', {
@@ -85,7 +136,7 @@ export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: s
       response_types_supported: ['token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'roles', 'email'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'roles', 'email', 'email_verified'],
       };
     });
 
@@ -124,8 +175,8 @@ function mapIdentityError(reply: FastifyReply) {
     if (error instanceof InvalidRegistrationError) {
       throw invalidRequest(error.message, [{ location: 'body', field: error.field, message: error.message.slice(error.field.length + 1) }]);
     }
-    if (error instanceof EmailTakenError) throw new HttpProblem({ status: 409, slug: 'email-taken', title: 'Email already registered', detail: error.message });
     if (error instanceof InvalidCredentialsError) throw new HttpProblem({ status: 401, slug: 'invalid-credentials', title: 'Sign-in failed', detail: error.message });
+    if (error instanceof AccountDisabledError) throw new HttpProblem({ status: 403, slug: 'account-disabled', title: 'Account disabled', detail: error.message });
     if (error instanceof LoginThrottledError) {
       void reply.header('retry-after', String(error.retryAfterSeconds));
       throw new HttpProblem({ status: 429, slug: 'too-many-sign-in-attempts', title: 'Too many failed sign-ins', detail: error.message });
@@ -135,6 +186,7 @@ function mapIdentityError(reply: FastifyReply) {
         status: 401, slug: error.refusal === 'reused' ? 'refresh-token-reused' : 'invalid-refresh-token', title: 'Refresh token refused', detail: error.message,
       });
     }
+    if (error instanceof AccountTokenRefusedError) throw new HttpProblem({ status: 400, slug: 'invalid-account-token', title: 'The emailed token is not valid', detail: error.message });
     if (error instanceof InvalidClientError) throw new HttpProblem({ status: 401, slug: 'invalid-client', title: 'Client authentication failed', detail: error.message });
     throw error;
   };

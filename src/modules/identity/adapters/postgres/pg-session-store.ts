@@ -1,7 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
-import type { SessionStore, SessionTransaction } from '../../application/ports.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
+import type { AdminAct, SessionStore, SessionTransaction } from '../../application/ports.ts';
 import type { RefreshToken, RefreshTokenFamily } from '../../domain/refresh-session.ts';
+import type { RevocationReason } from '../../domain/token-revocation.ts';
 import type { IdentityTables } from './identity-tables.ts';
 
 /** Refresh tokens and families in PostgreSQL. */
@@ -68,7 +70,19 @@ class PgSessionTransaction implements SessionTransaction {
     await this.#transaction.updateTable('identity.refresh_tokens').set({ used_at: at }).where('token_hash', '=', tokenHash).execute();
   }
 
-  async revokeFamily(familyId: string, at: Date, reason: 'logout' | 'reuse'): Promise<void> {
+  async revokeFamiliesOf(userId: string, at: Date, reason: RevocationReason, act?: (revokedIds: readonly string[]) => AdminAct): Promise<string[]> {
+    const rows = await this.#transaction.updateTable('identity.refresh_token_families')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
+    const ids = rows.map((row) => row.id);
+    if (act !== undefined) await recordAdminAct(this.#transaction, 'identity', act(ids));
+    return ids;
+  }
+
+  async revokeFamily(familyId: string, at: Date, reason: RevocationReason): Promise<void> {
     await this.#transaction.updateTable('identity.refresh_token_families')
       .set({ revoked_at: at, revoked_reason: reason })
       .where('id', '=', familyId)

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import type { Database } from '../../../../platform/database/database.ts';
 import type { SigningKeyRepository } from '../../application/ports.ts';
 import type { NewSigningKey, PublicJwk, SigningKey } from '../../domain/signing-key.ts';
@@ -31,6 +32,7 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
 
   async replaceCurrent(
     replacement: NewSigningKey, now: Date, retiredPublishedUntil: Date, shouldReplace: (current: SigningKey | undefined) => boolean,
+    act?: { action: 'identity.signing-key-rotated' },
   ): Promise<boolean> {
     try {
       return await this.#db.transaction().execute(async (transaction) => {
@@ -52,6 +54,9 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
           retired_at: null,
           published_until: null,
         }).execute();
+        if (act !== undefined) {
+          await recordAdminAct(transaction, 'identity', { ...act, targetId: replacement.kid, before: { currentKid: current?.kid ?? null }, after: { currentKid: replacement.kid } });
+        }
         return true;
       });
     } catch (error) {
@@ -59,6 +64,23 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
       if (isUniqueViolation(error, 'signing_keys_one_current')) return false;
       throw error;
     }
+  }
+
+  async rewrapAll(): Promise<{ rewrapped: number; total: number }> {
+    return this.#db.transaction().execute(async (transaction) => {
+      // Locked, so a rotation at the same moment waits rather than writing beside a rewrap.
+      const rows = await transaction.selectFrom('identity.signing_keys').select(['kid', 'encrypted_private_jwk']).orderBy('created_at').forUpdate().execute();
+      let rewrapped = 0;
+      for (const row of rows) {
+        if (this.#cipher.isUnderCurrentKey(row.encrypted_private_jwk, row.kid)) continue;
+        const reencrypted = this.#cipher.encrypt(this.#cipher.decrypt(row.encrypted_private_jwk, row.kid), row.kid);
+        await transaction.updateTable('identity.signing_keys').set({ encrypted_private_jwk: reencrypted }).where('kid', '=', row.kid).execute();
+        rewrapped += 1;
+      }
+      // Only `orderstream keys rewrap` calls this: an administrative act, recorded with what it changed (key ids, never key material).
+      await recordAdminAct(transaction, 'identity', { action: 'identity.signing-keys-rewrapped', targetId: 'signing-keys', after: { rewrapped, total: rows.length } });
+      return { rewrapped, total: rows.length };
+    });
   }
 
   #toKey(row: Selectable<SigningKeysTable>): SigningKey {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, mock, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { TokenRejectedError, type TokenRejectionReason } from '../../contract.ts';
-import { JoseTokenVerifier } from './jose-token-verifier.ts';
+import { externalUserId, JoseTokenVerifier } from './jose-token-verifier.ts';
 
 /** A key pair a test signs with, and its public JWK as an issuer would publish it. */
 interface TestKey { kid: string; alg: 'RS256' | 'ES256'; privateKey: CryptoKey; publicJwk: JWK }
@@ -86,7 +86,9 @@ describe('external issuer', () => {
   test('when an RS256 token from the trusted issuer has a mapped role, then the principal has that role, an issuer-scoped id and the email', async () => {
     const token = await sign(rsaKey, { email: 'ada@example.com', realm_access: { roles: ['shop-admin', 'offline_access'] } });
     const principal = await verifier.verify(token);
-    assert.deepEqual(principal, { id: `${new URL(externalIssuer).host}:user-42`, email: 'ada@example.com', roles: ['admin'], issuer: externalIssuer });
+    const { id, email, roles, issuer } = principal;
+    assert.deepEqual({ id, email, roles, issuer }, { id: externalUserId(externalIssuer, 'user-42'), email: 'ada@example.com', roles: ['admin'], issuer: externalIssuer });
+    assert.match(principal.id, /^ext:[A-Za-z0-9_-]{22}:user-42$/);
   });
 
   test('when an ES256 token maps no role, then the principal is a customer', async () => {
@@ -142,10 +144,58 @@ describe('external issuer', () => {
   });
 });
 
+describe('external user ids', () => {
+  test('when two issuers on one host name the same subject, then they are two users, each stable across tokens', async () => {
+    const tenants = { a: await testKey('tenant-a-1', 'ES256'), b: await testKey('tenant-b-1', 'ES256') };
+    const tenantServer = createServer((request, response) => {
+      const tenant = /^\/tenant-(a|b)\/certs$/.exec(request.url ?? '')?.[1] as 'a' | 'b' | undefined;
+      if (tenant === undefined) response.writeHead(404).end();
+      else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [tenants[tenant].publicJwk] }));
+    });
+    await new Promise<void>((resolve) => tenantServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(tenantServer.address() as AddressInfo).port}`;
+      const tenantVerifier = new JoseTokenVerifier({
+        builtIn: { issuer: builtInIssuer, audience: 'orderstream-api', loadKeys: () => Promise.resolve([]) },
+        external: (['a', 'b'] as const).map((tenant) => ({ issuer: `${base}/tenant-${tenant}`, jwksUrl: `${base}/tenant-${tenant}/certs`, audience: 'orderstream', rolesClaim: 'roles', roleMapping: {} })),
+        clockSkewSeconds: 30,
+        cacheSize: 0,
+      });
+      const alice = async (tenant: 'a' | 'b') => (await tenantVerifier.verify(await sign(tenants[tenant], {}, { iss: `${base}/tenant-${tenant}` }))).id;
+      const [fromA, fromB, fromAAgain] = [await alice('a'), await alice('b'), await alice('a')];
+      assert.notEqual(fromA, fromB);
+      assert.equal(fromA, fromAAgain);
+      assert.doesNotMatch(fromA, /^127\.0\.0\.1:/);
+    } finally {
+      tenantServer.closeAllConnections();
+      await new Promise((resolve) => tenantServer.close(resolve));
+    }
+  });
+
+  test('when subjects or issuers differ only where a separator could hide it, then the ids still differ', () => {
+    assert.notEqual(externalUserId('https://id.example.com/a', 'b:c'), externalUserId('https://id.example.com/a:b', 'c'));
+    assert.notEqual(externalUserId('https://id.example.com/realm', 'x'), externalUserId('https://id.example.com/realm/', 'x'));
+    assert.equal(externalUserId('https://id.example.com/realm', 'x'), externalUserId('https://id.example.com/realm', 'x'));
+  });
+
+  test('when the subject is longer than 255 characters or has a control character, then the token is refused', async () => {
+    for (const subject of ['s'.repeat(256), 'alice\nadmin']) {
+      const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: ecKey.kid }).setIssuer(externalIssuer).setAudience('orderstream')
+        .setSubject(subject).setIssuedAt().setExpirationTime(nowSeconds() + 300).sign(ecKey.privateKey);
+      assert.equal(await rejection(token), 'missing-claims');
+    }
+    assert.match(externalUserId(externalIssuer, 's'.repeat(255)), /^ext:/);
+  });
+});
+
 describe('built-in issuer', () => {
-  test('when an ES256 token of the built-in issuer carries roles, then the principal has them', async () => {
-    const token = await sign(builtInKey, { roles: ['customer', 'admin', 'superuser'], email: 'grace@example.com' }, { iss: builtInIssuer, aud: 'orderstream-api' });
-    assert.deepEqual(await verifier.verify(token), { id: 'user-42', email: 'grace@example.com', roles: ['customer', 'admin'], issuer: builtInIssuer });
+  test('when an ES256 token of the built-in issuer carries roles, then the principal has them, its session and when it was issued', async () => {
+    const iat = nowSeconds() - 10.25;
+    const token = await sign(builtInKey, { roles: ['customer', 'admin', 'superuser'], email: 'grace@example.com', sid: 'rtf_1' }, { iss: builtInIssuer, aud: 'orderstream-api', iat });
+    assert.deepEqual(await verifier.verify(token), {
+      id: 'user-42', email: 'grace@example.com', emailVerified: false, roles: ['customer', 'admin'], issuer: builtInIssuer,
+      sessionId: 'rtf_1', issuedAt: new Date(iat * 1000),
+    });
   });
 
   test('when a token claims the built-in issuer but is RS256 or has no known role, then it is refused', async () => {

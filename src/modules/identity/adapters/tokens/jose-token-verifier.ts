@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import {
   createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
   type JWK, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
 import { ExpiringCache } from '../../../../platform/cache/expiring-cache.ts';
+import type { RevocationCheck } from './live-revocation-list.ts';
 import {
   TokenRejectedError, type ExternalIssuer, type IdentityRole, type TokenVerifier, type VerifiedPrincipal,
 } from '../../contract.ts';
@@ -48,6 +50,7 @@ export class JoseTokenVerifier implements TokenVerifier {
   readonly #cooldownMs: number;
   #builtInKeys: { loadedAt: number; keys: JWTVerifyGetKey } | undefined;
   readonly #verified: ExpiringCache<string, VerifiedPrincipal> | undefined;
+  readonly #revocations: RevocationCheck | undefined;
 
   constructor(options: {
     builtIn: BuiltInIssuer;
@@ -59,7 +62,10 @@ export class JoseTokenVerifier implements TokenVerifier {
     jwksTimeoutMs?: number;
     /** Verified tokens remembered; 0 checks every token's signature every time. 10,000 by default. */
     cacheSize?: number;
+    /** Revocations checked on every verification; none by default. */
+    revocations?: RevocationCheck;
   }) {
+    this.#revocations = options.revocations;
     const cacheSize = options.cacheSize ?? 10_000;
     this.#verified = cacheSize > 0 ? new ExpiringCache({ maxEntries: cacheSize }) : undefined;
     this.#clockSkewSeconds = options.clockSkewSeconds;
@@ -98,7 +104,7 @@ export class JoseTokenVerifier implements TokenVerifier {
 
   async verify(token: string): Promise<VerifiedPrincipal> {
     const remembered = this.#verified?.get(token);
-    if (remembered !== undefined) return remembered;
+    if (remembered !== undefined) return this.#unlessRevoked(remembered);
     const { algorithm, issuer } = peek(token);
     if (!(allowedAlgorithms as readonly string[]).includes(algorithm)) {
       throw new TokenRejectedError('algorithm-not-allowed', `Tokens signed with ${algorithm} are not accepted`);
@@ -117,10 +123,18 @@ export class JoseTokenVerifier implements TokenVerifier {
       const principal = Object.freeze(check.principal({ ...payload, sub: payload.sub }));
       // `exp` is required above; remembered until then at the latest, never within the clock skew after it.
       this.#verified?.set(token, principal, Math.min((payload.exp ?? 0) * 1000, Date.now() + verifiedTokenMaxAgeMs));
-      return principal;
+      return await this.#unlessRevoked(principal);
     } catch (error) {
       throw asRejection(error);
     }
+  }
+
+  /** The principal, unless a revocation made since its token was issued refuses it (checked on every call, remembered tokens included). */
+  async #unlessRevoked(principal: VerifiedPrincipal): Promise<VerifiedPrincipal> {
+    if (this.#revocations === undefined) return principal;
+    const token = { subject: principal.id, sessionId: principal.sessionId, issuedAtMs: principal.issuedAt?.getTime() };
+    if (await this.#revocations.revokes(token)) throw new TokenRejectedError('revoked', 'The token was revoked');
+    return principal;
   }
 
   /** Forgets the cached built-in keys (and the tokens they verified), so a key made current in this process is seen at once. */
@@ -183,7 +197,12 @@ function builtInPrincipal(payload: JWTPayload & { sub: string }): VerifiedPrinci
   const claimed = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
   const roles = claimed.filter((role) => builtInRoles.has(role)) as IdentityRole[];
   if (roles.length === 0) throw new TokenRejectedError('missing-claims', 'The token grants no role');
-  return { id: payload.sub, email: typeof payload.email === 'string' ? payload.email : '', roles, issuer: payload.iss ?? '' };
+  return {
+    id: payload.sub, email: typeof payload.email === 'string' ? payload.email : '', roles, issuer: payload.iss ?? '',
+    sessionId: typeof payload.sid === 'string' ? payload.sid : undefined, issuedAt: issuedAtOf(payload),
+    // A built-in token without the claim predates it: unverified until the next refresh says otherwise.
+    emailVerified: payload.email_verified === true,
+  };
 }
 
 function externalPrincipal(issuer: ExternalIssuer, payload: JWTPayload & { sub: string }): VerifiedPrincipal {
@@ -193,12 +212,39 @@ function externalPrincipal(issuer: ExternalIssuer, payload: JWTPayload & { sub: 
     if (role !== undefined) mapped.add(role);
   }
   return {
-    // Prefixed by the issuer's host, so no external subject can pose as a built-in account or as another issuer's user.
-    id: `${new URL(issuer.issuer).host}:${payload.sub}`,
+    id: externalUserId(issuer.issuer, payload.sub),
     email: typeof payload.email === 'string' ? payload.email : '',
     roles: mapped.size === 0 ? ['customer'] : [...mapped],
     issuer: issuer.issuer,
+    sessionId: undefined,
+    issuedAt: issuedAtOf(payload),
+    // The external provider owns its addresses: only its explicit `false` counts as unverified.
+    emailVerified: payload.email_verified !== false,
   };
+}
+
+function issuedAtOf(payload: JWTPayload): Date | undefined {
+  return typeof payload.iat === 'number' && Number.isFinite(payload.iat) ? new Date(payload.iat * 1000) : undefined;
+}
+
+/** Longest subject an external token may carry (OpenID Connect Core 1.0, 2: at most 255 ASCII characters). */
+const maxExternalSubjectLength = 255;
+
+/**
+ * The user id of an external subject: `ext:<issuer digest>:<subject>`, where the digest is the first
+ * 22 characters of the base64url SHA-256 of the whole `iss` string. Two issuers on one host (realms,
+ * tenants) differ in it, so their users never share an id; it is fixed-length, so a subject holding
+ * `:` cannot shift the boundary; and no built-in id (a UUID) starts with `ext:`. PostgreSQL computes
+ * the same digest as `translate(left(encode(sha256(convert_to(iss, 'UTF8')), 'base64'), 22), '+/', '-_')`.
+ */
+export function externalUserId(issuer: string, subject: string): string {
+  // Ids are stored (orders.customer_id, jobs) and logged: a subject beyond the standard's bound or with control characters is refused, not stored.
+  // eslint-disable-next-line no-control-regex -- control characters are what the check refuses
+  if (subject.length > maxExternalSubjectLength || /[\u0000-\u001f\u007f]/.test(subject)) {
+    throw new TokenRejectedError('missing-claims', 'The token\'s subject is too long or has control characters');
+  }
+  const digest = createHash('sha256').update(issuer, 'utf8').digest('base64url').slice(0, 22);
+  return `ext:${digest}:${subject}`;
 }
 
 function claimAt(payload: JWTPayload, path: string): unknown {

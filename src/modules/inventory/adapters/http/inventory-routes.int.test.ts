@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createInventoryModule, inventoryMigrations } from '../../index.ts';
@@ -13,7 +14,7 @@ let db: Database;
 let drop: () => Promise<void>;
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, inventoryMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, inventoryMigrations]));
   const logger = createLogger({ level: 'silent' });
   app = createHttpApp({
     logger,

@@ -18,7 +18,7 @@ export function inventoryRoutes(useCases: InventoryHttpUseCases) {
     app.put('/v1/inventory/:sku', {
       schema: { tags: ['inventory'], summary: 'Set the on-hand stock of a SKU', params: skuParams, body: setStockRequest, response: { 200: stockLevelDto, ...problems } },
     }, async (request) => {
-      const level = await useCases.setStockLevel.execute({ sku: request.params.sku, onHand: request.body.onHand }).catch(mapInventoryError);
+      const level = await useCases.setStockLevel.execute({ sku: request.params.sku, onHand: request.body.onHand, byAdmin: true }).catch(mapInventoryError);
       return toStockLevelDto(level);
     });
 

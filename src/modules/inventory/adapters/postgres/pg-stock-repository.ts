@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox } from '../../../../platform/messaging/index.ts';
-import type { StockRepository } from '../../application/ports.ts';
+import type { StockAdminAct, StockRepository } from '../../application/ports.ts';
 import type { StockLevel } from '../../domain/stock-level.ts';
 import type { InventoryTables, StockItemsTable } from './inventory-tables.ts';
 import { changedStockColumns, stockChangedEnvelopes, type ChangedStockRow } from './stock-announcements.ts';
@@ -19,8 +20,11 @@ export class PgStockRepository implements StockRepository {
     return row === undefined ? undefined : toStockLevel(row);
   }
 
-  async setOnHand(sku: string, onHand: number): Promise<{ saved: StockLevel } | { refused: StockLevel }> {
+  async setOnHand(sku: string, onHand: number, act?: StockAdminAct): Promise<{ saved: StockLevel } | { refused: StockLevel }> {
     const saved = await this.#db.transaction().execute(async (transaction) => {
+      // An audited change reads the level it replaces under the row's lock, so before and after are of one change.
+      const before = act === undefined ? undefined : await transaction.selectFrom('inventory.stock_items')
+        .select(['on_hand', 'reserved']).where('sku', '=', sku).forUpdate().executeTakeFirst();
       // One statement: the row lock taken by ON CONFLICT makes the "not below reserved" check and the
       // write atomic, whatever reservations run concurrently.
       const written = await sql<Pick<StockItemsTable, 'sku' | 'on_hand' | 'reserved'> & ChangedStockRow>`
@@ -29,7 +33,13 @@ export class PgStockRepository implements StockRepository {
           where item.reserved <= excluded.on_hand
         returning item.on_hand, item.reserved, ${changedStockColumns}`.execute(transaction);
       await appendToOutbox(transaction, stockChangedEnvelopes(written.rows));
-      return written.rows[0];
+      const row = written.rows[0];
+      if (act !== undefined && row !== undefined) {
+        await recordAdminAct(transaction, 'inventory', {
+          ...act, before: before === undefined ? null : { onHand: before.on_hand, reserved: before.reserved }, after: { onHand: row.on_hand, reserved: row.reserved },
+        });
+      }
+      return row;
     });
     if (saved !== undefined) return { saved: toStockLevel(saved) };
     const current = await this.find(sku);

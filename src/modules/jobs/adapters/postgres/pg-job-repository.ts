@@ -1,7 +1,8 @@
 import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
-import type { JobCursor, JobPage, JobProgress, JobRepository } from '../../application/ports.ts';
+import type { AdminAct, JobCursor, JobPage, JobProgress, JobRepository } from '../../application/ports.ts';
 import { jobsEvents, type JobCompletedV1, type JobFailedV1 } from '../../contract.ts';
 import type { Job, JobKind, JobStatus, RowError } from '../../domain/job.ts';
 import type { JobsTable, JobsTables, StoredRowFault } from './jobs-tables.ts';
@@ -93,8 +94,10 @@ export class PgJobRepository implements JobRepository {
       .where('id', '=', id).where('status', '=', 'running').execute();
   }
 
-  async cancel(id: string, now: Date): Promise<Job | undefined> {
+  async cancel(id: string, now: Date, act?: AdminAct): Promise<Job | undefined> {
     return this.#db.transaction().execute(async (transaction) => {
+      // An audited cancellation reads the status it ends under the row's lock.
+      const before = act === undefined ? undefined : await transaction.selectFrom('jobs.jobs').select('status').where('id', '=', id).forUpdate().executeTakeFirst();
       const row = await transaction.updateTable('jobs.jobs')
         .set({ status: 'cancelled', finished_at: now, updated_at: now })
         .where('id', '=', id).where('status', 'in', ['queued', 'running'])
@@ -105,6 +108,7 @@ export class PgJobRepository implements JobRepository {
       }
       const job = toJob(row);
       await emitEnded(transaction, job);
+      if (act !== undefined) await recordAdminAct(transaction, 'jobs', { ...act, before: { status: before?.status ?? null } });
       return job;
     });
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { JobSubmitter } from '../../application/ports.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
+import type { AdminAct, JobSubmitter } from '../../application/ports.ts';
 import type { Job } from '../../domain/job.ts';
 import type { PgBossQueues } from '../pg-boss/pg-boss-queues.ts';
 import type { JobsTables } from './jobs-tables.ts';
@@ -15,11 +16,12 @@ export class PgJobSubmitter implements JobSubmitter {
     this.#queues = queues;
   }
 
-  async submit(job: Job): Promise<void> {
+  async submit(job: Job, act?: AdminAct): Promise<void> {
     await this.#db.transaction().execute(async (transaction) => {
       await transaction.insertInto('jobs.jobs').values(toJobRow(job)).execute();
       const bossJobId = await this.#queues.send(job.kind, job, transaction);
       await transaction.updateTable('jobs.jobs').set({ boss_job_id: bossJobId }).where('id', '=', job.id).execute();
+      if (act !== undefined) await recordAdminAct(transaction, 'jobs', act);
     });
   }
 

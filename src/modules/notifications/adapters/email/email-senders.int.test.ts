@@ -7,21 +7,23 @@ import { createLogger } from '../../../../platform/logging/logger.ts';
 import { renderEmail } from '../../domain/email-templates.ts';
 import { decodeQuotedPrintable, startLocalSmtpServer, type ReceivedMail } from '../../testing/local-smtp-server.ts';
 import { aConfirmedNotificationEvent, anOrderConfirmed } from '../../testing/order-event-builders.ts';
-import { FileEmailSender } from './file-email-sender.ts';
-import { SmtpEmailSender } from './smtp-email-sender.ts';
+import { FileEmailSender, SmtpEmailSender } from '../../../../platform/email/index.ts';
+import { DeliveryEmailSender, deliveryMessageIdDomain } from './delivery-email-sender.ts';
 
 const from = 'OrderStream <orders@orderstream.test>';
 const confirmed = aConfirmedNotificationEvent(anOrderConfirmed({ orderId: 'ord_mail_1', customer: { id: 'cus_1', email: 'ada@example.com' } }));
 
-describe('SmtpEmailSender', () => {
+describe('DeliveryEmailSender through SmtpEmailSender', () => {
   let smtp: Awaited<ReturnType<typeof startLocalSmtpServer>>;
-  let sender: SmtpEmailSender;
+  let smtpSender: SmtpEmailSender;
+  let sender: DeliveryEmailSender;
   before(async () => {
     smtp = await startLocalSmtpServer();
-    sender = new SmtpEmailSender({ smtpUrl: smtp.url, from });
+    smtpSender = new SmtpEmailSender({ smtpUrl: smtp.url, from, messageIdDomain: deliveryMessageIdDomain });
+    sender = new DeliveryEmailSender(smtpSender);
   });
   after(async () => {
-    sender.close();
+    smtpSender.close();
     await smtp.close();
   });
 
@@ -42,20 +44,20 @@ describe('SmtpEmailSender', () => {
   test('when the SMTP server cannot be reached, then sending fails', async () => {
     const closed = await startLocalSmtpServer();
     await closed.close();
-    const unreachable = new SmtpEmailSender({ smtpUrl: closed.url, from });
-    await assert.rejects(unreachable.send({ deliveryId: 'dlv_smtp_2', to: 'ada@example.com', ...renderEmail(confirmed.notice) }));
+    const unreachable = new SmtpEmailSender({ smtpUrl: closed.url, from, messageIdDomain: deliveryMessageIdDomain });
+    await assert.rejects(new DeliveryEmailSender(unreachable).send({ deliveryId: 'dlv_smtp_2', to: 'ada@example.com', ...renderEmail(confirmed.notice) }));
     unreachable.close();
   });
 });
 
-describe('FileEmailSender', () => {
+describe('DeliveryEmailSender through FileEmailSender', () => {
   let folder: string;
   before(async () => { folder = await mkdtemp(path.join(tmpdir(), 'orderstream-mail-')); });
   after(async () => { await rm(folder, { recursive: true, force: true }); });
 
   test('when an email is sent, then it is written as <deliveryId>.eml in the outbox folder, and nothing else is left there', async () => {
     const outboxDir = path.join(folder, 'outbox');
-    const sender = new FileEmailSender({ outboxDir, from, logger: createLogger({ level: 'silent' }) });
+    const sender = new DeliveryEmailSender(new FileEmailSender({ outboxDir, from, messageIdDomain: deliveryMessageIdDomain, logger: createLogger({ level: 'silent' }) }));
     await sender.send({ deliveryId: 'dlv_file_1', to: 'ada@example.com', ...renderEmail(confirmed.notice) });
     assert.deepEqual(await readdir(outboxDir), ['dlv_file_1.eml']);
     const raw = await readFile(path.join(outboxDir, 'dlv_file_1.eml'), 'utf8');

@@ -5,6 +5,7 @@ import type { BackgroundTask } from '../../../../platform/background/background-
 import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { appendToOutbox, createMessaging, messagingMigrations, InProcessTransport, type Messaging } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createNotificationsModule, notificationsMigrations } from '../../index.ts';
@@ -25,7 +26,7 @@ let messaging: Messaging;
 let background: BackgroundTask[];
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, notificationsMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, notificationsMigrations]));
   smtp = await startLocalSmtpServer();
   const logger = createLogger({ level: 'silent' });
   const notifications = createNotificationsModule({
@@ -133,6 +134,10 @@ describe('POST /v1/admin/email-deliveries/{id}/retry', () => {
     const again = await app.inject({ method: 'POST', url: `/v1/admin/email-deliveries/${dead}/retry` });
     assert.equal(again.statusCode, 409);
     assert.equal(again.json<{ type: string }>().type, 'https://orderstream.dev/problems/conflict');
+    // The retry is audited once, with the status and attempts it replaced; the refused second one is not.
+    const audited = await sql<{ action: string; before: { status: string }; after: unknown }>`
+      select action, before, after from audit.entries where target_id = ${dead}`.execute(db);
+    assert.deepEqual(audited.rows.map((row) => [row.action, row.before.status, row.after]), [['notifications.email-delivery-retried', 'dead', { status: 'pending', attempts: 0 }]]);
   });
 
   test('when the delivery is unknown, sent, or a webhook delivery, then retry is 404 or 409 and nothing changes', async () => {

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createNotificationsModule, notificationsMigrations } from '../../index.ts';
@@ -26,7 +27,7 @@ const resolver = testResolver({
 });
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, notificationsMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, notificationsMigrations]));
   mailFolder = await mkdtemp(path.join(tmpdir(), 'orderstream-mail-'));
   const notifications = createNotificationsModule({
     db, logger: createLogger({ level: 'silent' }), email: { transport: 'file', outboxDir: mailFolder }, emailFrom: 'orders@orderstream.test',

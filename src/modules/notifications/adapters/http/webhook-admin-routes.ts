@@ -7,10 +7,11 @@ import type { ListDeliveries } from '../../application/list-deliveries.ts';
 import type { ListWebhookEndpoints } from '../../application/list-webhook-endpoints.ts';
 import type { RegisterWebhookEndpoint } from '../../application/register-webhook-endpoint.ts';
 import type { RetryDelivery } from '../../application/retry-delivery.ts';
+import type { RollWebhookSecret } from '../../application/roll-webhook-secret.ts';
 import { InvalidWebhookEndpointError, WebhookEndpointNotFoundError } from '../../domain/delivery.errors.ts';
 import { registerDeliveryAdminRoutes } from './delivery-admin-routes.ts';
 import {
-  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listWebhookEndpointsQuery,
+  createWebhookEndpointRequest, createdWebhookEndpointDto, idParams, listWebhookEndpointsQuery, rollWebhookSecretRequest, rolledWebhookSecretDto,
   toWebhookDeliveryDto, toWebhookEndpointDto, webhookDeliveryDto, webhookDeliveryPageDto, webhookEndpointPageDto,
 } from './webhook-dtos.ts';
 
@@ -18,6 +19,7 @@ export interface WebhookAdminUseCases {
   registerWebhookEndpoint: RegisterWebhookEndpoint;
   listWebhookEndpoints: ListWebhookEndpoints;
   deleteWebhookEndpoint: DeleteWebhookEndpoint;
+  rollWebhookSecret: RollWebhookSecret;
   listWebhookDeliveries: ListDeliveries;
   retryWebhookDelivery: RetryDelivery;
 }
@@ -51,6 +53,17 @@ export function webhookAdminRoutes(useCases: WebhookAdminUseCases) {
     }, async (request, reply) => {
       await useCases.deleteWebhookEndpoint.execute(request.params.id).catch(mapNotificationsError);
       return reply.status(204).send(null);
+    });
+
+    app.post('/v1/admin/webhooks/:id/secret/roll', {
+      schema: {
+        tags, summary: 'Give an endpoint a new signing secret; the old one keeps signing beside it for the overlap',
+        params: idParams, body: rollWebhookSecretRequest, response: { 200: rolledWebhookSecretDto, ...problems },
+      },
+    }, async (request) => {
+      const overlapSeconds = request.body?.overlapSeconds;
+      const rolled = await useCases.rollWebhookSecret.execute(request.params.id, overlapSeconds === undefined ? {} : { overlapSeconds }).catch(mapNotificationsError);
+      return { id: rolled.id, secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt?.toISOString() ?? null };
     });
 
     registerDeliveryAdminRoutes(app, {

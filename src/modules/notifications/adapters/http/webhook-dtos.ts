@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryView } from '../../application/ports.ts';
 import { notifiedEventTypes } from '../../domain/notification-event.ts';
-import { maxWebhookUrlLength, type WebhookEndpoint } from '../../domain/webhook-endpoint.ts';
+import { maxSecretRollOverlapSeconds, maxWebhookUrlLength, type WebhookEndpoint } from '../../domain/webhook-endpoint.ts';
 
 const eventType = z.enum(notifiedEventTypes);
 
@@ -24,6 +24,17 @@ export const createdWebhookEndpointDto = z.object({
   ...webhookEndpointFields,
   secret: z.string().describe('Signing secret; shown only in this answer. Keep it to verify OrderStream-Signature.'),
 }).meta({ id: 'CreatedWebhookEndpoint' });
+
+export const rollWebhookSecretRequest = z.strictObject({
+  overlapSeconds: z.int().min(0).max(maxSecretRollOverlapSeconds).optional()
+    .describe('How long the previous secret keeps signing beside the new one; 86400 (a day) by default, 0 to drop it at once.'),
+}).nullish().meta({ id: 'RollWebhookSecretRequest' });
+
+export const rolledWebhookSecretDto = z.object({
+  id: z.string(),
+  secret: z.string().describe('The new signing secret; shown only in this answer.'),
+  previousSecretExpiresAt: z.iso.datetime().nullable().describe('Until when the previous secret still signs deliveries (a second v1= entry); null when it was dropped at once.'),
+}).meta({ id: 'RolledWebhookSecret' });
 
 export const webhookEndpointPageDto = z.object({
   items: z.array(webhookEndpointDto),

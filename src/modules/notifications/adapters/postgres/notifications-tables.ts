@@ -21,6 +21,8 @@ export interface WebhookEndpointsTable {
   url: string;
   events: string[];
   secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
   created_at: Date;
   deleted_at: Date | null;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { WriteCoalescer } from '../../../../platform/concurrency/write-coalescer.ts';
 import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
 import type {
-  ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView,
+  AdminAct, ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView,
 } from '../../application/ports.ts';
 import { notificationsEvents } from '../../contract.ts';
 import type { Channel, Delivery, DeliveryStatus } from '../../domain/delivery.ts';
@@ -23,6 +24,8 @@ interface ClaimedRow extends DeliveryRow {
   endpoint_url: string | null;
   endpoint_events: string[] | null;
   endpoint_secret: string | null;
+  endpoint_previous_secret: string | null;
+  endpoint_previous_secret_expires_at: Date | null;
   endpoint_created_at: Date | null;
   traceparent: string | null;
 }
@@ -103,7 +106,8 @@ export class PgDeliveryRepository implements DeliveryRepository {
       left join notifications.webhook_endpoints as w on w.id = due.endpoint_id and w.deleted_at is null
       where d.id = due.id
       returning d.*, e.type as event_type, e.order_id, e.occurred_at, e.notice, e.data, e.traceparent,
-        w.url as endpoint_url, w.events as endpoint_events, w.secret as endpoint_secret, w.created_at as endpoint_created_at`
+        w.url as endpoint_url, w.events as endpoint_events, w.secret as endpoint_secret, w.created_at as endpoint_created_at,
+        w.previous_secret as endpoint_previous_secret, w.previous_secret_expires_at as endpoint_previous_secret_expires_at`
       .execute(this.#db);
     return result.rows.map((row) => ({
       delivery: toDelivery(row),
@@ -115,6 +119,8 @@ export class PgDeliveryRepository implements DeliveryRepository {
       endpoint: row.endpoint_url === null || row.endpoint_id === null ? null : {
         id: row.endpoint_id, url: row.endpoint_url, events: (row.endpoint_events ?? []) as NotifiedEventType[],
         secret: row.endpoint_secret ?? '', createdAt: row.endpoint_created_at ?? row.created_at,
+        ...(row.endpoint_previous_secret === null || row.endpoint_previous_secret_expires_at === null
+          ? {} : { previousSecret: { secret: row.endpoint_previous_secret, expiresAt: row.endpoint_previous_secret_expires_at } }),
       },
       ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
     }));
@@ -168,13 +174,17 @@ export class PgDeliveryRepository implements DeliveryRepository {
     return { items, next: rows.length > query.limit && last !== undefined ? { createdAt: last.createdAt, id: last.id } : null };
   }
 
-  async revive(delivery: Delivery, previousStatus: DeliveryStatus): Promise<boolean> {
-    const result = await this.#db.updateTable('notifications.deliveries')
-      .set({ status: delivery.status, attempts: delivery.attempts, next_attempt_at: delivery.nextAttemptAt, lease_token: null })
-      .where('id', '=', delivery.id)
-      .where('status', '=', previousStatus)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  async revive(delivery: Delivery, previousStatus: DeliveryStatus, act?: AdminAct): Promise<boolean> {
+    return atomically(this.#db, this.#givenTransaction, async (executor) => {
+      const result = await executor.updateTable('notifications.deliveries')
+        .set({ status: delivery.status, attempts: delivery.attempts, next_attempt_at: delivery.nextAttemptAt, lease_token: null })
+        .where('id', '=', delivery.id)
+        .where('status', '=', previousStatus)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      if (act !== undefined) await recordAdminAct(executor, 'notifications', act);
+      return true;
+    });
   }
 
   #deliveriesOf(channel: Channel) {

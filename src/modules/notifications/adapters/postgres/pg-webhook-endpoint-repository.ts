@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Page, PageCursor, WebhookEndpointRepository } from '../../application/ports.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
+import type { AdminAct, Page, PageCursor, WebhookEndpointRepository } from '../../application/ports.ts';
 import type { NotifiedEventType } from '../../domain/notification-event.ts';
 import type { WebhookEndpoint } from '../../domain/webhook-endpoint.ts';
 import { atomically, type NotificationsTables, type WebhookEndpointsTable } from './notifications-tables.ts';
@@ -14,10 +15,13 @@ export class PgWebhookEndpointRepository implements WebhookEndpointRepository {
     this.#givenTransaction = db.isTransaction;
   }
 
-  async add(endpoint: WebhookEndpoint): Promise<void> {
-    await this.#db.insertInto('notifications.webhook_endpoints')
-      .values({ id: endpoint.id, url: endpoint.url, events: [...endpoint.events], secret: endpoint.secret, created_at: endpoint.createdAt, deleted_at: null })
-      .execute();
+  async add(endpoint: WebhookEndpoint, act?: AdminAct): Promise<void> {
+    await atomically(this.#db, this.#givenTransaction, async (executor) => {
+      await executor.insertInto('notifications.webhook_endpoints')
+        .values({ id: endpoint.id, url: endpoint.url, events: [...endpoint.events], secret: endpoint.secret, created_at: endpoint.createdAt, deleted_at: null })
+        .execute();
+      if (act !== undefined) await recordAdminAct(executor, 'notifications', act);
+    });
   }
 
   async list(query: { after?: PageCursor; limit: number }): Promise<Page<WebhookEndpoint>> {
@@ -41,14 +45,16 @@ export class PgWebhookEndpointRepository implements WebhookEndpointRepository {
     return rows.map(toEndpoint);
   }
 
-  async delete(id: string, now: Date): Promise<boolean> {
+  async delete(id: string, now: Date, act?: AdminAct): Promise<boolean> {
     return atomically(this.#db, this.#givenTransaction, async (executor) => {
       const deleted = await executor.updateTable('notifications.webhook_endpoints')
         .set({ deleted_at: now })
         .where('id', '=', id)
         .where('deleted_at', 'is', null)
+        .returning(['url', 'events'])
         .executeTakeFirst();
-      if (deleted.numUpdatedRows === 0n) return false;
+      if (deleted === undefined) return false;
+      if (act !== undefined) await recordAdminAct(executor, 'notifications', { ...act, before: { url: deleted.url, events: deleted.events } });
       // Nobody is left to receive them; an attempt under way finds its delivery cancelled and records nothing.
       await executor.updateTable('notifications.deliveries')
         .set({ status: 'cancelled', lease_token: null })
@@ -58,8 +64,26 @@ export class PgWebhookEndpointRepository implements WebhookEndpointRepository {
       return true;
     });
   }
+
+  async rollSecret(id: string, roll: (endpoint: WebhookEndpoint) => WebhookEndpoint, act?: AdminAct): Promise<WebhookEndpoint | undefined> {
+    return atomically(this.#db, this.#givenTransaction, async (executor) => {
+      const row = await executor.selectFrom('notifications.webhook_endpoints').selectAll()
+        .where('id', '=', id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
+      if (row === undefined) return undefined;
+      const rolled = roll(toEndpoint(row));
+      await executor.updateTable('notifications.webhook_endpoints')
+        .set({ secret: rolled.secret, previous_secret: rolled.previousSecret?.secret ?? null, previous_secret_expires_at: rolled.previousSecret?.expiresAt ?? null })
+        .where('id', '=', id)
+        .execute();
+      if (act !== undefined) await recordAdminAct(executor, 'notifications', act);
+      return rolled;
+    });
+  }
 }
 
 export function toEndpoint(row: Selectable<WebhookEndpointsTable>): WebhookEndpoint {
-  return { id: row.id, url: row.url, events: row.events as NotifiedEventType[], secret: row.secret, createdAt: row.created_at };
+  const endpoint = { id: row.id, url: row.url, events: row.events as NotifiedEventType[], secret: row.secret, createdAt: row.created_at };
+  return row.previous_secret === null || row.previous_secret_expires_at === null
+    ? endpoint
+    : { ...endpoint, previousSecret: { secret: row.previous_secret, expiresAt: row.previous_secret_expires_at } };
 }

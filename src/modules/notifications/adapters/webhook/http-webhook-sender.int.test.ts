@@ -55,7 +55,7 @@ describe('HttpWebhookSender', () => {
   after(async () => { await receiver.close(); });
 
   test('when a webhook is sent, then the receiver verifies its signature with the documented recipe and reads the event', async () => {
-    await aSender().send({ url: receiver.url, secret, body });
+    await aSender().send({ url: receiver.url, secrets: [secret], body });
     const request = receiver.received.at(-1);
     assert.ok(request);
     assert.equal(verify(secret, request.headers['orderstream-signature'], request.rawBody), true);
@@ -71,7 +71,7 @@ describe('HttpWebhookSender', () => {
 
   test('when the signature is old, then the documented recipe refuses it', async () => {
     const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
-    await aSender({ nowSeconds: () => tenMinutesAgo }).send({ url: receiver.url, secret, body });
+    await aSender({ nowSeconds: () => tenMinutesAgo }).send({ url: receiver.url, secrets: [secret], body });
     const request = receiver.received.at(-1);
     assert.ok(request);
     assert.equal(verify(secret, request.headers['orderstream-signature'], request.rawBody), false);
@@ -79,7 +79,7 @@ describe('HttpWebhookSender', () => {
 
   test('when the receiver answers with a redirect, then the attempt fails as "answered 3xx" and the redirect is not followed', async () => {
     const before = receiver.received.length;
-    await assert.rejects(aSender().send({ url: receiver.url, secret, body }), { message: 'answered 3xx' });
+    await assert.rejects(aSender().send({ url: receiver.url, secrets: [secret], body }), { message: 'answered 3xx' });
     assert.equal(receiver.received.length, before + 1);
   });
 });
@@ -88,8 +88,8 @@ describe('HttpWebhookSender failures', () => {
   test('when the receiver answers 500 or 404, then the attempt fails naming only the status class', async () => {
     const receiver = await startWebhookReceiver({ script: [500, 404] });
     try {
-      await assert.rejects(aSender().send({ url: receiver.url, secret, body }), { message: 'answered 5xx' });
-      await assert.rejects(aSender().send({ url: receiver.url, secret, body }), { message: 'answered 4xx' });
+      await assert.rejects(aSender().send({ url: receiver.url, secrets: [secret], body }), { message: 'answered 5xx' });
+      await assert.rejects(aSender().send({ url: receiver.url, secrets: [secret], body }), { message: 'answered 4xx' });
     } finally {
       await receiver.close();
     }
@@ -99,7 +99,7 @@ describe('HttpWebhookSender failures', () => {
     const receiver = await startWebhookReceiver({ otherwise: 'hang' });
     try {
       const started = Date.now();
-      await assert.rejects(aSender({ timeoutMs: 200 }).send({ url: receiver.url, secret, body }), { message: 'timeout' });
+      await assert.rejects(aSender({ timeoutMs: 200 }).send({ url: receiver.url, secrets: [secret], body }), { message: 'timeout' });
       assert.ok(Date.now() - started < 2000);
     } finally {
       await receiver.close();
@@ -109,13 +109,13 @@ describe('HttpWebhookSender failures', () => {
   test('when nothing listens at the URL, then the attempt fails as "connection failed"', async () => {
     const receiver = await startWebhookReceiver();
     await receiver.close();
-    await assert.rejects(aSender().send({ url: receiver.url, secret, body }), { message: 'connection failed' });
+    await assert.rejects(aSender().send({ url: receiver.url, secrets: [secret], body }), { message: 'connection failed' });
   });
 
   test('when an https URL reaches a server that does not speak TLS, then the attempt fails as "tls error"', async () => {
     const receiver = await startWebhookReceiver();
     try {
-      await assert.rejects(aSender().send({ url: receiver.url.replace('http:', 'https:'), secret, body }), { message: 'tls error' });
+      await assert.rejects(aSender().send({ url: receiver.url.replace('http:', 'https:'), secrets: [secret], body }), { message: 'tls error' });
     } finally {
       await receiver.close();
     }
@@ -128,7 +128,7 @@ describe('HttpWebhookSender destinations', () => {
     const { resolveHost, lookups } = testResolver({ 'hooks.shop.test': ['127.0.0.1'] });
     try {
       const port = new URL(receiver.url).port;
-      await aSender({ resolveHost }).send({ url: `http://hooks.shop.test:${port}/hooks`, secret, body });
+      await aSender({ resolveHost }).send({ url: `http://hooks.shop.test:${port}/hooks`, secrets: [secret], body });
       assert.equal(receiver.received.at(-1)?.headers.host, `hooks.shop.test:${port}`);
       assert.deepEqual(lookups, ['hooks.shop.test']);
       assert.deepEqual(connections.attempts, ['127.0.0.1']);
@@ -144,7 +144,7 @@ describe('HttpWebhookSender destinations', () => {
     const { resolveHost } = testResolver({ 'hooks.shop.test': ['127.0.0.1'] });
     try {
       const { port } = server.address() as AddressInfo;
-      await assert.rejects(aSender({ resolveHost }).send({ url: `https://hooks.shop.test:${String(port)}/hooks`, secret, body }));
+      await assert.rejects(aSender({ resolveHost }).send({ url: `https://hooks.shop.test:${String(port)}/hooks`, secrets: [secret], body }));
       assert.deepEqual(serverNames, ['hooks.shop.test']);
     } finally {
       await new Promise((resolve) => { server.close(resolve); });
@@ -153,14 +153,14 @@ describe('HttpWebhookSender destinations', () => {
 
   test('when a host name resolves to 10.0.0.1, then the attempt fails as "refused destination" at lookup, without any connection attempt', async () => {
     const { resolveHost, lookups } = testResolver({ 'hooks.shop.test': ['10.0.0.1'] });
-    await assert.rejects(aSender({ resolveHost }).send({ url: 'http://hooks.shop.test/hooks', secret, body }), { message: 'refused destination' });
+    await assert.rejects(aSender({ resolveHost }).send({ url: 'http://hooks.shop.test/hooks', secrets: [secret], body }), { message: 'refused destination' });
     assert.deepEqual(lookups, ['hooks.shop.test']);
     assert.deepEqual(connections.attempts, []);
   });
 
   test('when a host name resolves to a public and an internal address, then the attempt is refused without any connection attempt', async () => {
     const { resolveHost } = testResolver({ 'hooks.shop.test': [aPublicAddress, '169.254.169.254'] });
-    await assert.rejects(aSender({ resolveHost }).send({ url: 'http://hooks.shop.test/hooks', secret, body }), { message: 'refused destination' });
+    await assert.rejects(aSender({ resolveHost }).send({ url: 'http://hooks.shop.test/hooks', secrets: [secret], body }), { message: 'refused destination' });
     assert.deepEqual(connections.attempts, []);
   });
 
@@ -169,7 +169,7 @@ describe('HttpWebhookSender destinations', () => {
     const { resolveHost } = testResolver({ 'hooks.shop.test': ['127.0.0.1'] });
     try {
       const sender = aSender({ resolveHost, rule: new DestinationAddressRule() });
-      await assert.rejects(sender.send({ url: `http://hooks.shop.test:${String(listener.port)}/hooks`, secret, body }), { message: 'refused destination' });
+      await assert.rejects(sender.send({ url: `http://hooks.shop.test:${String(listener.port)}/hooks`, secrets: [secret], body }), { message: 'refused destination' });
       assert.equal(listener.accepted(), 0);
       assert.deepEqual(connections.attempts, []);
     } finally {
@@ -182,7 +182,7 @@ describe('HttpWebhookSender destinations', () => {
     try {
       const sender = aSender({ rule: new DestinationAddressRule() });
       for (const host of ['127.0.0.1', '[::ffff:127.0.0.1]', '2130706433', '0x7f.1']) {
-        await assert.rejects(sender.send({ url: `http://${host}:${String(listener.port)}/hooks`, secret, body }), { message: 'refused destination' }, host);
+        await assert.rejects(sender.send({ url: `http://${host}:${String(listener.port)}/hooks`, secrets: [secret], body }), { message: 'refused destination' }, host);
       }
       assert.equal(listener.accepted(), 0);
       assert.deepEqual(connections.attempts, []);
@@ -198,7 +198,7 @@ describe('HttpWebhookSender destinations', () => {
     try {
       const url = `http://rebind.shop.test:${String(listener.port)}/hooks`;
       assert.equal(await new DnsWebhookDestinationPolicy({ rule, resolveHost, timeoutMs: 1000 }).allows(url), true);
-      await assert.rejects(aSender({ resolveHost, rule }).send({ url, secret, body }), { message: 'refused destination' });
+      await assert.rejects(aSender({ resolveHost, rule }).send({ url, secrets: [secret], body }), { message: 'refused destination' });
       assert.equal(lookups.length, 2);
       assert.equal(listener.accepted(), 0);
       assert.deepEqual(connections.attempts, []);

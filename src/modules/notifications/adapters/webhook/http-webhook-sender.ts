@@ -33,7 +33,7 @@ export class HttpWebhookSender implements WebhookSender {
     });
   }
 
-  async send(request: { url: string; secret: string; body: WebhookBody }): Promise<void> {
+  async send(request: { url: string; secrets: readonly string[]; body: WebhookBody }): Promise<void> {
     const rawBody = JSON.stringify(request.body);
     const timestamp = this.#nowSeconds();
     const signal = AbortSignal.timeout(this.#timeoutMs);
@@ -53,7 +53,7 @@ export class HttpWebhookSender implements WebhookSender {
           [webhookHeaders.eventId]: request.body.id,
           [webhookHeaders.eventType]: request.body.type,
           [webhookHeaders.timestamp]: String(timestamp),
-          [webhookHeaders.signature]: signWebhook(request.secret, timestamp, rawBody),
+          [webhookHeaders.signature]: signWebhook(request.secrets, timestamp, rawBody),
         },
         body: rawBody,
       });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createOrdersModule, ordersMigrations } from '../../index.ts';
@@ -12,7 +13,7 @@ let db: Database;
 let drop: () => Promise<void>;
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, ordersMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, ordersMigrations]));
   const orders = createOrdersModule({
     db,
     logger: createLogger({ level: 'silent' }),

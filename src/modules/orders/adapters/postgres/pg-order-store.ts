@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox } from '../../../../platform/messaging/index.ts';
-import type { HeldIdempotencyKey, OrderStore, OrderTransactions } from '../../application/ports.ts';
+import type { AdminAct, HeldIdempotencyKey, OrderStore, OrderTransactions } from '../../application/ports.ts';
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
 import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
@@ -104,6 +105,10 @@ export class PgOrderStore implements OrderStore {
       .where('state', '=', 'in-progress').where('claim_token', '=', claim.token)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  async recordAdminAct(act: AdminAct): Promise<void> {
+    await recordAdminAct(this.#transaction, 'orders', act);
   }
 }
 

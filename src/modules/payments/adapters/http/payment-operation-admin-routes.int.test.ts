@@ -5,6 +5,7 @@ import type { Database } from '../../../../platform/database/database.ts';
 import { createHttpApp, type HttpApp } from '../../../../platform/http/app.ts';
 import { encodeCursor } from '../../../../platform/http/cursor.ts';
 import { createLogger } from '../../../../platform/logging/logger.ts';
+import { auditMigrations } from '../../../../platform/audit/index.ts';
 import { messagingMigrations } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
 import { createPaymentsModule, paymentsMigrations } from '../../index.ts';
@@ -15,7 +16,7 @@ let db: Database;
 let drop: () => Promise<void>;
 
 before(async () => {
-  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, paymentsMigrations]));
+  ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, paymentsMigrations]));
   const logger = createLogger({ level: 'silent' });
   // The worker is not started: a retried operation stays pending, as the route leaves it.
   const payments = createPaymentsModule({ db, logger, provider: 'simulated', simulatedDelayMs: 0 });
@@ -144,6 +145,9 @@ describe('POST /v1/admin/payment-operations/{id}/retry', () => {
     const body = response.json<OperationDto>();
     assert.deepEqual([body.id, body.orderId, body.status, body.attempts, body.outcome, body.finishedAt], [id, orderId, 'pending', 0, null, null]);
     assert.deepEqual(await stored(id), { status: 'pending', attempts: 0, due_now: true });
+    const audited = await sql<{ action: string; before: { status: string }; after: unknown }>`
+      select action, before, after from audit.entries where target_id = ${id}`.execute(db);
+    assert.deepEqual(audited.rows.map((row) => [row.action, row.before.status, row.after]), [['payments.operation-retried', 'failed', { status: 'pending', attempts: 0 }]]);
   });
 
   test('when it is retried again, or is pending or done, then 409 problem+json and it is left as it was', async () => {
@@ -158,6 +162,9 @@ describe('POST /v1/admin/payment-operations/{id}/retry', () => {
       assert.match(response.json<{ detail: string }>().detail, /only failed operations can be retried/);
       assert.deepEqual(await stored(id), before);
     }
+    const audited = await sql<{ target_id: string }>`
+      select target_id from audit.entries where target_id in (${retried.id}, ${done.id})`.execute(db);
+    assert.deepEqual(audited.rows.map((row) => row.target_id), [retried.id], 'only the retry that happened is audited');
   });
 
   test('when a failed capture\'s order has asked for a void since, then 409 says why and the capture stays failed', async () => {

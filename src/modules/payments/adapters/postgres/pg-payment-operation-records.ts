@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import type { Database } from '../../../../platform/database/database.ts';
-import type { Page, PageCursor, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../../application/ports.ts';
+import type { AdminAct, Page, PageCursor, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../../application/ports.ts';
 import type { PaymentStatus } from '../../domain/payment.ts';
 import { toPayment, type OperationsTable, type PaymentsTables } from './payments-tables.ts';
 
@@ -39,8 +40,19 @@ export class PgPaymentOperationRecords implements PaymentOperationRecords {
     return { operation: toView(row), payment: payment === undefined ? undefined : toPayment(payment), orderGaveUp: gaveUp !== undefined };
   }
 
-  async requeueFailed(id: number): Promise<PaymentOperationView | undefined> {
-    const updated = await this.#db.updateTable('payments.operations')
+  async requeueFailed(id: number, act?: AdminAct): Promise<PaymentOperationView | undefined> {
+    const updated = await this.#db.transaction().execute(async (transaction) => {
+      const requeued = await this.#requeue(transaction, id);
+      if (requeued !== undefined && act !== undefined) await recordAdminAct(transaction, 'payments', act);
+      return requeued;
+    });
+    if (updated === undefined) return undefined;
+    const row = await this.#withPayment().where('o.id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toView(row);
+  }
+
+  #requeue(db: Kysely<PaymentsTables>, id: number) {
+    return db.updateTable('payments.operations')
       .set({
         status: 'pending', attempts: 0, next_attempt_at: sql<Date>`now()`, claim_token: null, outcome: null, finished_at: null,
         updated_at: sql<Date>`now()`,
@@ -53,9 +65,6 @@ export class PgPaymentOperationRecords implements PaymentOperationRecords {
       ]))
       .returning('id')
       .executeTakeFirst();
-    if (updated === undefined) return undefined;
-    const row = await this.#withPayment().where('o.id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : toView(row);
   }
 
   #withPayment() {

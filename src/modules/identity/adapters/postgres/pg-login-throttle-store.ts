@@ -1,0 +1,173 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../../../platform/database/database.ts';
+import type { LoginThrottleStore, ThrottleReservation } from '../../application/ports.ts';
+import {
+  accountDelaySeconds, delaySchedule, pairDelaySeconds, reserveAccount, reserveAddress, reservePair,
+  type SignInAttempt, type ThrottlePolicy,
+} from '../../domain/login-throttle.ts';
+import type { IdentityTables } from './identity-tables.ts';
+
+type Budget = 'address' | 'pair' | 'account';
+
+/** Thrown inside the reserving transaction to roll back what it had counted. */
+class Refused extends Error {
+  readonly budget: Budget;
+  readonly countsForAccount: boolean;
+  constructor(budget: Budget, countsForAccount = false) {
+    super(`sign-in refused by the ${budget} budget`);
+    this.budget = budget;
+    this.countsForAccount = countsForAccount;
+  }
+}
+
+/**
+ * The sign-in budgets in PostgreSQL, so every process counts the same attempts. Each budget is one
+ * row changed by one `insert … on conflict do update … where <within budget>`: the check and the
+ * count are one step under the row's lock, and no row back means refused. The three steps of one
+ * attempt share a transaction (all counted, or none) and lock rows in one order, address → pair →
+ * account, so concurrent attempts never deadlock.
+ */
+export class PgLoginThrottleStore implements LoginThrottleStore {
+  readonly #db: Kysely<IdentityTables>;
+  readonly #policy: ThrottlePolicy;
+  readonly #pairSchedule: number[];
+  readonly #accountSchedule: number[];
+
+  constructor(db: Database, policy: ThrottlePolicy) {
+    this.#db = db.$extendTables<IdentityTables>();
+    this.#policy = policy;
+    this.#pairSchedule = delaySchedule((failures) => pairDelaySeconds(failures, policy));
+    this.#accountSchedule = delaySchedule((failures) => accountDelaySeconds(failures, policy));
+  }
+
+  async reserve(attempt: SignInAttempt, now: Date): Promise<ThrottleReservation | { retryAfterSeconds: number }> {
+    const policy = this.#policy;
+    const forgetBefore = new Date(now.getTime() - policy.forgetAfterSeconds * 1000);
+    const drainPerSecond = policy.addressBudget / policy.addressWindowSeconds;
+    const pairSchedule = this.#pairSchedule;
+    const accountSchedule = this.#accountSchedule;
+    try {
+      return await this.#db.transaction().execute(async (transaction): Promise<ThrottleReservation> => {
+        const address = await sql<{ level: number }>`
+          insert into identity.login_throttle_addresses as bucket (address, level, updated_at) values (${attempt.address}, 1, ${now})
+          on conflict (address) do update set
+            level = greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1,
+            updated_at = greatest(bucket.updated_at, ${now}::timestamptz)
+          where greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1
+            <= ${policy.addressBudget}::float8
+          returning level`.execute(transaction);
+        if (address.rows.length === 0) throw new Refused('address');
+
+        const pair = await sql<{ failures: number; next_attempt_at: Date }>`
+          insert into identity.login_throttle_pairs as pair (account, address, failures, next_attempt_at, last_attempt_at)
+          values (${attempt.account}, ${attempt.address}, 1, ${now}::timestamptz + make_interval(secs => (${pairSchedule}::float8[])[1]), ${now})
+          on conflict (account, address) do update set
+            failures = case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end,
+            next_attempt_at = coalesce(${now}::timestamptz + make_interval(secs => nullif((${pairSchedule}::float8[])[
+              least(case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end, cardinality(${pairSchedule}::float8[]))], 0)),
+              case when pair.last_attempt_at < ${forgetBefore} then ${now}::timestamptz else pair.next_attempt_at end),
+            last_attempt_at = ${now}
+          where pair.next_attempt_at <= ${now} or pair.last_attempt_at < ${forgetBefore}
+          returning failures, next_attempt_at`.execute(transaction);
+        const pairRow = pair.rows[0];
+        if (pairRow === undefined) throw new Refused('pair');
+
+        // Only a pair's first failures count for the account: past them, the pair's own delay is what slows it.
+        const counts = pairRow.failures <= policy.failuresBeforeDelay ? 1 : 0;
+        const account = await sql<{ next_attempt_at: Date }>`
+          insert into identity.login_throttle_accounts as gate (account, failures, next_attempt_at, last_attempt_at)
+          values (${attempt.account}, ${counts}::int,
+            ${now}::timestamptz + make_interval(secs => case when ${counts}::int = 1 then (${accountSchedule}::float8[])[1] else 0 end), ${now})
+          on conflict (account) do update set
+            failures = (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + ${counts}::int,
+            next_attempt_at = case
+              when ${counts}::int = 1 and (${accountSchedule}::float8[])[least(
+                (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1, cardinality(${accountSchedule}::float8[]))] > 0
+              then ${now}::timestamptz + make_interval(secs => (${accountSchedule}::float8[])[least(
+                (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1, cardinality(${accountSchedule}::float8[]))])
+              when gate.last_attempt_at < ${forgetBefore} then ${now}::timestamptz
+              else gate.next_attempt_at end,
+            last_attempt_at = ${now}
+          where gate.next_attempt_at <= ${now} or gate.last_attempt_at < ${forgetBefore}
+          returning next_attempt_at`.execute(transaction);
+        const accountRow = account.rows[0];
+        if (accountRow === undefined) throw new Refused('account', counts === 1);
+        return { attempt, at: now, pairGateAt: pairRow.next_attempt_at, accountGateAt: counts === 1 ? accountRow.next_attempt_at : undefined };
+      });
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      return { retryAfterSeconds: await this.#retryAfter(error, attempt, now) };
+    }
+  }
+
+  /** How long the budget that refused makes the attempt wait, read after the refusal rolled back. */
+  async #retryAfter(refusal: Refused, attempt: SignInAttempt, now: Date): Promise<number> {
+    let decision: { allowed: true } | { allowed: false; retryAfterSeconds: number };
+    if (refusal.budget === 'address') {
+      const row = await this.#db.selectFrom('identity.login_throttle_addresses').select(['level', 'updated_at'])
+        .where('address', '=', attempt.address).executeTakeFirst();
+      decision = reserveAddress(row === undefined ? undefined : { level: row.level, updatedAt: row.updated_at }, now, this.#policy);
+    } else {
+      const row = refusal.budget === 'pair'
+        ? await this.#db.selectFrom('identity.login_throttle_pairs').select(['failures', 'next_attempt_at', 'last_attempt_at'])
+          .where('account', '=', attempt.account).where('address', '=', attempt.address).executeTakeFirst()
+        : await this.#db.selectFrom('identity.login_throttle_accounts').select(['failures', 'next_attempt_at', 'last_attempt_at'])
+          .where('account', '=', attempt.account).executeTakeFirst();
+      const state = row === undefined ? undefined : { failures: row.failures, nextAttemptAt: row.next_attempt_at, lastAttemptAt: row.last_attempt_at };
+      decision = refusal.budget === 'pair' ? reservePair(state, now, this.#policy) : reserveAccount(state, refusal.countsForAccount, now, this.#policy);
+    }
+    // The budget may have reopened between the refusal and this read: the client just tries again.
+    return decision.allowed ? 1 : decision.retryAfterSeconds;
+  }
+
+  async succeed(reservation: ThrottleReservation): Promise<void> {
+    await this.#db.transaction().execute(async (transaction) => {
+      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
+      await sql`delete from identity.login_throttle_pairs where account = ${reservation.attempt.account} and address = ${reservation.attempt.address}`
+        .execute(transaction);
+      await this.#giveBackToAccount(transaction, reservation);
+    });
+  }
+
+  async release(reservation: ThrottleReservation): Promise<void> {
+    await this.#db.transaction().execute(async (transaction) => {
+      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
+      await sql`
+        update identity.login_throttle_pairs set failures = greatest(0, failures - 1),
+          next_attempt_at = case when next_attempt_at = ${reservation.pairGateAt} and next_attempt_at > ${reservation.at} then ${reservation.at} else next_attempt_at end
+        where account = ${reservation.attempt.account} and address = ${reservation.attempt.address}`.execute(transaction);
+      await this.#giveBackToAccount(transaction, reservation);
+    });
+  }
+
+  async #giveBackToAccount(transaction: Kysely<IdentityTables>, reservation: ThrottleReservation): Promise<void> {
+    if (reservation.accountGateAt === undefined) return;
+    await sql`
+      update identity.login_throttle_accounts set failures = greatest(0, failures - 1),
+        next_attempt_at = case when next_attempt_at = ${reservation.accountGateAt} and next_attempt_at > ${reservation.at} then ${reservation.at} else next_attempt_at end
+      where account = ${reservation.attempt.account}`.execute(transaction);
+  }
+
+  async forgive(account: string): Promise<void> {
+    await this.#db.transaction().execute(async (transaction) => {
+      await transaction.deleteFrom('identity.login_throttle_pairs').where('account', '=', account).execute();
+      await transaction.deleteFrom('identity.login_throttle_accounts').where('account', '=', account).execute();
+    });
+  }
+
+  async prune(now: Date): Promise<number> {
+    const forgetBefore = new Date(now.getTime() - this.#policy.forgetAfterSeconds * 1000);
+    const drainPerSecond = this.#policy.addressBudget / this.#policy.addressWindowSeconds;
+    let deleted = 0;
+    for (const table of ['identity.login_throttle_pairs', 'identity.login_throttle_accounts'] as const) {
+      const result = await this.#db.deleteFrom(table)
+        .where((eb) => eb.or([eb('last_attempt_at', '<', forgetBefore), eb.and([eb('failures', '=', 0), eb('next_attempt_at', '<=', now)])]))
+        .executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    const drained = await sql`
+      delete from identity.login_throttle_addresses
+      where level - greatest(0, extract(epoch from ${now}::timestamptz - updated_at)::float8) * ${drainPerSecond}::float8 <= 0`.execute(this.#db);
+    return deleted + Number(drained.numAffectedRows ?? 0n);
+  }
+}
