@@ -3,24 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { importUpload } from './testing/openapi-fuzz-hints.ts';
 import { adminHeaders, customerHeaders, eventually, placeOrder, type FulfilmentHarness, startFulfilment } from './testing/fulfilment-harness.ts';
+import type { EntryRow } from '../platform/audit/audit-trail.ts';
 
 let harness: FulfilmentHarness;
 before(async () => { harness = await startFulfilment({}, { registerWebhook: false }); });
 after(async () => { await harness.close(); });
-
-interface EntryRow {
-  id: string;
-  module: string;
-  occurred_at: Date;
-  actor_id: string;
-  actor_email: string | null;
-  action: string;
-  target_id: string;
-  client_address: string | null;
-  request_id: string | null;
-  before: unknown;
-  after: unknown;
-}
 
 const adminAddress = '203.0.113.7';
 const adminEmail = 'admin-1@customers.orderstream.local';

@@ -57,7 +57,8 @@ export interface AuditQuery {
   limit: number;
 }
 
-interface EntryRow {
+/** One row of audit.entries as PostgreSQL answers it (tests read the table the same way). */
+export interface EntryRow {
   id: string;
   module: string;
   occurred_at: Date;

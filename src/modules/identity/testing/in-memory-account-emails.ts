@@ -1,7 +1,7 @@
 import type { AccountChanges, AccountEmailBudget, AccountMailer, AccountTokenStore } from '../application/ports.ts';
 import type { AccountEmail, AccountEmailKind } from '../domain/account-email.ts';
 import type { AccountToken, AccountTokenPurpose } from '../domain/account-token.ts';
-import type { InMemoryUserRepository } from './in-memory-identity.ts';
+import { pruneExpired, type InMemoryUserRepository } from './in-memory-identity.ts';
 
 /** Mailed account tokens in memory; redeeming changes the accounts of an InMemoryUserRepository. */
 export class InMemoryAccountTokenStore implements AccountTokenStore {
@@ -39,14 +39,7 @@ export class InMemoryAccountTokenStore implements AccountTokenStore {
   }
 
   pruneExpiredBefore(before: Date): Promise<number> {
-    let pruned = 0;
-    for (const [hash, token] of this.tokens) {
-      if (token.expiresAt.getTime() < before.getTime()) {
-        this.tokens.delete(hash);
-        pruned += 1;
-      }
-    }
-    return Promise.resolve(pruned);
+    return Promise.resolve(pruneExpired(this.tokens, before));
   }
 }
 

@@ -149,6 +149,18 @@ export class InMemoryLoginThrottleStore implements LoginThrottleStore {
   }
 }
 
+/** Deletes the entries that expired before `before`; answers how many went. */
+export function pruneExpired(entries: Map<string, { expiresAt: Date }>, before: Date): number {
+  let pruned = 0;
+  for (const [key, entry] of entries) {
+    if (entry.expiresAt.getTime() < before.getTime()) {
+      entries.delete(key);
+      pruned += 1;
+    }
+  }
+  return pruned;
+}
+
 function pairKey(attempt: SignInAttempt): string {
   return `${attempt.account}\n${attempt.address}`;
 }
@@ -195,14 +207,7 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   pruneExpiredBefore(before: Date): Promise<number> {
-    let pruned = 0;
-    for (const [hash, token] of this.tokens) {
-      if (token.expiresAt.getTime() < before.getTime()) {
-        this.tokens.delete(hash);
-        pruned += 1;
-      }
-    }
-    return Promise.resolve(pruned);
+    return Promise.resolve(pruneExpired(this.tokens, before));
   }
 }
 
