@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import { createIdentityModule } from '../../modules/identity/index.ts';
 import { createLogger } from '../../platform/logging/logger.ts';
 import { createEnvelope, deadLetterPaths } from '../../platform/messaging/index.ts';
-import { consumingModules } from '../gateway/route-policies.ts';
+import { auditedModules, consumingModules } from '../gateway/route-policies.ts';
 import type { BurstAnswer, BurstRequest } from './concurrent-burst.ts';
 import { waitForTerminal } from './fulfilment-harness.ts';
 import { freePort } from './orderstream-process.ts';
@@ -189,6 +189,12 @@ export function routeBursts(fixtureOf: () => LoadFixture): RouteBurst[] {
     }
   };
 
+  let managed: string[] = [];
+  const managedUsers = async (count: number): Promise<string[]> => {
+    if (managed.length < count) managed = [...managed, ...await registerAccounts(fixtureOf(), count - managed.length)];
+    return managed.slice(0, count);
+  };
+
   return [
     // operations and documentation
     simple('GET /healthz', [200], () => ({ method: 'GET', path: '/healthz' })),
@@ -224,6 +230,32 @@ export function routeBursts(fixtureOf: () => LoadFixture): RouteBurst[] {
         ? { method: 'POST', path: '/v1/auth/token', body: new URLSearchParams(fields) }
         : { method: 'POST', path: '/v1/auth/token', json: fields };
     }),
+    // Tokens no one was sent: the route looks each up and refuses it, as it does a used or expired one.
+    simple('POST /v1/auth/verify-email', [400], () => ({ method: 'POST', path: '/v1/auth/verify-email', json: { token: unsentToken() } })),
+    simple('POST /v1/auth/password-reset', [202], ({ customers }, index) => ({ method: 'POST', path: '/v1/auth/password-reset', json: { email: at(customers, index).email } })),
+    simple('POST /v1/auth/password-reset/complete', [400], (_fixture, index) => ({
+      method: 'POST', path: '/v1/auth/password-reset/complete', json: { token: unsentToken(), newPassword: `Reset under load ${run} ${String(index)}` },
+    })),
+    simple('POST /v1/auth/sign-in-link', [202], ({ customers }, index) => ({ method: 'POST', path: '/v1/auth/sign-in-link', json: { email: at(customers, index).email } })),
+    simple('POST /v1/auth/sign-in-link/complete', [400], () => ({ method: 'POST', path: '/v1/auth/sign-in-link/complete', json: { token: unsentToken() } })),
+    // A wrong current password: hashed and refused, and the customers keep the passwords later bursts sign in with.
+    simple('POST /v1/auth/password', [403], ({ customers }, index) => {
+      const customer = at(customers, index);
+      return { method: 'POST', path: '/v1/auth/password', token: customer.token, json: { currentPassword: `not ${customer.password}`, newPassword: `Changed under load ${run} ${String(index)}` } };
+    }),
+    // Accounts of their own, so no later burst loses its customers' sessions.
+    {
+      route: 'POST /v1/admin/users/:id/sessions/revoke', expected: [200],
+      requests: async (count) => (await managedUsers(count)).map((id) => ({ method: 'POST', path: `/v1/admin/users/${id}/sessions/revoke`, token: fixtureOf().admin })),
+    },
+    {
+      route: 'POST /v1/admin/users/:id/disable', expected: [200],
+      requests: async (count) => (await managedUsers(count)).map((id) => ({ method: 'POST', path: `/v1/admin/users/${id}/disable`, token: fixtureOf().admin })),
+    },
+    {
+      route: 'POST /v1/admin/users/:id/enable', expected: [200],
+      requests: async (count) => (await managedUsers(count)).map((id) => ({ method: 'POST', path: `/v1/admin/users/${id}/enable`, token: fixtureOf().admin })),
+    },
     simple('GET /.well-known/jwks.json', [200], () => ({ method: 'GET', path: '/.well-known/jwks.json' })),
     simple('GET /.well-known/openid-configuration', [200], () => ({ method: 'GET', path: '/.well-known/openid-configuration' })),
 
@@ -297,7 +329,19 @@ export function routeBursts(fixtureOf: () => LoadFixture): RouteBurst[] {
         for (const answer of answers) if (answer.status === 201) fixtureOf().webhookIds.push((JSON.parse(answer.text) as { id: string }).id);
       },
     },
+    ...auditedModules.map((module) => simple(`GET /v1/admin/${module}/audit`, [200], ({ admin }, index) => ({
+      method: 'GET', path: [`/v1/admin/${module}/audit`, `/v1/admin/${module}/audit?limit=${String(1 + index)}`][index % 2] ?? '', token: admin,
+    }))),
     simple('GET /v1/admin/webhooks', [200], ({ admin }, index) => ({ method: 'GET', path: `/v1/admin/webhooks?limit=${String(1 + index)}`, token: admin })),
+    {
+      // The endpoints stay for the deletions below.
+      route: 'POST /v1/admin/webhooks/:id/secret/roll', expected: [200],
+      requests: async (count) => {
+        const ids = await webhookIds(fixtureOf(), count);
+        fixtureOf().webhookIds.push(...ids);
+        return ids.map((id) => ({ method: 'POST', path: `/v1/admin/webhooks/${id}/secret/roll`, token: fixtureOf().admin, json: { overlapSeconds: 60 } }));
+      },
+    },
     {
       route: 'DELETE /v1/admin/webhooks/:id', expected: [204],
       requests: async (count) => (await webhookIds(fixtureOf(), count)).map((id) => ({ method: 'DELETE', path: `/v1/admin/webhooks/${id}`, token: fixtureOf().admin })),
@@ -392,6 +436,24 @@ async function jobIds(fixture: LoadFixture, count: number): Promise<string[]> {
 }
 
 /** `count` webhook endpoints to delete, each once: the ones the create burst made, topped up by registering more. */
+/** A random token in the form the account emails carry. */
+function unsentToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** `count` new accounts, registered and signed in once, by user id (the access token's subject). */
+async function registerAccounts(fixture: LoadFixture, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (const index of range(count)) {
+    const email = `load-managed-${run.toLowerCase()}-${String(index)}-${randomBytes(3).toString('hex')}@example.com`;
+    await expectStatus(call(fixture.shape, 'POST', '/v1/auth/register', { body: { email, password: password(email) } }), 202, `registering ${email}`);
+    const pair = await expectStatus(call(fixture.shape, 'POST', '/v1/auth/login', { body: { email, password: password(email) } }), 200, `signing in ${email}`) as { accessToken: string };
+    const claims = JSON.parse(Buffer.from(pair.accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string };
+    ids.push(claims.sub);
+  }
+  return ids;
+}
+
 async function webhookIds(fixture: LoadFixture, count: number): Promise<string[]> {
   while (fixture.webhookIds.length < count) {
     const created = await expectStatus(call(fixture.shape, 'POST', '/v1/admin/webhooks', {
