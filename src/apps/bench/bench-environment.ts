@@ -58,7 +58,7 @@ export interface BenchTarget extends SeededData {
 }
 
 /**
- * Rate limits out of the way, long-lived tokens, application logs at `warn`, and admission control
+ * Rate limits and sign-in budgets out of the way, long-lived tokens, application logs at `warn`, and admission control
  * that holds accepted orders to about one and a half seconds of finishing work, so that with their
  * own saga they confirm within two (the overload scenario shows it): what every shape runs with.
  */
@@ -68,6 +68,9 @@ export const benchSettings = {
   DEV_IDENTITY_HEADERS: 'false',
   RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_SECOND: '1000000',
   AUTH_RATE_LIMIT_BURST: '1000', AUTH_RATE_LIMIT_PER_SECOND: '1000',
+  // A sign-in counts against its (account, address) budget while its hash runs, so the login-storm's
+  // 64 concurrent sign-ins of 8 customers from one address would be throttled: the budgets stay out of the way too.
+  LOGIN_FAILURES_BEFORE_DELAY: '100', LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY: '100', LOGIN_ADDRESS_BUDGET: '1000000',
   ACCESS_TOKEN_TTL_SECONDS: '7200',
 } as const;
 

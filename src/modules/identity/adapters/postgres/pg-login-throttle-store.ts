@@ -24,8 +24,9 @@ class Refused extends Error {
  * The sign-in budgets in PostgreSQL, so every process counts the same attempts. Each budget is one
  * row changed by one `insert … on conflict do update … where <within budget>`: the check and the
  * count are one step under the row's lock, and no row back means refused. The three steps of one
- * attempt share a transaction (all counted, or none) and lock rows in one order, address → pair →
- * account, so concurrent attempts never deadlock.
+ * attempt share a transaction (all counted, or none) and lock rows in one order, pair → account →
+ * address (the row every sign-in from one address shares, held only from its statement to the commit), so
+ * concurrent attempts never deadlock.
  */
 export class PgLoginThrottleStore implements LoginThrottleStore {
   readonly #db: Kysely<IdentityTables>;
@@ -48,16 +49,6 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
     const accountSchedule = this.#accountSchedule;
     try {
       return await this.#db.transaction().execute(async (transaction): Promise<ThrottleReservation> => {
-        const address = await sql<{ level: number }>`
-          insert into identity.login_throttle_addresses as bucket (address, level, updated_at) values (${attempt.address}, 1, ${now})
-          on conflict (address) do update set
-            level = greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1,
-            updated_at = greatest(bucket.updated_at, ${now}::timestamptz)
-          where greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1
-            <= ${policy.addressBudget}::float8
-          returning level`.execute(transaction);
-        if (address.rows.length === 0) throw new Refused('address');
-
         const pair = await sql<{ failures: number; next_attempt_at: Date }>`
           insert into identity.login_throttle_pairs as pair (account, address, failures, next_attempt_at, last_attempt_at)
           values (${attempt.account}, ${attempt.address}, 1, ${now}::timestamptz + make_interval(secs => (${pairSchedule}::float8[])[1]), ${now})
@@ -66,8 +57,10 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
             next_attempt_at = coalesce(${now}::timestamptz + make_interval(secs => nullif((${pairSchedule}::float8[])[
               least(case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end, cardinality(${pairSchedule}::float8[]))], 0)),
               case when pair.last_attempt_at < ${forgetBefore} then ${now}::timestamptz else pair.next_attempt_at end),
-            last_attempt_at = ${now}
-          where pair.next_attempt_at <= ${now} or pair.last_attempt_at < ${forgetBefore}
+            last_attempt_at = greatest(pair.last_attempt_at, ${now}::timestamptz)
+          -- Never earlier than the last attempt's clock: concurrent requests read the clock a few
+          -- milliseconds apart, and a gate left open at another's "now" must stay open for them.
+          where pair.next_attempt_at <= greatest(pair.last_attempt_at, ${now}::timestamptz) or pair.last_attempt_at < ${forgetBefore}
           returning failures, next_attempt_at`.execute(transaction);
         const pairRow = pair.rows[0];
         if (pairRow === undefined) throw new Refused('pair');
@@ -87,11 +80,21 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
                 (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1, cardinality(${accountSchedule}::float8[]))])
               when gate.last_attempt_at < ${forgetBefore} then ${now}::timestamptz
               else gate.next_attempt_at end,
-            last_attempt_at = ${now}
-          where gate.next_attempt_at <= ${now} or gate.last_attempt_at < ${forgetBefore}
+            last_attempt_at = greatest(gate.last_attempt_at, ${now}::timestamptz)
+          where gate.next_attempt_at <= greatest(gate.last_attempt_at, ${now}::timestamptz) or gate.last_attempt_at < ${forgetBefore}
           returning next_attempt_at`.execute(transaction);
         const accountRow = account.rows[0];
         if (accountRow === undefined) throw new Refused('account', counts === 1);
+        // Last: every sign-in from one address takes this row, so it is held for the shortest time.
+        const address = await sql<{ level: number }>`
+          insert into identity.login_throttle_addresses as bucket (address, level, updated_at) values (${attempt.address}, 1, ${now})
+          on conflict (address) do update set
+            level = greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1,
+            updated_at = greatest(bucket.updated_at, ${now}::timestamptz)
+          where greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1
+            <= ${policy.addressBudget}::float8
+          returning level`.execute(transaction);
+        if (address.rows.length === 0) throw new Refused('address');
         return { attempt, at: now, pairGateAt: pairRow.next_attempt_at, accountGateAt: counts === 1 ? accountRow.next_attempt_at : undefined };
       });
     } catch (error) {
@@ -122,10 +125,10 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
 
   async succeed(reservation: ThrottleReservation): Promise<void> {
     await this.#db.transaction().execute(async (transaction) => {
-      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
       await sql`delete from identity.login_throttle_pairs where account = ${reservation.attempt.account} and address = ${reservation.attempt.address}`
         .execute(transaction);
       await this.#giveBackToAccount(transaction, reservation);
+      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
     });
   }
 
