@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { Consumer, ListOffsetTimestamps, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
+import { Admin, Consumer, ListOffsetTimestamps, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { sql } from 'kysely';
 import { createLogger } from '../logging/logger.ts';
 import { requireService } from '../testing/services.ts';
@@ -163,6 +163,75 @@ describe('KafkaTransport against a real broker', { skip: kafka.skip }, () => {
     assert.ok(lag.filter((partition) => partition.endOffset > 0).length >= 2, 'the keys are spread over several partitions');
     assert.ok(batches.length < 12, `the partitions' messages share batches: ${batches.map((batch) => batch.length).join(', ')}`);
     await eventually('the committed offsets of every partition caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
+  });
+
+  test('when several consumers of one module subscribe, then one group reads for all of them and each gets only its types, in order', async () => {
+    const module = uniqueModule();
+    const other = uniqueModule();
+    const mine = envelopesFor(`${module}.stock-reserved`, 3, 10);
+    const theirs = envelopesFor(`${other}.payment-taken`, 3, 10);
+    const nobodys = envelopesFor(`${module}.stock-counted`, 3, 10);
+    const transport = openTransport();
+    await publishInBatches(transport, [...mine, ...theirs, ...nobodys], 30);
+
+    const first: number[][] = [];
+    const second: number[][] = [];
+    const batchesInto = (into: number[][]) => (batch: readonly Envelope[]) => {
+      into.push((batch as Envelope<{ index: number }>[]).filter((envelope) => envelope.key === 'key-1').map((envelope) => envelope.payload.index));
+      return Promise.resolve();
+    };
+    const refused = () => Promise.reject(new Error('this subscription takes batches'));
+    transport.subscribe({ consumer: `${module}.reservations`, types: [`${module}.stock-reserved`], deliver: refused, deliverBatch: batchesInto(first) });
+    transport.subscribe({ consumer: `${module}.payments`, types: [`${other}.payment-taken`], deliver: refused, deliverBatch: batchesInto(second) });
+    await transport.ready();
+    await eventually('every message of both types arrived', () => first.flat().length >= 10 && second.flat().length >= 10);
+
+    const inOrder = Array.from({ length: 10 }, (_, index) => index);
+    assert.deepEqual(first.flat(), inOrder, 'the first consumer gets its type alone, one key in publish order, each once');
+    assert.deepEqual(second.flat(), inOrder, 'so does the second, from the other topic');
+    await eventually('both consumers\' offsets caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
+    const lag = await transport.lag();
+    assert.deepEqual(new Set(lag.map((partition) => partition.group)), new Set([`orderstream.${module}`]), 'one group, named after the module');
+    assert.deepEqual(new Set(lag.map((partition) => partition.consumer)), new Set([`${module}.reservations`, `${module}.payments`]), 'lag is reported per consumer');
+  });
+
+  test('when the former per-consumer groups had committed, then the module group starts at the lowest of their offsets', async () => {
+    const module = uniqueModule();
+    const type = `${module}.counted`;
+    const envelopes = envelopesFor(type, 1, 10);
+    const producer = openTransport();
+    await publishInBatches(producer, envelopes, 10);
+    const topic = topicOf(envelopes[0]!);
+    const admin = new Admin({ clientId: `test-${run}-admin`, bootstrapBrokers: brokers });
+    try {
+      const [listed] = await admin.listOffsets({ topics: [{ name: topic, partitions: [0, 1, 2, 3].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] });
+      const partition = listed?.partitions.find((entry) => entry.offset > 0n)?.partitionIndex;
+      assert.ok(partition !== undefined, 'the key landed on a partition');
+      for (const [consumer, offset] of [['counter', 6n], ['auditor', 4n]] as const) {
+        await admin.alterConsumerGroupOffsets({ groupId: `orderstream.${module}.${consumer}`, topics: [{ name: topic, partitionOffsets: [{ partition, offset }] }] });
+      }
+    } finally {
+      await admin.close();
+    }
+
+    const counted: number[] = [];
+    const audited: number[] = [];
+    const transport = openTransport();
+    for (const [consumer, into] of [['counter', counted], ['auditor', audited]] as const) {
+      transport.subscribe({
+        consumer: `${module}.${consumer}`,
+        types: [type],
+        deliver: (envelope) => {
+          into.push((envelope as Envelope<{ index: number }>).payload.index);
+          return Promise.resolve();
+        },
+      });
+    }
+    await transport.ready();
+    await eventually('the rest arrived', () => counted.length >= 6 && audited.length >= 6);
+    await eventually('the offsets caught up', async () => (await transport.lag()).every((partition) => partition.lag === 0));
+    assert.deepEqual(counted, [4, 5, 6, 7, 8, 9], 'from where the group furthest behind had got to: nothing skipped, nothing before it re-read');
+    assert.deepEqual(audited, [4, 5, 6, 7, 8, 9]);
   });
 
   test('when publish resolves, then the broker holds every message, keyed by aggregate id with the envelope fields as headers', async () => {

@@ -108,7 +108,7 @@ describe('OutboxRelay', () => {
     await database.drop();
   });
 
-  // A relay that leads keeps its lead (and its connection) until it finds nothing to send or stops.
+  // A relay that leads keeps its lead (and its connection) until it fails or stops.
   const running: OutboxRelay[] = [];
   function track(relay: OutboxRelay): OutboxRelay {
     running.push(relay);
@@ -140,6 +140,28 @@ describe('OutboxRelay', () => {
     const first = transport.published[0]!;
     assert.equal(first.topic, 'orderstream.orders.v1');
     assert.deepEqual(first.envelope, appended[0]);
+  });
+
+  test('when a relay has nothing left to send, then it keeps its lead, and a second relay stands by until the first stops', async () => {
+    const first = await appendInTransactions(db, 30, 10, 'lead');
+    const transports = [new RecordingTransport(), new RecordingTransport()];
+    const otherProcess = createDatabase({ url: database.url, poolSize: 2 });
+    const leader = track(new OutboxRelay({ db, transport: transports[0]!, logger, pollIntervalMs: 60_000, batchSize: 10 }));
+    const standby = new OutboxRelay({ db: otherProcess, transport: transports[1]!, logger, pollIntervalMs: 60_000, batchSize: 10 });
+    try {
+      while (await leader.relayOnce() > 0) { /* drains the outbox */ }
+      assert.equal(await relayLockHolders(db), 1, 'the idle leader still holds the lock');
+      const later = await appendInTransactions(db, 5, 5, 'lead-later');
+      assert.equal(await standby.relayOnce(), 0, 'the standby does not lead while the leader runs');
+      await leader.stop();
+      assert.equal(await standby.relayOnce(), 5, 'once the leader stopped, the standby leads');
+      assert.deepEqual(transports[0]!.ids, first.map((envelope) => envelope.id));
+      assert.deepEqual(transports[1]!.ids, later.map((envelope) => envelope.id));
+      assert.equal(await unsentCount(db), 0);
+    } finally {
+      await standby.stop();
+      await otherProcess.destroy();
+    }
   });
 
   test('when the transport throws, then every row stays unsent and the next relayOnce publishes it', async () => {
@@ -346,6 +368,15 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
+}
+
+/** Sessions holding the relay's leader lock on this test's database. */
+async function relayLockHolders(db: Database): Promise<number> {
+  const result = await sql<{ holders: number }>`
+    select count(*)::int as holders from pg_locks
+    where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+      and ((classid::bigint << 32) | objid::bigint) = 727100002`.execute(db);
+  return result.rows[0]?.holders ?? 0;
 }
 
 /** Server process ids of the relay listeners connected to this test's database. */

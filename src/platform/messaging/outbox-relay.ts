@@ -21,6 +21,8 @@ export interface OutboxRow {
   payload: unknown;
 }
 
+const outboxColumns = 'position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload';
+
 // Only one relay per database publishes at a time (its leader), which keeps the outbox order on the wire.
 const relayLockKey = 727_100_002;
 const listenRetryBaseMs = 500;
@@ -36,8 +38,11 @@ const listenRetryMaxMs = 30_000;
  * The relay leads through a session-level advisory lock on a connection of its own, outside the
  * pool, and reads and marks rows on it without a transaction: while a batch is published (in one
  * process, that runs every consumer of it) the relay holds no pooled connection and no transaction,
- * so consumers never wait on it, and a slow broker leaves no transaction idle. It gives up the lead
- * when it finds nothing to send, and on any failure, so another relay of the same database may lead.
+ * so consumers never wait on it, and a slow broker leaves no transaction idle. It keeps the lead
+ * while it runs (a relay of the same database elsewhere stands by, trying the lock when woken) and
+ * gives it up on any failure and at stop, when its connection closes. Publishing one pass at a
+ * time, it marks a pass sent and reads the next in one statement, so a busy relay costs one
+ * round trip per pass and an idle one a read per wake-up.
  */
 export class OutboxRelay {
   readonly #db: Database;
@@ -63,6 +68,8 @@ export class OutboxRelay {
   #passFailed = false;
   /** The tail of the queries sent on the relay's connection, which run one after another. */
   #queries: Promise<void> = Promise.resolve();
+  /** Unsent rows read by the statement that marked the previous pass sent (one pass at a time only). */
+  #next: OutboxRow[] | undefined;
 
   constructor(options: {
     db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
@@ -105,21 +112,20 @@ export class OutboxRelay {
   async #launch(): Promise<{ count: number; done: Promise<void> } | undefined> {
     const connection = await this.#lead();
     if (connection === undefined) return undefined;
-    let rows: OutboxRow[];
-    try {
-      const inFlight = [...this.#inFlight.values()].flat();
-      rows = (await this.#query<OutboxRow>(connection,
-        `select position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload
-         from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
-        [this.#batchSize, inFlight])).rows;
-    } catch (error) {
-      if (this.#inFlight.size === 0) await this.#resign();
-      throw error;
+    let rows = this.#next;
+    this.#next = undefined;
+    if (rows === undefined || this.#inFlight.size > 0) {
+      try {
+        const inFlight = [...this.#inFlight.values()].flat();
+        rows = (await this.#query<OutboxRow>(connection,
+          `select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
+          [this.#batchSize, inFlight])).rows;
+      } catch (error) {
+        if (this.#inFlight.size === 0) await this.#resign();
+        throw error;
+      }
     }
-    if (rows.length === 0) {
-      if (this.#inFlight.size === 0) await this.#resign();
-      return undefined;
-    }
+    if (rows.length === 0) return undefined;
     // A pass in flight failed while these rows were read: they could overtake what it carried.
     if (this.#passFailed) return undefined;
     const positions = rows.map((row) => row.position);
@@ -128,7 +134,16 @@ export class OutboxRelay {
     // A span per batch that moved (idle polls make none), linked to the spans that wrote its messages.
     const done = traced('outbox.relay-batch', async () => {
       await this.#transport.publish(rows.map(toOutgoingMessage));
-      await this.#query(connection, 'update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
+      if (this.#publishesInFlight > 1) {
+        await this.#query(connection, 'update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
+        return;
+      }
+      // The select reads the snapshot from before the update, so it leaves out the rows it marks.
+      const next = (await this.#query<OutboxRow>(connection,
+        `with marked as (update messaging.outbox set sent_at = now() where position = any($2::bigint[]))
+         select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
+        [this.#batchSize, positions])).rows;
+      if (next.length > 0 && this.#leading) this.#next = next;
     }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
     return { count: rows.length, done };
   }
@@ -166,6 +181,7 @@ export class OutboxRelay {
 
   /** Gives up the lead (a connection that cannot say so is closed, which ends its lock too). */
   async #resign(): Promise<void> {
+    this.#next = undefined;
     if (!this.#leading || this.#connection === undefined) return;
     this.#leading = false;
     try {
@@ -179,6 +195,7 @@ export class OutboxRelay {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#leading = false;
+    this.#next = undefined;
     await connection?.end().catch(() => undefined);
   }
 
@@ -219,7 +236,7 @@ export class OutboxRelay {
           );
           running.add(tracked);
           if (this.#publishesInFlight === 1) await tracked;
-          if (pass.count === this.#batchSize) continue;
+          if (pass.count === this.#batchSize || this.#next !== undefined) continue;
         }
       } catch (error) {
         // Passes still in flight finish (or fail) before the relay gives up the lead and starts over.

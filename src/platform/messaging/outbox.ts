@@ -28,13 +28,17 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
     ${envelope.id}, ${topicOf(envelope)}, ${envelope.type}, ${envelope.version}, ${envelope.key},
     ${envelope.occurredAt}, ${envelope.traceparent ?? null}, ${envelope.requestId ?? null}, ${JSON.stringify(envelope.payload)}::jsonb
   )`);
-  await sql`
+  const insert = sql`
     insert into messaging.outbox (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
-    values ${sql.join(rows)}`.execute(transaction);
+    values ${sql.join(rows)}`;
   // Both are transactional: signalled on commit, dropped on rollback. The in-process signal is taken
-  // only when this process's relay listens in-process on the pool the transaction runs on.
-  if (notifyInProcessAfterCommit(outboxChannel)) return;
-  await sql`select pg_notify(${outboxChannel}, '')`.execute(transaction);
+  // only when this process's relay listens in-process on the pool the transaction runs on; NOTIFY
+  // rides on the insert (a data-modifying CTE always runs), one round trip for both.
+  if (notifyInProcessAfterCommit(outboxChannel)) {
+    await insert.execute(transaction);
+    return;
+  }
+  await sql`with appended as (${insert}) select pg_notify(${outboxChannel}, '')`.execute(transaction);
 }
 
 const outboxBatches = new AsyncLocalStorage<Envelope[]>();
