@@ -64,20 +64,6 @@ export function accountDelaySeconds(failures: number, policy: ThrottlePolicy): n
   });
 }
 
-/**
- * The delays after 1, 2, … failures up to the first that reaches the cap (every later one is the
- * cap), so a store can apply the policy inside one statement: `schedule[min(failures, length) - 1]`.
- */
-export function delaySchedule(delay: (failures: number) => number): number[] {
-  const schedule: number[] = [];
-  for (let failures = 1; failures <= 10_000; failures += 1) {
-    const seconds = delay(failures);
-    schedule.push(seconds);
-    if (schedule.length > 1 && seconds === schedule[schedule.length - 2] && seconds > 0) break;
-  }
-  return schedule;
-}
-
 /** A pair's or an account's counter: failures so far, when the next attempt may start, the last attempt. */
 export interface GateState {
   readonly failures: number;

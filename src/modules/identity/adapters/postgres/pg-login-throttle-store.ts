@@ -1,13 +1,24 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import type { LoginThrottleStore, ThrottleReservation } from '../../application/ports.ts';
 import {
-  accountDelaySeconds, delaySchedule, pairDelaySeconds, reserveAccount, reserveAddress, reservePair,
-  type SignInAttempt, type ThrottlePolicy,
+  reserveAccount, reserveAddress, reservePair, type SignInAttempt, type ThrottlePolicy,
 } from '../../domain/login-throttle.ts';
 import type { IdentityTables } from './identity-tables.ts';
 
 type Budget = 'address' | 'pair' | 'account';
+
+interface DelayLimits { failuresBeforeDelay: number; baseDelaySeconds: number; maxDelaySeconds: number }
+
+/**
+ * The domain's `delayAfterFailures` as an SQL expression of `failures`, so a statement applies the
+ * policy without carrying a schedule: 0 while failures are free, then the base delay doubled per
+ * further failure, capped (the exponent is bounded so the doubling never overflows).
+ */
+function delayAfter(failures: RawBuilder<unknown>, limits: DelayLimits): RawBuilder<number> {
+  return sql<number>`(case when ${failures} < ${limits.failuresBeforeDelay}::int then 0::float8
+    else least(${limits.maxDelaySeconds}::float8, ${limits.baseDelaySeconds}::float8 * power(2::float8, least(${failures} - ${limits.failuresBeforeDelay}::int, 60)::float8)) end)`;
+}
 
 /** Thrown inside the reserving transaction to roll back what it had counted. */
 class Refused extends Error {
@@ -31,31 +42,32 @@ class Refused extends Error {
 export class PgLoginThrottleStore implements LoginThrottleStore {
   readonly #db: Kysely<IdentityTables>;
   readonly #policy: ThrottlePolicy;
-  readonly #pairSchedule: number[];
-  readonly #accountSchedule: number[];
+  readonly #pairDelay: DelayLimits;
+  readonly #accountDelay: DelayLimits;
 
   constructor(db: Database, policy: ThrottlePolicy) {
     this.#db = db.$extendTables<IdentityTables>();
     this.#policy = policy;
-    this.#pairSchedule = delaySchedule((failures) => pairDelaySeconds(failures, policy));
-    this.#accountSchedule = delaySchedule((failures) => accountDelaySeconds(failures, policy));
+    this.#pairDelay = policy;
+    this.#accountDelay = { failuresBeforeDelay: policy.accountFailuresBeforeDelay, baseDelaySeconds: policy.baseDelaySeconds, maxDelaySeconds: policy.accountMaxDelaySeconds };
   }
 
   async reserve(attempt: SignInAttempt, now: Date): Promise<ThrottleReservation | { retryAfterSeconds: number }> {
     const policy = this.#policy;
     const forgetBefore = new Date(now.getTime() - policy.forgetAfterSeconds * 1000);
     const drainPerSecond = policy.addressBudget / policy.addressWindowSeconds;
-    const pairSchedule = this.#pairSchedule;
-    const accountSchedule = this.#accountSchedule;
+    const pairDelay = (failures: RawBuilder<unknown>) => delayAfter(failures, this.#pairDelay);
+    const accountDelay = (failures: RawBuilder<unknown>) => delayAfter(failures, this.#accountDelay);
+    const pairFailures = sql`(case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end)`;
+    const accountFailures = sql`((case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1)`;
     try {
       return await this.#db.transaction().execute(async (transaction): Promise<ThrottleReservation> => {
         const pair = await sql<{ failures: number; next_attempt_at: Date }>`
           insert into identity.login_throttle_pairs as pair (account, address, failures, next_attempt_at, last_attempt_at)
-          values (${attempt.account}, ${attempt.address}, 1, ${now}::timestamptz + make_interval(secs => (${pairSchedule}::float8[])[1]), ${now})
+          values (${attempt.account}, ${attempt.address}, 1, ${now}::timestamptz + make_interval(secs => ${pairDelay(sql`1`)}), ${now})
           on conflict (account, address) do update set
             failures = case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end,
-            next_attempt_at = coalesce(${now}::timestamptz + make_interval(secs => nullif((${pairSchedule}::float8[])[
-              least(case when pair.last_attempt_at < ${forgetBefore} then 1 else pair.failures + 1 end, cardinality(${pairSchedule}::float8[]))], 0)),
+            next_attempt_at = coalesce(${now}::timestamptz + make_interval(secs => nullif(${pairDelay(pairFailures)}, 0)),
               case when pair.last_attempt_at < ${forgetBefore} then ${now}::timestamptz else pair.next_attempt_at end),
             last_attempt_at = greatest(pair.last_attempt_at, ${now}::timestamptz)
           -- Never earlier than the last attempt's clock: concurrent requests read the clock a few
@@ -70,14 +82,12 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
         const account = await sql<{ next_attempt_at: Date }>`
           insert into identity.login_throttle_accounts as gate (account, failures, next_attempt_at, last_attempt_at)
           values (${attempt.account}, ${counts}::int,
-            ${now}::timestamptz + make_interval(secs => case when ${counts}::int = 1 then (${accountSchedule}::float8[])[1] else 0 end), ${now})
+            ${now}::timestamptz + make_interval(secs => case when ${counts}::int = 1 then ${accountDelay(sql`1`)} else 0 end), ${now})
           on conflict (account) do update set
             failures = (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + ${counts}::int,
             next_attempt_at = case
-              when ${counts}::int = 1 and (${accountSchedule}::float8[])[least(
-                (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1, cardinality(${accountSchedule}::float8[]))] > 0
-              then ${now}::timestamptz + make_interval(secs => (${accountSchedule}::float8[])[least(
-                (case when gate.last_attempt_at < ${forgetBefore} then 0 else gate.failures end) + 1, cardinality(${accountSchedule}::float8[]))])
+              when ${counts}::int = 1 and ${accountDelay(accountFailures)} > 0
+              then ${now}::timestamptz + make_interval(secs => ${accountDelay(accountFailures)})
               when gate.last_attempt_at < ${forgetBefore} then ${now}::timestamptz
               else gate.next_attempt_at end,
             last_attempt_at = greatest(gate.last_attempt_at, ${now}::timestamptz)
