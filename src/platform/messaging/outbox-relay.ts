@@ -93,7 +93,8 @@ export class OutboxRelay {
 
   /** Publishes one batch and waits for it; returns how many rows it published (0 when idle or another relay leads). */
   async relayOnce(): Promise<number> {
-    const pass = await this.#launch();
+    // Reads afresh: rows read ahead by an earlier pass may miss what was committed since.
+    const pass = await this.#launch(false);
     if (pass === undefined) return 0;
     try {
       await pass.done;
@@ -107,12 +108,13 @@ export class OutboxRelay {
   /**
    * Reads the next unsent rows (those of passes still in flight left out) and starts publishing
    * them; `done` settles once they are published and marked sent. Undefined when there is nothing
-   * to send or another relay leads.
+   * to send or another relay leads. `readAhead`: the loop may take the rows the previous pass read
+   * when it marked itself sent (what committed since goes in the pass after, the loop being awake).
    */
-  async #launch(): Promise<{ count: number; done: Promise<void> } | undefined> {
+  async #launch(readAhead: boolean): Promise<{ count: number; done: Promise<void> } | undefined> {
     const connection = await this.#lead();
     if (connection === undefined) return undefined;
-    let rows = this.#next;
+    let rows = readAhead ? this.#next : undefined;
     this.#next = undefined;
     if (rows === undefined || this.#inFlight.size > 0) {
       try {
@@ -138,12 +140,13 @@ export class OutboxRelay {
         await this.#query(connection, 'update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
         return;
       }
-      // The select reads the snapshot from before the update, so it leaves out the rows it marks.
+      // The select reads the snapshot from before the update, so it leaves out the rows it marks, and
+      // those of any other pass in flight (a relayOnce beside the loop).
       const next = (await this.#query<OutboxRow>(connection,
         `with marked as (update messaging.outbox set sent_at = now() where position = any($2::bigint[]))
-         select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
-        [this.#batchSize, positions])).rows;
-      if (next.length > 0 && this.#leading) this.#next = next;
+         select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($3::bigint[]) order by position limit $1`,
+        [this.#batchSize, positions, [...this.#inFlight.values()].flat()])).rows;
+      if (next.length > 0 && this.#leading && this.#inFlight.size === 1) this.#next = next;
     }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
     return { count: rows.length, done };
   }
@@ -227,7 +230,7 @@ export class OutboxRelay {
           await Promise.race(running);
           continue;
         }
-        const pass = await this.#launch();
+        const pass = await this.#launch(true);
         failures = 0;
         if (pass !== undefined) {
           const tracked = pass.done.then(

@@ -24,8 +24,8 @@ test('when a release runs while the same order\'s reserve is still committing, t
   const reserveConsumer = consumers.find((consumer) => consumer.types.includes(inventoryMessages.reserveStock.type));
   assert.ok(reserveConsumer !== undefined);
 
-  // The reserve has made its reservation but not committed yet (on Kafka the two commands have
-  // consumer groups of their own, so they can run at the same moment).
+  // The reserve has made its reservation but not committed yet (on Kafka inventory's consumers
+  // apply their parts of a batch side by side, so the two can run at the same moment).
   let commitReserve!: () => void;
   const reserveMayCommit = new Promise<void>((resolve) => { commitReserve = resolve; });
   let reserved!: () => void;
