@@ -71,6 +71,27 @@ describe('PgLoginThrottleStore', () => {
     }), { numRuns: 40 });
   });
 
+  test('when many sign-ins from one address reserve, succeed and give back at once, then none of them deadlocks', async () => {
+    // A budget wide enough that nothing is refused: every attempt takes its rows, then gives them back.
+    const open: ThrottlePolicy = { ...policy, failuresBeforeDelay: 1_000, accountFailuresBeforeDelay: 1_000, addressBudget: 10_000 };
+    const store = new PgLoginThrottleStore(db, open);
+    const now = new Date(Date.UTC(2027, 5, 1));
+    const failures: unknown[] = [];
+    await Promise.all(Array.from({ length: 8 }, async (_, worker) => {
+      for (let round = 0; round < 15; round += 1) {
+        const attempt = { account: `crowd-${(worker + round) % 3}@example.com`, address: '10.8.0.1' };
+        try {
+          const reserved = await store.reserve(attempt, now);
+          if (!('attempt' in reserved)) throw new Error(`refused: ${JSON.stringify(reserved)}`);
+          await (round % 2 === 0 ? store.succeed(reserved) : store.release(reserved));
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    }));
+    assert.deepEqual(failures.map((error) => (error instanceof Error ? error.message : String(error))), []);
+  });
+
   test('when the sweeper runs, then counters that slow nothing down any more are deleted and live ones kept', async () => {
     const store = new PgLoginThrottleStore(db, policy);
     const start = new Date(Date.UTC(2027, 0, 1));

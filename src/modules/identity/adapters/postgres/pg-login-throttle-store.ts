@@ -143,13 +143,15 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
   }
 
   async release(reservation: ThrottleReservation): Promise<void> {
+    // Rows in the order every transaction here takes them (pair → account → address), or two
+    // sign-ins sharing an address deadlock.
     await this.#db.transaction().execute(async (transaction) => {
-      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
       await sql`
         update identity.login_throttle_pairs set failures = greatest(0, failures - 1),
           next_attempt_at = case when next_attempt_at = ${reservation.pairGateAt} and next_attempt_at > ${reservation.at} then ${reservation.at} else next_attempt_at end
         where account = ${reservation.attempt.account} and address = ${reservation.attempt.address}`.execute(transaction);
       await this.#giveBackToAccount(transaction, reservation);
+      await sql`update identity.login_throttle_addresses set level = greatest(0, level - 1) where address = ${reservation.attempt.address}`.execute(transaction);
     });
   }
 
