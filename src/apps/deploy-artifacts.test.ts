@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
@@ -87,6 +87,39 @@ function dockerfileEnv(instructions: readonly Instruction[]): Record<string, str
 }
 
 const jsonArray = (args: string): string[] => z.array(z.string()).parse(JSON.parse(args));
+
+/** A .dockerignore line as Docker reads it: relative to the context, `**` any folders, `*` and `?` within one; a folder takes its contents. */
+function ignoredPath(pattern: string): RegExp {
+  assert.ok(!pattern.startsWith('!'), `an exception (${pattern}) is not read here`);
+  const source = pattern.replace(/^\/+|\/+$/g, '').split(/(\*\*\/?|\*|\?)/).map((part) => {
+    if (part === '**/') return '(?:.*/)?';
+    if (part === '**') return '.*';
+    if (part === '*') return '[^/]*';
+    if (part === '?') return '[^/]';
+    return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }).join('');
+  return new RegExp(`^${source}(?:/.*)?$`);
+}
+
+/** The files the runtime stage copies from the build context (not from another stage), after .dockerignore. */
+function imageFiles(runtime: readonly Instruction[]): string[] {
+  const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')).map(ignoredPath);
+  const sources = runtime.filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.includes('--from='))
+    .flatMap((instruction) => instruction.args.split(/\s+/).filter((arg) => !arg.startsWith('--')).slice(0, -1));
+  return sources.flatMap((source) => {
+    const files = statSync(path.join(root, source)).isDirectory()
+      ? readdirSync(path.join(root, source), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
+        .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
+      : [source];
+    return files.filter((file) => !ignored.some((pattern) => pattern.test(file)));
+  });
+}
+
+/** The relative modules a source file loads when it runs: static and dynamic imports and re-exports, not `import type`. */
+function relativeImportsOf(text: string): string[] {
+  const found = text.matchAll(/\b(?:import|export)\s+(type\s)?[^;'"]*?\bfrom\s+'(\.{1,2}\/[^']+)'|\bimport\s*\(\s*'(\.{1,2}\/[^']+)'\s*\)|\bimport\s+'(\.{1,2}\/[^']+)'/g);
+  return [...found].flatMap(([, typeOnly, from, dynamic, bare]) => (typeOnly === undefined ? [from ?? dynamic ?? bare ?? ''] : [])).filter((specifier) => specifier !== '');
+}
 
 // ---------------------------------------------------------------------------------------------
 // docker-compose.yml
@@ -398,6 +431,21 @@ describe('the Dockerfile', () => {
     assert.equal(probe?.groups?.path, '/healthz');
     const fallbackPort = /process\.env\.PORT \|\| (\d+)/.exec(args.join(' '))?.[1] ?? probe.groups.port;
     assert.equal(fallbackPort, env.PORT, 'the healthcheck calls PORT');
+  });
+
+  test('when the image is built, then it carries no test, test harness or benchmark code, and nothing it carries imports what it leaves out', () => {
+    const files = imageFiles(runtime);
+    for (const needed of ['package.json', 'bin/orderstream.js', 'src/cli.ts', 'src/apps/single-process.ts']) assert.ok(files.includes(needed), `the image carries ${needed}`);
+    assert.deepEqual(files.filter((file) => file.endsWith('.test.ts') || file.split('/').includes('testing') || file.startsWith('src/apps/bench/')), []);
+    const carried = new Set(files);
+    for (const file of files.filter((name) => /\.(?:ts|js)$/.test(name))) {
+      for (const specifier of relativeImportsOf(read(file))) {
+        const target = path.posix.join(path.posix.dirname(file), specifier);
+        // `orderstream bench` loads the harness on demand; it runs from a checkout, with dev dependencies.
+        if (file === 'src/cli.ts' && target.startsWith('src/apps/bench/')) continue;
+        assert.ok(carried.has(target), `${file} imports ${specifier}, which the image leaves out`);
+      }
+    }
   });
 
   test('when the build context is sent, then .dockerignore leaves out local state and keeps what the image copies', () => {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault,
 } from 'fastify';
 import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import helmet from 'helmet';
+import fastifyPlugin from 'fastify-plugin';
 import {
   hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject,
   serializerCompiler, validatorCompiler, type ZodTypeProvider,
@@ -22,6 +22,7 @@ import { installGatewayTrust, type GatewayTrustSettings } from './gateway-signat
 import { HttpProblem, invalidRequest, problemSchema, problemTypeBase, type FieldError, type Problem } from './problem.ts';
 import { runReadinessChecks, withoutAddresses, type ReadinessCheck } from './readiness.ts';
 import { hasMalformedQuery, nulCharacterErrors } from './request-text.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export type { ReadinessCheck } from './readiness.ts';
 
@@ -68,7 +69,7 @@ export function createHttpApp(options: {
   title?: string;
   /** The edge's checks (rate limit, tokens, route policies); absent in module tests that call routes directly. */
   edge?: EdgeOptions;
-  /** Security headers (helmet) on every response; off unless asked, so module tests stay minimal. */
+  /** Security headers (helmet's defaults, src/platform/http/security-headers.ts) on every response; off unless asked, so module tests stay minimal. */
   securityHeaders?: boolean;
   /** Browser origins allowed to call the API (CORS_ORIGINS); absent or empty: no CORS headers at all. */
   corsOrigins?: readonly string[];
@@ -84,7 +85,7 @@ export function createHttpApp(options: {
   documentation?: boolean;
 }): HttpApp {
   const { logger } = options;
-  const headersOfEveryResponse = options.securityHeaders === true ? securityHeaders() : undefined;
+  const headersOfEveryResponse = options.securityHeaders === true ? securityHeaders : undefined;
   const app = Fastify<RawServerDefault>({
     loggerInstance: logger,
     // Request-scoped fields come from the log context, not from per-request child loggers.
@@ -152,20 +153,21 @@ export function createHttpApp(options: {
   }
   // As the router refuses a path it cannot decode, so a query (its parser would keep `%zz` as it
   // is): after the security and CORS headers, so a browser can read the refusal, before the edge.
-  void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => {
+  // These hooks are registered as plugins (not added directly) so that they run after those of the
+  // plugins above; fastify-plugin keeps them on the app itself, not in a scope of their own.
+  void app.register(fastifyPlugin((instance: HttpApp, _options: unknown, done: () => void) => {
     instance.addHook('onRequest', (request, _reply, next) => { next(hasMalformedQuery(request.url) ? malformedQueryProblem() : undefined); });
     done();
-  }, { [Symbol.for('skip-override')]: true }));
+  }));
   const { edge } = options;
-  // Registered (not added directly) so that its hook runs after those of the plugins above.
   if (edge !== undefined && options.gatewayTrust !== undefined) throw new Error('an app is either the public edge or behind a gateway, not both');
-  if (edge !== undefined) void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => { installEdge(instance, edge); done(); }, { [Symbol.for('skip-override')]: true }));
+  if (edge !== undefined) void app.register(fastifyPlugin((instance: HttpApp, _options: unknown, done: () => void) => { installEdge(instance, edge); done(); }));
   const { gatewayTrust } = options;
   if (gatewayTrust !== undefined) {
-    void app.register(Object.assign((instance: HttpApp, _options: unknown, done: () => void) => {
+    void app.register(fastifyPlugin((instance: HttpApp, _options: unknown, done: () => void) => {
       installGatewayTrust(instance, { ...gatewayTrust, onRejected: (reason) => { logger.warn({ reason }, 'request without a valid gateway signature refused'); } });
       done();
-    }, { [Symbol.for('skip-override')]: true }));
+    }));
   }
   const { metrics } = options;
   /** The access-log line and the request metric of every answered request. */
@@ -246,26 +248,6 @@ function malformedQueryProblem(): HttpProblem {
     status: 400, slug: 'malformed-url', title: 'The URL is not valid',
     detail: 'The query string\'s percent-encoded bytes must be % and two hex digits, decoding to UTF-8.',
   });
-}
-
-/**
- * helmet's headers for a JSON API, worked out once: they depend on nothing in the request, and
- * helmet's middleware would build them again for every response. The API answers JSON only, so
- * nothing may load or frame it; /docs sets its own content policy.
- */
-function securityHeaders(): Readonly<Record<string, string>> {
-  const headers: Record<string, string> = {};
-  const collector = {
-    setHeader: (name: string, value: unknown) => { headers[name.toLowerCase()] = String(value); },
-    removeHeader: (name: string) => { headers[name.toLowerCase()] = ''; },
-  };
-  const middleware = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
-  // helmet reads nothing of the request and only sets or removes headers on the response.
-  const request = Object.create(IncomingMessage.prototype) as IncomingMessage;
-  middleware(request, collector as unknown as ServerResponse, (error?: unknown) => {
-    if (error !== undefined) throw error instanceof Error ? error : new Error('helmet refused its options');
-  });
-  return Object.freeze(Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== '')));
 }
 
 function registerDocumentation(app: HttpApp, title: string | undefined): void {

@@ -1,4 +1,3 @@
-import Stripe from 'stripe';
 import { z } from 'zod';
 import type { HttpApp, RouteRegistration } from '../../../../platform/http/app.ts';
 import { HttpProblem, invalidRequest, problemSchema } from '../../../../platform/http/problem.ts';
@@ -15,11 +14,13 @@ const receivedDto = z.object({ received: z.literal(true), duplicate: z.boolean()
 /**
  * `POST /v1/payments/stripe/webhook`: verifies the `Stripe-Signature` of the raw body against the
  * webhook signing secret, records the event and applies it to the payment it names. The signature covers the exact bytes Stripe sent,
- * so this route reads JSON as a raw buffer, in a plugin of its own so other routes keep parsing it.
+ * so this route reads JSON as a raw buffer, in a plugin of its own so other routes keep parsing it. That plugin
+ * loads the Stripe SDK when the app starts, so a process without a webhook secret never loads it.
  */
 export function stripeWebhookRoutes(deps: { webhookSecret: string; applyWebhookEvent: ApplyWebhookEvent }): RouteRegistration {
   return (app: HttpApp): void => {
-    void app.register((scoped: HttpApp, _options, done) => {
+    void app.register(async (scoped: HttpApp) => {
+      const { default: Stripe } = await import('stripe');
       scoped.removeContentTypeParser('application/json');
       scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, parsed) => { parsed(null, body); });
       scoped.post(stripeWebhookPath, {
@@ -47,7 +48,6 @@ export function stripeWebhookRoutes(deps: { webhookSecret: string; applyWebhookE
         request.log.info({ provider: 'stripe', eventId: id, eventType: type, result }, 'payment provider webhook received');
         return { received: true as const, duplicate: result === 'duplicate', applied: result === 'applied' };
       });
-      done();
     });
   };
 }

@@ -1,9 +1,12 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import {
   PaymentProviderUnavailableError,
   type AuthorizeOutcome, type ChangeOutcome, type FoundAuthorization, type PaymentProvider, type ProviderPaymentState,
 } from '../../application/ports.ts';
 import type { DeclineReason, Money } from '../../domain/payment.ts';
+
+/** The SDK's error classes, which tell a decline from a failure worth retrying. */
+type StripeErrors = typeof Stripe.errors;
 
 /**
  * Stripe as the payment provider: an authorisation is a PaymentIntent confirmed at once with
@@ -12,20 +15,27 @@ import type { DeclineReason, Money } from '../../domain/payment.ts';
  * retry on its own: the worker retries, with backoff, and logs every call.
  */
 export class StripePaymentProvider implements PaymentProvider {
-  readonly #stripe: Stripe;
+  readonly #sdk: Promise<{ stripe: Stripe; errors: StripeErrors }>;
 
   constructor(options: { apiKey: string; apiBaseUrl?: string; timeoutMs?: number }) {
-    this.#stripe = new Stripe(options.apiKey, {
-      maxNetworkRetries: 0,
-      timeout: options.timeoutMs ?? 20_000,
-      telemetry: false,
-      ...(options.apiBaseUrl === undefined ? {} : addressOf(options.apiBaseUrl)),
-    });
+    // The SDK is loaded when a provider is built, so a process not configured for Stripe never loads it.
+    this.#sdk = import('stripe').then(({ default: StripeClient }) => ({
+      stripe: new StripeClient(options.apiKey, {
+        maxNetworkRetries: 0,
+        timeout: options.timeoutMs ?? 20_000,
+        telemetry: false,
+        ...(options.apiBaseUrl === undefined ? {} : addressOf(options.apiBaseUrl)),
+      }),
+      errors: StripeClient.errors,
+    }));
+    // A failed load is reported by the first call that needs the SDK, not as an unhandled rejection.
+    this.#sdk.catch(() => undefined);
   }
 
   async authorize(request: { orderId: string; amount: Money; token: string; idempotencyKey: string }): Promise<AuthorizeOutcome> {
+    const { stripe, errors } = await this.#sdk;
     try {
-      const intent = await this.#stripe.paymentIntents.create({
+      const intent = await stripe.paymentIntents.create({
         amount: request.amount.amount,
         currency: request.amount.currency.toLowerCase(),
         payment_method: request.token,
@@ -38,40 +48,41 @@ export class StripePaymentProvider implements PaymentProvider {
       // e.g. requires_action (3-D Secure): nobody is there to complete it, so nothing is held.
       return { outcome: 'declined', reason: 'card-declined' };
     } catch (error) {
-      throwIfTransient(error);
-      const decline = declineReasonOf(error);
+      throwIfTransient(errors, error);
+      const decline = declineReasonOf(errors, error);
       if (decline !== undefined) return { outcome: 'declined', reason: decline };
-      return { outcome: 'failed', reason: reasonOf(error) };
+      return { outcome: 'failed', reason: reasonOf(errors, error) };
     }
   }
 
   async capture(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome> {
-    return this.#change(async () => {
-      const intent = await this.#stripe.paymentIntents.capture(request.providerPaymentId, { amount_to_capture: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
+    return this.#change(async (stripe) => {
+      const intent = await stripe.paymentIntents.capture(request.providerPaymentId, { amount_to_capture: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
       return intent.status === 'succeeded' ? undefined : `payment-intent-${intent.status}`;
     });
   }
 
   async void(request: { orderId: string; providerPaymentId: string; idempotencyKey: string }): Promise<ChangeOutcome> {
-    return this.#change(async () => {
-      const intent = await this.#stripe.paymentIntents.cancel(request.providerPaymentId, {}, { idempotencyKey: request.idempotencyKey });
+    return this.#change(async (stripe) => {
+      const intent = await stripe.paymentIntents.cancel(request.providerPaymentId, {}, { idempotencyKey: request.idempotencyKey });
       return intent.status === 'canceled' ? undefined : `payment-intent-${intent.status}`;
     });
   }
 
   async refund(request: { orderId: string; providerPaymentId: string; amount: Money; idempotencyKey: string }): Promise<ChangeOutcome> {
-    return this.#change(async () => {
-      const refund = await this.#stripe.refunds.create({ payment_intent: request.providerPaymentId, amount: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
+    return this.#change(async (stripe) => {
+      const refund = await stripe.refunds.create({ payment_intent: request.providerPaymentId, amount: request.amount.amount }, { idempotencyKey: request.idempotencyKey });
       return refund.status === 'failed' || refund.status === 'canceled' ? `refund-${refund.status}` : undefined;
     });
   }
 
   async lookup(request: { orderId: string; providerPaymentId: string }): Promise<ProviderPaymentState> {
+    const { stripe, errors } = await this.#sdk;
     try {
-      const intent = await this.#stripe.paymentIntents.retrieve(request.providerPaymentId, { expand: ['latest_charge'] });
+      const intent = await stripe.paymentIntents.retrieve(request.providerPaymentId, { expand: ['latest_charge'] });
       return stateOf(intent);
     } catch (error) {
-      throwIfTransient(error);
+      throwIfTransient(errors, error);
       return 'unknown';
     }
   }
@@ -83,25 +94,27 @@ export class StripePaymentProvider implements PaymentProvider {
    * (`payment_intent.amount_capturable_updated`) reports one the search missed.
    */
   async findAuthorization(request: { orderId: string; idempotencyKey: string }): Promise<FoundAuthorization | undefined> {
+    const { stripe, errors } = await this.#sdk;
     try {
-      const found = await this.#stripe.paymentIntents.search({ query: `metadata['orderId']:'${quoted(request.orderId)}'`, limit: 10, expand: ['data.latest_charge'] });
+      const found = await stripe.paymentIntents.search({ query: `metadata['orderId']:'${quoted(request.orderId)}'`, limit: 10, expand: ['data.latest_charge'] });
       const intents = found.data.filter((intent) => intent.metadata.orderId === request.orderId);
       const intent = intents.find((candidate) => candidate.status === 'requires_capture') ?? intents[0];
       return intent === undefined ? undefined : { providerPaymentId: intent.id, state: stateOf(intent) };
     } catch (error) {
-      throwIfTransient(error);
-      throw new PaymentProviderUnavailableError(`Stripe refused the search for the order's authorisation: ${reasonOf(error)}`, { cause: error });
+      throwIfTransient(errors, error);
+      throw new PaymentProviderUnavailableError(`Stripe refused the search for the order's authorisation: ${reasonOf(errors, error)}`, { cause: error });
     }
   }
 
   /** Runs a request that answers with a failure reason, or undefined on success. */
-  async #change(request: () => Promise<string | undefined>): Promise<ChangeOutcome> {
+  async #change(request: (stripe: Stripe) => Promise<string | undefined>): Promise<ChangeOutcome> {
+    const { stripe, errors } = await this.#sdk;
     try {
-      const failure = await request();
+      const failure = await request(stripe);
       return failure === undefined ? { outcome: 'succeeded' } : { outcome: 'failed', reason: failure };
     } catch (error) {
-      throwIfTransient(error);
-      return { outcome: 'failed', reason: reasonOf(error) };
+      throwIfTransient(errors, error);
+      return { outcome: 'failed', reason: reasonOf(errors, error) };
     }
   }
 }
@@ -134,25 +147,25 @@ function addressOf(baseUrl: string): { host: string; port: number; protocol: 'ht
 }
 
 /** Timeouts, network failures, 5xx, rate limits and a concurrent request with the same key are worth retrying. */
-function throwIfTransient(error: unknown): void {
-  if (!(error instanceof Stripe.errors.StripeError)) throw error;
+function throwIfTransient(errors: StripeErrors, error: unknown): void {
+  if (!(error instanceof errors.StripeError)) throw error;
   const status = error.statusCode ?? 0;
-  const transient = error instanceof Stripe.errors.StripeConnectionError
-    || error instanceof Stripe.errors.StripeAPIError
-    || error instanceof Stripe.errors.StripeRateLimitError
+  const transient = error instanceof errors.StripeConnectionError
+    || error instanceof errors.StripeAPIError
+    || error instanceof errors.StripeRateLimitError
     || status === 409 || status >= 500;
   if (transient) throw new PaymentProviderUnavailableError(`Stripe is unavailable: ${error.message}`, { cause: error });
 }
 
-function declineReasonOf(error: unknown): DeclineReason | undefined {
-  if (error instanceof Stripe.errors.StripeCardError) {
+function declineReasonOf(errors: StripeErrors, error: unknown): DeclineReason | undefined {
+  if (error instanceof errors.StripeCardError) {
     return error.decline_code === 'insufficient_funds' || error.code === 'insufficient_funds' ? 'insufficient-funds' : 'card-declined';
   }
-  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.param === 'payment_method') return 'invalid-token';
+  if (error instanceof errors.StripeInvalidRequestError && error.param === 'payment_method') return 'invalid-token';
   return undefined;
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof Stripe.errors.StripeError) return error.code ?? error.type;
+function reasonOf(errors: StripeErrors, error: unknown): string {
+  if (error instanceof errors.StripeError) return error.code ?? error.type;
   return error instanceof Error ? error.message : String(error);
 }
