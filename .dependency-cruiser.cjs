@@ -6,6 +6,7 @@ const path = require('node:path');
 
 const testFile = '\\.test\\.ts$';
 const moduleDoor = '^src/modules/[^/]+/index\\.ts$';
+const moduleContract = '^src/modules/[^/]+/contract\\.ts$';
 const moduleTesting = '^src/modules/[^/]+/testing/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -15,30 +16,43 @@ module.exports = {
       name: 'domain-purity',
       comment:
         'A domain file imports only files of its own module\'s domain/: no other layer, no other module, ' +
-        'no npm package, no node builtin. (Tests beside it may use node:test and builders.)',
+        'no npm package, no node builtin; only the shared kernel (src/kernel/) besides. (Tests beside it may use node:test and builders.)',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/domain/', pathNot: testFile },
-      to: { pathNot: '^src/modules/$1/domain/' },
+      to: { pathNot: ['^src/modules/$1/domain/', '^src/kernel/'] },
     },
     {
       name: 'application-layer',
       comment:
-        'An application file imports only its own module\'s domain/, application/ and contract.ts: ' +
+        'An application file imports only its own module\'s domain/, application/ and contract.ts, and the shared kernel: ' +
         'no adapters, no platform, no npm package, no node builtin. Ports in application/ describe what it needs.',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/application/', pathNot: testFile },
-      to: { pathNot: '^src/modules/$1/(domain/|application/|contract\\.ts$)' },
+      to: { pathNot: ['^src/modules/$1/(domain/|application/|contract\\.ts$)', '^src/kernel/'] },
     },
     {
       name: 'module-boundary',
-      comment: 'Another module is reached only through its index.ts.',
+      comment:
+        'Another module is reached only through its contract.ts (messages, client port, DTO types); ' +
+        'its index.ts is the factory for composition roots and would load the whole module and its SDKs.',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/', pathNot: testFile },
-      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleDoor] },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleContract] },
+    },
+    {
+      name: 'contract-purity',
+      comment:
+        'Other modules load a module only through its contract.ts, so a contract.ts never imports its own ' +
+        'index.ts, adapters/ or testing/, nor an npm package: the factory and its SDKs stay out of every reader.',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/contract\\.ts$' },
+      to: { path: ['^src/modules/$1/(index\\.ts$|adapters/|testing/)', '(^|/)node_modules/'] },
     },
     {
       name: 'module-boundary-outside',
-      comment: 'Code outside src/modules/ (apps, platform, cli, scripts) reaches a module only through its index.ts.',
+      comment:
+        'Code outside src/modules/ (apps, platform, cli, scripts) reaches a module only through its index.ts: ' +
+        'composition roots need its factory, and index.ts re-exports its contract.',
       severity: 'error',
       from: { pathNot: ['^src/modules/', testFile] },
       to: { path: '^src/modules/[^/]+/', pathNot: moduleDoor },
@@ -47,10 +61,11 @@ module.exports = {
       name: 'module-boundary-test',
       comment:
         'A test inside a module may use its own module\'s internals and any module\'s testing/ folder, ' +
-        'but reaches other internals of another module only through its index.ts.',
+        'but reaches the rest of another module only through its contract.ts (a test that wires several ' +
+        'modules by their factories belongs outside src/modules/).',
       severity: 'error',
       from: { path: `^src/modules/([^/]+)/.*${testFile}` },
-      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleDoor, moduleTesting] },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', moduleContract, moduleTesting] },
     },
     {
       name: 'module-boundary-outside-test',
@@ -65,6 +80,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/platform/' },
       to: { path: '^src/(modules|apps)/' },
+    },
+    {
+      name: 'kernel-purity',
+      comment:
+        'The shared kernel (src/kernel/) holds the pure values and functions every module means the same by ' +
+        '(Money, backoff), so every layer may import it; it imports only itself: no module, no platform, ' +
+        'no npm package, no node builtin. (Tests beside it may use node:test and fast-check.)',
+      severity: 'error',
+      from: { path: '^src/kernel/', pathNot: testFile },
+      to: { pathNot: '^src/kernel/' },
     },
     {
       name: 'no-circular',

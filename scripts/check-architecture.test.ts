@@ -63,7 +63,12 @@ const expectedViolations: Record<string, string[]> = {
   ],
   'module-boundary': [
     'src/modules/shop/adapters/http/shop-routes.ts -> src/modules/other/application/list-products.ts',
+    'src/modules/shop/adapters/http/shop-routes.ts -> src/modules/other/index.ts',
     'src/modules/shop/adapters/http/shop-routes.ts -> src/modules/other/testing/product-builder.ts',
+  ],
+  'contract-purity': [
+    'src/modules/other/contract.ts -> npm:zod',
+    'src/modules/other/contract.ts -> src/modules/other/index.ts',
   ],
   'module-boundary-outside': [
     'scripts/seed.ts -> src/modules/other/testing/product-builder.ts',
@@ -71,6 +76,7 @@ const expectedViolations: Record<string, string[]> = {
   ],
   'module-boundary-test': [
     'src/modules/shop/adapters/http/shop-routes.test.ts -> src/modules/other/domain/product.ts',
+    'src/modules/shop/adapters/http/shop-routes.test.ts -> src/modules/other/index.ts',
   ],
   'module-boundary-outside-test': [
     'src/apps/main.test.ts -> src/modules/shop/adapters/postgres/pg-order-repository.ts',
@@ -78,6 +84,12 @@ const expectedViolations: Record<string, string[]> = {
   'platform-independence': [
     'src/platform/http/app.ts -> src/apps/main.ts',
     'src/platform/http/app.ts -> src/modules/shop/index.ts',
+  ],
+  'kernel-purity': [
+    'src/kernel/backoff.ts -> node:crypto',
+    'src/kernel/backoff.ts -> npm:zod',
+    'src/kernel/backoff.ts -> src/modules/other/index.ts',
+    'src/kernel/backoff.ts -> src/platform/logging/logger.ts',
   ],
   'no-circular': [
     'src/platform/clock/clock.ts -> src/platform/clock/time-zone.ts',
@@ -95,7 +107,9 @@ const allowedImports: [from: string, to: string][] = [
   ['src/modules/shop/application/place-order.test.ts', 'src/modules/shop/testing/order-builder.ts'],
   ['src/modules/shop/adapters/postgres/pg-order-repository.ts', 'npm:kysely'],
   ['src/modules/shop/adapters/postgres/pg-order-repository.ts', 'src/platform/messaging/index.ts'],
-  ['src/modules/shop/adapters/http/shop-routes.ts', 'src/modules/other/index.ts'],
+  ['src/modules/shop/adapters/http/shop-routes.ts', 'src/modules/other/contract.ts'],
+  ['src/modules/shop/adapters/http/shop-routes.test.ts', 'src/modules/other/contract.ts'],
+  ['src/modules/other/contract.ts', 'src/modules/other/domain/product.ts'],
   ['src/modules/shop/adapters/http/shop-routes.test.ts', 'src/modules/other/testing/product-builder.ts'],
   ['src/modules/shop/adapters/http/shop-routes.test.ts', 'src/modules/shop/adapters/http/shop-routes.ts'],
   ['src/modules/shop/index.ts', 'src/modules/shop/adapters/http/shop-routes.ts'],
@@ -104,6 +118,10 @@ const allowedImports: [from: string, to: string][] = [
   ['scripts/seed.ts', 'src/modules/shop/index.ts'],
   ['src/platform/http/app.ts', 'src/platform/logging/logger.ts'],
   ['src/platform/logging/logger.ts', 'node:util'],
+  ['src/modules/shop/domain/money.ts', 'src/kernel/money.ts'],
+  ['src/modules/shop/application/ports.ts', 'src/kernel/backoff.ts'],
+  ['src/kernel/backoff.ts', 'src/kernel/money.ts'],
+  ['src/kernel/backoff.test.ts', 'node:test'],
 ];
 
 describe('architecture rules on the fixture', () => {

@@ -1,10 +1,9 @@
 /** What the catalog module promises other modules: its integration events and its client. */
 
-/** Money as it crosses module boundaries: integer minor units and an ISO 4217 currency. */
-export interface MoneyV1 {
-  amount: number;
-  currency: string;
-}
+import type { Money } from '../../kernel/money.ts';
+
+/** Money as it crosses module boundaries, `{ amount, currency }`: the shared Money, whose shape is frozen. */
+export type MoneyV1 = Money;
 
 /** `catalog.product-changed` v1: a product was created or changed. Keyed by product id. */
 export interface ProductChangedV1 {

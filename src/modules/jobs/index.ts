@@ -1,7 +1,8 @@
 /**
- * The jobs module's only public door: its factory, its migrations and its contract. Document jobs
- * (catalogue imports) run on pg-boss queues in the module's database; their records, progress and
- * row errors live in the `jobs` schema. Invoice PDFs are drawn when first downloaded (decision 0014).
+ * The jobs module's door for composition roots (other modules import only contract.ts): its factory,
+ * its migrations and its contract again. Document jobs (catalogue imports) run on pg-boss queues in
+ * the module's database; their records, progress and row errors live in the `jobs` schema. Invoice
+ * PDFs are drawn when first downloaded (decision 0014).
  */
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { WorkLimiter } from '../../platform/concurrency/work-limiter.ts';
@@ -12,8 +13,8 @@ import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
-import type { CatalogImportClient } from '../catalog/index.ts';
-import type { InventoryClient } from '../inventory/index.ts';
+import type { CatalogImportClient } from '../catalog/contract.ts';
+import type { InventoryClient } from '../inventory/contract.ts';
 import { CancelJob } from './application/cancel-job.ts';
 import type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 import { FailJob } from './application/fail-job.ts';

@@ -1,6 +1,6 @@
 /**
- * The notifications module's only public door: its factory, its migrations and its contract.
- * Other modules and the composition roots import from here and nowhere else in the module.
+ * The notifications module's door for composition roots: its factory, its migrations, and its contract again.
+ * Other modules import only its contract.ts, so they never load this factory, its adapters or their SDKs.
  */
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { Database } from '../../platform/database/database.ts';

@@ -1,9 +1,9 @@
 /** What the orders module promises other modules: its integration events, keyed by order id. */
 
-export interface MoneyV1 {
-  amount: number;
-  currency: string;
-}
+import type { Money } from '../../kernel/money.ts';
+
+/** Money as it crosses module boundaries, `{ amount, currency }`: the shared Money, whose shape is frozen. */
+export type MoneyV1 = Money;
 
 export interface CustomerV1 {
   id: string;

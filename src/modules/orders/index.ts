@@ -1,6 +1,7 @@
 /**
- * The orders module's only public door: its factory, migrations and contract. Orders orchestrates
- * the fulfilment saga: it talks to inventory and payments only through their messages.
+ * The orders module's door for composition roots (other modules import only contract.ts): its factory,
+ * migrations and contract again. Orders orchestrates the fulfilment saga: it talks to inventory and
+ * payments only through their messages.
  */
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
@@ -10,7 +11,7 @@ import type { RouteRegistration } from '../../platform/http/app.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
-import type { CatalogClient } from '../catalog/index.ts';
+import type { CatalogClient } from '../catalog/contract.ts';
 import { AdvanceSaga } from './application/advance-saga.ts';
 import { CancelOrder } from './application/cancel-order.ts';
 import { GetOrder } from './application/get-order.ts';

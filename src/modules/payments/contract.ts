@@ -3,10 +3,10 @@
  * emits, keyed by order id. Every provider call is idempotent per order and operation.
  */
 
-export interface MoneyV1 {
-  amount: number;
-  currency: string;
-}
+import type { Money } from '../../kernel/money.ts';
+
+/** Money as it crosses module boundaries, `{ amount, currency }`: the shared Money, whose shape is frozen. */
+export type MoneyV1 = Money;
 
 /** Command `payments.authorize-payment`: hold `amount` on the card behind `token`. */
 export interface AuthorizePaymentV1 {

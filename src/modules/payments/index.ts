@@ -1,6 +1,6 @@
 /**
- * The payments module's only public door: its factory, its migrations and its contract.
- * Other modules and the composition roots import from here and nowhere else in the module.
+ * The payments module's door for composition roots: its factory, its migrations, and its contract again.
+ * Other modules import only its contract.ts, so they never load this factory, its adapters or their SDKs.
  */
 import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';

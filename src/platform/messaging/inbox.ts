@@ -1,4 +1,5 @@
 import { sql, type Kysely, type QueryExecutorProvider, type Transaction } from 'kysely';
+import { backoffDelayMs } from '../../kernel/backoff.ts';
 import type { Database } from '../database/database.ts';
 import type { Envelope } from './envelope.ts';
 
@@ -64,10 +65,9 @@ export interface RetryPolicy {
   baseDelayMs: number;
 }
 
-/** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
+/** The shared backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const ceiling = policy.baseDelayMs * 2 ** Math.min(attempt - 1, 20);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffDelayMs(policy, attempt, random);
 }
 
 /**

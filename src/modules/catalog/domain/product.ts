@@ -18,13 +18,13 @@ export interface NewProduct {
   sku: string;
   name: string;
   description: string;
-  price: { amount: number; currency: string };
+  price: Money;
 }
 
 export interface ProductChanges {
   name?: string;
   description?: string;
-  price?: { amount: number; currency: string };
+  price?: Money;
 }
 
 const skuPattern = /^[A-Z0-9][A-Z0-9._-]{0,63}$/;

@@ -1,3 +1,4 @@
+import { isCurrencyCode, type Money } from '../../../kernel/money.ts';
 import { InvalidImportFileError } from './job.errors.ts';
 import { rowError, type RowError, type RowFault } from './job.ts';
 
@@ -10,7 +11,7 @@ export interface ImportRow {
   readonly sku: string;
   readonly name: string;
   readonly description: string;
-  readonly price: { readonly amount: number; readonly currency: string };
+  readonly price: Money;
   readonly stock: number;
 }
 
@@ -19,7 +20,6 @@ const skuPattern = /^[A-Z0-9][A-Z0-9._-]{0,63}$/;
 const maxNameLength = 200;
 const maxDescriptionLength = 5000;
 const maxStock = 1_000_000_000;
-const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
 // What a decoder puts in place of bytes that are not UTF-8.
 const replacementCharacter = '\uFFFD';
 // PostgreSQL stores no text holding U+0000, so a cell with one could never be saved.
@@ -61,7 +61,7 @@ const priceRule: ColumnRule<number> = (text) => {
 
 const currencyRule: ColumnRule<string> = (text) => {
   const currency = text.toUpperCase();
-  return /^[A-Z]{3}$/.test(currency) && knownCurrencies.has(currency) ? { value: currency } : { fault: `currency "${text}" is not an ISO 4217 code` };
+  return isCurrencyCode(currency) ? { value: currency } : { fault: `currency "${text}" is not an ISO 4217 code` };
 };
 
 const stockRule: ColumnRule<number> = (text) => {

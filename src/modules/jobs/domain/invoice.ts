@@ -1,15 +1,11 @@
-/** Money in integer minor units of an ISO 4217 currency. */
-export interface InvoiceMoney {
-  readonly amount: number;
-  readonly currency: string;
-}
+import { minorUnitDigits, type Money } from '../../../kernel/money.ts';
 
 export interface InvoiceLine {
   readonly sku: string;
   readonly name: string;
   readonly quantity: number;
-  readonly unitPrice: InvoiceMoney;
-  readonly lineTotal: InvoiceMoney;
+  readonly unitPrice: Money;
+  readonly lineTotal: Money;
 }
 
 /** What an invoice states: who sold what to whom, for how much, when. */
@@ -18,7 +14,7 @@ export interface Invoice {
   readonly seller: string;
   readonly customer: { readonly id: string; readonly email: string };
   readonly lines: readonly InvoiceLine[];
-  readonly total: InvoiceMoney;
+  readonly total: Money;
   readonly issuedAt: Date;
 }
 
@@ -27,7 +23,7 @@ export interface InvoiceFacts {
   readonly orderId: string;
   readonly customer: { readonly id: string; readonly email: string };
   readonly lines: readonly InvoiceLine[];
-  readonly total: InvoiceMoney;
+  readonly total: Money;
   /** ISO 8601; the invoice's date. */
   readonly confirmedAt: string;
   /** The seller when the order was confirmed; absent for orders handed over by invoice jobs of before. */
@@ -64,8 +60,8 @@ export function mayReadInvoice(invoice: StoredInvoice, caller: { id: string; isA
 }
 
 /** "12.50 EUR" for 1250 EUR, using the currency's own number of decimals. */
-export function formatMoney(money: InvoiceMoney): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: money.currency }).resolvedOptions().maximumFractionDigits ?? 2;
+export function formatMoney(money: Money): string {
+  const digits = minorUnitDigits(money.currency);
   const value = (money.amount / 10 ** digits).toFixed(digits);
   return `${value} ${money.currency}`;
 }

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '../../../kernel/backoff.ts';
 import { DeliveryNotDeadError } from './delivery.errors.ts';
 import type { NotificationEvent } from './notification-event.ts';
 import { subscribesTo, type WebhookEndpoint } from './webhook-endpoint.ts';
@@ -47,10 +48,9 @@ export function planDeliveries(event: NotificationEvent, endpoints: readonly Web
   ];
 }
 
-/** Exponential backoff with jitter: after attempt n, wait between half and all of base × 2^(n−1). */
+/** The shared backoff with jitter: after attempt n, wait between half and all of base × 2^(n−1). */
 export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
-  const ceiling = policy.baseDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffDelayMs(policy, attempt, random);
 }
 
 /** The attempt under way succeeded. */

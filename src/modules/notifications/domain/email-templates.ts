@@ -1,3 +1,4 @@
+import { minorUnitDigits } from '../../../kernel/money.ts';
 import type { Money, OrderNotice } from './notification-event.ts';
 
 /** An email as the customer reads it: a subject, a plain-text body and the same in simple HTML. */
@@ -7,17 +8,16 @@ export interface EmailContent {
   readonly html: string;
 }
 
-const formatters = new Map<string, { format: Intl.NumberFormat; minorUnitsPerMajor: number }>();
+const formatters = new Map<string, Intl.NumberFormat>();
 
 /** `{ amount: 2598, currency: 'EUR' }` → `€25.98`; the currency decides its number of minor digits (JPY has none). */
 export function formatMoney(money: Money): string {
   let formatter = formatters.get(money.currency);
   if (formatter === undefined) {
-    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: money.currency });
-    formatter = { format, minorUnitsPerMajor: 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2) };
+    formatter = new Intl.NumberFormat('en-US', { style: 'currency', currency: money.currency });
     formatters.set(money.currency, formatter);
   }
-  return formatter.format.format(money.amount / formatter.minorUnitsPerMajor);
+  return formatter.format(money.amount / 10 ** minorUnitDigits(money.currency));
 }
 
 /** Renders the customer email for an order notice. */

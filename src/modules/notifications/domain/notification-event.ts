@@ -1,8 +1,6 @@
-/** Money in integer minor units (cents) of an ISO 4217 currency; never a float. */
-export interface Money {
-  readonly amount: number;
-  readonly currency: string;
-}
+import type { Money } from '../../../kernel/money.ts';
+
+export type { Money } from '../../../kernel/money.ts';
 
 /** The order events customers and webhook endpoints are notified of. */
 export const notifiedEventTypes = ['orders.confirmed', 'orders.cancelled'] as const;

@@ -1,5 +1,5 @@
 import { createEnvelope, type Envelope } from '../../../platform/messaging/index.ts';
-import type { OrderCancelledV1, OrderConfirmedV1 } from '../../orders/index.ts';
+import type { OrderCancelledV1, OrderConfirmedV1 } from '../../orders/contract.ts';
 import type { NotificationEvent } from '../domain/notification-event.ts';
 
 let sequence = 0;

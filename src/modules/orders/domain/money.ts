@@ -1,10 +1,7 @@
+import type { Money } from '../../../kernel/money.ts';
 import { InvalidOrderError } from './order.errors.ts';
 
-/** Integer minor units of an ISO 4217 currency. */
-export interface Money {
-  readonly amount: number;
-  readonly currency: string;
-}
+export type { Money } from '../../../kernel/money.ts';
 
 /** `price × quantity`, refusing results that are not exact integers. */
 export function multiply(price: Money, quantity: number): Money {

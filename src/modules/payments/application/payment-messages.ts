@@ -3,7 +3,7 @@ import {
   type PaymentAuthorizedV1, type PaymentCapturedV1, type PaymentCaptureFailedV1,
   type PaymentDeclinedV1, type PaymentRefundedV1, type PaymentVoidedV1,
 } from '../contract.ts';
-import type { Payment, PaymentEvent } from '../domain/payment.ts';
+import type { Money, Payment, PaymentEvent } from '../domain/payment.ts';
 
 /** An integration event of payments, ready for the outbox; keyed by order id like every message of an order. */
 export type PaymentMessage =
@@ -38,6 +38,6 @@ function requirePayment(payment: Payment | undefined, event: PaymentEvent): Paym
   return payment;
 }
 
-function moneyOf(payment: Payment): { amount: number; currency: string } {
+function moneyOf(payment: Payment): Money {
   return { amount: payment.amount.amount, currency: payment.amount.currency };
 }

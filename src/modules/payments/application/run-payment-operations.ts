@@ -97,7 +97,7 @@ export class RunPaymentOperations {
           return;
         }
       }
-      const delayMs = Math.min(retryDelayMs(this.#settings.retryBaseMs, claim.attempts, this.#random), this.#settings.maxRetryDelayMs ?? defaultMaxRetryDelayMs);
+      const delayMs = retryDelayMs(this.#settings.retryBaseMs, claim.attempts, this.#random, this.#settings.maxRetryDelayMs ?? defaultMaxRetryDelayMs);
       const kept = await this.#operations.retryLater(claim, delayMs, record('transient-error', detail));
       this.#log.warn({ orderId: claim.orderId, operationId: claim.id, call: plan.call, attempts: claim.attempts, delayMs, kept, detail }, 'payment provider unavailable; retrying later');
       return;

@@ -1,10 +1,8 @@
+import { backoffDelayMs } from '../../../kernel/backoff.ts';
+import { moneyProblem, type Money } from '../../../kernel/money.ts';
 import { InvalidPaymentError } from './payment.errors.ts';
 
-/** An amount in integer minor units (cents) of an ISO 4217 currency; never a float. */
-export interface Money {
-  readonly amount: number;
-  readonly currency: string;
-}
+export type { Money } from '../../../kernel/money.ts';
 
 /**
  * Where one order's payment stands. `pending` until the provider answers the authorisation;
@@ -79,13 +77,12 @@ export type OperationPlan =
   | { readonly type: 'call'; readonly call: ProviderCall }
   | { readonly type: 'settle'; readonly settlement: Settlement };
 
-const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
 const maxTokenLength = 255;
 const maxOrderIdLength = 128;
 
 export interface NewPayment {
   orderId: string;
-  amount: { amount: number; currency: string };
+  amount: Money;
   token: string;
 }
 
@@ -95,11 +92,8 @@ export interface NewPayment {
  */
 export function createPayment(input: NewPayment, id: string, now: Date, status: 'pending' | 'voided' = 'pending'): Payment {
   requireOrderId(input.orderId);
-  if (!Number.isSafeInteger(input.amount.amount)) throw new InvalidPaymentError('amount.amount', 'must be a whole number of minor units (e.g. cents)');
-  if (input.amount.amount < 0) throw new InvalidPaymentError('amount.amount', 'must not be negative');
-  if (!/^[A-Z]{3}$/.test(input.amount.currency) || !knownCurrencies.has(input.amount.currency)) {
-    throw new InvalidPaymentError('amount.currency', `"${input.amount.currency}" is not an ISO 4217 currency code`);
-  }
+  const problem = moneyProblem(input.amount.amount, input.amount.currency);
+  if (problem !== undefined) throw new InvalidPaymentError(`amount.${problem.part}`, problem.message);
   if (input.token.trim().length === 0 || input.token.length > maxTokenLength) {
     throw new InvalidPaymentError('token', `must be 1-${maxTokenLength} characters`);
   }
@@ -298,10 +292,12 @@ function reported(providerCall: ProviderCall, settlement: Settlement | undefined
   return settlement === undefined ? undefined : { call: providerCall, settlement };
 }
 
-/** Exponential backoff with jitter: attempt n waits between half and all of base × 2^(n−1). */
-export function retryDelayMs(baseMs: number, attempt: number, random: () => number = Math.random): number {
-  const ceiling = baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 20);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+/**
+ * How long a provider call waits after a transient failure: the shared backoff with jitter (attempt n
+ * waits between half and all of base × 2^(n−1)), never longer than `maxMs`.
+ */
+export function retryDelayMs(baseMs: number, attempt: number, random: () => number = Math.random, maxMs?: number): number {
+  return backoffDelayMs({ baseDelayMs: baseMs, maxDelayMs: maxMs }, attempt, random);
 }
 
 function call(providerCall: ProviderCall): OperationPlan {

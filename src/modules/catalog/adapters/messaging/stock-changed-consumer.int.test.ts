@@ -7,7 +7,7 @@ import {
   createEnvelope, createMessaging, handleOnce, InProcessTransport, messagingMigrations, topicOf, type Envelope, type MessageConsumer,
 } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
-import { inventoryMessages } from '../../../inventory/index.ts';
+import { inventoryMessages } from '../../../inventory/contract.ts';
 import { RecordReportedStock } from '../../application/record-reported-stock.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { catalogMigrations } from '../../index.ts';

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
-import { inventoryMessages } from '../../../inventory/index.ts';
+import { inventoryMessages } from '../../../inventory/contract.ts';
 import type { RecordReportedStock } from '../../application/record-reported-stock.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { BatchReportedStockStore, PgReportedStockStore } from '../postgres/pg-reported-stock-store.ts';

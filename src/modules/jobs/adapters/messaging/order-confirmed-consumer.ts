@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { batchStores, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
-import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/index.ts';
+import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/contract.ts';
 import { RecordInvoice } from '../../application/record-invoice.ts';
 import { BatchInvoiceRecords } from '../postgres/batch-invoice-records.ts';
 import { PgInvoiceRepository } from '../postgres/pg-invoice-repository.ts';

@@ -1,5 +1,5 @@
-import type { CatalogImportClient } from '../../../catalog/index.ts';
-import type { InventoryClient } from '../../../inventory/index.ts';
+import type { CatalogImportClient } from '../../../catalog/contract.ts';
+import type { InventoryClient } from '../../../inventory/contract.ts';
 import type { ProductCatalog, StockLevels } from '../../application/ports.ts';
 
 /** Errors the catalog and inventory clients name as broken rules of theirs: a row's fault, not a reason to retry. */

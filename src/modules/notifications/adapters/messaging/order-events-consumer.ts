@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
-import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/index.ts';
+import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/contract.ts';
 import { ScheduleDeliveries } from '../../application/schedule-deliveries.ts';
 import type { NotificationEvent, OrderNotice } from '../../domain/notification-event.ts';
 import { BatchDeliveryScheduling } from '../postgres/batch-delivery-scheduling.ts';

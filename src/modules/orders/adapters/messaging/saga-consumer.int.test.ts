@@ -8,8 +8,8 @@ import {
   appendToOutbox, createEnvelope, createMessaging, InProcessTransport, listDeadLetters, messagingMigrations,
 } from '../../../../platform/messaging/index.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../../../platform/testing/test-database.ts';
-import { inventoryMessages } from '../../../inventory/index.ts';
-import { paymentsMessages } from '../../../payments/index.ts';
+import { inventoryMessages } from '../../../inventory/contract.ts';
+import { paymentsMessages } from '../../../payments/contract.ts';
 import { AdvanceSaga } from '../../application/advance-saga.ts';
 import { placeOrder } from '../../domain/order.ts';
 import { ordersMigrations } from '../../index.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createEnvelope } from '../../../../platform/messaging/index.ts';
-import { inventoryMessages } from '../../../inventory/index.ts';
-import { paymentsMessages } from '../../../payments/index.ts';
+import { inventoryMessages } from '../../../inventory/contract.ts';
+import { paymentsMessages } from '../../../payments/contract.ts';
 import { toSagaEvent } from './saga-consumer.ts';
 
 describe('toSagaEvent', () => {

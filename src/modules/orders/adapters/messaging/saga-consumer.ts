@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
-import { inventoryMessages } from '../../../inventory/index.ts';
-import { paymentsMessages } from '../../../payments/index.ts';
+import { inventoryMessages } from '../../../inventory/contract.ts';
+import { paymentsMessages } from '../../../payments/contract.ts';
 import type { AdvanceSaga } from '../../application/advance-saga.ts';
 import type { SagaEvent } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type {
   ReservationFailedV1, RestockedV1, StockCommitFailedV1, StockCommittedV1, StockReleasedV1, StockReservedV1,
-} from '../../../inventory/index.ts';
+} from '../../../inventory/contract.ts';
 import type {
   PaymentAuthorizedV1, PaymentCapturedV1, PaymentCaptureFailedV1, PaymentDeclinedV1, PaymentRefundedV1, PaymentVoidedV1,
-} from '../../../payments/index.ts';
+} from '../../../payments/contract.ts';
 
 // The shapes of the inventory and payments events the saga follows, checked at the edge like HTTP
 // bodies. Typed against the publishers' contracts, so a change there that these schemas miss fails to

@@ -1,6 +1,6 @@
 import { createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
-import { inventoryMessages, type CommitStockV1, type ReleaseStockV1, type ReserveStockV1, type RestockV1 } from '../../../inventory/index.ts';
-import { paymentsMessages, type AuthorizePaymentV1, type CapturePaymentV1, type RefundPaymentV1, type VoidPaymentV1 } from '../../../payments/index.ts';
+import { inventoryMessages, type CommitStockV1, type ReleaseStockV1, type ReserveStockV1, type RestockV1 } from '../../../inventory/contract.ts';
+import { paymentsMessages, type AuthorizePaymentV1, type CapturePaymentV1, type RefundPaymentV1, type VoidPaymentV1 } from '../../../payments/contract.ts';
 import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1, type OrderLineV1, type OrderPlacedV1 } from '../../contract.ts';
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';

@@ -1,3 +1,5 @@
+import type { Money as SharedMoney } from '../../../kernel/money.ts'; // allowed: the shared kernel
+
 export interface Money {
   readonly amount: number;
 }
@@ -5,3 +7,5 @@ export interface Money {
 export function money(amount: number): Money {
   return { amount };
 }
+
+export type PricedMoney = SharedMoney;
