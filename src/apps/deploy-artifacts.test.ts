@@ -8,7 +8,7 @@ import { configSchema, loadConfig } from '../platform/config/config.ts';
 import { createHttpApp } from '../platform/http/app.ts';
 import { createLogger } from '../platform/logging/logger.ts';
 import { routePolicies } from './gateway/route-policies.ts';
-import { serviceRoles as moduleServiceRoles } from './services.ts';
+import { databaseVariableOf, moduleNames as moduleServiceRoles } from './module-registry.ts';
 import { processRoles } from './single-process.ts';
 
 /**
@@ -25,11 +25,8 @@ const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 const cliRoles = [...processRoles, 'gateway', ...moduleServiceRoles];
 // The services shape: one process per role (DESIGN.md), each deployed once (the gateway at least twice in compose).
 const serviceRoles = ['gateway', ...moduleServiceRoles];
-// Each role's own database; the gateway has none.
-const databaseVariables: Record<string, string> = {
-  identity: 'IDENTITY_DATABASE_URL', catalog: 'CATALOG_DATABASE_URL', inventory: 'INVENTORY_DATABASE_URL', orders: 'ORDERS_DATABASE_URL',
-  payments: 'PAYMENTS_DATABASE_URL', notifications: 'NOTIFICATIONS_DATABASE_URL', jobs: 'JOBS_DATABASE_URL',
-};
+// Each role's own database, from the module registry; the gateway has none.
+const databaseVariables: Record<string, string> = Object.fromEntries(moduleServiceRoles.map((role) => [role, databaseVariableOf(role)]));
 const allDatabaseVariables = ['DATABASE_URL', ...Object.values(databaseVariables)];
 // Mirrors `secretKeys` in src/platform/config/config.ts (not exported): values never written into an artifact.
 const secretVariables = new Set([

@@ -11,6 +11,7 @@ import { createDatabase } from '../platform/database/database.ts';
 import { embeddedServerUrl } from '../platform/testing/test-database.ts';
 import { requireService } from '../platform/testing/services.ts';
 import { nginxUnavailableReason } from './local-nginx.ts';
+import { moduleNames } from './module-registry.ts';
 import { freePort } from './testing/orderstream-process.ts';
 
 /**
@@ -26,7 +27,7 @@ if (nginxMissing !== undefined && process.env.REQUIRE_SERVICES === '1') throw ne
 const skip = kafka.skip || redis.skip || (nginxMissing ?? false);
 
 const projectRoot = path.resolve(import.meta.dirname, '../..');
-const roles = ['identity', 'catalog', 'inventory', 'orders', 'payments', 'notifications', 'jobs'];
+const roles = moduleNames;
 const names = ['nginx', 'gateway-1', 'gateway-2', ...roles];
 
 test('when services gets a bad action or option, then it exits with code 2, says why and starts nothing', async () => {

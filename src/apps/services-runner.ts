@@ -7,7 +7,7 @@ import {
   isOurProcess, logOffset, readPidFile, removePidFile, sleep, startDetached, stopProcess, tailOf, writePidFile,
 } from './background-process.ts';
 import { ensureNginx, localNginxArguments, localNginxFiles, writeLocalNginxConfig } from './local-nginx.ts';
-import type { ServiceRole } from './services.ts';
+import { databaseVariableOf, moduleNames, type ModuleName } from './module-registry.ts';
 
 /**
  * `orderstream services up|down|status`: the whole services shape on one machine, as background
@@ -18,10 +18,10 @@ import type { ServiceRole } from './services.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../..');
 
-// The roles of src/apps/services.ts, restated: importing that file would load every module (seconds)
-// for a command that only starts processes. The compiler checks that none is missing or unknown.
-const everyServiceRole: Readonly<Record<ServiceRole, true>> = { identity: true, catalog: true, inventory: true, orders: true, payments: true, notifications: true, jobs: true };
-const serviceRoles = Object.keys(everyServiceRole) as ServiceRole[];
+// One service role per module. The registry names no module's code, so reading it here does not
+// load every module (seconds) for a command that only starts processes.
+type ServiceRole = ModuleName;
+const serviceRoles: readonly ServiceRole[] = moduleNames;
 
 export const defaultServicesDir = '.data/services';
 export const defaultApiPort = 8080;
@@ -318,7 +318,7 @@ function processEnvironment(
   }
   return {
     ...shared,
-    [`${planned.role.toUpperCase()}_DATABASE_URL`]: databaseUrlOf(plan.serverUrl ?? options.serverUrl, plan.databasePrefix, planned.role),
+    [databaseVariableOf(planned.role)]: databaseUrlOf(plan.serverUrl ?? options.serverUrl, plan.databasePrefix, planned.role),
     CATALOG_SERVICE_URL: urlOf('catalog'),
     INVENTORY_SERVICE_URL: urlOf('inventory'),
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../platform/config/config.ts';
 import type { Database } from '../platform/database/database.ts';
-import type { ModuleName } from './modules.ts';
+import type { ModuleName } from './module-registry.ts';
 import { serviceDatabaseUrls, tableSizeSources } from './services.ts';
 
 describe('tableSizeSources', () => {

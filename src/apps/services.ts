@@ -5,30 +5,25 @@ import { createHttpApp, type HttpApp } from '../platform/http/app.ts';
 import type { ReadinessCheck } from '../platform/http/readiness.ts';
 import { ServiceCaller } from '../platform/http/service-caller.ts';
 import type { Logger } from '../platform/logging/logger.ts';
-import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
+import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrations, type MessageConsumer, type MessageTransport, type Messaging } from '../platform/messaging/index.ts';
 import { auditMigrations, auditRoutes } from '../platform/audit/index.ts';
 import { KafkaTransport } from '../platform/messaging/kafka-transport.ts';
 import { createMetrics, type Metrics } from '../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
-import { createCachedCatalogClient, createCatalogHttpClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
-import { createInventoryHttpClient } from '../modules/inventory/index.ts';
-import { consumingModules, routePolicies } from './gateway/route-policies.ts';
+import { createCachedCatalogClient, createCatalogHttpClient, type CatalogClient, type CatalogImportClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
+import { createInventoryHttpClient, type InventoryClient } from '../modules/inventory/index.ts';
+import { routePolicies } from './gateway/route-policies.ts';
 import { gatewayTrustSettings } from './edge-wiring.ts';
-import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, partsOf, type ModuleName, type ModuleSet } from './modules.ts';
+import { moduleFactories } from './module-factories.ts';
+import { consumingModules, databaseVariableOf, isModuleName, moduleNames, type ModuleName } from './module-registry.ts';
+import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, partsOf, type ModuleSet } from './modules.ts';
 
 /**
- * The roles of the services shape besides the gateway, one per module. (The document jobs service
- * is `jobs`: `worker` already names the single process's HTTP-less half, see decision 0009.)
+ * The roles of the services shape besides the gateway: one per module of the registry. (The document
+ * jobs service is `jobs`: `worker` already names the single process's HTTP-less half, see decision 0009.)
  */
-export const serviceRoles = ['identity', 'catalog', 'inventory', 'orders', 'payments', 'notifications', 'jobs'] as const;
-export type ServiceRole = (typeof serviceRoles)[number];
-
-type DatabaseVariable = `${'IDENTITY' | 'CATALOG' | 'INVENTORY' | 'ORDERS' | 'PAYMENTS' | 'NOTIFICATIONS' | 'JOBS'}_DATABASE_URL`;
-
-const databaseVariable: Readonly<Record<ModuleName, DatabaseVariable>> = {
-  identity: 'IDENTITY_DATABASE_URL', catalog: 'CATALOG_DATABASE_URL', inventory: 'INVENTORY_DATABASE_URL', orders: 'ORDERS_DATABASE_URL',
-  payments: 'PAYMENTS_DATABASE_URL', notifications: 'NOTIFICATIONS_DATABASE_URL', jobs: 'JOBS_DATABASE_URL',
-};
+export const serviceRoles: readonly ModuleName[] = moduleNames;
+export type ServiceRole = ModuleName;
 
 /**
  * The databases `roles` would use, each once, with the variable that named it (the role's own, else
@@ -37,15 +32,15 @@ const databaseVariable: Readonly<Record<ModuleName, DatabaseVariable>> = {
 export function serviceDatabaseUrls(config: Config, roles: readonly ServiceRole[]): { variable: string; url: string }[] {
   const byUrl = new Map<string, string>();
   for (const role of roles) {
-    const own = config[databaseVariable[role]];
-    const [variable, url] = own === undefined ? ['DATABASE_URL', config.DATABASE_URL] : [databaseVariable[role], own];
+    const own = config[databaseVariableOf(role)];
+    const [variable, url] = own === undefined ? ['DATABASE_URL', config.DATABASE_URL] : [databaseVariableOf(role), own];
     if (url !== undefined && !byUrl.has(url)) byUrl.set(url, variable);
   }
   return [...byUrl].map(([url, variable]) => ({ variable, url }));
 }
 
 export function isServiceRole(role: string): role is ServiceRole {
-  return (serviceRoles as readonly string[]).includes(role);
+  return isModuleName(role);
 }
 
 /**
@@ -95,95 +90,29 @@ export async function createServices(options: {
   const secret = config.GATEWAY_SECRET;
   if (secret === undefined) throw new Error('Service roles run behind the gateway: set GATEWAY_SECRET (the same as the gateway\'s).');
   const names: ModuleName[] = roles;
-  const missing = names.filter((name) => (config[databaseVariable[name]] ?? config.DATABASE_URL) === undefined);
-  if (missing.length > 0) throw new Error(`Set ${missing.map((name) => databaseVariable[name]).join(', ')} (or DATABASE_URL): a service never starts an embedded database.`);
+  const missing = names.filter((name) => (config[databaseVariableOf(name)] ?? config.DATABASE_URL) === undefined);
+  if (missing.length > 0) throw new Error(`Set ${missing.map((name) => databaseVariableOf(name)).join(', ')} (or DATABASE_URL): a service never starts an embedded database.`);
   const everyRoleHere = serviceRoles.every((role) => roles.includes(role));
   if (options.transport === undefined && config.KAFKA_BROKERS === undefined && !everyRoleHere) {
     throw new Error('Services in separate processes talk through Kafka: set KAFKA_BROKERS.');
   }
-  const transport: MessageTransport = options.transport ?? (config.KAFKA_BROKERS === undefined
-    ? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY })
-    : new KafkaTransport({ brokers: config.KAFKA_BROKERS.split(','), clientId: `orderstream-${roles.join('-')}`, partitions: config.KAFKA_TOPIC_PARTITIONS, logger,
-      ...(config.KAFKA_NAMESPACE === undefined ? {} : { namespace: config.KAFKA_NAMESPACE }),
-    }));
+  const transport: MessageTransport = options.transport ?? transportOf(config, roles, logger);
 
   const metrics = createMetrics({ logger });
-  const databases = new Map<ModuleName, { db: Database; url: string }>();
-  const messagings: Messaging[] = [];
-  const callers: ServiceCaller[] = [];
-  try {
-    for (const name of names) {
-      const url = config[databaseVariable[name]] ?? config.DATABASE_URL ?? '';
-      const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
-      databases.set(name, { db, url });
-      await migrate(db, [messagingMigrations, auditMigrations, moduleMigrations[name]], logger);
-      messagings.push(createMessaging({
-        db, transport, logger, metrics,
-        retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
-        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-        listenUrl: url,
-        // Several instances of a service share its database, and the relay leading may be another's.
-        notify: 'postgres',
-        retention: messagingRetention(config, metrics),
-        retryLeaseMs: messagingRetryLeaseMs(config),
-      }));
-    }
-  } catch (error) {
-    await Promise.all([...databases.values()].map(({ db }) => db.destroy()));
-    throw error;
-  }
-
-  const caller = (service: string, instances: string | undefined): ServiceCaller | undefined => {
-    if (instances === undefined) return undefined;
-    const created = new ServiceCaller({ service, instances: instances.split(','), secret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, caller: roles.join('+') });
-    callers.push(created);
-    return created;
-  };
-  const needsCatalog = (names.includes('orders') || names.includes('jobs')) && !names.includes('catalog');
-  const needsInventory = names.includes('jobs') && !names.includes('inventory');
-  const catalogCaller = needsCatalog ? caller('catalog', config.CATALOG_SERVICE_URL) : undefined;
-  const inventoryCaller = needsInventory ? caller('inventory', config.INVENTORY_SERVICE_URL) : undefined;
-  // With Redis, product lookups of a remote catalog go through a cache the catalog's own events invalidate.
-  const remoteCatalog = catalogCaller === undefined ? undefined : createCatalogHttpClient(catalogCaller);
-  const catalogCache: RedisCachedCatalogClient | undefined = remoteCatalog === undefined || config.REDIS_URL === undefined
-    ? undefined
-    : createCachedCatalogClient({ client: remoteCatalog, url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.CATALOG_CACHE_TTL_SECONDS, logger });
+  const { databases, messagingOf } = await openDatabases(config, names, transport, logger, metrics);
+  const { callers, catalogCache, remote } = remoteClients(config, logger, roles, secret);
   const modules = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
     databases: Object.fromEntries(databases),
-    remote: {
-      ...(remoteCatalog === undefined ? {} : { catalog: catalogCache ?? remoteCatalog }),
-      ...(inventoryCaller === undefined ? {} : { inventory: createInventoryHttpClient(inventoryCaller) }),
-    },
+    remote,
     runJobWorkers: true,
   });
 
-  // Each module's consumers join the messaging of its own database (inbox, retries, dead letters there).
+  registerConsumers(modules, messagingOf, catalogCache === undefined ? undefined : catalogCache.invalidationConsumer(`${roles.join('+')}.catalog-cache`));
   const parts = partsOf(modules);
-  const messagingOf = new Map(names.map((name, index) => [name, messagings[index]]));
-  for (const name of names) {
-    const module = modules[name];
-    const messaging = messagingOf.get(name);
-    if (module === undefined || messaging === undefined || !('consumers' in module)) continue;
-    for (const consumer of module.consumers) messaging.register(consumer);
-  }
-  const cacheUser = names.find((name) => name === 'orders' || name === 'jobs');
-  const cacheMessaging = cacheUser === undefined ? undefined : messagingOf.get(cacheUser);
-  if (catalogCache !== undefined && cacheMessaging !== undefined) cacheMessaging.register(catalogCache.invalidationConsumer(`${roles.join('+')}.catalog-cache`));
+  const messagings = [...messagingOf.values()];
   const background = parts.flatMap((part) => part.background);
-  const readiness: ReadinessCheck[] = [
-    ...[...databases].map(([name, { db }]) => ({ name: `${name}-database`, check: () => databaseReadiness(db, 2000) })),
-    ...(transport.isReachable === undefined ? [] : [{ name: 'kafka', check: () => transport.isReachable?.() ?? Promise.resolve(true) }]),
-  ];
-  const firstDatabase = [...databases.values()][0]?.db;
-  if (firstDatabase !== undefined) {
-    metrics.readFrom({
-      database: firstDatabase,
-      tableSizes: tableSizeSources(databases),
-      ...(modules.jobs === undefined ? {} : { jobQueues: () => modules.jobs?.queueDepths() ?? Promise.resolve([]) }),
-      ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
-    });
-  }
+  const readiness = observe({ databases, transport, metrics, modules });
   const ops = createOpsServer({ metrics, readiness, logger });
   const app = createHttpApp({
     logger,
@@ -191,7 +120,7 @@ export async function createServices(options: {
     bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
     routes: [
       ...parts.flatMap((part) => (part.routes === undefined ? [] : [part.routes])),
-      ...[...databases].filter(([name]) => (consumingModules as readonly string[]).includes(name)).map(([name, { db }]) => deadLetterRoutes(db, name)),
+      ...[...databases].filter(([name]) => consumingModules.includes(name)).map(([name, { db }]) => deadLetterRoutes(db, name)),
       // Each service answers for the administrative acts recorded in its own database.
       ...[...databases].map(([name, { db }]) => auditRoutes(db, name)),
     ],
@@ -226,4 +155,108 @@ export async function createServices(options: {
       await Promise.all([...databases.values()].map(({ db }) => db.destroy()));
     },
   };
+}
+
+/**
+ * Each role's database, migrated with its module's schema and messaging's, and the messaging that
+ * works on it (inbox, retries, dead letters there). On a failure, the pools opened so far are closed.
+ */
+async function openDatabases(config: Config, names: readonly ModuleName[], transport: MessageTransport, logger: Logger, metrics: Metrics): Promise<{
+  databases: Map<ModuleName, { db: Database; url: string }>; messagingOf: Map<ModuleName, Messaging>;
+}> {
+  const databases = new Map<ModuleName, { db: Database; url: string }>();
+  const messagingOf = new Map<ModuleName, Messaging>();
+  try {
+    for (const name of names) {
+      const url = config[databaseVariableOf(name)] ?? config.DATABASE_URL ?? '';
+      const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
+      databases.set(name, { db, url });
+      await migrate(db, [messagingMigrations, auditMigrations, moduleFactories[name].migrations], logger);
+      messagingOf.set(name, createMessaging({
+        db, transport, logger, metrics,
+        retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        listenUrl: url,
+        // Several instances of a service share its database, and the relay leading may be another's.
+        notify: 'postgres',
+        retention: messagingRetention(config, metrics),
+        retryLeaseMs: messagingRetryLeaseMs(config),
+      }));
+    }
+  } catch (error) {
+    await Promise.all([...databases.values()].map(({ db }) => db.destroy()));
+    throw error;
+  }
+  return { databases, messagingOf };
+}
+
+/** The catalog and inventory over HTTP, for the roles here that need them when those services run elsewhere. */
+function remoteClients(config: Config, logger: Logger, roles: readonly ServiceRole[], secret: string): {
+  callers: ServiceCaller[]; catalogCache: RedisCachedCatalogClient | undefined; remote: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient };
+} {
+  const callers: ServiceCaller[] = [];
+  const caller = (service: string, instances: string | undefined): ServiceCaller | undefined => {
+    if (instances === undefined) return undefined;
+    const created = new ServiceCaller({ service, instances: instances.split(','), secret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, caller: roles.join('+') });
+    callers.push(created);
+    return created;
+  };
+  const needsCatalog = (roles.includes('orders') || roles.includes('jobs')) && !roles.includes('catalog');
+  const needsInventory = roles.includes('jobs') && !roles.includes('inventory');
+  const catalogCaller = needsCatalog ? caller('catalog', config.CATALOG_SERVICE_URL) : undefined;
+  const inventoryCaller = needsInventory ? caller('inventory', config.INVENTORY_SERVICE_URL) : undefined;
+  // With Redis, product lookups of a remote catalog go through a cache the catalog's own events invalidate.
+  const remoteCatalog = catalogCaller === undefined ? undefined : createCatalogHttpClient(catalogCaller);
+  const catalogCache: RedisCachedCatalogClient | undefined = remoteCatalog === undefined || config.REDIS_URL === undefined
+    ? undefined
+    : createCachedCatalogClient({ client: remoteCatalog, url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.CATALOG_CACHE_TTL_SECONDS, logger });
+  return {
+    callers, catalogCache,
+    remote: {
+      ...(remoteCatalog === undefined ? {} : { catalog: catalogCache ?? remoteCatalog }),
+      ...(inventoryCaller === undefined ? {} : { inventory: createInventoryHttpClient(inventoryCaller) }),
+    },
+  };
+}
+
+/**
+ * Each module's consumers join the messaging of its own database; the remote catalog's cache
+ * invalidation joins that of the module it serves (orders, else jobs).
+ */
+function registerConsumers(modules: ModuleSet, messagingOf: ReadonlyMap<ModuleName, Messaging>, cacheInvalidation: MessageConsumer | undefined): void {
+  for (const [name, messaging] of messagingOf) {
+    for (const consumer of modules[name]?.consumers ?? []) messaging.register(consumer);
+  }
+  const cacheUser = [...messagingOf.keys()].find((name) => name === 'orders' || name === 'jobs');
+  const cacheMessaging = cacheUser === undefined ? undefined : messagingOf.get(cacheUser);
+  if (cacheInvalidation !== undefined && cacheMessaging !== undefined) cacheMessaging.register(cacheInvalidation);
+}
+
+/** What `/readyz` checks (each database, Kafka when used), after pointing the metrics at the databases, the job queues and the consumer lag. */
+function observe(options: {
+  databases: ReadonlyMap<ModuleName, { db: Database; url: string }>; transport: MessageTransport; metrics: Metrics; modules: ModuleSet;
+}): ReadinessCheck[] {
+  const { databases, transport, metrics, modules } = options;
+  const firstDatabase = [...databases.values()][0]?.db;
+  if (firstDatabase !== undefined) {
+    metrics.readFrom({
+      database: firstDatabase,
+      tableSizes: tableSizeSources(databases),
+      ...(modules.jobs === undefined ? {} : { jobQueues: () => modules.jobs?.queueDepths() ?? Promise.resolve([]) }),
+      ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
+    });
+  }
+  return [
+    ...[...databases].map(([name, { db }]) => ({ name: `${name}-database`, check: () => databaseReadiness(db, 2000) })),
+    ...(transport.isReachable === undefined ? [] : [{ name: 'kafka', check: () => transport.isReachable?.() ?? Promise.resolve(true) }]),
+  ];
+}
+
+/** Kafka when KAFKA_BROKERS is set; in-process only when every role runs in this one process. */
+function transportOf(config: Config, roles: readonly ServiceRole[], logger: Logger): MessageTransport {
+  return config.KAFKA_BROKERS === undefined
+    ? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY })
+    : new KafkaTransport({ brokers: config.KAFKA_BROKERS.split(','), clientId: `orderstream-${roles.join('-')}`, partitions: config.KAFKA_TOPIC_PARTITIONS, logger,
+      ...(config.KAFKA_NAMESPACE === undefined ? {} : { namespace: config.KAFKA_NAMESPACE }),
+    });
 }

@@ -11,16 +11,16 @@ import { createMessaging, deadLetterRoutes, InProcessTransport, messagingMigrati
 import { auditMigrations, auditRoutes } from '../platform/audit/index.ts';
 import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
+import type { JobsModule } from '../modules/jobs/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
-import { auditedModules, consumingModules, routePolicies } from './gateway/route-policies.ts';
-import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, moduleMigrations, outboxNotifyOf, partsOf } from './modules.ts';
+import { routePolicies } from './gateway/route-policies.ts';
+import { moduleFactories } from './module-factories.ts';
+import { auditedModules, consumingModules, moduleNames } from './module-registry.ts';
+import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, outboxNotifyOf, partsOf } from './modules.ts';
 
-/** Every module's migrations, in the order they are applied. */
-export const allMigrations: readonly MigrationSet[] = [
-  messagingMigrations, auditMigrations, moduleMigrations.identity, moduleMigrations.catalog, moduleMigrations.inventory, moduleMigrations.payments,
-  moduleMigrations.orders, moduleMigrations.notifications, moduleMigrations.jobs,
-];
+/** Every module's migrations, in the order they are applied: messaging's and the audit trail's, then the registry's. */
+export const allMigrations: readonly MigrationSet[] = [messagingMigrations, auditMigrations, ...moduleNames.map((name) => moduleFactories[name].migrations)];
 
 /**
  * What a process runs: `all` everything (the default); `api` the HTTP app, messaging and background
@@ -69,31 +69,14 @@ export async function createSingleProcess(options: {
 }): Promise<SingleProcess> {
   const { config, logger, databaseUrl } = options;
   const role = options.role ?? 'all';
-  const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
-  try {
-    await migrate(db, allMigrations, logger);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const db = await openMigratedDatabase(config, logger, databaseUrl);
   // Tests pass a transport that duplicates every message.
   const transport: MessageTransport = options.transport ?? new InProcessTransport({ concurrency: config.MESSAGE_DELIVERY_CONCURRENCY });
   const metrics = createMetrics({ logger });
-  const messaging = createMessaging({
-    db, transport, logger, metrics,
-    retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
-    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-    listenUrl: databaseUrl,
-    notify: outboxNotifyOf(config, role),
-    retention: messagingRetention(config, metrics),
-    retryLeaseMs: messagingRetryLeaseMs(config),
-    // The in-process transport queues per consumer in publish order, so the relay need not wait for
-    // the slowest consumer before reading the next rows (a test's own transport gets one pass at a time).
-    ...(options.transport === undefined ? { publishesInFlight: relayPassesInFlight } : {}),
-  });
+  const messaging = createProcessMessaging({ config, logger, metrics, db, transport, databaseUrl, role, ownTransport: options.transport === undefined });
   const built = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
-    databases: Object.fromEntries(Object.keys(moduleMigrations).map((name) => [name, { db, url: databaseUrl }])),
+    databases: Object.fromEntries(moduleNames.map((name) => [name, { db, url: databaseUrl }])),
     runJobWorkers: role !== 'api',
     ...(options.payments === undefined ? {} : { payments: options.payments }),
   });
@@ -110,13 +93,7 @@ export async function createSingleProcess(options: {
   const behindGateway = config.GATEWAY_SECRET !== undefined;
   const limiters = behindGateway ? undefined : createRateLimiters(config, logger);
   const readiness = readinessChecks(db, transport, limiters?.rateLimiter);
-  metrics.readFrom({
-    database: db,
-    // One database serves every module.
-    tableSizes: [{ database: 'all', db }],
-    jobQueues: () => jobs.queueDepths(),
-    ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
-  });
+  measure(metrics, db, transport, jobs);
   const ops = createOpsServer({ metrics, readiness, logger });
   const app = createHttpApp({
     securityHeaders: true,
@@ -155,6 +132,50 @@ export async function createSingleProcess(options: {
       await db.destroy();
     },
   };
+}
+
+/** The one database, migrated with every module's schema; its pool is closed again when a migration fails. */
+async function openMigratedDatabase(config: Config, logger: Logger, databaseUrl: string): Promise<Database> {
+  const db = createDatabase({ url: databaseUrl, poolSize: config.DATABASE_POOL_SIZE, ...databaseSettings(config) });
+  try {
+    await migrate(db, allMigrations, logger);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+/** The messaging of the one database, which every module's consumers join. */
+function createProcessMessaging(options: {
+  config: Config; logger: Logger; metrics: Metrics; db: Database; transport: MessageTransport; databaseUrl: string; role: ProcessRole;
+  /** The transport is the process's own in-process one, not a test's. */
+  ownTransport: boolean;
+}): Messaging {
+  const { config, metrics } = options;
+  return createMessaging({
+    db: options.db, transport: options.transport, logger: options.logger, metrics,
+    retryPolicy: { maxAttempts: config.MESSAGE_MAX_ATTEMPTS, baseDelayMs: config.MESSAGE_RETRY_BASE_MS },
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    listenUrl: options.databaseUrl,
+    notify: outboxNotifyOf(config, options.role),
+    retention: messagingRetention(config, metrics),
+    retryLeaseMs: messagingRetryLeaseMs(config),
+    // The in-process transport queues per consumer in publish order, so the relay need not wait for
+    // the slowest consumer before reading the next rows (a test's own transport gets one pass at a time).
+    ...(options.ownTransport ? { publishesInFlight: relayPassesInFlight } : {}),
+  });
+}
+
+/** Points the metrics at the one database, the job queues and the consumer lag. */
+function measure(metrics: Metrics, db: Database, transport: MessageTransport, jobs: JobsModule): void {
+  metrics.readFrom({
+    database: db,
+    // One database serves every module.
+    tableSizes: [{ database: 'all', db }],
+    jobQueues: () => jobs.queueDepths(),
+    ...(transport.lag === undefined ? {} : { consumerLag: () => transport.lag?.() ?? Promise.resolve([]) }),
+  });
 }
 
 /**

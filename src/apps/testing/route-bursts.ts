@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import { createIdentityModule } from '../../modules/identity/index.ts';
 import { createLogger } from '../../platform/logging/logger.ts';
 import { createEnvelope, deadLetterPaths } from '../../platform/messaging/index.ts';
-import { auditedModules, consumingModules } from '../gateway/route-policies.ts';
+import { auditedModules, consumingModules } from '../module-registry.ts';
 import type { BurstAnswer, BurstRequest } from './concurrent-burst.ts';
 import { waitForTerminal } from './fulfilment-harness.ts';
 import { freePort } from './orderstream-process.ts';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import type { Database } from '../../platform/database/database.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../platform/testing/test-database.ts';
+import { databaseVariableOf, moduleNames, type ModuleName } from '../module-registry.ts';
 import { freePort, OrderStreamProcess } from './orderstream-process.ts';
 
 /** OrderStream running in one of its shapes, reached only through its public address. */
@@ -12,7 +13,7 @@ export interface RunningShape {
   /** Where the API answers (the gateway). */
   baseUrl: string;
   /** The database holding each module's tables (the same one in the single process). */
-  databaseOf(module: 'identity' | 'catalog' | 'orders' | 'inventory' | 'payments' | 'notifications' | 'jobs'): Database;
+  databaseOf(module: ModuleName): Database;
   /** Every process, for fault tests. */
   processes: ReadonlyMap<string, OrderStreamProcess>;
   stop(): Promise<void>;
@@ -48,7 +49,7 @@ export async function startSingleShape(env: Readonly<Record<string, string>> = {
   };
 }
 
-const serviceModules = ['identity', 'catalog', 'inventory', 'orders', 'payments', 'notifications', 'jobs'] as const;
+const serviceModules = moduleNames;
 
 /**
  * The services shape: one process per service, each on its own database, messages through the
@@ -79,7 +80,7 @@ export async function startServicesShape(options: {
     processes.set(module, new OrderStreamProcess(module, ['--role', module], {
       ...shared,
       PORT: String(ports.get(module) ?? 0),
-      [`${module.toUpperCase()}_DATABASE_URL`]: databases.get(module)?.url ?? '',
+      [databaseVariableOf(module)]: databases.get(module)?.url ?? '',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CATALOG_SERVICE_URL: urlOf('catalog'),
       INVENTORY_SERVICE_URL: urlOf('inventory'),

@@ -93,7 +93,7 @@ export const configSchema = z.object({
   NOTIFICATIONS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
     .describe('Database of the notifications service in the services shape (`--role notifications`); DATABASE_URL when unset.'),
   JOBS_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional()
-    .describe('Database of the jobs service in the services shape (`--role worker`); DATABASE_URL when unset.'),
+    .describe('Database of the jobs service in the services shape (`--role jobs`); DATABASE_URL when unset.'),
   KAFKA_BROKERS: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]').optional()
     .describe('Apache Kafka bootstrap brokers (`host:port,...`): messages between services go through Kafka. Unset: delivered in-process (one process only).'),
   KAFKA_NAMESPACE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lower-case letters, digits and "-"').optional()
