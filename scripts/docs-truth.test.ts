@@ -36,7 +36,7 @@ const codeText = code.map(read).join('\n');
 
 /** The top-level commands and their subcommands, as the CLI's usage text lists them. */
 function cliCommands(): Map<string, Set<string>> {
-  const cli = read('src/cli.ts');
+  const cli = read('src/cli/usage.ts');
   const usage = /const usage = `([\s\S]*?)`;/.exec(cli)?.[1] ?? '';
   const commands = new Map<string, Set<string>>();
   for (const match of usage.matchAll(/^ {2}([a-z][a-z-]*)(?: ([a-z][a-z-]*))?/gm)) {

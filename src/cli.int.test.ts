@@ -167,6 +167,21 @@ describe('orderstream CLI', () => {
     assert.doesNotMatch(service.stderr(), /\n\s+at /);
   });
 
+  test('when a service role cannot reach a service it needs, then it exits with code 2 naming the variable, before migrating anything', async () => {
+    const database = await createTestDatabase(embeddedServerUrl(), []);
+    try {
+      const cli = runCli(['start', '--role', 'orders'], { DATABASE_URL: database.url, GATEWAY_SECRET: randomBytes(32).toString('base64'), KAFKA_BROKERS: '127.0.0.1:9' });
+
+      assert.equal(await cli.exit, 2, cli.stderr());
+      assert.match(cli.stderr(), /The orders module needs the catalog: run it in this process or set CATALOG_SERVICE_URL\./);
+      assert.doesNotMatch(cli.stderr(), /\n\s+at /);
+      const schemas = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name in ('orders', 'messaging')`.execute(database.db);
+      assert.deepEqual(schemas.rows, []);
+    } finally {
+      await database.drop();
+    }
+  });
+
   test('when started on PORT=0 without DATABASE_URL, then it serves on an embedded database, stops cleanly on SIGINT and keeps the data', async () => {
     const dataDir = path.join(workDir, 'postgres');
 
