@@ -17,6 +17,7 @@ import { gatewayTrustSettings } from './edge-wiring.ts';
 import { moduleFactories } from './module-factories.ts';
 import { consumingModules, databaseVariableOf, isModuleName, moduleNames, type ModuleName } from './module-registry.ts';
 import { createModules, databaseSettings, messagingRetention, messagingRetryLeaseMs, partsOf, type ModuleSet } from './modules.ts';
+import { requireServicesConfiguration } from './services-configuration.ts';
 
 /**
  * The roles of the services shape besides the gateway: one per module of the registry. (The document
@@ -87,19 +88,11 @@ export async function createServices(options: {
 }): Promise<ServicesProcess> {
   const { config, logger } = options;
   const roles = [...new Set(options.roles)];
-  const secret = config.GATEWAY_SECRET;
-  if (secret === undefined) throw new Error('Service roles run behind the gateway: set GATEWAY_SECRET (the same as the gateway\'s).');
-  const names: ModuleName[] = roles;
-  const missing = names.filter((name) => (config[databaseVariableOf(name)] ?? config.DATABASE_URL) === undefined);
-  if (missing.length > 0) throw new Error(`Set ${missing.map((name) => databaseVariableOf(name)).join(', ')} (or DATABASE_URL): a service never starts an embedded database.`);
-  const everyRoleHere = serviceRoles.every((role) => roles.includes(role));
-  if (options.transport === undefined && config.KAFKA_BROKERS === undefined && !everyRoleHere) {
-    throw new Error('Services in separate processes talk through Kafka: set KAFKA_BROKERS.');
-  }
+  const secret = requireServicesConfiguration(config, roles, { transportGiven: options.transport !== undefined });
   const transport: MessageTransport = options.transport ?? transportOf(config, roles, logger);
 
   const metrics = createMetrics({ logger });
-  const { databases, messagingOf } = await openDatabases(config, names, transport, logger, metrics);
+  const { databases, messagingOf } = await openDatabases(config, roles, transport, logger, metrics);
   const { callers, catalogCache, remote } = remoteClients(config, logger, roles, secret);
   const modules = createModules({
     config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey,
