@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.ts';
 import { bucketDecision, type RateLimitDecision, type RateLimiter } from './edge.ts';
+import { answersPing } from '../redis/answers-ping.ts';
 
 // One atomic step of a token bucket kept in a hash { tokens, at }. Time is Redis's own clock, so
 // gateway processes whose clocks differ still share one consistent bucket. A key expires when its
@@ -86,13 +87,8 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   /** True when Redis answers a PING within the command timeout (readiness). */
-  async isReachable(): Promise<boolean> {
-    try {
-      await this.#redis.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  isReachable(): Promise<boolean> {
+    return answersPing(this.#redis);
   }
 
   /** Closes the connection to Redis. */

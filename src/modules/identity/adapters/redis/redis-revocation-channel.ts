@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../../../../platform/logging/logger.ts';
 import type { RevocationAnnouncer } from '../../application/ports.ts';
 import type { TokenRevocation } from '../../domain/token-revocation.ts';
+import { answersPing } from '../../../../platform/redis/answers-ping.ts';
 
 // Adds the entries (members) with their expiry in ms (scores), drops the expired ones by Redis's own
 // clock, and lets the key expire with its last entry, so an idle deployment leaves nothing behind.
@@ -91,13 +92,8 @@ export class RedisRevocationChannel implements RevocationAnnouncer {
     await subscriber.subscribe(this.#key);
   }
 
-  async isReachable(): Promise<boolean> {
-    try {
-      await this.#redis.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  isReachable(): Promise<boolean> {
+    return answersPing(this.#redis);
   }
 
   async close(): Promise<void> {
