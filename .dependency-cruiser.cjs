@@ -1,4 +1,4 @@
-// Architecture rules from DESIGN.md, checked in CI by `npm run check:architecture`.
+// Architecture rules from DESIGN.md and docs/architecture.md, checked in CI by `npm run check:architecture`.
 // Paths are relative to the folder depcruise runs in (the repo root, or a fixture folder in
 // scripts/check-architecture.test.ts), so every rule is written against `src/...`.
 // `$1` in a `to` pattern is the module name captured by the rule's `from.path`.
@@ -8,6 +8,10 @@ const testFile = '\\.test\\.ts$';
 const moduleDoor = '^src/modules/[^/]+/index\\.ts$';
 const moduleContract = '^src/modules/[^/]+/contract\\.ts$';
 const moduleTesting = '^src/modules/[^/]+/testing/';
+// What only a checkout has: the local tools, the benchmark harness, the whole-system tests and their harness.
+const checkoutOnly = '^(tools|bench|test)/';
+const checkoutDoor = '^src/cli/checkout-tools\\.ts$';
+const moduleRoutePolicies = '^src/modules/[^/]+/adapters/http/[^/]+-route-policies\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -52,10 +56,21 @@ module.exports = {
       name: 'module-boundary-outside',
       comment:
         'Code outside src/modules/ (apps, platform, cli, scripts) reaches a module only through its index.ts: ' +
-        'composition roots need its factory, and index.ts re-exports its contract.',
+        'composition roots need its factory, and index.ts re-exports its contract. The one other door is ' +
+        'its route policies (adapters/http/<name>-route-policies.ts), pure data the module registry carries ' +
+        'to the edge and the gateway without loading the module.',
       severity: 'error',
       from: { pathNot: ['^src/modules/', testFile] },
-      to: { path: '^src/modules/[^/]+/', pathNot: moduleDoor },
+      to: { path: '^src/modules/[^/]+/', pathNot: [moduleDoor, moduleRoutePolicies] },
+    },
+    {
+      name: 'route-policies-purity',
+      comment:
+        'A module\'s route policies are read by the module registry, so by the gateway, the runner and the CLI, ' +
+        'which must not load the module: they import types only, so loading them loads no code.',
+      severity: 'error',
+      from: { path: moduleRoutePolicies },
+      to: { dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'module-boundary-test',
@@ -90,6 +105,41 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/kernel/', pathNot: testFile },
       to: { pathNot: '^src/kernel/' },
+    },
+    {
+      name: 'layout-direction',
+      comment:
+        'The house has one direction: composition roots (src/apps/), the command line (src/cli/, src/cli.ts), ' +
+        'the local tools (tools/) and the benchmark (bench/) sit on top of modules, platform and kernel; ' +
+        'nothing below them (nor scripts/) imports them. Tests may.',
+      severity: 'error',
+      from: { pathNot: ['^src/apps/', '^src/cli(/|\\.ts$)', '^tools/', '^bench/', '^test/', testFile] },
+      to: { path: ['^src/apps/', '^src/cli(/|\\.ts$)', '^tools/', '^bench/'] },
+    },
+    {
+      name: 'image-leaves-out',
+      comment:
+        'The production image carries src/ without its tests, and no tools/, bench/ or test/: so nothing in src/ ' +
+        'loads them, except the command line\'s one door to them (src/cli/checkout-tools.ts). A type-only import erases.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [testFile, checkoutDoor] },
+      to: { path: checkoutOnly, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'checkout-tools-on-demand',
+      comment:
+        'src/cli/checkout-tools.ts loads tools/ and bench/ only on demand (import()), so every other command ' +
+        'starts where they are absent and the one asking for them is told plainly.',
+      severity: 'error',
+      from: { path: checkoutDoor },
+      to: { path: checkoutOnly, dependencyTypesNot: ['type-only', 'dynamic-import'] },
+    },
+    {
+      name: 'test-harness-for-tests',
+      comment: 'test/ (the whole-system tests and their harness) is loaded by tests only.',
+      severity: 'error',
+      from: { pathNot: [testFile, '^test/'] },
+      to: { path: '^test/' },
     },
     {
       name: 'no-circular',

@@ -6,7 +6,7 @@
 #   docker run --rm -p 8080:8080 orderstream:local                        # single process, embedded PostgreSQL
 #   docker run --rm orderstream:local start --role orders                 # one role of the services shape
 #
-# deploy/docker-compose.yml and deploy/k8s/ run it; src/apps/deploy-artifacts.test.ts checks them against the code.
+# deploy/docker-compose.yml and deploy/k8s/ run it; deploy/deploy-artifacts.test.ts checks them against the code.
 
 # Production dependencies only, in a stage of their own so that the npm cache never reaches the image.
 FROM node:24-bookworm-slim AS deps

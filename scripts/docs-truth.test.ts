@@ -29,7 +29,8 @@ function filesUnder(folder: string, keep: (file: string) => boolean): string[] {
 
 const docs = ['README.md', 'deploy/README.md', ...filesUnder('docs', (file) => file.endsWith('.md'))];
 const code = [
-  ...['src', 'scripts', 'bin', 'infra', 'deploy'].flatMap((folder) => filesUnder(folder, (file) => !file.endsWith('.md'))),
+  ...['src', 'scripts', 'bin', 'infra', 'deploy', 'tools', 'test'].flatMap((folder) => filesUnder(folder, (file) => !file.endsWith('.md'))),
+  ...filesUnder('bench', (file) => !file.endsWith('.md') && !file.startsWith(path.join('bench', 'results'))),
   '.ci/run', 'Dockerfile', 'package.json',
 ];
 const codeText = code.map(read).join('\n');
@@ -137,7 +138,7 @@ describe('the docs and the code', () => {
     assert.ok(example !== null, 'README.md writes products.csv with printf');
     const skus = (example[1] ?? '').split('\\n').filter((line) => line !== '').map((line) => line.split(',')[0] ?? '');
     assert.ok(skus.length > 0);
-    const seeded = [...read('src/apps/seed.ts').matchAll(/sku: '([^']+)'/g)].map((match) => match[1]);
+    const seeded = [...read('tools/seed.ts').matchAll(/sku: '([^']+)'/g)].map((match) => match[1]);
     assert.deepEqual(skus.filter((sku) => seeded.includes(sku)), [], `the seed makes ${seeded.join(', ')}`);
   });
 

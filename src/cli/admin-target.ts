@@ -1,9 +1,11 @@
 import { resolveKeyEncryptionKey } from '../apps/key-encryption-key.ts';
-import type * as ServicesAdmin from '../apps/services-admin.ts';
+import type * as ServicesAdmin from '../../tools/services-admin.ts';
+import type { ServicesShape } from '../../tools/services-runner.ts';
 import type { SingleProcess } from '../apps/single-process.ts';
 import type { Config } from '../platform/config/config.ts';
 import { runningEmbeddedPostgresUrl } from '../platform/database/embedded-postgres.ts';
 import type { Logger } from '../platform/logging/logger.ts';
+import { CheckoutOnlyError, loadServicesAdmin, loadServicesRunner } from './checkout-tools.ts';
 import { loadApp, openDatabaseUrl } from './database.ts';
 import { UsageError, type AdminTargetOptions } from './usage.ts';
 
@@ -30,17 +32,29 @@ export async function withOrderStream<T>(config: Config, logger: Logger, work: (
 }
 
 /**
- * Runs an admin command on the OrderStream it is meant for (`--shape`, else whichever shape runs;
- * src/apps/services-admin.ts); when that one is not there, says what to start and exits 1.
+ * Which OrderStream an admin command acts on: the single process, or the services shape that
+ * `orderstream services up` runs on this machine, with the tools that reach its databases.
  */
-export async function onAdminTarget(
-  config: Config, values: AdminTargetOptions,
-  work: (target: ServicesAdmin.AdminTarget, admin: typeof ServicesAdmin) => Promise<void>,
-): Promise<void> {
+export type AdminTarget = { shape: 'single' } | { shape: 'services'; services: ServicesShape; admin: typeof ServicesAdmin };
+
+/**
+ * Runs an admin command on the OrderStream it is meant for (`--shape`, else whichever shape runs;
+ * tools/services-admin.ts); when that one is not there, says what to start and exits 1. Where
+ * tools/ is absent (the production image) there is no local services shape: the single process's
+ * database (DATABASE_URL) is the target, and `--shape services` is refused plainly.
+ */
+export async function onAdminTarget(config: Config, values: AdminTargetOptions, work: (target: AdminTarget) => Promise<void>): Promise<void> {
   const shape = values.shape;
   if (shape !== undefined && shape !== 'single' && shape !== 'services') throw new UsageError(`--shape must be single or services, not "${shape}".`);
-  const admin = await import('../apps/services-admin.ts');
-  const runner = await import('../apps/services-runner.ts');
+  let admin: typeof ServicesAdmin;
+  let runner: Awaited<ReturnType<typeof loadServicesRunner>>;
+  try {
+    [admin, runner] = await Promise.all([loadServicesAdmin(), loadServicesRunner()]);
+  } catch (error) {
+    if (!(error instanceof CheckoutOnlyError) || shape === 'services') throw error;
+    await work({ shape: 'single' });
+    return;
+  }
   try {
     const target = await admin.chooseAdminTarget({
       shape,
@@ -48,7 +62,7 @@ export async function onAdminTarget(
       serverUrl: config.DATABASE_URL ?? runner.defaultServerUrl,
       singleRunning: async () => config.DATABASE_URL !== undefined || await runningEmbeddedPostgresUrl(config.EMBEDDED_POSTGRES_DIR) !== undefined,
     });
-    await work(target, admin);
+    await work(target.shape === 'services' ? { ...target, admin } : target);
   } catch (error) {
     if (error instanceof admin.ShapeNotRunningError || error instanceof runner.ServicesError) {
       console.error(error.message);

@@ -9,14 +9,9 @@ import { migrate } from './migrate.ts';
 import { seed } from './seed.ts';
 import { services } from './services.ts';
 import { start } from './start.ts';
-import { bench, type BenchHarness } from './bench.ts';
+import { bench } from './bench.ts';
 import { parseCommandLine, usage, UsageError } from './usage.ts';
 import { users } from './users.ts';
-
-/** What the entry hands over: the one part of the command line that only runs from a checkout. */
-export interface CommandLineEntry {
-  benchHarness: BenchHarness;
-}
 
 /** Commands whose result on standard output is for a person to read. */
 const adminCommands = ['seed', 'users', 'keys'];
@@ -38,7 +33,7 @@ function loggerFor(command: string, config: Config): Logger {
     : createLogger({ level: config.LOG_LEVEL });
 }
 
-async function dispatch(argv: string[], entry: CommandLineEntry): Promise<void> {
+async function dispatch(argv: string[]): Promise<void> {
   const { positionals, values } = parseCommandLine(argv);
   const command = positionals[0] ?? 'help';
   if (values.help === true || command === 'help') {
@@ -57,7 +52,7 @@ async function dispatch(argv: string[], entry: CommandLineEntry): Promise<void> 
     case 'seed': return seed(config, logger, values);
     case 'users': return users(config, logger, args, values);
     case 'keys': return keys(config, logger, args, values);
-    case 'bench': return bench(entry.benchHarness, values);
+    case 'bench': return bench(values);
     case 'services': return services(config, args, values);
     default: throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
   }
@@ -68,9 +63,9 @@ async function dispatch(argv: string[], entry: CommandLineEntry): Promise<void> 
  * a database that cannot be used prints its one line and exits 1; anything else is a bug, printed
  * with its stack, exit 1. A command that runs on (`start`) keeps the process alive after this resolves.
  */
-export async function runCommandLine(argv: string[], entry: CommandLineEntry): Promise<void> {
+export async function runCommandLine(argv: string[]): Promise<void> {
   try {
-    await dispatch(argv, entry);
+    await dispatch(argv);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof UsageError) {
       console.error(error.message);

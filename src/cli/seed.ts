@@ -1,14 +1,15 @@
-import { seedDemoData, seedSummary } from '../apps/seed.ts';
 import type { Config } from '../platform/config/config.ts';
 import type { Logger } from '../platform/logging/logger.ts';
 import { onAdminTarget, withOrderStream } from './admin-target.ts';
+import { loadSeed } from './checkout-tools.ts';
 import type { AdminTargetOptions } from './usage.ts';
 
 /** `orderstream seed`: the demo users, then the demo catalogue through the API as the demo admin; prints the credentials and nothing else. */
 export async function seed(config: Config, logger: Logger, values: AdminTargetOptions): Promise<void> {
-  await onAdminTarget(config, values, async (target, admin) => {
+  const { seedDemoData, seedSummary } = await loadSeed();
+  await onAdminTarget(config, values, async (target) => {
     if (target.shape === 'services') {
-      const seeded = await admin.seedServicesShape(target.services, config, logger);
+      const seeded = await target.admin.seedServicesShape(target.services, config, logger);
       console.log(seedSummary(seeded, `through the services shape at ${target.services.apiUrl}`));
       return;
     }

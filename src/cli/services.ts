@@ -1,9 +1,10 @@
 import type { Config } from '../platform/config/config.ts';
+import { loadServicesRunner } from './checkout-tools.ts';
 import { usage, UsageError, type CommandLineValues } from './usage.ts';
 
-/** `orderstream services up|down|status`: the services shape as background processes on this machine (src/apps/services-runner.ts). */
+/** `orderstream services up|down|status`: the services shape as background processes on this machine (tools/services-runner.ts). */
 export async function services(config: Config, positionals: string[], values: CommandLineValues): Promise<void> {
-  const runner = await import('../apps/services-runner.ts');
+  const runner = await loadServicesRunner();
   let parsed;
   try {
     parsed = runner.parseServicesArguments(positionals, values);

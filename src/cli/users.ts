@@ -40,10 +40,10 @@ export async function users(config: Config, logger: Logger, args: string[], valu
     throw new UsageError(`Usage: orderstream users grant-admin|revoke-sessions|disable|enable EMAIL [--shape single|services]\n\n${usage}`);
   }
   const { UserNotFoundError } = await import('../modules/identity/index.ts');
-  await onAdminTarget(config, values, async (target, admin) => {
+  await onAdminTarget(config, values, async (target) => {
     try {
       const message = target.shape === 'services'
-        ? await admin.withServicesIdentity(target.services, config, logger, (identity) => act(identity, action, email))
+        ? await target.admin.withServicesIdentity(target.services, config, logger, (identity) => act(identity, action, email))
         : await withOrderStream(config, logger, (orderstream) => act(orderstream.identity, action, email));
       console.log(message);
     } catch (error) {

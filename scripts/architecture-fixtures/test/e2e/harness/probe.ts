@@ -1,0 +1,3 @@
+import { start } from '../../../src/apps/main.ts'; // allowed: the harness drives composition roots
+
+export const probe = [start];
