@@ -1,11 +1,20 @@
 import type { RoutePolicy } from '../platform/http/edge.ts';
+import { catalogRoutePolicies } from '../modules/catalog/adapters/http/catalog-route-policies.ts';
+import { identityRoutePolicies } from '../modules/identity/adapters/http/identity-route-policies.ts';
+import { inventoryRoutePolicies } from '../modules/inventory/adapters/http/inventory-route-policies.ts';
+import { jobsRoutePolicies } from '../modules/jobs/adapters/http/jobs-route-policies.ts';
+import { notificationsRoutePolicies } from '../modules/notifications/adapters/http/notifications-route-policies.ts';
+import { ordersRoutePolicies } from '../modules/orders/adapters/http/orders-route-policies.ts';
+import { paymentsRoutePolicies } from '../modules/payments/adapters/http/payments-route-policies.ts';
 
 /**
  * The one list of OrderStream's modules, read by every composition root (single-process.ts,
  * services.ts), the gateway's route table (gateway/route-policies.ts), the local services runner
- * and the tests that hold config and the deploy files to it. It names no module's code: the
- * gateway, the runner and the CLI read it without loading the modules; how each is built, and its
- * migrations, are in module-factories.ts, keyed by these names (the compiler checks both agree).
+ * and the tests that hold config and the deploy files to it. It loads no module's code, only each
+ * module's route policies, which are pure data kept beside its routes
+ * (`src/modules/<name>/adapters/http/<name>-route-policies.ts`): the gateway, the runner and the
+ * CLI read it without loading the modules. How each is built, and its migrations, are in
+ * module-factories.ts, keyed by these names (the compiler checks both agree).
  */
 
 /** A route a module serves and who may call it; the gateway sends it to the module's service. */
@@ -19,7 +28,7 @@ export interface ModuleEntry {
   databaseVariable: `${string}_DATABASE_URL`;
   /** It consumes messages, so has dead letters an admin may list and replay (`/v1/admin/<name>/dead-letters`). */
   consumesMessages: boolean;
-  /** Every route it registers, with its access policy: the app refuses to start with a route that has none. */
+  /** Every route it registers, with its access policy, declared beside its routes: the app refuses to start with a route that has none. */
   routes: readonly ModuleRoute[];
 }
 
@@ -32,102 +41,44 @@ export const moduleRegistry = [
     name: 'identity',
     databaseVariable: 'IDENTITY_DATABASE_URL',
     consumesMessages: false,
-    routes: [
-      // sign-in and token endpoints draw from the tighter auth rate-limit bucket
-      { method: 'POST', url: '/v1/auth/register', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/login', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/refresh', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/logout', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/verify-email', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/password-reset', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/password-reset/complete', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/sign-in-link', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/sign-in-link/complete', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/token', access: 'public', rateLimit: 'auth' },
-      { method: 'POST', url: '/v1/auth/password', access: 'customer', rateLimit: 'auth' },
-      // account administration: ending sessions, disabling and enabling accounts
-      { method: 'POST', url: '/v1/admin/users/:id/sessions/revoke', access: 'admin' },
-      { method: 'POST', url: '/v1/admin/users/:id/disable', access: 'admin' },
-      { method: 'POST', url: '/v1/admin/users/:id/enable', access: 'admin' },
-      { method: 'GET', url: '/.well-known/jwks.json', access: 'public', retry: true },
-      { method: 'GET', url: '/.well-known/openid-configuration', access: 'public', retry: true },
-    ],
+    routes: identityRoutePolicies,
   },
   {
     name: 'catalog',
     databaseVariable: 'CATALOG_DATABASE_URL',
     consumesMessages: true,
-    routes: [
-      { method: 'GET', url: '/v1/products', access: 'public', retry: true },
-      { method: 'GET', url: '/v1/products/:id', access: 'public', retry: true },
-      { method: 'POST', url: '/v1/products', access: 'admin' },
-      { method: 'PATCH', url: '/v1/products/:id', access: 'admin' },
-      { method: 'POST', url: '/internal/v1/catalog/product-snapshots', access: 'service', retry: true },
-      { method: 'PUT', url: '/internal/v1/catalog/products/:sku', access: 'service', retry: true },
-    ],
+    routes: catalogRoutePolicies,
   },
   {
     name: 'inventory',
     databaseVariable: 'INVENTORY_DATABASE_URL',
     consumesMessages: true,
-    routes: [
-      { method: 'GET', url: '/v1/inventory/:sku', access: 'admin', retry: true },
-      { method: 'PUT', url: '/v1/inventory/:sku', access: 'admin', retry: true },
-      { method: 'PUT', url: '/internal/v1/inventory/stock-levels/:sku', access: 'service', retry: true },
-    ],
+    routes: inventoryRoutePolicies,
   },
   {
     name: 'orders',
     databaseVariable: 'ORDERS_DATABASE_URL',
     consumesMessages: true,
-    // ownership is checked by the orders module
-    routes: [
-      { method: 'POST', url: '/v1/orders', access: 'customer', verifiedEmail: true },
-      { method: 'GET', url: '/v1/orders', access: 'customer', retry: true },
-      { method: 'GET', url: '/v1/orders/:id', access: 'customer', retry: true },
-      { method: 'POST', url: '/v1/orders/:id/cancel', access: 'customer' },
-    ],
+    routes: ordersRoutePolicies,
   },
   {
     name: 'payments',
     databaseVariable: 'PAYMENTS_DATABASE_URL',
     consumesMessages: true,
-    routes: [
-      // operations that failed and wait for an admin
-      { method: 'GET', url: '/v1/admin/payment-operations', access: 'admin', retry: true },
-      { method: 'POST', url: '/v1/admin/payment-operations/:id/retry', access: 'admin' },
-      // provider callbacks authenticate by their own signature
-      { method: 'POST', url: '/v1/payments/stripe/webhook', access: 'public' },
-    ],
+    routes: paymentsRoutePolicies,
   },
   {
     name: 'notifications',
     databaseVariable: 'NOTIFICATIONS_DATABASE_URL',
     consumesMessages: true,
-    routes: [
-      { method: 'POST', url: '/v1/admin/webhooks', access: 'admin' },
-      { method: 'GET', url: '/v1/admin/webhooks', access: 'admin', retry: true },
-      { method: 'DELETE', url: '/v1/admin/webhooks/:id', access: 'admin', retry: true },
-      { method: 'POST', url: '/v1/admin/webhooks/:id/secret/roll', access: 'admin' },
-      { method: 'GET', url: '/v1/admin/webhook-deliveries', access: 'admin', retry: true },
-      { method: 'POST', url: '/v1/admin/webhook-deliveries/:id/retry', access: 'admin' },
-      { method: 'GET', url: '/v1/admin/email-deliveries', access: 'admin', retry: true },
-      { method: 'POST', url: '/v1/admin/email-deliveries/:id/retry', access: 'admin' },
-    ],
+    routes: notificationsRoutePolicies,
   },
   {
     // The document jobs service is `jobs`: `worker` already names the single process's HTTP-less half (decision 0009).
     name: 'jobs',
     databaseVariable: 'JOBS_DATABASE_URL',
     consumesMessages: true,
-    routes: [
-      { method: 'GET', url: '/v1/orders/:id/invoice', access: 'customer', retry: true },
-      { method: 'POST', url: '/v1/imports', access: 'admin', timeoutMs: 120_000, upload: true },
-      { method: 'GET', url: '/v1/jobs', access: 'admin', retry: true },
-      { method: 'GET', url: '/v1/jobs/:id', access: 'admin', retry: true },
-      { method: 'GET', url: '/v1/jobs/:id/errors.csv', access: 'admin', retry: true },
-      { method: 'POST', url: '/v1/jobs/:id/cancel', access: 'admin' },
-    ],
+    routes: jobsRoutePolicies,
   },
 ] as const satisfies readonly ModuleEntry[];
 

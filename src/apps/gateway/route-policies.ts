@@ -13,10 +13,12 @@ const operationsPolicies: readonly RoutePolicy[] = [
 ];
 
 /**
- * Who may call what: the gateway's routing table, made of the routes each module declares in the
- * registry (src/apps/module-registry.ts), sent to that module's service. Every route a module
- * registers must appear here (the app refuses to start otherwise), so a new route is never public
- * by accident.
+ * Who may call what: the gateway's routing table. Each module declares its routes' policies beside
+ * its routes (`src/modules/<name>/adapters/http/<name>-route-policies.ts`), the registry
+ * (src/apps/module-registry.ts) collects them, and each is sent to that module's service; this file
+ * adds only the routes no module owns: the gateway's probes, the documentation, and the platform's
+ * dead letters and audit trail of each module. Every route a module registers must appear here (the
+ * app refuses to start otherwise), so a new route is never public by accident.
  */
 export const routePolicies: readonly RoutePolicy[] = [
   ...operationsPolicies,

@@ -2,68 +2,47 @@
  * The identity module's door for composition roots: its factory, its migrations, and its contract again.
  * Other modules import only its contract.ts, so they never load this factory, its adapters or their SDKs.
  */
-import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { WorkLimiter, WorkLimits } from '../../platform/concurrency/work-limiter.ts';
 import type { Database } from '../../platform/database/database.ts';
-import { createEmailSender, type EmailTransportSettings } from '../../platform/email/index.ts';
+import type { EmailTransportSettings } from '../../platform/email/index.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
-import { ChangePassword } from './application/change-password.ts';
-import { CompletePasswordReset } from './application/complete-password-reset.ts';
 import { CreateServiceClient } from './application/create-service-client.ts';
 import { DisableAccount } from './application/disable-account.ts';
 import { EnableAccount } from './application/enable-account.ts';
 import { GrantAdmin } from './application/grant-admin.ts';
-import { IssueAccessToken } from './application/issue-access-token.ts';
-import { IssueServiceToken } from './application/issue-service-token.ts';
+import { IssueAccessToken, type TokenSettings } from './application/issue-access-token.ts';
 import { ListPublishedKeys } from './application/list-published-keys.ts';
-import { LogIn } from './application/log-in.ts';
-import { LogOut } from './application/log-out.ts';
-import { PruneExpiredRecords } from './application/prune-expired-records.ts';
-import { RefreshSession } from './application/refresh-session.ts';
 import { RegisterUser } from './application/register-user.ts';
-import { RequestAccountLink } from './application/request-account-link.ts';
-import { RevokeTokens } from './application/revoke-tokens.ts';
 import { RevokeUserSessions } from './application/revoke-user-sessions.ts';
 import { RewrapSigningKeys } from './application/rewrap-signing-keys.ts';
-import { RotateSigningKey } from './application/rotate-signing-key.ts';
 import { SeedDemoUsers } from './application/seed-demo-users.ts';
-import { SendAccountEmail } from './application/send-account-email.ts';
-import { SignInWithLink } from './application/sign-in-with-link.ts';
-import { SignUp } from './application/sign-up.ts';
 import { StartSession } from './application/start-session.ts';
-import { VerifyEmail } from './application/verify-email.ts';
-import { accountMessageIdDomain, EmailAccountMailer } from './adapters/email/email-account-mailer.ts';
-import { PgAccountEmailBudget } from './adapters/postgres/pg-account-email-budget.ts';
-import { PgAccountTokenStore } from './adapters/postgres/pg-account-token-store.ts';
 import { AesGcmKeyCipher } from './adapters/crypto/aes-gcm-key-cipher.ts';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.ts';
 import { JoseAccessTokenSigner, JoseSigningKeyGenerator } from './adapters/crypto/jose-signing-keys.ts';
 import { NodeSecretTokens } from './adapters/crypto/node-secret-tokens.ts';
-import { accountSecurityRoutes } from './adapters/http/account-security-routes.ts';
-import { identityRoutes } from './adapters/http/identity-routes.ts';
-import { PgTokenRevocationStore } from './adapters/postgres/pg-token-revocation-store.ts';
-import { RedisRevocationChannel } from './adapters/redis/redis-revocation-channel.ts';
-import { LiveRevocationList, type RevocationCheck } from './adapters/tokens/live-revocation-list.ts';
 import { PgLoginThrottleStore } from './adapters/postgres/pg-login-throttle-store.ts';
 import { PgServiceClientRepository } from './adapters/postgres/pg-service-client-repository.ts';
 import { PgSessionStore } from './adapters/postgres/pg-session-store.ts';
 import { PgSigningKeyRepository } from './adapters/postgres/pg-signing-key-repository.ts';
 import { PgUserRepository } from './adapters/postgres/pg-user-repository.ts';
-import type { JWK } from 'jose';
-import { JoseTokenVerifier } from './adapters/tokens/jose-token-verifier.ts';
 import type { Credentials, ExternalIssuer, IdentityRole, ServiceClientCredentials, TokenVerifier } from './contract.ts';
-import { normaliseEmail } from './domain/email.ts';
 import { AccountNotFoundError, UserNotFoundError } from './domain/identity.errors.ts';
 import type { RevocationReason } from './domain/token-revocation.ts';
 import { defaultThrottlePolicy, type ThrottlePolicy } from './domain/login-throttle.ts';
+import {
+  accountEmails, adminActs, builtInTokenVerifier, identityHttpRoutes, maintenanceTasks, signingKeyRotation, tokenRevocations,
+} from './identity-wiring.ts';
 
 export * from './contract.ts';
 export { AccountNotFoundError, UserNotFoundError };
 export type { RevocationReason };
+export { createRemoteTokenVerifier, followTokenRevocations, type TokenRevocationFollower } from './adapters/tokens/remote-token-verifier.ts';
 
 export const identityMigrations: MigrationSet = {
   module: 'identity',
@@ -107,8 +86,8 @@ export interface IdentityModule {
   workLimiters: readonly WorkLimiter[];
 }
 
-/** Wires identity's use cases to PostgreSQL, argon2id and jose. */
-export function createIdentityModule(deps: {
+/** What identity is built from: its database, its issuer's settings, and how its keys, sign-ins, revocations and emails behave. */
+export interface IdentityModuleDeps {
   db: Database;
   logger: Logger;
   /** `iss` of the tokens this module signs, and the base of its discovery URLs (e.g. `https://api.orderstream.dev`). */
@@ -156,9 +135,12 @@ export function createIdentityModule(deps: {
    * token and the API route), and the least seconds between two of one kind to one account (60 by default).
    */
   accountEmails: { transport: EmailTransportSettings; from: string; linkBaseUrl?: string | undefined; intervalSeconds?: number };
-}): IdentityModule {
+}
+
+/** Wires identity's use cases to PostgreSQL, argon2id and jose. */
+export function createIdentityModule(deps: IdentityModuleDeps): IdentityModule {
   const { db, logger } = deps;
-  const settings = {
+  const settings: TokenSettings = {
     issuer: deps.issuer,
     audience: deps.audience,
     accessTokenTtlSeconds: deps.accessTokenTtlSeconds ?? 900,
@@ -174,110 +156,36 @@ export function createIdentityModule(deps: {
   const secrets = new NodeSecretTokens();
   const generator = new JoseSigningKeyGenerator();
 
-  const revocationStore = new PgTokenRevocationStore(db);
-  const revocationRefreshMs = deps.revocationRefreshMs ?? 5000;
-  const revocationList = new LiveRevocationList({ load: () => revocationStore.listActive(new Date()), logger, refreshMs: revocationRefreshMs });
-  const revocationChannel = deps.revocationSharing === undefined
-    ? undefined
-    : new RedisRevocationChannel({ url: deps.revocationSharing.redisUrl, keyPrefix: deps.revocationSharing.keyPrefix, logger });
-  const revokeTokens = new RevokeTokens({
-    store: revocationStore,
-    announcers: revocationChannel === undefined ? [revocationList] : [revocationList, revocationChannel],
-    accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
-    clockSkewSeconds: settings.clockSkewSeconds,
-  });
+  const revocations = tokenRevocations(deps, settings);
+  const { revokeTokens } = revocations;
   const revokeUserSessions = new RevokeUserSessions({ users, sessions, revokeTokens });
   const disableAccount = new DisableAccount({ users, revokeUserSessions });
   const enableAccount = new EnableAccount({ users });
-  const userByEmail = async (email: string) => {
-    const user = await users.findByEmail(normaliseEmail(email));
-    if (user === undefined) throw new UserNotFoundError(normaliseEmail(email));
-    return user;
-  };
 
   const listPublishedKeys = new ListPublishedKeys({ keys });
-  const verifier = new JoseTokenVerifier({
-    revocations: revocationList,
-    builtIn: { issuer: settings.issuer, audience: settings.audience, loadKeys: () => listPublishedKeys.execute() },
-    external: deps.externalIssuers ?? [],
-    clockSkewSeconds: settings.clockSkewSeconds,
-    ...(deps.jwksCooldownMs === undefined ? {} : { jwksCooldownMs: deps.jwksCooldownMs }),
-    ...(deps.tokenCacheSize === undefined ? {} : { cacheSize: deps.tokenCacheSize }),
-  });
+  const verifier = builtInTokenVerifier(deps, settings, revocations.list, listPublishedKeys);
   const issueAccessToken = new IssueAccessToken({ keys, generator, signer: new JoseAccessTokenSigner(), settings });
   const startSession = new StartSession({ secrets, issueAccessToken, refreshTokenTtlDays: deps.refreshTokenTtlDays ?? 30 });
   const registerUser = tracedUseCase('identity.register-user', new RegisterUser({ users, passwords }));
-  const accountTokens = new PgAccountTokenStore(db);
-  const accountMailer = new EmailAccountMailer({
-    sender: createEmailSender(deps.accountEmails.transport, {
-      from: deps.accountEmails.from, messageIdDomain: accountMessageIdDomain, logger,
-      // Short: nobody waits for these sends, but a stuck server must not pile them up.
-      smtpTimeouts: { connectionMs: 5000, greetingMs: 5000, socketMs: 10_000 },
-    }),
-    logger, linkBaseUrl: deps.accountEmails.linkBaseUrl,
-  });
-  const sendAccountEmail = new SendAccountEmail({
-    tokens: accountTokens, budget: new PgAccountEmailBudget(db), mailer: accountMailer, secrets, intervalSeconds: deps.accountEmails.intervalSeconds ?? 60,
-  });
+  const emails = accountEmails(deps, secrets);
   const grantAdmin = new GrantAdmin({ users, revokeTokens });
-  const rotateSigningKey = new RotateSigningKey({ keys, generator, settings, rotationDays: deps.keyRotationDays ?? 30 });
-  const pruneExpiredRecords = new PruneExpiredRecords({ throttle, sessions });
-  const intervalMs = deps.maintenanceIntervalMs ?? 60 * 60 * 1000;
-
-  const rotate = async (onlyIfDue: boolean): Promise<number> => {
-    const rotated = await rotateSigningKey.execute({ onlyIfDue });
-    if (rotated) {
-      verifier.forgetBuiltInKeys();
-      issueAccessToken.forgetCurrentKey();
-      logger.info({ scheduled: onlyIfDue }, 'identity signing key rotated');
-    }
-    // Never "work done": one rotation per check is all there is to do.
-    return 0;
-  };
+  const rotate = signingKeyRotation({ keys, generator, settings, rotationDays: deps.keyRotationDays ?? 30, verifier, issueAccessToken, logger });
 
   return {
-    routes: bothRoutes(identityRoutes({
-      signUp: tracedUseCase('identity.sign-up', new SignUp({ registerUser, users, passwords, sendAccountEmail })),
-      verifyEmail: tracedUseCase('identity.verify-email', new VerifyEmail({ tokens: accountTokens, secrets })),
-      requestAccountLink: tracedUseCase('identity.request-account-link', new RequestAccountLink({ users, sendAccountEmail })),
-      completePasswordReset: tracedUseCase('identity.complete-password-reset', new CompletePasswordReset({
-        tokens: accountTokens, passwords, secrets, revokeUserSessions,
-      })),
-      signInWithLink: tracedUseCase('identity.sign-in-with-link', new SignInWithLink({
-        tokens: accountTokens, users, throttle, sessions, startSession, secrets,
-      })),
-      logIn: tracedUseCase('identity.log-in', new LogIn({ users, passwords, throttle, sessions, startSession })),
-      refreshSession: tracedUseCase('identity.refresh-session', new RefreshSession({ sessions, users, secrets, startSession, revokeTokens })),
-      logOut: tracedUseCase('identity.log-out', new LogOut({ sessions, secrets, revokeTokens })),
-      issueServiceToken: tracedUseCase('identity.issue-service-token', new IssueServiceToken({ clients, secrets, issueAccessToken })),
-      listPublishedKeys,
-    }, { issuer: settings.issuer }), accountSecurityRoutes({
-      changePassword: tracedUseCase('identity.change-password', new ChangePassword({ users, passwords, sessions, revokeUserSessions, startSession })),
-      revokeUserSessions, disableAccount, enableAccount,
-    })),
+    routes: identityHttpRoutes({
+      users, sessions, throttle, clients, passwords, secrets, revokeTokens, revokeUserSessions, disableAccount, enableAccount,
+      issueAccessToken, startSession, registerUser, accountTokens: emails.tokens, sendAccountEmail: emails.send, listPublishedKeys,
+    }, settings.issuer),
     consumers: [],
-    background: [
-      new BackgroundLoop({ name: 'identity.signing-key-rotation', intervalMs, logger, step: () => rotate(true) }),
-      new BackgroundLoop({ name: 'identity.expiry-sweeper', intervalMs, logger, step: async () => {
-        await pruneExpiredRecords.execute();
-        await accountTokens.pruneExpiredBefore(new Date());
-        return 0;
-      } }),
-      new RevocationUpkeep({ list: revocationList, store: revocationStore, channel: revocationChannel, intervalMs: revocationRefreshMs, logger }),
-    ],
+    background: maintenanceTasks({
+      intervalMs: deps.maintenanceIntervalMs ?? 60 * 60 * 1000, logger, rotate, throttle, sessions, accountTokens: emails.tokens, revocations,
+    }),
     verifier,
-    grantAdmin: (email) => grantAdmin.execute(email),
-    revokeUser: (userId, reason) => revokeUserSessions.execute(userId, reason),
-    revokeSessionsOf: async (email) => {
-      const user = await userByEmail(email);
-      return { id: user.id, email: user.email, ...await revokeUserSessions.execute(user.id, 'admin') };
-    },
-    disableAccount: async (email) => disableAccount.execute((await userByEmail(email)).id),
-    enableAccount: async (email) => enableAccount.execute((await userByEmail(email)).id),
+    ...adminActs({ users, grantAdmin, revokeUserSessions, disableAccount, enableAccount }),
     close: async () => {
-      await revocationChannel?.close();
+      await revocations.channel?.close();
       // Account emails already asked for still go out (each send is bounded by its timeout).
-      await accountMailer.idle();
+      await emails.mailer.idle();
     },
     seedDemoUsers: () => new SeedDemoUsers({ users, registerUser, grantAdmin }).execute(),
     createServiceClient: (name) => new CreateServiceClient({ clients, secrets }).execute(name),
@@ -288,114 +196,5 @@ export function createIdentityModule(deps: {
       return result;
     },
     workLimiters: [passwords.limiter],
-  };
-}
-
-function bothRoutes(first: RouteRegistration, second: RouteRegistration): RouteRegistration {
-  return (app) => { first(app); second(app); };
-}
-
-/**
- * Keeps the revocation list current in the background: reads identity's database every
- * `intervalMs` (so another process's revocation is enforced here within that time), copies the
- * entries in force to Redis when revocations are shared (so an entry whose write to Redis failed
- * reaches the gateways once Redis is back), listens to Redis's announcements, and prunes expired rows.
- */
-class RevocationUpkeep implements BackgroundTask {
-  readonly name = 'identity.token-revocations';
-  readonly #loop: BackgroundLoop;
-  readonly #channel: RedisRevocationChannel | undefined;
-  readonly #list: LiveRevocationList;
-  readonly #logger: Logger;
-
-  constructor(deps: { list: LiveRevocationList; store: PgTokenRevocationStore; channel: RedisRevocationChannel | undefined; intervalMs: number; logger: Logger }) {
-    this.#channel = deps.channel;
-    this.#list = deps.list;
-    this.#logger = deps.logger;
-    this.#loop = new BackgroundLoop({
-      name: this.name, intervalMs: deps.intervalMs, logger: deps.logger,
-      step: async () => {
-        const now = new Date();
-        await deps.list.refresh();
-        await deps.store.pruneExpiredBefore(now);
-        await deps.channel?.mirror(await deps.store.listActive(now));
-        return 0;
-      },
-    });
-  }
-
-  start(): void {
-    this.#channel?.subscribe((revocation) => { void this.#list.announce(revocation); })
-      .catch((error: unknown) => { this.#logger.warn({ err: error }, 'token revocation announcements could not be subscribed to; the list is read again every few seconds'); });
-    this.#loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-}
-
-/**
- * A verifier for a process without identity's database (the gateway in the services shape): the
- * built-in issuer's keys come from `loadKeys` (its JWKS, fetched from the identity service) and are
- * fetched again when a token names a key id not seen yet.
- */
-export function createRemoteTokenVerifier(deps: {
-  issuer: string;
-  audience: string;
-  loadKeys: () => Promise<readonly JWK[]>;
-  externalIssuers?: readonly ExternalIssuer[];
-  clockSkewSeconds?: number;
-  /** Verified tokens remembered (for a minute at most); 10,000 by default. */
-  tokenCacheSize?: number;
-  /** The revocations identity shares through Redis (followTokenRevocations), checked on every verification. */
-  revocations?: TokenRevocationFollower;
-}): TokenVerifier {
-  return new JoseTokenVerifier({
-    ...(deps.revocations === undefined ? {} : { revocations: deps.revocations.list }),
-    builtIn: { issuer: deps.issuer, audience: deps.audience, loadKeys: deps.loadKeys },
-    external: deps.externalIssuers ?? [],
-    clockSkewSeconds: deps.clockSkewSeconds ?? 30,
-    ...(deps.tokenCacheSize === undefined ? {} : { cacheSize: deps.tokenCacheSize }),
-  });
-}
-
-/** A gateway's copy of the token revocations identity shares through Redis. */
-export interface TokenRevocationFollower {
-  /** The in-memory list the verifier checks on every request. */
-  readonly list: RevocationCheck;
-  /** Loads the list, listens to new entries and reads the list again every few seconds. */
-  start(): Promise<void>;
-  /** Whether Redis answers (for readiness). */
-  isReachable(): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-/**
- * Follows the revocations identity writes to Redis (`<prefix>token-revocations`): loaded at start,
- * updated from each announcement, and read again in full every `refreshMs` (5 s by default), so an
- * announcement missed while Redis or the connection was down is enforced within that time after.
- * While Redis cannot be read, the entries already known stay enforced (decision 0016).
- */
-export function followTokenRevocations(deps: { redisUrl: string; keyPrefix: string; logger: Logger; refreshMs?: number }): TokenRevocationFollower {
-  const refreshMs = deps.refreshMs ?? 5000;
-  const channel = new RedisRevocationChannel({ url: deps.redisUrl, keyPrefix: deps.keyPrefix, logger: deps.logger });
-  const list = new LiveRevocationList({ load: () => channel.load(), logger: deps.logger, refreshMs });
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    list,
-    async start() {
-      await channel.subscribe((revocation) => { void list.announce(revocation); })
-        .catch((error: unknown) => { deps.logger.warn({ err: error }, 'token revocation announcements could not be subscribed to; the list is read again every few seconds'); });
-      await list.refresh();
-      timer ??= setInterval(() => { void list.refresh(); }, refreshMs);
-      timer.unref();
-    },
-    isReachable: () => channel.isReachable(),
-    async close() {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      await channel.close();
-    },
   };
 }

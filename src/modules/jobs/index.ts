@@ -62,8 +62,8 @@ export interface JobsModule {
   workLimiters: readonly WorkLimiter[];
 }
 
-/** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
-export function createJobsModule(deps: {
+/** What the jobs module is built from: its database, where documents are kept, the modules it calls, and how its jobs run. */
+export interface JobsModuleDeps {
   db: Database;
   logger: Logger;
   /** The same database as `db`: pg-boss opens its own small pool and keeps its tables in schema `pgboss`. */
@@ -101,7 +101,10 @@ export function createJobsModule(deps: {
   metrics?: JobMetrics;
   /** How long finished jobs are kept and how their sweeper runs; without it they are kept for ever. */
   retention?: { jobSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
-}): JobsModule {
+}
+
+/** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
+export function createJobsModule(deps: JobsModuleDeps): JobsModule {
   const { db, logger } = deps;
   const log = logger.child({ module: 'jobs' });
   const jobs = new PgJobRepository(db);

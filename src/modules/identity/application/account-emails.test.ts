@@ -6,9 +6,10 @@ import { AccountTokenRefusedError, InvalidRegistrationError } from '../domain/id
 import { claimsOf } from '../testing/identity-harness.ts';
 import { InMemoryAccountEmailBudget, InMemoryAccountTokenStore, RecordingAccountMailer } from '../testing/in-memory-account-emails.ts';
 import {
-  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemoryLoginThrottleStore, InMemorySessionStore,
+  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemorySessionStore,
   InMemorySigningKeyRepository, InMemoryUserRepository,
 } from '../testing/in-memory-identity.ts';
+import { InMemoryLoginThrottleStore } from '../testing/in-memory-login-throttle-store.ts';
 import { CompletePasswordReset } from './complete-password-reset.ts';
 import { IssueAccessToken } from './issue-access-token.ts';
 import { RegisterUser } from './register-user.ts';

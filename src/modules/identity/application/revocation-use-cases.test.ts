@@ -6,9 +6,10 @@ import { AccountDisabledError, AccountNotFoundError, CurrentPasswordIncorrectErr
 import { defaultThrottlePolicy } from '../domain/login-throttle.ts';
 import { claimsOf } from '../testing/identity-harness.ts';
 import {
-  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemoryLoginThrottleStore, InMemorySessionStore,
+  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemorySessionStore,
   InMemorySigningKeyRepository, InMemoryTokenRevocationStore, InMemoryUserRepository,
 } from '../testing/in-memory-identity.ts';
+import { InMemoryLoginThrottleStore } from '../testing/in-memory-login-throttle-store.ts';
 import { ChangePassword } from './change-password.ts';
 import { DisableAccount } from './disable-account.ts';
 import { EnableAccount } from './enable-account.ts';

@@ -12,9 +12,10 @@ import { SeedDemoUsers } from '../application/seed-demo-users.ts';
 import { StartSession } from '../application/start-session.ts';
 import { defaultThrottlePolicy, type ThrottlePolicy } from '../domain/login-throttle.ts';
 import {
-  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator, InMemoryLoginThrottleStore,
+  FakeAccessTokenSigner, FakePasswordHasher, FakeSecretTokens, FakeSigningKeyGenerator,
   InMemoryServiceClientRepository, InMemorySessionStore, InMemorySigningKeyRepository, InMemoryUserRepository,
 } from './in-memory-identity.ts';
+import { InMemoryLoginThrottleStore } from './in-memory-login-throttle-store.ts';
 
 /** Every identity use case wired to in-memory adapters and one clock a test moves with `advance(ms)`. */
 export function identityHarness(options: { policy?: ThrottlePolicy; accessTokenTtlSeconds?: number } = {}) {

@@ -40,93 +40,109 @@ const problems = { 400: problemSchema, 401: problemSchema, 409: problemSchema, 4
 
 /** Identity's HTTP routes: accounts, tokens, JWKS and discovery. Parse, call a use case, map the result or the domain error. */
 export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: string }) {
-  const issuer = settings.issuer.replace(/\/+$/, '');
   return (app: HttpApp): void => {
-    app.post('/v1/auth/register', {
-      schema: {
-        tags, summary: 'Create a customer account (answered alike whether or not the email has one)',
-        description: 'A new address gets an account, usable by signing in at once, and a verification email; the owner of a taken address gets an email saying someone tried. The answer is the same.',
-        body: registerRequest, response: { 202: acceptedDto, ...problems },
-      },
+    accountRoutes(app, useCases);
+    sessionRoutes(app, useCases);
+    discoveryRoutes(app, useCases, settings.issuer);
+    serviceTokenRoute(app, useCases);
+  };
+}
+
+/** An account's life by email: registering, confirming the address, and the emailed tokens that reset a password or sign in. */
+function accountRoutes(app: HttpApp, useCases: IdentityUseCases): void {
+  app.post('/v1/auth/register', {
+    schema: {
+      tags, summary: 'Create a customer account (answered alike whether or not the email has one)',
+      description: 'A new address gets an account, usable by signing in at once, and a verification email; the owner of a taken address gets an email saying someone tried. The answer is the same.',
+      body: registerRequest, response: { 202: acceptedDto, ...problems },
+    },
+  }, async (request, reply) => {
+    await useCases.signUp.execute(request.body).catch(mapIdentityError(reply));
+    return reply.status(202).send({ message: 'Registration received. Sign in with this email and password; a confirmation email is on its way.' });
+  });
+
+  app.post('/v1/auth/verify-email', {
+    schema: { tags, summary: 'Confirm an address with the token mailed to it', body: accountTokenRequest, response: { 204: z.null(), ...problems } },
+  }, async (request, reply) => {
+    await useCases.verifyEmail.execute(request.body.token).catch(mapIdentityError(reply));
+    return reply.status(204).send(null);
+  });
+
+  for (const [url, purpose, summary] of [
+    ['/v1/auth/password-reset', 'password-reset', 'Email a password-reset token (answered alike whether or not the email has an account)'],
+    ['/v1/auth/sign-in-link', 'sign-in-link', 'Email a one-time sign-in link (answered alike whether or not the email has an account)'],
+  ] as const) {
+    app.post(url, {
+      schema: { tags, summary, body: accountEmailRequest, response: { 202: acceptedDto, ...problems } },
     }, async (request, reply) => {
-      await useCases.signUp.execute(request.body).catch(mapIdentityError(reply));
-      return reply.status(202).send({ message: 'Registration received. Sign in with this email and password; a confirmation email is on its way.' });
+      await useCases.requestAccountLink.execute({ email: request.body.email, purpose });
+      return reply.status(202).send({ message: 'If an account uses this email, a message is on its way to it.' });
     });
+  }
 
-    app.post('/v1/auth/verify-email', {
-      schema: { tags, summary: 'Confirm an address with the token mailed to it', body: accountTokenRequest, response: { 204: z.null(), ...problems } },
-    }, async (request, reply) => {
-      await useCases.verifyEmail.execute(request.body.token).catch(mapIdentityError(reply));
-      return reply.status(204).send(null);
+  app.post('/v1/auth/password-reset/complete', {
+    schema: { tags, summary: 'Set a new password with a password-reset token; ends every session of the account', body: passwordResetCompletion, response: { 204: z.null(), ...problems } },
+  }, async (request, reply) => {
+    await useCases.completePasswordReset.execute(request.body).catch((error: unknown) => {
+      // The policy names the field `password`; in this request it is `newPassword`.
+      if (error instanceof InvalidRegistrationError) {
+        throw invalidRequest(error.message, [{ location: 'body', field: 'newPassword', message: error.message.slice(error.field.length + 1) }]);
+      }
+      return mapIdentityError(reply)(error);
     });
+    return reply.status(204).send(null);
+  });
 
-    for (const [url, purpose, summary] of [
-      ['/v1/auth/password-reset', 'password-reset', 'Email a password-reset token (answered alike whether or not the email has an account)'],
-      ['/v1/auth/sign-in-link', 'sign-in-link', 'Email a one-time sign-in link (answered alike whether or not the email has an account)'],
-    ] as const) {
-      app.post(url, {
-        schema: { tags, summary, body: accountEmailRequest, response: { 202: acceptedDto, ...problems } },
-      }, async (request, reply) => {
-        await useCases.requestAccountLink.execute({ email: request.body.email, purpose });
-        return reply.status(202).send({ message: 'If an account uses this email, a message is on its way to it.' });
-      });
-    }
+  app.post('/v1/auth/sign-in-link/complete', {
+    schema: { tags, summary: 'Sign in with a one-time sign-in link token', body: accountTokenRequest, response: { 200: tokenPairDto, ...problems } },
+  }, async (request, reply) => {
+    const pair = await useCases.signInWithLink.execute(request.body.token).catch(mapIdentityError(reply));
+    return noStore(reply).send(toTokenPairDto(pair));
+  });
+}
 
-    app.post('/v1/auth/password-reset/complete', {
-      schema: { tags, summary: 'Set a new password with a password-reset token; ends every session of the account', body: passwordResetCompletion, response: { 204: z.null(), ...problems } },
-    }, async (request, reply) => {
-      await useCases.completePasswordReset.execute(request.body).catch((error: unknown) => {
-        // The policy names the field `password`; in this request it is `newPassword`.
-        if (error instanceof InvalidRegistrationError) {
-          throw invalidRequest(error.message, [{ location: 'body', field: 'newPassword', message: error.message.slice(error.field.length + 1) }]);
-        }
-        return mapIdentityError(reply)(error);
-      });
-      return reply.status(204).send(null);
-    });
+/** Signing in with a password, and the sessions it starts: refreshed, then ended. */
+function sessionRoutes(app: HttpApp, useCases: IdentityUseCases): void {
+  app.post('/v1/auth/login', {
+    schema: { tags, summary: 'Sign in with email and password', body: loginRequest, response: { 200: tokenPairDto, ...problems } },
+  }, async (request, reply) => {
+    const pair = await useCases.logIn.execute({ ...request.body, clientAddress: clientAddressOf(request) }).catch(mapIdentityError(reply));
+    return noStore(reply).send(toTokenPairDto(pair));
+  });
 
-    app.post('/v1/auth/sign-in-link/complete', {
-      schema: { tags, summary: 'Sign in with a one-time sign-in link token', body: accountTokenRequest, response: { 200: tokenPairDto, ...problems } },
-    }, async (request, reply) => {
-      const pair = await useCases.signInWithLink.execute(request.body.token).catch(mapIdentityError(reply));
-      return noStore(reply).send(toTokenPairDto(pair));
-    });
+  app.post('/v1/auth/refresh', {
+    schema: { tags, summary: 'Trade a refresh token for a new pair (the old one is used up)', body: refreshTokenRequest, response: { 200: tokenPairDto, ...problems } },
+  }, async (request, reply) => {
+    const pair = await useCases.refreshSession.execute(request.body.refreshToken).catch(mapIdentityError(reply));
+    return noStore(reply).send(toTokenPairDto(pair));
+  });
 
-    app.post('/v1/auth/login', {
-      schema: { tags, summary: 'Sign in with email and password', body: loginRequest, response: { 200: tokenPairDto, ...problems } },
-    }, async (request, reply) => {
-      const pair = await useCases.logIn.execute({ ...request.body, clientAddress: clientAddressOf(request) }).catch(mapIdentityError(reply));
-      return noStore(reply).send(toTokenPairDto(pair));
-    });
+  app.post('/v1/auth/logout', {
+    schema: { tags, summary: 'End the session of a refresh token', body: refreshTokenRequest, response: { 204: z.null(), ...problems } },
+  }, async (request, reply) => {
+    await useCases.logOut.execute(request.body.refreshToken);
+    return reply.status(204).send(null);
+  });
+}
 
-    app.post('/v1/auth/refresh', {
-      schema: { tags, summary: 'Trade a refresh token for a new pair (the old one is used up)', body: refreshTokenRequest, response: { 200: tokenPairDto, ...problems } },
-    }, async (request, reply) => {
-      const pair = await useCases.refreshSession.execute(request.body.refreshToken).catch(mapIdentityError(reply));
-      return noStore(reply).send(toTokenPairDto(pair));
-    });
+/** What verifiers read: the public signing keys and the OpenID Provider metadata. */
+function discoveryRoutes(app: HttpApp, useCases: IdentityUseCases, configuredIssuer: string): void {
+  const issuer = configuredIssuer.replace(/\/+$/, '');
 
-    app.post('/v1/auth/logout', {
-      schema: { tags, summary: 'End the session of a refresh token', body: refreshTokenRequest, response: { 204: z.null(), ...problems } },
-    }, async (request, reply) => {
-      await useCases.logOut.execute(request.body.refreshToken);
-      return reply.status(204).send(null);
-    });
+  app.get('/.well-known/jwks.json', {
+    schema: { tags, summary: 'Public keys that verify access tokens', response: { 200: jwksDto } },
+  }, async (_request, reply) => {
+    const keys = await useCases.listPublishedKeys.execute();
+    // Short, so a verifier that caches it sees a new key soon; verifiers also refetch on an unknown kid.
+    return reply.header('cache-control', 'public, max-age=60').send({ keys });
+  });
 
-    app.get('/.well-known/jwks.json', {
-      schema: { tags, summary: 'Public keys that verify access tokens', response: { 200: jwksDto } },
-    }, async (_request, reply) => {
-      const keys = await useCases.listPublishedKeys.execute();
-      // Short, so a verifier that caches it sees a new key soon; verifiers also refetch on an unknown kid.
-      return reply.header('cache-control', 'public, max-age=60').send({ keys });
-    });
-
-    app.get('/.well-known/openid-configuration', {
-      schema: { tags, summary: 'OpenID Provider metadata', response: { 200: openIdConfigurationDto } },
-    }, (_request, reply) => {
-      void reply.header('cache-control', 'public, max-age=300');
-      return {
-      issuer: settings.issuer,
+  app.get('/.well-known/openid-configuration', {
+    schema: { tags, summary: 'OpenID Provider metadata', response: { 200: openIdConfigurationDto } },
+  }, (_request, reply) => {
+    void reply.header('cache-control', 'public, max-age=300');
+    return {
+      issuer: configuredIssuer,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       token_endpoint: `${issuer}/v1/auth/token`,
       // Users sign in at /v1/auth/login (not an OAuth grant); only service clients use the token endpoint.
@@ -137,28 +153,30 @@ export function identityRoutes(useCases: IdentityUseCases, settings: { issuer: s
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'roles', 'email', 'email_verified'],
-      };
-    });
+    };
+  });
+}
 
-    // Its own scope, so the form parser OAuth clients need applies to this route only.
-    void app.register((scoped: HttpApp, _options, done) => {
-      scoped.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
-        parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
-      });
-      scoped.post('/v1/auth/token', {
-        schema: {
-          tags, summary: 'Client credentials grant: a service token (form or JSON body)', body: clientCredentialsRequest,
-          response: { 200: serviceTokenDto, ...problems },
-        },
-      }, async (request, reply) => {
-        const token = await useCases.issueServiceToken.execute({
-          clientId: request.body.client_id, clientSecret: request.body.client_secret,
-        }).catch(mapIdentityError(reply));
-        return noStore(reply).send({ access_token: token.accessToken, token_type: 'Bearer' as const, expires_in: token.expiresIn });
-      });
-      done();
+/** The OAuth client credentials grant, by which service clients get their tokens. */
+function serviceTokenRoute(app: HttpApp, useCases: IdentityUseCases): void {
+  // Its own scope, so the form parser OAuth clients need applies to this route only.
+  void app.register((scoped: HttpApp, _options, done) => {
+    scoped.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
+      parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
-  };
+    scoped.post('/v1/auth/token', {
+      schema: {
+        tags, summary: 'Client credentials grant: a service token (form or JSON body)', body: clientCredentialsRequest,
+        response: { 200: serviceTokenDto, ...problems },
+      },
+    }, async (request, reply) => {
+      const token = await useCases.issueServiceToken.execute({
+        clientId: request.body.client_id, clientSecret: request.body.client_secret,
+      }).catch(mapIdentityError(reply));
+      return noStore(reply).send({ access_token: token.accessToken, token_type: 'Bearer' as const, expires_in: token.expiresIn });
+    });
+    done();
+  });
 }
 
 function toTokenPairDto(pair: TokenPair) {

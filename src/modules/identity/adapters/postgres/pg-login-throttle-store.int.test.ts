@@ -7,7 +7,7 @@ import { createTestDatabase, embeddedServerUrl } from '../../../../platform/test
 import type { ThrottleReservation } from '../../application/ports.ts';
 import type { SignInAttempt, ThrottlePolicy } from '../../domain/login-throttle.ts';
 import { identityMigrations } from '../../index.ts';
-import { InMemoryLoginThrottleStore } from '../../testing/in-memory-identity.ts';
+import { InMemoryLoginThrottleStore } from '../../testing/in-memory-login-throttle-store.ts';
 import { PgLoginThrottleStore } from './pg-login-throttle-store.ts';
 
 let db: Database;

@@ -1,0 +1,15 @@
+import type { RoutePolicy } from '../../../../platform/http/edge.ts';
+
+/**
+ * Who may call each route the document jobs register (jobs-routes.ts). Pure data, so the module
+ * registry carries it to the edge and the gateway without loading the module; a route missing here
+ * stops the app from starting.
+ */
+export const jobsRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
+  { method: 'GET', url: '/v1/orders/:id/invoice', access: 'customer', retry: true },
+  { method: 'POST', url: '/v1/imports', access: 'admin', timeoutMs: 120_000, upload: true },
+  { method: 'GET', url: '/v1/jobs', access: 'admin', retry: true },
+  { method: 'GET', url: '/v1/jobs/:id', access: 'admin', retry: true },
+  { method: 'GET', url: '/v1/jobs/:id/errors.csv', access: 'admin', retry: true },
+  { method: 'POST', url: '/v1/jobs/:id/cancel', access: 'admin' },
+];

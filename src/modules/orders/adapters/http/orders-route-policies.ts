@@ -1,0 +1,13 @@
+import type { RoutePolicy } from '../../../../platform/http/edge.ts';
+
+/**
+ * Who may call each route orders registers (order-routes.ts). Pure data, so the module registry
+ * carries it to the edge and the gateway without loading the module; a route missing here stops
+ * the app from starting. Ownership of an order is checked by the module itself.
+ */
+export const ordersRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
+  { method: 'POST', url: '/v1/orders', access: 'customer', verifiedEmail: true },
+  { method: 'GET', url: '/v1/orders', access: 'customer', retry: true },
+  { method: 'GET', url: '/v1/orders/:id', access: 'customer', retry: true },
+  { method: 'POST', url: '/v1/orders/:id/cancel', access: 'customer' },
+];
