@@ -1,8 +1,15 @@
 import { sql } from 'kysely';
 import type { Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
+import { claimDue, msFromNow, type WorkTable } from '../work-queue/index.ts';
 import type { Envelope } from './envelope.ts';
 import { WakeSignal } from './wake-signal.ts';
+
+/**
+ * A failed delivery of a message to one consumer, waiting for its next attempt. Its claims carry no
+ * token: what an attempt records is guarded by `attempts` (failures recorded, which never go back).
+ */
+const retries: WorkTable = { name: 'messaging.retries', alias: 'r', key: ['consumer', 'message_id'] };
 
 interface DueRetry {
   consumer: string;
@@ -65,14 +72,11 @@ export class RetryScheduler {
     let attempted = 0;
     const consumers = [...this.#consumers()];
     while (attempted < limit && consumers.length > 0) {
-      const claimed = await sql<DueRetry>`
-        update messaging.retries set next_attempt_at = now() + make_interval(secs => ${this.#leaseMs / 1000})
-        where (consumer, message_id) in (
-          select consumer, message_id from messaging.retries
-          where next_attempt_at <= now() and consumer = any(${consumers}::text[])
-          order by next_attempt_at limit 1
-          for update skip locked)
-        returning consumer, envelope, attempts`.execute(this.#db);
+      const claimed = await claimDue<DueRetry>(retries, {
+        limit: 1, leaseUntil: msFromNow(this.#leaseMs),
+        where: sql`r.consumer = any(${consumers}::text[])`,
+        returning: sql`r.consumer, r.envelope, r.attempts`,
+      }).execute(this.#db);
       const retry = claimed.rows[0];
       if (retry === undefined) break;
       try {

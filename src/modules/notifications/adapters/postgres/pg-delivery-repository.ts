@@ -4,6 +4,7 @@ import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { WriteCoalescer } from '../../../../platform/concurrency/write-coalescer.ts';
 import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
 import { currentTraceparent } from '../../../../platform/observability/tracing.ts';
+import { claimDue, leaseHeld, leasesHeldBy, type TokenWorkTable } from '../../../../platform/work-queue/index.ts';
 import type {
   AdminAct, ClaimedDelivery, DeliveryAnnouncement, DeliveryRepository, Page, PageCursor, DeliveryView,
 } from '../../application/ports.ts';
@@ -13,6 +14,11 @@ import type { NotificationEvent, NotifiedEventType, OrderNotice } from '../../do
 import { atomically, type DeliveriesTable, type NotificationsTables } from './notifications-tables.ts';
 
 type DeliveryRow = Selectable<DeliveriesTable>;
+
+/** A claim takes an attempt under the batch's token; sent, dead and cancelled deliveries stay as the record. */
+const deliveries: TokenWorkTable = {
+  name: 'notifications.deliveries', alias: 'd', key: ['id'], token: 'lease_token', countsAttemptOnClaim: true, pending: { column: 'status', is: 'pending' },
+};
 
 /** What the claim statement returns: the delivery, its event, and its endpoint when it is a live webhook. */
 interface ClaimedRow extends DeliveryRow {
@@ -91,24 +97,16 @@ export class PgDeliveryRepository implements DeliveryRepository {
     const leaseToken = randomUUID();
     // One statement: lock due rows other workers have not locked, push them to the lease's end (a
     // crashed sender's delivery comes due again then) and return them with their event and endpoint.
-    const result = await sql<ClaimedRow>`
-      with due as (
-        select id, event_id, endpoint_id from notifications.deliveries
-        where status = 'pending' and next_attempt_at <= ${options.now}
-        order by next_attempt_at
-        limit ${options.limit}
-        for update skip locked
-      )
-      update notifications.deliveries as d
-      set attempts = d.attempts + 1, next_attempt_at = ${options.leaseUntil}, lease_token = ${leaseToken}
-      from due
-      join notifications.events as e on e.id = due.event_id
-      left join notifications.webhook_endpoints as w on w.id = due.endpoint_id and w.deleted_at is null
-      where d.id = due.id
-      returning d.*, e.type as event_type, e.order_id, e.occurred_at, e.notice, e.data, e.traceparent,
+    const result = await claimDue<ClaimedRow>(deliveries, {
+      limit: options.limit, now: options.now, leaseUntil: options.leaseUntil, token: leaseToken,
+      carry: ['event_id', 'endpoint_id'],
+      join: sql`
+        join notifications.events as e on e.id = due.event_id
+        left join notifications.webhook_endpoints as w on w.id = due.endpoint_id and w.deleted_at is null`,
+      returning: sql`d.*, e.type as event_type, e.order_id, e.occurred_at, e.notice, e.data, e.traceparent,
         w.url as endpoint_url, w.events as endpoint_events, w.secret as endpoint_secret, w.created_at as endpoint_created_at,
-        w.previous_secret as endpoint_previous_secret, w.previous_secret_expires_at as endpoint_previous_secret_expires_at`
-      .execute(this.#db);
+        w.previous_secret as endpoint_previous_secret, w.previous_secret_expires_at as endpoint_previous_secret_expires_at`,
+    }).execute(this.#db);
     return result.rows.map((row) => ({
       delivery: toDelivery(row),
       leaseToken,
@@ -139,14 +137,12 @@ export class PgDeliveryRepository implements DeliveryRepository {
 
   async #recordOne({ leaseToken, delivery, announcement }: PendingAttempt): Promise<boolean> {
     const write = async (executor: Kysely<NotificationsTables>): Promise<boolean> => {
-      const result = await executor.updateTable('notifications.deliveries')
+      const result = await executor.updateTable('notifications.deliveries as d')
         .set({
           status: delivery.status, attempts: delivery.attempts, next_attempt_at: delivery.nextAttemptAt,
           last_error: delivery.lastError, sent_at: delivery.sentAt, lease_token: null,
         })
-        .where('id', '=', delivery.id)
-        .where('lease_token', '=', leaseToken)
-        .where('status', '=', 'pending')
+        .where(leaseHeld(deliveries, [delivery.id], leaseToken))
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
       if (announcement !== undefined) await appendToOutbox(executor, [announcement]);
@@ -227,17 +223,17 @@ function announcementEnvelope(announcement: DeliveryAnnouncement): Envelope {
  * lease still holds, and the announcements of those recorded appended. Answers the ids recorded.
  */
 async function recordTogether(transaction: Kysely<NotificationsTables>, batch: readonly PendingAttempt[]): Promise<Set<string>> {
-  const deliveries = batch.map((pending) => pending.delivery);
+  const outcomes = batch.map((pending) => pending.delivery);
   const updated = await sql<{ id: string }>`
     update notifications.deliveries as d
     set status = c.status, attempts = c.attempts, next_attempt_at = c.next_attempt_at, last_error = c.last_error, sent_at = c.sent_at, lease_token = null
     from unnest(
-      ${deliveries.map((delivery) => delivery.id)}::text[], ${batch.map((pending) => pending.leaseToken)}::uuid[],
-      ${deliveries.map((delivery) => delivery.status)}::text[], ${deliveries.map((delivery) => delivery.attempts)}::int[],
-      ${deliveries.map((delivery) => delivery.nextAttemptAt)}::timestamptz[], ${deliveries.map((delivery) => delivery.lastError)}::text[],
-      ${deliveries.map((delivery) => delivery.sentAt)}::timestamptz[]
+      ${outcomes.map((delivery) => delivery.id)}::text[], ${batch.map((pending) => pending.leaseToken)}::uuid[],
+      ${outcomes.map((delivery) => delivery.status)}::text[], ${outcomes.map((delivery) => delivery.attempts)}::int[],
+      ${outcomes.map((delivery) => delivery.nextAttemptAt)}::timestamptz[], ${outcomes.map((delivery) => delivery.lastError)}::text[],
+      ${outcomes.map((delivery) => delivery.sentAt)}::timestamptz[]
     ) as c (id, lease_token, status, attempts, next_attempt_at, last_error, sent_at)
-    where d.id = c.id and d.lease_token = c.lease_token and d.status = 'pending'
+    where ${leasesHeldBy(deliveries, 'c')}
     returning d.id`.execute(transaction);
   const recorded = new Set(updated.rows.map((row) => row.id));
   await appendToOutbox(transaction, batch.flatMap((pending) => (recorded.has(pending.delivery.id) && pending.announcement !== undefined ? [pending.announcement] : [])));

@@ -2,10 +2,16 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { WriteCoalescer } from '../../../../platform/concurrency/write-coalescer.ts';
 import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platform/messaging/index.ts';
+import { claimDue, leaseHeld, leasesHeldBy, msFromNow, type TokenWorkTable } from '../../../../platform/work-queue/index.ts';
 import type { PaymentMessage } from '../../application/payment-messages.ts';
 import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
 import type { OperationKind, Settlement } from '../../domain/payment.ts';
 import { toPayment, type PaymentsTables } from './payments-tables.ts';
+
+/** A claim takes an attempt and a fresh token; done and failed operations stay as the record. */
+const operations: TokenWorkTable = {
+  name: 'payments.operations', alias: 'o', key: ['id'], token: 'claim_token', countsAttemptOnClaim: true, pending: { column: 'status', is: 'pending' },
+};
 
 interface ClaimRow {
   id: number;
@@ -52,24 +58,14 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedOperation[]> {
     // An operation waits while an earlier one of its order is pending, claimed or not, so an
     // order's operations run strictly in the order they were requested.
-    const claimed = await sql<ClaimRow>`
-      with due as (
-        select o.id
-        from payments.operations o
-        where o.status = 'pending' and o.next_attempt_at <= now()
-          and not exists (
-            select 1 from payments.operations earlier
-            where earlier.order_id = o.order_id and earlier.status = 'pending' and earlier.id < o.id)
-        order by o.next_attempt_at, o.id
-        limit ${limit}
-        for update of o skip locked
-      )
-      update payments.operations o
-      set attempts = o.attempts + 1, claim_token = gen_random_uuid(),
-          next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
-      from due
-      where o.id = due.id
-      returning o.id, o.order_id, o.kind, o.attempts, o.claim_token, o.traceparent`.execute(this.#db);
+    const claimed = await claimDue<ClaimRow>(operations, {
+      limit, leaseUntil: msFromNow(leaseMs), tiebreak: ['id'],
+      where: sql`not exists (
+        select 1 from payments.operations earlier
+        where earlier.order_id = o.order_id and earlier.status = 'pending' and earlier.id < o.id)`,
+      set: sql`updated_at = now()`,
+      returning: sql`o.id, o.order_id, o.kind, o.attempts, o.claim_token, o.traceparent`,
+    }).execute(this.#db);
     if (claimed.rows.length === 0) return [];
     const payments = await this.#db.selectFrom('payments.payments').selectAll()
       .where('order_id', 'in', claimed.rows.map((row) => row.order_id)).execute();
@@ -111,8 +107,8 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
       const released = moved.length === 0 ? new Set<number>() : idsOf(await sql<{ id: number }>`
         update payments.operations o
         set claim_token = null, next_attempt_at = now(), updated_at = now()
-        from unnest(${moved.map((pending) => pending.claim.id)}::bigint[], ${moved.map((pending) => pending.claim.claimToken)}::uuid[]) as c (id, token)
-        where o.id = c.id and o.claim_token = c.token and o.status = 'pending'
+        from unnest(${moved.map((pending) => pending.claim.id)}::bigint[], ${moved.map((pending) => pending.claim.claimToken)}::uuid[]) as c (id, claim_token)
+        where ${leasesHeldBy(operations, 'c')}
         returning o.id`.execute(transaction));
       const settled = settling.length === 0 ? new Set<number>() : idsOf(await sql<{ id: number }>`
         update payments.operations o
@@ -121,8 +117,8 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
           ${settling.map((pending) => pending.claim.id)}::bigint[], ${settling.map((pending) => pending.claim.claimToken)}::uuid[],
           ${settling.map((pending) => pending.settlement.operation.status)}::text[], ${settling.map((pending) => pending.settlement.operation.outcome)}::text[],
           ${settling.map((pending) => pending.settlement.operation.detail)}::text[]
-        ) as c (id, token, status, outcome, detail)
-        where o.id = c.id and o.claim_token = c.token and o.status = 'pending'
+        ) as c (id, claim_token, status, outcome, detail)
+        where ${leasesHeldBy(operations, 'c')}
         returning o.id`.execute(transaction));
       const done = settling.filter((pending) => settled.has(pending.claim.id));
       const changed = done.flatMap((pending) => (pending.settlement.paymentChanged && pending.settlement.payment !== undefined ? [pending.settlement.payment] : []));
@@ -155,19 +151,19 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
         const current = await transaction.selectFrom('payments.payments').select('status')
           .where('order_id', '=', claim.orderId).forUpdate().executeTakeFirst();
         if (current?.status !== claim.payment.status) {
-          const released = await transaction.updateTable('payments.operations')
+          const released = await transaction.updateTable('payments.operations as o')
             .set({ claim_token: null, next_attempt_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-            .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
+            .where(leaseHeld(operations, [claim.id], claim.claimToken))
             .executeTakeFirst();
           return released.numUpdatedRows === 0n ? 'claim-lost' : 'payment-moved';
         }
       }
-      const updated = await transaction.updateTable('payments.operations')
+      const updated = await transaction.updateTable('payments.operations as o')
         .set({
           status: settlement.operation.status, outcome: settlement.operation.outcome, detail: settlement.operation.detail,
           claim_token: null, finished_at: sql<Date>`now()`, updated_at: sql<Date>`now()`,
         })
-        .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
+        .where(leaseHeld(operations, [claim.id], claim.claimToken))
         .executeTakeFirst();
       if (updated.numUpdatedRows === 0n) return 'claim-lost';
       const payment = settlement.payment;
@@ -183,9 +179,9 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
   }
 
   async extendLease(claim: ClaimedOperation, leaseMs: number): Promise<boolean> {
-    const updated = await this.#db.updateTable('payments.operations')
-      .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})` })
-      .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
+    const updated = await this.#db.updateTable('payments.operations as o')
+      .set({ next_attempt_at: msFromNow(leaseMs) })
+      .where(leaseHeld(operations, [claim.id], claim.claimToken))
       .executeTakeFirst();
     return updated.numUpdatedRows > 0n;
   }
@@ -193,12 +189,9 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
   async retryLater(claim: ClaimedOperation, delayMs: number, call: ProviderCallRecord): Promise<boolean> {
     return this.#db.transaction().execute(async (transaction) => {
       await recordCall(transaction, call);
-      const updated = await transaction.updateTable('payments.operations')
-        .set({
-          next_attempt_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`, claim_token: null,
-          detail: call.detail, updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'pending')
+      const updated = await transaction.updateTable('payments.operations as o')
+        .set({ next_attempt_at: msFromNow(delayMs), claim_token: null, detail: call.detail, updated_at: sql<Date>`now()` })
+        .where(leaseHeld(operations, [claim.id], claim.claimToken))
         .executeTakeFirst();
       return updated.numUpdatedRows > 0n;
     });
