@@ -2,29 +2,15 @@ import pg from 'pg';
 import { listenInProcess, openDedicatedConnection, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
-import type { Envelope } from './envelope.ts';
 import { outboxChannel, type OutboxNotify } from './outbox.ts';
-import type { MessageTransport, OutgoingMessage } from './transport.ts';
+import {
+  markSent, markSentAndSelectNext, relayLockKey, releaseRelayLock, selectUnsent, toOutgoingMessage, tryRelayLock, type OutboxRow,
+} from './outbox-relay-statements.ts';
+import type { MessageTransport } from './transport.ts';
 import { WakeSignal } from './wake-signal.ts';
 
-/** An outbox row as the relay reads it. */
-export interface OutboxRow {
-  position: number;
-  id: string;
-  topic: string;
-  type: string;
-  version: number;
-  key: string;
-  occurred_at: Date;
-  traceparent: string | null;
-  request_id: string | null;
-  payload: unknown;
-}
+export type { OutboxRow } from './outbox-relay-statements.ts';
 
-const outboxColumns = 'position, id, topic, type, version, key, occurred_at, traceparent, request_id, payload';
-
-// Only one relay per database publishes at a time (its leader), which keeps the outbox order on the wire.
-const relayLockKey = 727_100_002;
 const listenRetryBaseMs = 500;
 const listenRetryMaxMs = 30_000;
 
@@ -119,9 +105,7 @@ export class OutboxRelay {
     if (rows === undefined || this.#inFlight.size > 0) {
       try {
         const inFlight = [...this.#inFlight.values()].flat();
-        rows = (await this.#query<OutboxRow>(connection,
-          `select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($2::bigint[]) order by position limit $1`,
-          [this.#batchSize, inFlight])).rows;
+        rows = (await this.#query<OutboxRow>(connection, selectUnsent, [this.#batchSize, inFlight])).rows;
       } catch (error) {
         if (this.#inFlight.size === 0) await this.#resign();
         throw error;
@@ -137,14 +121,12 @@ export class OutboxRelay {
     const done = traced('outbox.relay-batch', async () => {
       await this.#transport.publish(rows.map(toOutgoingMessage));
       if (this.#publishesInFlight > 1) {
-        await this.#query(connection, 'update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [positions]);
+        await this.#query(connection, markSent, [positions]);
         return;
       }
       // The select reads the snapshot from before the update, so it leaves out the rows it marks, and
       // those of any other pass in flight (a relayOnce beside the loop).
-      const next = (await this.#query<OutboxRow>(connection,
-        `with marked as (update messaging.outbox set sent_at = now() where position = any($2::bigint[]))
-         select ${outboxColumns} from messaging.outbox where sent_at is null and position <> all($3::bigint[]) order by position limit $1`,
+      const next = (await this.#query<OutboxRow>(connection, markSentAndSelectNext,
         [this.#batchSize, positions, [...this.#inFlight.values()].flat()])).rows;
       if (next.length > 0 && this.#leading && this.#inFlight.size === 1) this.#next = next;
     }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
@@ -173,7 +155,7 @@ export class OutboxRelay {
     }
     if (this.#leading) return this.#connection;
     try {
-      const lock = await this.#query<{ locked: boolean }>(this.#connection, 'select pg_try_advisory_lock($1) as locked', [relayLockKey]);
+      const lock = await this.#query<{ locked: boolean }>(this.#connection, tryRelayLock, [relayLockKey]);
       this.#leading = lock.rows[0]?.locked === true;
     } catch (error) {
       await this.#closeConnection();
@@ -188,7 +170,7 @@ export class OutboxRelay {
     if (!this.#leading || this.#connection === undefined) return;
     this.#leading = false;
     try {
-      await this.#query(this.#connection, 'select pg_advisory_unlock($1)', [relayLockKey]);
+      await this.#query(this.#connection, releaseRelayLock, [relayLockKey]);
     } catch {
       await this.#closeConnection();
     }
@@ -303,18 +285,4 @@ function batchSpan(rows: readonly OutboxRow[]): SpanOptions {
     attributes: { 'messaging.system': 'orderstream', 'messaging.operation.type': 'send', 'messaging.batch.message_count': rows.length },
     linkedTo: rows.map((row) => row.traceparent),
   };
-}
-
-function toOutgoingMessage(row: OutboxRow): OutgoingMessage {
-  const envelope: Envelope = {
-    id: row.id,
-    type: row.type,
-    version: row.version,
-    key: row.key,
-    occurredAt: row.occurred_at.toISOString(),
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
-    ...(row.request_id === null ? {} : { requestId: row.request_id }),
-    payload: row.payload,
-  };
-  return { topic: row.topic, envelope };
 }
