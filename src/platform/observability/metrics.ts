@@ -1,38 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WorkLimiterStats } from '../concurrency/work-limiter.ts';
-import { poolStats, type Database } from '../database/database.ts';
-import { readTableSizes } from '../database/table-sizes.ts';
 import type { Logger } from '../logging/logger.ts';
-import { readMessagingBacklog } from '../messaging/backlog.ts';
-import type { ConsumerLag } from '../messaging/transport.ts';
+import { ScrapeReadings, type ScrapeSources } from './scrape-readings.ts';
+
+export type { QueueDepth, ScrapeSources } from './scrape-readings.ts';
 
 /** A circuit breaker's state as the `orderstream_circuit_breaker_state` gauge reports it. */
 export const circuitStates = { closed: 0, 'half-open': 1, open: 2 } as const;
 export type CircuitState = keyof typeof circuitStates;
-
-/** Jobs waiting and running in one queue, as a job queue reports them. */
-export interface QueueDepth {
-  kind: string;
-  queued: number;
-  active: number;
-}
-
-/** What is read when Prometheus scrapes, rather than counted as it happens. */
-export interface ScrapeSources {
-  /** Pool usage, outbox backlog and dead letters of this database. */
-  database?: Database;
-  /**
-   * The databases whose tables are measured, each once and under its own `database` label: in the
-   * services shape one process may hold several, each with tables of the same names (`messaging.*`).
-   */
-  tableSizes?: readonly { database: string; db: Database }[];
-  /** Depth of the job queues. */
-  jobQueues?: () => Promise<readonly QueueDepth[]>;
-  /** Consumer lag of a broker transport (Kafka). */
-  consumerLag?: () => Promise<readonly ConsumerLag[]>;
-  /** Counters of the limiters of expensive work (password hashing, PDF rendering). */
-  workLimiters?: () => readonly WorkLimiterStats[];
-}
 
 const httpBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const sagaStepBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -81,16 +55,10 @@ export class Metrics {
 
   readonly retentionDeletedRows: Counter<'table'>;
 
-  readonly #scrapeErrors: Counter<'source'>;
-  readonly #sources: ScrapeSources = {};
-  readonly #scrapeTimeoutMs: number;
-  readonly #logger: Logger | undefined;
-  #scrape: Promise<void> | undefined;
-  readonly #refreshers: (() => Promise<void>)[] = [];
+  /** Gauges filled when Prometheus scrapes, and the count of readings that failed. */
+  readonly #readings: ScrapeReadings;
 
   constructor(options: { processMetrics?: boolean; scrapeTimeoutMs?: number; logger?: Logger } = {}) {
-    this.#scrapeTimeoutMs = options.scrapeTimeoutMs ?? 2000;
-    this.#logger = options.logger;
     const registers = [this.registry];
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
 
@@ -173,13 +141,8 @@ export class Metrics {
       help: 'Rows deleted because they were past their retention, by schema-qualified table.',
     });
 
-    this.#scrapeErrors = new Counter({
-      name: 'orderstream_metrics_scrape_errors_total', registers, labelNames: ['source'],
-      help: 'Scrape-time readings that failed or timed out (database, table-sizes, job-queues, consumer-lag); their gauges keep the previous value.',
-      // Read after this scrape's readings, so a failure shows in the scrape it happened in.
-      collect: () => this.#refresh(),
-    });
-    this.#defineScrapeGauges(registers);
+    // Last, so the scrape-time instruments are listed after those counted as things happen.
+    this.#readings = new ScrapeReadings(registers, { scrapeTimeoutMs: options.scrapeTimeoutMs ?? 2000, logger: options.logger });
   }
 
   /** An HTTP response was sent (the app's onResponse hook); `route` is the template, or `unmatched`. */
@@ -216,141 +179,12 @@ export class Metrics {
 
   /** Adds (or replaces) what is read at scrape time. */
   readFrom(sources: ScrapeSources): void {
-    Object.assign(this.#sources, sources);
+    this.#readings.readFrom(sources);
   }
 
   /** The text Prometheus scrapes. */
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-
-  /**
-   * Gauges filled when Prometheus scrapes. Their `collect` calls all join one reading per scrape, so
-   * one scrape costs one database round of at most `scrapeTimeoutMs`, however many gauges it fills.
-   */
-  #defineScrapeGauges(registers: Registry[]): void {
-    const refresh = () => this.#refresh();
-    const gauge = <Label extends string>(name: string, help: string, labelNames: readonly Label[] = []) =>
-      new Gauge<Label>({ name, help, labelNames, registers, collect: refresh });
-
-    const poolConnections = gauge('orderstream_db_pool_connections', 'Connections open in the database pool (busy and idle).');
-    const poolIdle = gauge('orderstream_db_pool_idle_connections', 'Open connections in the database pool not in use.');
-    const poolWaiting = gauge('orderstream_db_pool_waiting_requests', 'Queries waiting for a connection because the pool is fully in use.');
-    const poolMax = gauge('orderstream_db_pool_max_connections', 'Size limit of the database pool (DATABASE_POOL_SIZE).');
-    const poolOldestWait = gauge('orderstream_db_pool_oldest_wait_seconds', 'How long the longest-waiting caller has waited for a database connection; 0 when none waits.');
-    // Counters kept by their source (the pool, the limiters) and copied at scrape time.
-    const counter = <Label extends string>(name: string, help: string, labelNames: readonly Label[] = []) =>
-      new Counter<Label>({ name, help, labelNames, registers, collect: refresh });
-    const poolAcquires = counter('orderstream_db_pool_acquires_total', 'Connections handed out by the database pool.');
-    const poolAcquireWait = counter('orderstream_db_pool_acquire_wait_seconds_total', 'Seconds callers spent waiting for a database connection.');
-    const poolAcquireTimeouts = counter('orderstream_db_pool_acquire_timeouts_total', 'Callers refused after DATABASE_ACQUIRE_TIMEOUT_MS: each a 503, or a delivery tried again later.');
-    const outboxUnsent = gauge('orderstream_outbox_unsent_messages', 'Outbox rows not yet published by the relay (counted up to 100,000).');
-    const outboxAge = gauge('orderstream_outbox_oldest_unsent_age_seconds', 'Age of the oldest unpublished outbox row; 0 when none is waiting.');
-    const deadLetters = gauge('orderstream_dead_letters', 'Messages in the dead letters not yet replayed, by topic and consumer.', ['topic', 'consumer']);
-    const tableRows = gauge('orderstream_table_estimated_rows',
-      'Rows of each OrderStream table as PostgreSQL last estimated them (pg_class.reltuples, updated by vacuum and analyze), by database and schema-qualified table.', ['database', 'table']);
-    const tableBytes = gauge('orderstream_table_bytes',
-      'Disk space of each OrderStream table with its indexes and TOAST (pg_total_relation_size), by database and schema-qualified table.', ['database', 'table']);
-    const jobsQueued = gauge('orderstream_jobs_queued', 'Jobs waiting in a queue (including retries waiting for their delay), by job kind.', ['kind']);
-    const jobsActive = gauge('orderstream_jobs_active', 'Jobs being worked on, by job kind.', ['kind']);
-    const consumerLag = gauge('orderstream_kafka_consumer_lag', 'Kafka messages not yet consumed by a consumer group, summed over the partitions of a topic.', ['consumer', 'topic']);
-    const limiterRunning = gauge('orderstream_work_limiter_running', 'Tasks of expensive work running now, by resource (password hashing, PDF rendering).', ['resource']);
-    const limiterQueued = gauge('orderstream_work_limiter_queued', 'Tasks of expensive work waiting for a free slot, by resource.', ['resource']);
-    const limiterRefused = counter('orderstream_work_limiter_refused_total',
-      'Tasks of expensive work refused (503 with Retry-After) because too many were waiting or one waited too long, by resource.', ['resource']);
-
-    this.#refreshers.push(
-      () => {
-        const stats = this.#sources.database === undefined ? undefined : poolStats(this.#sources.database);
-        if (stats === undefined) return Promise.resolve();
-        poolConnections.set(stats.total);
-        poolIdle.set(stats.idle);
-        poolWaiting.set(stats.waiting);
-        poolMax.set(stats.max);
-        poolOldestWait.set(stats.oldestWaitMs / 1000);
-        for (const [counted, value] of [[poolAcquires, stats.acquired], [poolAcquireWait, stats.acquireWaitSeconds], [poolAcquireTimeouts, stats.acquireTimeouts]] as const) {
-          counted.reset();
-          counted.inc(value);
-        }
-        return Promise.resolve();
-      },
-      this.#timed('database', async () => {
-        const db = this.#sources.database;
-        if (db === undefined) return;
-        const backlog = await readMessagingBacklog(db, { timeoutMs: this.#scrapeTimeoutMs });
-        outboxUnsent.set(backlog.unsent);
-        outboxAge.set(backlog.oldestUnsentAgeSeconds);
-        setAll(deadLetters, backlog.deadLetters.map((row) => [{ topic: row.topic, consumer: row.consumer }, row.count]));
-      }),
-      this.#timed('table-sizes', async () => {
-        const databases = this.#sources.tableSizes ?? [];
-        if (databases.length === 0) return;
-        const read = await Promise.all(databases.map(async ({ database, db }) => {
-          const sizes = await readTableSizes(db, { timeoutMs: this.#scrapeTimeoutMs });
-          return sizes.map((size) => ({ labels: { database, table: size.table }, size }));
-        }));
-        const sizes = read.flat();
-        setAll(tableRows, sizes.map(({ labels, size }) => [labels, size.estimatedRows]));
-        setAll(tableBytes, sizes.map(({ labels, size }) => [labels, size.bytes]));
-      }),
-      this.#timed('job-queues', async () => {
-        if (this.#sources.jobQueues === undefined) return;
-        const depths = await this.#sources.jobQueues();
-        setAll(jobsQueued, depths.map((depth) => [{ kind: depth.kind }, depth.queued]));
-        setAll(jobsActive, depths.map((depth) => [{ kind: depth.kind }, depth.active]));
-      }),
-      () => {
-        const limiters = this.#sources.workLimiters?.() ?? [];
-        setAll(limiterRunning, limiters.map((limiter) => [{ resource: limiter.resource }, limiter.running]));
-        setAll(limiterQueued, limiters.map((limiter) => [{ resource: limiter.resource }, limiter.queued]));
-        // Each limiter keeps its own total, copied here as the pool's counters are.
-        limiterRefused.reset();
-        for (const limiter of limiters) limiterRefused.inc({ resource: limiter.resource }, limiter.refusedTotal);
-        return Promise.resolve();
-      },
-      this.#timed('consumer-lag', async () => {
-        if (this.#sources.consumerLag === undefined) return;
-        const byTopic = new Map<string, { consumer: string; topic: string; lag: number }>();
-        for (const partition of await this.#sources.consumerLag()) {
-          const key = `${partition.consumer}\u0000${partition.topic}`;
-          const entry = byTopic.get(key) ?? { consumer: partition.consumer, topic: partition.topic, lag: 0 };
-          entry.lag += partition.lag;
-          byTopic.set(key, entry);
-        }
-        setAll(consumerLag, [...byTopic.values()].map((entry) => [{ consumer: entry.consumer, topic: entry.topic }, entry.lag]));
-      }),
-    );
-  }
-
-  #refresh(): Promise<void> {
-    this.#scrape ??= Promise.all(this.#refreshers.map((refresher) => refresher())).then(() => undefined).finally(() => { this.#scrape = undefined; });
-    return this.#scrape;
-  }
-
-  /**
-   * A reading that may not outlast the scrape timeout; a failure is counted and logged, never thrown
-   * at the scraper. While a timed-out reading is still outstanding the source is skipped, so a hung
-   * dependency does not collect one more stuck query per scrape.
-   */
-  #timed(source: string, read: () => Promise<void>): () => Promise<void> {
-    let outstanding: Promise<void> | undefined;
-    return async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`timed out after ${this.#scrapeTimeoutMs} ms`)); }, this.#scrapeTimeoutMs);
-      });
-      try {
-        if (outstanding !== undefined) throw new Error('the previous reading has not finished yet');
-        const reading = read().finally(() => { outstanding = undefined; });
-        outstanding = reading;
-        await Promise.race([reading, timeout]);
-      } catch (error) {
-        this.#scrapeErrors.inc({ source });
-        this.#logger?.warn({ err: error, source }, 'a metrics reading failed; its gauges keep their previous value');
-      } finally {
-        clearTimeout(timer);
-      }
-    };
   }
 }
 
@@ -358,27 +192,3 @@ export class Metrics {
 export function createMetrics(options: { processMetrics?: boolean; scrapeTimeoutMs?: number; logger?: Logger } = {}): Metrics {
   return new Metrics(options);
 }
-
-/**
- * Sets a labelled gauge to exactly these readings: label sets seen before and absent now go to 0
- * (a topic whose dead letters were all replayed shows 0, not its last count).
- */
-function setAll<Label extends string>(gauge: Gauge<Label>, readings: readonly (readonly [Partial<Record<Label, string>>, number])[]): void {
-  let seen = seenLabels.get(gauge) as Map<string, Partial<Record<Label, string>>> | undefined;
-  if (seen === undefined) {
-    seen = new Map();
-    seenLabels.set(gauge, seen);
-  }
-  const now = new Set<string>();
-  for (const [labels, value] of readings) {
-    const key = JSON.stringify(labels);
-    now.add(key);
-    seen.set(key, labels);
-    gauge.set(labels, value);
-  }
-  for (const [key, labels] of seen) {
-    if (!now.has(key)) gauge.set(labels, 0);
-  }
-}
-
-const seenLabels = new WeakMap<object, Map<string, object>>();

@@ -1,4 +1,5 @@
-import { applyProviderReport, planOperation, type ProviderReport } from '../domain/payment.ts';
+import type { ProviderReport } from '../domain/payment.ts';
+import { applyProviderReport, planOperation } from '../domain/payment-transitions.ts';
 import { paymentMessage } from './payment-messages.ts';
 import type { OperationsLog, ProviderPaymentReference, WebhookEventTransactions } from './ports.ts';
 

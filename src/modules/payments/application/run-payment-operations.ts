@@ -1,7 +1,5 @@
-import {
-  applyProviderOutcome, giveUp, idempotencyKey, planOperation, reconcile, reconcileAuthorization, retryDelayMs,
-  type Payment, type ProviderCall, type ProviderOutcome, type Settlement,
-} from '../domain/payment.ts';
+import { idempotencyKey, retryDelayMs, type Payment, type ProviderCall, type ProviderOutcome, type Settlement } from '../domain/payment.ts';
+import { applyProviderOutcome, giveUp, planOperation, reconcile, reconcileAuthorization } from '../domain/payment-transitions.ts';
 import { paymentMessage } from './payment-messages.ts';
 import {
   PaymentProviderUnavailableError,

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidPaymentError } from './payment.errors.ts';
-import {
-  applyProviderOutcome, applyProviderReport, createPayment, giveUp, idempotencyKey, planOperation, retryDelayMs,
-  type NewPayment, type OperationKind, type Payment, type PaymentStatus,
-} from './payment.ts';
+import { applyProviderOutcome, applyProviderReport, giveUp, planOperation } from './payment-transitions.ts';
+import { createPayment, idempotencyKey, retryDelayMs, type NewPayment, type OperationKind, type Payment, type PaymentStatus } from './payment.ts';
 
 const now = new Date('2026-01-02T03:04:05.000Z');
 const later = new Date('2026-01-02T03:05:00.000Z');
