@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../platform/observability/metrics.t
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import { createCachedCatalogClient, createCatalogHttpClient, type CatalogClient, type CatalogImportClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient, type InventoryClient } from '../modules/inventory/index.ts';
+import { asyncApiRoutes } from './asyncapi.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { gatewayTrustSettings } from './edge-wiring.ts';
 import { moduleFactories } from './module-factories.ts';
@@ -113,6 +114,7 @@ export async function createServices(options: {
     bodyLimit: Math.max(config.BODY_LIMIT_BYTES, config.IMPORT_MAX_BYTES),
     routes: [
       ...parts.flatMap((part) => (part.routes === undefined ? [] : [part.routes])),
+      asyncApiRoutes(),
       ...[...databases].filter(([name]) => consumingModules.includes(name)).map(([name, { db }]) => deadLetterRoutes(db, name)),
       // Each service answers for the administrative acts recorded in its own database.
       ...[...databases].map(([name, { db }]) => auditRoutes(db, name)),

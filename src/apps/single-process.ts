@@ -13,6 +13,7 @@ import type { BackgroundTask } from '../platform/background/background-loop.ts';
 import type { IdentityModule } from '../modules/identity/index.ts';
 import type { JobsModule } from '../modules/jobs/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
+import { asyncApiRoutes } from './asyncapi.ts';
 import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { moduleFactories } from './module-factories.ts';
@@ -102,6 +103,7 @@ export async function createSingleProcess(options: {
     bodyLimit: config.BODY_LIMIT_BYTES,
     routes: [
       ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
+      asyncApiRoutes(),
       ...consumingModules.map((module) => deadLetterRoutes(db, module)),
       ...auditedModules.map((module) => auditRoutes(db, module)),
     ],

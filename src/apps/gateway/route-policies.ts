@@ -8,6 +8,7 @@ const operationsPolicies: readonly RoutePolicy[] = [
   { method: 'GET', url: '/healthz', access: 'public', upstream: 'gateway' },
   { method: 'GET', url: '/readyz', access: 'public', upstream: 'gateway' },
   { method: 'GET', url: '/openapi.json', access: 'public', upstream: 'docs', retry: true },
+  { method: 'GET', url: '/asyncapi.json', access: 'public', upstream: 'docs', retry: true },
   { method: 'GET', url: '/docs', access: 'public', upstream: 'docs', retry: true },
   { method: 'GET', url: '/docs/*', access: 'public', upstream: 'docs', retry: true },
 ];

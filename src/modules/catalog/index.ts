@@ -27,6 +27,7 @@ import { PgProductRepository } from './adapters/postgres/pg-product-repository.t
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
 
 export * from './contract.ts';
+export { catalogMessageSchemas } from './adapters/messaging/catalog-message-schemas.ts';
 
 export const catalogMigrations: MigrationSet = {
   module: 'catalog',

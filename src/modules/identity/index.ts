@@ -40,6 +40,7 @@ import {
 } from './identity-wiring.ts';
 
 export * from './contract.ts';
+export { identityMessageSchemas } from './adapters/messaging/identity-message-schemas.ts';
 export { AccountNotFoundError, UserNotFoundError };
 export type { RevocationReason };
 export { createRemoteTokenVerifier, followTokenRevocations, type TokenRevocationFollower } from './adapters/tokens/remote-token-verifier.ts';

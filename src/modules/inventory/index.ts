@@ -27,6 +27,7 @@ import type { InventoryClient } from './contract.ts';
 import { OnHandBelowReservedError } from './domain/inventory.errors.ts';
 
 export * from './contract.ts';
+export { inventoryMessageSchemas } from './adapters/messaging/inventory-message-schemas.ts';
 
 export const inventoryMigrations: MigrationSet = {
   module: 'inventory',

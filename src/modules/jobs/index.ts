@@ -37,6 +37,7 @@ import { PgJobSubmitter } from './adapters/postgres/pg-job-submitter.ts';
 import { jobRetentionRules } from './adapters/postgres/job-retention.ts';
 
 export * from './contract.ts';
+export { jobsMessageSchemas } from './adapters/messaging/jobs-message-schemas.ts';
 export type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 
 export const jobsMigrations: MigrationSet = {

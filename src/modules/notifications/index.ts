@@ -30,6 +30,7 @@ import { DnsWebhookDestinationPolicy } from './adapters/webhook/dns-webhook-dest
 import { HttpWebhookSender } from './adapters/webhook/http-webhook-sender.ts';
 
 export * from './contract.ts';
+export { notificationsMessageSchemas } from './adapters/messaging/notifications-message-schemas.ts';
 
 export const notificationsMigrations: MigrationSet = {
   module: 'notifications',

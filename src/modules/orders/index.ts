@@ -29,6 +29,7 @@ import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
 import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
 
 export * from './contract.ts';
+export { ordersMessageSchemas } from './adapters/messaging/orders-message-schemas.ts';
 export type { OrderMetrics, SagaStepOutcome } from './application/ports.ts';
 
 export const ordersMigrations: MigrationSet = {

@@ -27,6 +27,7 @@ import { SimulatedPaymentProvider } from './adapters/providers/simulated-payment
 import { StripePaymentProvider } from './adapters/providers/stripe-payment-provider.ts';
 
 export * from './contract.ts';
+export { paymentsMessageSchemas } from './adapters/messaging/payments-message-schemas.ts';
 export type { PaymentMetrics } from './application/ports.ts';
 
 /** What tests may change of the payments module in a whole process: the provider, and how soon it gives up. */

@@ -1,17 +1,10 @@
 import type { Transaction } from 'kysely';
-import { z } from 'zod';
 import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { inventoryMessages } from '../../../inventory/contract.ts';
 import type { RecordReportedStock } from '../../application/record-reported-stock.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { BatchReportedStockStore, PgReportedStockStore } from '../postgres/pg-reported-stock-store.ts';
-
-/** `inventory.stock-changed` v1 as the catalog reads it (the publisher's contract; more fields are ignored). */
-const stockChanged = z.object({
-  sku: z.string().min(1).max(64),
-  available: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
-  stockVersion: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
-});
+import { reportedStockSubscription, stockChanged } from './catalog-message-schemas.ts';
 
 /**
  * `catalog.reported-stock`: keeps what inventory announces of each SKU's available stock, in the
@@ -27,8 +20,8 @@ export function stockChangedConsumer(deps: {
 }): MessageConsumer {
   const batches = batchStores((_envelopes, transaction) => Promise.resolve(new BatchReportedStockStore(transaction)));
   return {
-    name: 'catalog.reported-stock',
-    types: [inventoryMessages.stockChanged.type],
+    name: reportedStockSubscription.consumer,
+    types: reportedStockSubscription.reads.map(({ message }) => message.type),
     async handle(envelope: Envelope, transaction: Transaction<object>) {
       await deps.recordReportedStock.execute(batches.of(transaction) ?? new PgReportedStockStore(transaction), [reportOf(envelope)]);
     },

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../../../platform/logging/logger.ts';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
-import { catalogEvents, type CatalogClient, type CatalogImportClient, type ProductSnapshot, type ProductUpsertV1 } from '../../contract.ts';
+import type { CatalogClient, CatalogImportClient, ProductSnapshot, ProductUpsertV1 } from '../../contract.ts';
+import { catalogCacheSubscription } from '../messaging/catalog-message-schemas.ts';
 
 /**
  * A read-through cache of product snapshots in Redis, in front of the catalog's client where the
@@ -69,7 +70,7 @@ export class RedisCachedCatalogClient implements CatalogClient, CatalogImportCli
   invalidationConsumer(name: string): MessageConsumer {
     return {
       name,
-      types: [catalogEvents.productChanged.type],
+      types: catalogCacheSubscription.reads.map(({ message }) => message.type),
       handle: async (envelope: Envelope) => {
         const sku = (envelope.payload as { sku?: unknown }).sku;
         if (typeof sku === 'string') await this.forget(sku);

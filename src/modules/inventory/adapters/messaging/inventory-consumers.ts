@@ -6,11 +6,10 @@ import type { CommitStock } from '../../application/commit-stock.ts';
 import type { ReleaseStock } from '../../application/release-stock.ts';
 import type { ReserveStock } from '../../application/reserve-stock.ts';
 import type { RestockOrder } from '../../application/restock-order.ts';
-import { inventoryMessages } from '../../contract.ts';
 import type { InventoryStore } from '../../application/ports.ts';
 import { BatchInventoryStore } from '../postgres/batch-inventory-store.ts';
 import { PgInventoryStore } from '../postgres/pg-inventory-store.ts';
-import { commitStockCommand, releaseStockCommand, reserveStockCommand, restockCommand } from './inventory-command-schemas.ts';
+import { commitStockSubscription, releaseStockSubscription, reserveStockSubscription, restockSubscription } from './inventory-message-schemas.ts';
 
 export interface InventoryCommandUseCases {
   reserveStock: ReserveStock;
@@ -26,24 +25,20 @@ export interface InventoryCommandUseCases {
  */
 export function inventoryConsumers(useCases: InventoryCommandUseCases, logger: Logger): MessageConsumer[] {
   return [
-    consumer('inventory.reserve-stock', inventoryMessages.reserveStock, reserveStockCommand, logger,
-      (store, command) => useCases.reserveStock.execute(store, command)),
-    consumer('inventory.release-stock', inventoryMessages.releaseStock, releaseStockCommand, logger,
-      (store, command) => useCases.releaseStock.execute(store, command)),
-    consumer('inventory.commit-stock', inventoryMessages.commitStock, commitStockCommand, logger,
-      (store, command) => useCases.commitStock.execute(store, command)),
-    consumer('inventory.restock', inventoryMessages.restock, restockCommand, logger,
-      (store, command) => useCases.restockOrder.execute(store, command)),
+    consumer(reserveStockSubscription, logger, (store, command) => useCases.reserveStock.execute(store, command)),
+    consumer(releaseStockSubscription, logger, (store, command) => useCases.releaseStock.execute(store, command)),
+    consumer(commitStockSubscription, logger, (store, command) => useCases.commitStock.execute(store, command)),
+    consumer(restockSubscription, logger, (store, command) => useCases.restockOrder.execute(store, command)),
   ];
 }
 
 function consumer<Command extends { orderId: string }>(
-  name: string,
-  message: { type: string; version: number },
-  schema: z.ZodType<Command>,
+  subscription: { consumer: string; reads: readonly [{ message: { type: string; version: number }; payload: z.ZodType<Command> }] },
   logger: Logger,
   run: (store: InventoryStore, command: Command) => Promise<string>,
 ): MessageConsumer {
+  const name = subscription.consumer;
+  const [{ message, payload: schema }] = subscription.reads;
   // A batch's inventory, locked and read once, its changes written together at the end.
   const batches = batchStores((envelopes, transaction) => {
     const commands = envelopes.map((envelope) => schema.safeParse(envelope.payload)).flatMap((parsed) => (parsed.success ? [parsed.data] : []));

@@ -1,22 +1,13 @@
 import { z } from 'zod';
 import { batchStores, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
-import { ordersEvents, type OrderConfirmedV1 } from '../../../orders/contract.ts';
+import { ordersEvents } from '../../../orders/contract.ts';
 import { RecordInvoice } from '../../application/record-invoice.ts';
 import { BatchInvoiceRecords } from '../postgres/batch-invoice-records.ts';
 import { PgInvoiceRepository } from '../postgres/pg-invoice-repository.ts';
+import { invoiceOnConfirmationSubscription, orderConfirmed } from './jobs-message-schemas.ts';
 
-const money = z.object({ amount: z.int(), currency: z.string().length(3) });
 const orderIdOf = z.object({ orderId: z.string().min(1) });
-
-// Typed against the orders contract, so a change there that this schema misses fails to compile.
-const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
-  orderId: z.string().min(1),
-  customer: z.object({ id: z.string().min(1), email: z.string().min(3) }),
-  lines: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitPrice: money, lineTotal: money })),
-  total: money,
-  confirmedAt: z.string(),
-});
 
 /**
  * Records the invoice of each confirmed order, in the message's inbox transaction, to be drawn when
@@ -31,8 +22,8 @@ export function orderConfirmedConsumer(deps: { invoiceSeller: string }): Message
     return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
   })));
   return {
-    name: 'jobs.invoice-on-confirmation',
-    types: [ordersEvents.confirmed.type],
+    name: invoiceOnConfirmationSubscription.consumer,
+    types: invoiceOnConfirmationSubscription.reads.map(({ message }) => message.type),
     async handle(envelope, transaction) {
       if (envelope.version !== ordersEvents.confirmed.version) throw new Error(`jobs cannot handle ${envelope.type} v${envelope.version}`);
       const order = orderConfirmed.parse(envelope.payload);

@@ -1,34 +1,15 @@
 import { z } from 'zod';
 import { batchStores, type Envelope, type MessageConsumer } from '../../../../platform/messaging/index.ts';
 import { traced } from '../../../../platform/observability/tracing.ts';
-import { ordersEvents, type OrderCancelledV1, type OrderConfirmedV1 } from '../../../orders/contract.ts';
+import { ordersEvents } from '../../../orders/contract.ts';
 import { ScheduleDeliveries } from '../../application/schedule-deliveries.ts';
 import type { NotificationEvent, OrderNotice } from '../../domain/notification-event.ts';
 import { BatchDeliveryScheduling } from '../postgres/batch-delivery-scheduling.ts';
 import { PgDeliveryRepository } from '../postgres/pg-delivery-repository.ts';
 import { PgWebhookEndpointRepository } from '../postgres/pg-webhook-endpoint-repository.ts';
+import { orderCancelled, orderConfirmed, orderEventsSubscription } from './notifications-message-schemas.ts';
 
-const money = z.object({ amount: z.int(), currency: z.string().length(3) });
 const orderIdOf = z.object({ orderId: z.string().min(1) });
-const customer = z.object({ id: z.string(), email: z.string().min(3) });
-
-// Typed against the orders contract, so a change there that these schemas miss fails to compile.
-const orderConfirmed: z.ZodType<OrderConfirmedV1> = z.object({
-  orderId: z.string().min(1),
-  customer,
-  lines: z.array(z.object({ sku: z.string(), name: z.string(), quantity: z.int(), unitPrice: money, lineTotal: money })),
-  total: money,
-  confirmedAt: z.string(),
-});
-
-const orderCancelled: z.ZodType<OrderCancelledV1> = z.object({
-  orderId: z.string().min(1),
-  customer,
-  reason: z.string(),
-  total: money,
-  refunded: money.nullable(),
-  cancelledAt: z.string(),
-});
 
 /**
  * Schedules the deliveries of `orders.confirmed` and `orders.cancelled` in the message's inbox
@@ -42,8 +23,8 @@ export function orderEventsConsumer(deps: { wakeWorker: () => void; newId?: () =
     return parsed.success ? [{ id: envelope.id, orderId: parsed.data.orderId, type: envelope.type }] : []; // malformed: its own handle says so
   })));
   return {
-    name: 'notifications.order-events',
-    types: [ordersEvents.confirmed.type, ordersEvents.cancelled.type],
+    name: orderEventsSubscription.consumer,
+    types: orderEventsSubscription.reads.map(({ message }) => message.type),
     async handle(envelope, transaction) {
       const batch = batches.of(transaction);
       const scheduleDeliveries = new ScheduleDeliveries({

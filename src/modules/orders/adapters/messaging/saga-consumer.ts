@@ -10,6 +10,7 @@ import {
   paymentAuthorized, paymentCaptured, paymentCaptureFailed, paymentDeclined, paymentRefunded, paymentVoided,
   reservationFailed, restocked, stockCommitFailed, stockCommitted, stockReleased, stockReserved,
 } from './saga-event-schemas.ts';
+import { sagaSubscription } from './orders-message-schemas.ts';
 
 /**
  * Translates what inventory and payments report into the order it is about and that order's saga
@@ -69,11 +70,7 @@ function parse<Payload>(message: { type: string; version: number }, schema: z.Zo
   return parsed.data;
 }
 
-const sagaEventTypes = [
-  inventoryMessages.reserved, inventoryMessages.reservationFailed, inventoryMessages.released, inventoryMessages.committed,
-  inventoryMessages.commitFailed, inventoryMessages.restocked, paymentsMessages.authorized, paymentsMessages.declined,
-  paymentsMessages.captured, paymentsMessages.captureFailed, paymentsMessages.voided, paymentsMessages.refunded,
-].map((message) => message.type);
+const sagaEventTypes = sagaSubscription.reads.map(({ message }) => message.type);
 
 /**
  * The orchestrator's ears: every inventory and payments event about an order moves its saga, in the
@@ -88,7 +85,7 @@ export function sagaConsumer(advanceSaga: AdvanceSaga): MessageConsumer {
   const heldBy = new WeakMap<object, Map<string, Order>>();
   const deferredBy = new WeakMap<object, DeferredOrderUpdates>();
   return {
-    name: 'orders.saga',
+    name: sagaSubscription.consumer,
     types: sagaEventTypes,
     async handle(envelope, transaction) {
       const translated = toSagaEvent(envelope);

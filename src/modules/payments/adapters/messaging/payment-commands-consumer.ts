@@ -7,13 +7,8 @@ import { RequestPaymentOperation } from '../../application/request-payment-opera
 import { paymentsMessages } from '../../contract.ts';
 import { BatchPaymentRepository } from '../postgres/batch-payment-repository.ts';
 import { PgPaymentRepository } from '../postgres/pg-payment-repository.ts';
+import { authorizePaymentPayload, orderPayload, paymentCommandsSubscription } from './payments-message-schemas.ts';
 
-const authorizePaymentPayload = z.object({
-  orderId: z.string(),
-  amount: z.object({ amount: z.number(), currency: z.string() }),
-  token: z.string(),
-});
-const orderPayload = z.object({ orderId: z.string() });
 
 const operationKinds = {
   [paymentsMessages.capturePayment.type]: 'capture',
@@ -33,11 +28,8 @@ export function paymentCommandsConsumer(deps: { logger: Logger; wakeWorker: () =
     return parsed.success ? [parsed.data.orderId] : []; // malformed: its own handle says so
   })));
   return {
-    name: 'payments.commands',
-    types: [
-      paymentsMessages.authorizePayment.type, paymentsMessages.capturePayment.type,
-      paymentsMessages.voidPayment.type, paymentsMessages.refundPayment.type,
-    ],
+    name: paymentCommandsSubscription.consumer,
+    types: paymentCommandsSubscription.reads.map(({ message }) => message.type),
     async handle(envelope, transaction) {
       if (envelope.version !== 1) throw new Error(`${envelope.type} v${envelope.version} is not understood; payments reads v1`);
       const payments = batches.of(transaction) ?? new PgPaymentRepository(transaction);
