@@ -1,5 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { processKind, processTable, readRssBytes, readStat, ticksPerSecond, treeOf, type ProcessTable } from './process-table.ts';
+import { ProcessTreeWatch, type WatchedProcess } from './process-tree-watch.ts';
+
+export { postmasterOf } from './process-table.ts';
+export type { WatchedProcess } from './process-tree-watch.ts';
 
 /** CPU time and peak memory of one process (or group of processes) over a measured window. */
 export interface ProcessUsage {
@@ -27,16 +30,6 @@ export interface ResourceUsage {
    */
   postgres: (ProcessUsage & { processes: number; cpuSecondsByKind: Record<string, number> }) | null;
 }
-
-interface ProcStat { cpuTicks: number; childrenTicks: number; parentPid: number }
-
-/** A process sampled apart (with its children, as nginx's workers), by a name for the report. */
-export interface WatchedProcess {
-  name: string;
-  pid: number;
-}
-
-const ticksPerSecond = clockTicks();
 
 /**
  * Samples the benchmark's processes while a scenario runs: the Node process with
@@ -184,119 +177,6 @@ export class ResourceSampler {
       this.#postgresPeakRss = Math.max(this.#postgresPeakRss, privateBytes + sharedBytes);
       this.#postgresProcesses = Math.max(this.#postgresProcesses, pids.length);
     }
-  }
-}
-
-/**
- * CPU and peak RSS of one process and its living children (nginx's workers) over a window. A child
- * that exits within the window loses its CPU since the start: none of the watched processes
- * (Node.js processes, nginx's master, the Kafka JVM) replaces children as it works.
- */
-class ProcessTreeWatch {
-  readonly name: string;
-  readonly #pid: number;
-  #startTicks = new Map<number, number>();
-  #peakRssBytes = 0;
-
-  constructor(watched: WatchedProcess) {
-    this.name = watched.name;
-    this.#pid = watched.pid;
-  }
-
-  start(table: ProcessTable): void {
-    this.#startTicks = new Map(treeOf(this.#pid, table).map((pid) => [pid, table.get(pid)?.cpuTicks ?? 0]));
-    this.#peakRssBytes = 0;
-  }
-
-  /** The tree's RSS now, in bytes, remembered when it is the highest yet. */
-  sample(table: ProcessTable): number {
-    const rss = treeOf(this.#pid, table).reduce((sum, pid) => sum + (readRssBytes(pid)?.total ?? 0), 0);
-    this.#peakRssBytes = Math.max(this.#peakRssBytes, rss);
-    return rss;
-  }
-
-  stop(table: ProcessTable): { cpuTicks: number; peakRssBytes: number } {
-    this.sample(table);
-    const cpuTicks = treeOf(this.#pid, table).reduce((sum, pid) => sum + Math.max(0, (table.get(pid)?.cpuTicks ?? 0) - (this.#startTicks.get(pid) ?? 0)), 0);
-    return { cpuTicks, peakRssBytes: this.#peakRssBytes };
-  }
-}
-
-type ProcessTable = ReadonlyMap<number, ProcStat>;
-
-/** Every process's stat, read once for all the watched trees of one sample. */
-function processTable(): ProcessTable {
-  const table = new Map<number, ProcStat>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return table;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (stat !== undefined) table.set(Number(entry), stat);
-  }
-  return table;
-}
-
-/** `pid` and its direct children (a postmaster's backends, nginx's workers), when it is alive. */
-function treeOf(pid: number, table: ProcessTable): number[] {
-  if (!table.has(pid)) return [];
-  return [pid, ...[...table].filter(([, stat]) => stat.parentPid === pid).map(([child]) => child)];
-}
-
-/** The postmaster of the server a connection is on: the parent of that connection's backend process. */
-export function postmasterOf(backendPid: number): number | undefined {
-  const parent = readStat(backendPid)?.parentPid;
-  return parent === undefined || parent <= 1 ? undefined : parent;
-}
-
-/** `backend`, `checkpointer`, `walwriter`, ... from the title PostgreSQL gives each process. */
-function processKind(pid: number, postmasterPid: number | undefined): string {
-  if (pid === postmasterPid) return 'postmaster';
-  let title: string;
-  try {
-    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-  } catch {
-    return 'unknown';
-  }
-  const name = title.replace(/^postgres:\s*/, '');
-  if (/\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/.test(name)) return 'backend';
-  return name.replace(/\s+\d+$/, '').trim() || 'unknown';
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  let line: string;
-  try {
-    line = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Fields after the parenthesised command name, from field 3 (state) on: ppid is [1], utime [11], stime [12], cutime [13], cstime [14].
-  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ').map(Number);
-  const at = (index: number) => fields[index] ?? 0;
-  return { parentPid: at(1), cpuTicks: at(11) + at(12), childrenTicks: at(13) + at(14) };
-}
-
-function readRssBytes(pid: number): { total: number; shared: number } | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kilobytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { total: kilobytes('VmRSS'), shared: kilobytes('RssShmem') };
-}
-
-function clockTicks(): number {
-  try {
-    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
-  } catch {
-    return 100;
   }
 }
 

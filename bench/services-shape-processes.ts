@@ -45,13 +45,8 @@ interface StartedProcess {
   logFile: string;
 }
 
-/**
- * Starts the services shape: the databases `<databasePrefix><role>` on `serverUrl`, Kafka at
- * `kafkaBrokers` (unset: the local broker of infra/kafka/run.sh, started when it is not running),
- * every process with `env` and its own address, OPS_PORT=0, database and upstreams; resolves once
- * each process and then nginx answer `/readyz`. Logs and nginx's files go to `dir`.
- */
-export async function startServicesShapeProcesses(options: {
+/** Where and how the services shape is started. */
+interface ServicesShapeOptions {
   dir: string;
   serverUrl: string;
   databasePrefix: string;
@@ -62,7 +57,15 @@ export async function startServicesShapeProcesses(options: {
   /** What every process reads besides the shape's own variables. */
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
-}): Promise<RunningServicesShape> {
+}
+
+/**
+ * Starts the services shape: the databases `<databasePrefix><role>` on `serverUrl`, Kafka at
+ * `kafkaBrokers` (unset: the local broker of infra/kafka/run.sh, started when it is not running),
+ * every process with `env` and its own address, OPS_PORT=0, database and upstreams; resolves once
+ * each process and then nginx answer `/readyz`. Logs and nginx's files go to `dir`.
+ */
+export async function startServicesShapeProcesses(options: ServicesShapeOptions): Promise<RunningServicesShape> {
   const { log } = options;
   const logs = path.join(options.dir, 'logs');
   await mkdir(logs, { recursive: true });
@@ -92,31 +95,7 @@ export async function startServicesShapeProcesses(options: {
     const ports = new Map<string, number>();
     for (const name of [...gatewayNames, ...serviceRoles]) ports.set(name, await freeLoopbackPort(taken));
     const urlOf = (name: string) => `http://127.0.0.1:${ports.get(name) ?? 0}`;
-    const shared: NodeJS.ProcessEnv = {
-      ...options.env,
-      HOST: '127.0.0.1', OPS_HOST: '127.0.0.1', OPS_PORT: '0',
-      GATEWAY_SECRET: randomBytes(32).toString('base64'),
-      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      IDENTITY_ISSUER: apiUrl,
-      KAFKA_BROKERS: kafka.brokers, KAFKA_NAMESPACE: options.namespace,
-      REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: `${options.namespace}:`,
-    };
-    const environments = new Map<string, NodeJS.ProcessEnv>();
-    for (const role of serviceRoles) {
-      environments.set(role, {
-        ...shared, PORT: String(ports.get(role) ?? 0), OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${role}`,
-        [`${role.toUpperCase()}_DATABASE_URL`]: await ensureDatabase(options.serverUrl, `${options.databasePrefix}${role}`),
-        CATALOG_SERVICE_URL: urlOf('catalog'), INVENTORY_SERVICE_URL: urlOf('inventory'),
-      });
-    }
-    const upstreams = serviceRoles.map((role: ServiceRole) => `${role}=${urlOf(role)}`).join(';');
-    for (const gateway of gatewayNames) {
-      environments.set(gateway, {
-        ...shared, PORT: String(ports.get(gateway) ?? 0), OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${gateway}`,
-        // nginx, on loopback, is the proxy whose X-Forwarded-For names the client.
-        GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`, TRUST_PROXY: '127.0.0.1',
-      });
-    }
+    const environments = await processEnvironments(options, { kafkaBrokers: kafka.brokers, apiUrl, ports, urlOf });
     log(`starting ${gatewayNames.length} gateways and ${serviceRoles.length} services (logs in ${logs})`);
     for (const [name, env] of environments) {
       const role = name.startsWith('gateway') ? 'gateway' : name;
@@ -150,6 +129,42 @@ export async function startServicesShapeProcesses(options: {
     await stop();
     throw error;
   }
+}
+
+/**
+ * Every process's environment, by name: what they share (the shape's secrets, the issuer, Kafka and
+ * Redis), then each service's own port, database and neighbours, and each gateway's port and upstreams.
+ */
+async function processEnvironments(options: ServicesShapeOptions, shape: {
+  kafkaBrokers: string; apiUrl: string; ports: ReadonlyMap<string, number>; urlOf: (name: string) => string;
+}): Promise<Map<string, NodeJS.ProcessEnv>> {
+  const { kafkaBrokers, apiUrl, ports, urlOf } = shape;
+  const shared: NodeJS.ProcessEnv = {
+    ...options.env,
+    HOST: '127.0.0.1', OPS_HOST: '127.0.0.1', OPS_PORT: '0',
+    GATEWAY_SECRET: randomBytes(32).toString('base64'),
+    IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    IDENTITY_ISSUER: apiUrl,
+    KAFKA_BROKERS: kafkaBrokers, KAFKA_NAMESPACE: options.namespace,
+    REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: `${options.namespace}:`,
+  };
+  const environments = new Map<string, NodeJS.ProcessEnv>();
+  for (const role of serviceRoles) {
+    environments.set(role, {
+      ...shared, PORT: String(ports.get(role) ?? 0), OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${role}`,
+      [`${role.toUpperCase()}_DATABASE_URL`]: await ensureDatabase(options.serverUrl, `${options.databasePrefix}${role}`),
+      CATALOG_SERVICE_URL: urlOf('catalog'), INVENTORY_SERVICE_URL: urlOf('inventory'),
+    });
+  }
+  const upstreams = serviceRoles.map((role: ServiceRole) => `${role}=${urlOf(role)}`).join(';');
+  for (const gateway of gatewayNames) {
+    environments.set(gateway, {
+      ...shared, PORT: String(ports.get(gateway) ?? 0), OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${gateway}`,
+      // nginx, on loopback, is the proxy whose X-Forwarded-For names the client.
+      GATEWAY_UPSTREAMS: `${upstreams};docs=${urlOf('orders')}`, TRUST_PROXY: '127.0.0.1',
+    });
+  }
+  return environments;
 }
 
 /** Starts `command` with its output appended to `<logs>/<name>.log`. */

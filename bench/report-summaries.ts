@@ -1,0 +1,120 @@
+import type { BenchReport, InvoiceDownloads, ScenarioResult } from './bench-result.ts';
+import { formatNumber, orderedResults } from './report-table.ts';
+import type { Percentiles } from './statistics.ts';
+
+/** The physical ceilings measured, then each order-completing scenario's load against them, a sentence each. */
+export function databaseSummaries(report: BenchReport): string[] {
+  const ceilings = orderedResults(report).filter((result) => result.name === 'commit-ceiling' || result.name === 'statement-ceiling').map(physicalCeilingSummary);
+  const loads = orderedResults(report).flatMap((result) => (result.databaseLoad === null ? [] : [databaseLoadSummary(result, report)]));
+  return [...ceilings, ...loads];
+}
+
+/** A physical ceiling in a sentence: what it repeats, over how many connections, with which durability, how fast. */
+export function physicalCeilingSummary(ceiling: ScenarioResult): string {
+  const what = ceiling.name === 'commit-ceiling'
+    ? `single-row inserts, each committed on its own (synchronous_commit ${detail(ceiling, 'synchronousCommit')}, fsync ${detail(ceiling, 'fsync')}, ` +
+      `wal_sync_method ${detail(ceiling, 'walSyncMethod')})`
+    : 'primary-key selects outside a transaction';
+  return `${ceiling.name}: ${what} over ${ceiling.connections} connections (${detail(ceiling, 'callers')} callers): ` +
+    `${formatNumber(ceiling.throughput)} ${ceiling.metric}, p50 ${ceiling.latencyMs?.p50 ?? '?'} ms, p99 ${ceiling.latencyMs?.p99 ?? '?'} ms on the connection.`;
+}
+
+/**
+ * What a scenario's orders asked of the database against the ceilings, in a sentence:
+ * `N commits per order × R orders/s = C commits/s, S% of the commit-ceiling`, the same for statements,
+ * then the share of the captured order's replay.
+ */
+export function databaseLoadSummary(result: ScenarioResult, report: BenchReport): string {
+  const load = result.databaseLoad;
+  if (load === null) return '';
+  const ceilingOf = (name: string) => report.results.find((candidate) => candidate.name === name);
+  const against = (perOrder: number | null, perSecond: number | null, share: number | null, what: string, ceilingName: string): string => {
+    if (perOrder === null || perSecond === null) return `${what} per order not counted${report.settings.shape === 'services' ? ' (the services\' clients are other processes)' : ''}`;
+    const ceiling = ceilingOf(ceilingName);
+    const ofCeiling = share === null || ceiling === undefined ? `no ${ceilingName} measured`
+      : `${formatShare(share)} of the ${ceilingName} (${formatNumber(ceiling.throughput)} ${ceiling.metric})`;
+    return `${formatNumber(perOrder)} ${what} per order × ${formatNumber(load.ordersPerSecond)} orders/s = ${formatNumber(perSecond)} ${what}/s, ${ofCeiling}`;
+  };
+  const replay = ceilingOf('db-ceiling');
+  const replayText = load.replayShare === null || replay === undefined ? ''
+    : `; ${load.replayShare.toFixed(2)} of the db-ceiling (${formatNumber(replay.throughput)} orders/s replaying the captured order's own statements: how well the design uses the database, not its limit)`;
+  const placing = result.name === 'place-order' && typeof result.details.commitsPerSecondWhilePlacing === 'number'
+    ? `; while the POSTs ran, ${detail(result, 'commitsPerSecondWhilePlacing')} commits/s${typeof result.details.statementsPerSecondWhilePlacing === 'number' ? ` and ${detail(result, 'statementsPerSecondWhilePlacing')} statements/s` : ''}`
+    : '';
+  return `${result.name}, database load (${load.ordersBasis === 'end to end' ? 'its orders from first created to last confirmed, drain included' : 'the orders completed in the measured window'}): ` +
+    `${against(load.commitsPerOrder, load.commitsPerSecond, load.commitCeilingShare, 'commits', 'commit-ceiling')}; ` +
+    `${against(load.statementsPerOrder, load.statementsPerSecond, load.statementCeilingShare, 'statements', 'statement-ceiling')}${replayText}${placing}.`;
+}
+
+/** A share as a percentage with one decimal. */
+export function formatShare(share: number): string {
+  return `${Math.round(share * 1000) / 10}%`;
+}
+
+/** The saga in a sentence: its pace (and how it was found), completions, POST→CONFIRMED and the time to each step. */
+export function sagaSummary(saga: ScenarioResult): string {
+  const latency = saga.latencyMs;
+  const post = saga.details.postLatencyMs as { p50: number; p99: number } | undefined;
+  const steps = Array.isArray(saga.details.stepTimesMs) ? (saga.details.stepTimesMs as { step: string; p50Ms: number; p95Ms: number }[]) : [];
+  // A step recorded in the same transaction as the one before it (confirmed, after stock-committed) took no time of its own.
+  const stepText = steps.filter((step) => step.p95Ms > 0).map((step) => `${step.step} ${step.p50Ms}/${step.p95Ms}`).join(', ');
+  const search = Array.isArray(saga.details.rateSearch) ? (saga.details.rateSearch as { rate: number; completionsPerSecond: number; p99Ms: number | null; kept: boolean }[]) : [];
+  const searchText = search.length === 0 ? '' : ` (the highest of ${search.length} short probes at which POST→CONFIRMED p99 stayed under 1 s and completions kept up: ` +
+    `${search.map((probe) => `${probe.rate}/s ${probe.kept ? 'kept' : 'not kept'}, p99 ${probe.p99Ms ?? '?'} ms`).join('; ')})`;
+  return `saga: ${detail(saga, 'offeredOrdersPerSecond')} orders/s offered at a steady pace${searchText}, ${formatNumber(saga.throughput)} completions/s; ` +
+    `POST→CONFIRMED p50 ${latency?.p50 ?? '?'} ms, p95 ${latency?.p95 ?? '?'} ms, p99 ${latency?.p99 ?? '?'} ms; POST alone (at that pace) p50 ${post?.p50 ?? '?'} ms, p99 ${post?.p99 ?? '?'} ms` +
+    `${stepText === '' ? '' : `; time to each step from the one before (p50/p95 ms): ${stepText}`}.`;
+}
+
+/** The overload in a sentence: what finished, what was refused, and how long the accepted ones took. */
+export function overloadSummary(overload: ScenarioResult): string {
+  const latency = overload.latencyMs;
+  return `overload: ${detail(overload, 'offeredOrdersPerSecond')} orders/s offered (twice the saga's rate) for ${overload.durationSeconds} s: ` +
+    `${formatNumber(overload.throughput)} completions/s (${formatShare(Number(overload.details.completionsShareOfSaga ?? 0))} of the saga's); ` +
+    `${formatShare(Number(overload.details.refusedShare ?? 0))} of the POSTs refused with 503 (${detail(overload, 'refusedWithRetryAfter')} of them with Retry-After); ` +
+    `accepted orders POST→CONFIRMED p50 ${latency?.p50 ?? '?'} ms, p99 ${latency?.p99 ?? '?'} ms; ${detail(overload, 'unfinishedAtEnd')} orders unfinished when the offer stopped.`;
+}
+
+/** The login storm in a sentence: sign-ins, refusals, and what the storm did to catalogue reads. */
+export function loginStormSummary(storm: ScenarioResult): string {
+  const idle = storm.details.catalogueReadLatencyIdleMs as Percentiles | undefined;
+  const during = storm.details.catalogueReadLatencyDuringStormMs as Percentiles | undefined;
+  const signIn = storm.details.signInLatencyMs as Percentiles | null | undefined;
+  const refusedShare = Number(storm.details.refusedShare ?? 0);
+  return `login-storm: ${detail(storm, 'signInConnections')} connections signing in as fast as answered for ${storm.durationSeconds} s: ` +
+    `${formatNumber(storm.throughput)} sign-ins/s (p50 ${signIn?.p50 ?? '?'} ms, p99 ${signIn?.p99 ?? '?'} ms), ` +
+    `${(refusedShare * 100).toFixed(1)}% answered 503 by the password-hashing limiter; catalogue reads at ${detail(storm, 'catalogueReadsPerSecond')}/s ` +
+    `idle p50 ${idle?.p50 ?? '?'} ms, p99 ${idle?.p99 ?? '?'} ms, during the storm p50 ${during?.p50 ?? '?'} ms, p99 ${during?.p99 ?? '?'} ms ` +
+    `(p99 ${detail(storm, 'catalogueP99ToIdle')}× idle; the table's latencies are these reads' during the storm).`;
+}
+
+/** One order's statements in a sentence: commits, transactions, reads and writes by table, and its steps' times on the idle system. */
+export function statementSummary(report: BenchReport): string {
+  const counts = report.orderStatements;
+  if (counts === null) return '';
+  const tables = Object.entries(counts.byTable).map(([table, count]) => `${table} ${count}`).join(', ');
+  return `one order (captured from the real flow, its email and invoice included): ${counts.statements} statements in ${counts.commits} commits ` +
+    `(${counts.transactions} transactions, ${counts.autocommitStatements} single statements; ${counts.untilConfirmed.statements} statements in ` +
+    `${counts.untilConfirmed.commits} commits up to CONFIRMED), ${counts.reads} reads and ${counts.writes} writes` +
+    `${counts.rolledBack > 0 ? `, plus ${counts.rolledBack} rolled-back transactions` : ''}; by table: ${tables}. ` +
+    `On the idle system its steps took (ms from the step before): ${counts.idleStepTimesMs.filter((step) => step.p50Ms > 0).map((step) => `${step.step} ${step.p50Ms}`).join(', ')}.`;
+}
+
+/** A scenario's detail as text, `?` when it is missing. */
+export function detail(result: ScenarioResult, key: string): string {
+  const value = result.details[key];
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : '?';
+}
+
+/** The invoices in a sentence: how many were recorded and drawn, and what a download cost the first time (drawn then) and the next (stored). */
+export function invoiceSummary(invoices: NonNullable<BenchReport['invoices']>): string {
+  const { firstDownloads: first, storedDownloads: stored } = invoices;
+  const recorded = `invoices (drawn on first download, decision 0014): ${formatNumber(invoices.recorded)} recorded for confirmed orders, ${formatNumber(invoices.drawn)} drawn`;
+  if (first.count === 0) return `${recorded}; none downloaded (no confirmed order with an undrawn invoice).`;
+  return `${recorded}; ${first.count} first downloads ${downloadLatency(first)} (drawn then); again ${downloadLatency(stored)} (stored).`;
+}
+
+function downloadLatency(downloads: InvoiceDownloads): string {
+  const failed = downloads.failed > 0 ? `, ✗ ${downloads.failed} failed` : '';
+  return downloads.failed === downloads.count ? `✗ all ${downloads.count} failed` : `p50 ${downloads.p50Ms} ms, p99 ${downloads.p99Ms} ms${failed}`;
+}
