@@ -142,6 +142,16 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'client-stands-alone',
+      comment:
+        'packages/ holds what integrators install (the API client): it imports only its own package and its ' +
+        'declared dependencies, never the server, so it runs in a browser and publishes on its own. Its ' +
+        'generator and tests may read the server.',
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/src/', pathNot: testFile },
+      to: { path: '^(src|tools|bench|test|scripts)/' },
+    },
+    {
       name: 'no-circular',
       comment: 'Import cycles make load order fragile and layers meaningless.',
       severity: 'error',

@@ -9,10 +9,12 @@
 # deploy/docker-compose.yml and deploy/k8s/ run it; deploy/deploy-artifacts.test.ts checks them against the code.
 
 # Production dependencies only, in a stage of their own so that the npm cache never reaches the image.
+# --workspaces=false: the workspaces (packages/, the API client for integrators) are not part of the
+# server, so their folders are not sent and their dependencies not installed.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --workspaces=false --no-audit --no-fund
 
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app

@@ -42,7 +42,7 @@ if (named) {
   // crash-and-restart): on two cores they time out when run beside each other, so they run after the
   // rest, one at a time.
   const all: string[] = [];
-  for await (const file of glob(['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts', 'scripts/*.test.ts'])) all.push(file);
+  for await (const file of glob(['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts', 'scripts/*.test.ts', 'packages/**/*.test.ts'])) all.push(file);
   all.sort();
   const heavy = all.filter((file) => file.endsWith('.processes.test.ts'));
   const first = await runTests(all.filter((file) => !heavy.includes(file)), 4);
