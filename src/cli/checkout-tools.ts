@@ -2,13 +2,14 @@ import type * as BenchArgumentsModule from '../../bench/bench-arguments.ts';
 import type * as BenchModule from '../../bench/bench.ts';
 import type * as ReportModule from '../../bench/report.ts';
 import type * as SeedModule from '../../tools/seed.ts';
+import type * as BlueprintModule from '../../tools/blueprint/blueprint.ts';
 import type * as ServicesAdminModule from '../../tools/services-admin.ts';
 import type * as ServicesRunnerModule from '../../tools/services-runner.ts';
 import { UsageError } from './usage.ts';
 
 /**
- * The one door from the command line to what runs only from a checkout: the local services shape
- * and the demo data (tools/), the benchmark harness (bench/). They are loaded on demand, so every
+ * The one door from the command line to what runs only from a checkout: the local services shape,
+ * the demo data and the blueprint (tools/), the benchmark harness (bench/). They are loaded on demand, so every
  * other command works where they are absent — the production image leaves them out (Dockerfile,
  * .dockerignore; deploy/deploy-artifacts.test.ts checks it).
  */
@@ -42,6 +43,10 @@ export function loadServicesAdmin(): Promise<typeof ServicesAdminModule> {
 
 export function loadSeed(): Promise<typeof SeedModule> {
   return load('`orderstream seed`', () => import('../../tools/seed.ts'));
+}
+
+export function loadBlueprint(): Promise<typeof BlueprintModule> {
+  return load('`orderstream blueprint`', () => import('../../tools/blueprint/blueprint.ts'));
 }
 
 export function loadBenchArguments(): Promise<Pick<typeof BenchArgumentsModule, 'BenchArgumentError' | 'parseBenchArguments'>> {

@@ -10,11 +10,12 @@ import { seed } from './seed.ts';
 import { services } from './services.ts';
 import { start } from './start.ts';
 import { bench } from './bench.ts';
+import { blueprint } from './blueprint.ts';
 import { parseCommandLine, usage, UsageError } from './usage.ts';
 import { users } from './users.ts';
 
 /** Commands whose result on standard output is for a person to read. */
-const adminCommands = ['seed', 'users', 'keys'];
+const adminCommands = ['seed', 'users', 'keys', 'blueprint'];
 
 /**
  * The configuration tracing starts with: a process started for some roles (`--role orders`, a
@@ -54,6 +55,7 @@ async function dispatch(argv: string[]): Promise<void> {
     case 'keys': return keys(config, logger, args, values);
     case 'bench': return bench(values);
     case 'services': return services(config, args, values);
+    case 'blueprint': return blueprint(config, logger, values);
     default: throw new UsageError(`Unknown command "${command}".\n\n${usage}`);
   }
 }

@@ -33,6 +33,10 @@ Commands:
   services down [--dir DIR] [--purge]
                        Stop everything services up started; --purge then also deletes the run's
                        Kafka topics and consumer groups, its databases and the folder
+  blueprint [--out docs/blueprint]
+                       Write the architecture's views (modules, saga, data model, HTTP API, events,
+                       deployment shapes) as Markdown with Mermaid, read from the code and a temporary
+                       database migrated on DATABASE_URL's server (else the embedded one)
   help                 Show this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -51,6 +55,8 @@ export function parseCommandLine(argv: string[]) {
         shape: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, scenario: { type: 'string' }, 'saga-rate': { type: 'string' }, 'results-dir': { type: 'string' }, docs: { type: 'string' },
         // services
         dir: { type: 'string' }, port: { type: 'string' }, 'database-prefix': { type: 'string' }, purge: { type: 'boolean' },
+        // blueprint
+        out: { type: 'string' },
       },
     });
   } catch (error) {

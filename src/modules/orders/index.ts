@@ -31,6 +31,8 @@ import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
 export * from './contract.ts';
 export { ordersMessageSchemas } from './adapters/messaging/orders-message-schemas.ts';
 export type { OrderMetrics, SagaStepOutcome } from './application/ports.ts';
+// The saga's definition, pure data and one pure function, for the blueprint that draws it (tools/blueprint/).
+export { compensationsFor, sagaSteps } from './domain/order-saga.ts';
 
 export const ordersMigrations: MigrationSet = {
   module: 'orders',
