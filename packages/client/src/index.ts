@@ -1,5 +1,6 @@
 // The package's one door: what an integrator imports from `@orderstream/client`.
-export { createOrderStreamClient, type OrderStreamClient, type OrderStreamClientOptions } from './client.ts';
+// `createClient` is the name to use; `createOrderStreamClient` stays for code written before it.
+export { createOrderStreamClient as createClient, createOrderStreamClient, type OrderStreamClient, type OrderStreamClientOptions } from './client.ts';
 export { Session, tokenExpiry, type SessionOptions, type TokenPair } from './auth.ts';
 export { OrderStreamProblem, WaitTimeoutError, problemTypeBase, unwrap, type FieldError } from './errors.ts';
 export { newIdempotencyKey, terminalOrderStatuses, type Order, type OrderStatus, type PlaceOrderRequest, type WaitForOrderOptions } from './orders.ts';
