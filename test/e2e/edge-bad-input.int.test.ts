@@ -138,6 +138,26 @@ describe('text with the NUL character', () => {
   });
 });
 
+describe('an import at its size limit', () => {
+  /** A CSV of exactly `bytes` bytes: the header, then one product padded in its description. */
+  const csvOfSize = (bytes: number): string => {
+    const header = 'sku,name,description,price,currency,stock\n';
+    const row = (description: string) => `INPUT-SIZE-1,Sized,${description},100,EUR,1\n`;
+    return header + row('x'.repeat(bytes - header.length - row('').length));
+  };
+
+  test('when the file is exactly IMPORT_MAX_BYTES, then the edge lets its multipart framing through and the import is accepted; one byte more is 413 and no job is created', async () => {
+    const exact = csvUpload(csvOfSize(Number(limits.IMPORT_MAX_BYTES)));
+    assert.ok(exact.payload.length > Number(limits.IMPORT_MAX_BYTES), 'the body is larger than the file by its framing');
+    const accepted = await inject({ method: 'POST', url: '/v1/imports', headers: { ...adminHeaders, ...exact.headers }, payload: exact.payload });
+    assert.equal(accepted.statusCode, 202, accepted.body);
+    const before = await footprint();
+    const over = csvUpload(csvOfSize(Number(limits.IMPORT_MAX_BYTES) + 1));
+    assertProblem(await inject({ method: 'POST', url: '/v1/imports', headers: { ...adminHeaders, ...over.headers }, payload: over.payload }), 413, 'body-too-large');
+    assert.deepEqual(await footprint(), before);
+  });
+});
+
 describe('a forged cursor', () => {
   test('when a cursor names a date beyond PostgreSQL\'s range, then 400 naming querystring.cursor on every list', async () => {
     const forged = Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', 'p'])).toString('base64url');

@@ -206,6 +206,60 @@ describe('POST /v1/imports', () => {
   }
 });
 
+describe('POST /v1/imports at the edges of its input', () => {
+  /** A CSV of exactly `bytes` bytes: the header, then rows of one product padded in its description. */
+  const csvOfSize = (bytes: number): string => {
+    const row = (description: string) => `size-1,Sized,${description},100,EUR,1\n`;
+    return header + row('x'.repeat(bytes - header.length - row('').length));
+  };
+
+  test('when the file is exactly the size limit, then it is accepted; one byte more, then 413 problem+json and nothing is stored or queued', async () => {
+    assert.equal(Buffer.byteLength(csvOfSize(maxBytes)), maxBytes);
+    const id = await upload(csvOfSize(maxBytes));
+    assert.equal((await finished(id)).status, 'succeeded');
+    const jobsBefore = await jobCount();
+    const uploadsBefore = await storedUploads();
+    const { payload, headers } = csvUpload(csvOfSize(maxBytes + 1));
+    const response = await app.inject({ method: 'POST', url: '/v1/imports', payload, headers: { ...admin, ...headers } });
+    assert.equal(response.statusCode, 413, response.body);
+    assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+    assert.equal(await jobCount(), jobsBefore);
+    assert.deepEqual(await storedUploads(), uploadsBefore);
+  });
+
+  const malformed: { when: string; request: () => { payload: Buffer | string; headers: Record<string, string> } }[] = [
+    {
+      when: 'the body is cut off in the middle of the file part',
+      request: () => {
+        const { payload, headers } = csvUpload(header + 'cut-1,Cut,,100,EUR,1\n'.repeat(500));
+        return { payload: payload.subarray(0, Math.floor(payload.length / 2)), headers: { ...admin, ...headers } };
+      },
+    },
+    {
+      when: 'the multipart content type names no boundary, before a well-formed body',
+      request: () => ({ payload: csvUpload(header).payload, headers: { ...admin, 'content-type': 'multipart/form-data' } }),
+    },
+    {
+      when: 'the body holds no boundary line',
+      request: () => ({ payload: `${header}nob-1,None,,100,EUR,1\n`, headers: { ...admin, 'content-type': 'multipart/form-data; boundary=b' } }),
+    },
+  ];
+  for (const { when, request } of malformed) {
+    test(`when ${when}, then 400 problem+json saying the body is not valid multipart, and nothing is stored or queued`, async () => {
+      const jobsBefore = await jobCount();
+      const uploadsBefore = await storedUploads();
+      const response = await app.inject({ method: 'POST', url: '/v1/imports', ...request() });
+      assert.equal(response.statusCode, 400, response.body);
+      assert.match(response.headers['content-type'] ?? '', /^application\/problem\+json/);
+      const problem = response.json<{ type: string; detail: string }>();
+      assert.equal(problem.type, 'https://orderstream.dev/problems/validation-error');
+      assert.match(problem.detail, /multipart\/form-data/);
+      assert.equal(await jobCount(), jobsBefore);
+      assert.deepEqual(await storedUploads(), uploadsBefore);
+    });
+  }
+});
+
 describe('GET /v1/jobs and POST /v1/jobs/{id}/cancel', () => {
   test('when pages are followed by nextCursor, then every job is listed once, newest first', async () => {
     const ids = [await upload(header), await upload(header), await upload(header)];

@@ -181,6 +181,24 @@ describe('the gateway and request bodies', () => {
     assert.deepEqual(hits, ['POST /v1/imports']);
   });
 
+  test('when an admin uploads a file of exactly IMPORT_MAX_BYTES, then its multipart framing fits in the upload limit too and the whole body reaches the service', async () => {
+    hits.length = 0;
+    const boundary = 'orderstream-exact-limit';
+    const content = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="products.csv"\r\nContent-Type: text/csv\r\n\r\n`),
+      Buffer.alloc(importLimit, 0x61),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const { request, answer } = open('/v1/imports', {
+      authorization: `Bearer ${await adminToken()}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(content.length),
+    });
+    request.end(content);
+    const received = await within(answer, 10_000, 'the answer to the upload');
+    assert.equal(received.status, 200, received.body);
+    assert.deepEqual(JSON.parse(received.body), { bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') });
+    assert.deepEqual(hits, ['POST /v1/imports']);
+  });
+
   test('when an admin streams a chunked upload past the upload limit, then it gets 413 problem+json while still sending, and the instance stays in rotation', async () => {
     const token = await adminToken();
     const chunk = Buffer.alloc(1024 * 1024, 0x61);

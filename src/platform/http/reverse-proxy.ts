@@ -29,7 +29,10 @@ export interface ForwardedRoutesOptions {
   timeoutMs: number;
   /** The largest body of an ordinary route, read whole (BODY_LIMIT_BYTES). */
   bodyLimit: number;
-  /** The largest body of an upload route, streamed through. */
+  /**
+   * The largest body of an upload route, streamed through. It counts the whole body, so it must leave
+   * room for the multipart framing around a file of the largest size a service accepts (uploadBodyLimit).
+   */
   uploadLimit: number;
 }
 

@@ -1,4 +1,5 @@
 import { isCurrencyCode, type Money } from '../../../kernel/money.ts';
+import { echoed } from './echoed-text.ts';
 import { InvalidImportFileError } from './job.errors.ts';
 import { rowError, type RowError, type RowFault } from './job.ts';
 
@@ -31,7 +32,7 @@ export function checkImportHeader(values: readonly string[] | undefined): void {
   if (values.some((value) => value.includes(nulCharacter))) throw new InvalidImportFileError('The first line contains the NUL character (U+0000); it must name the columns');
   const names = values.map((value, index) => (index === 0 ? value.replace(/^\uFEFF/, '') : value).trim().toLowerCase());
   if (names.length !== importColumns.length || names.some((name, index) => name !== importColumns[index])) {
-    throw new InvalidImportFileError(`The first line must name the columns ${importColumns.join(',')}; it is ${values.join(',')}`);
+    throw new InvalidImportFileError(`The first line must name the columns ${importColumns.join(',')}; it is ${echoed(values.join(','))}`);
   }
 }
 
@@ -61,7 +62,7 @@ const priceRule: ColumnRule<number> = (text) => {
 
 const currencyRule: ColumnRule<string> = (text) => {
   const currency = text.toUpperCase();
-  return isCurrencyCode(currency) ? { value: currency } : { fault: `currency "${text}" is not an ISO 4217 code` };
+  return isCurrencyCode(currency) ? { value: currency } : { fault: `currency "${echoed(text)}" is not an ISO 4217 code` };
 };
 
 const stockRule: ColumnRule<number> = (text) => {

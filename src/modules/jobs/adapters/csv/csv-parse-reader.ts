@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse, type CsvError, type Info } from 'csv-parse';
 import type { CsvReader, CsvRecord, DocumentStore } from '../../application/ports.ts';
+import { echoed } from '../../domain/echoed-text.ts';
 
 /**
  * Reads stored CSV documents with csv-parse, as a stream: a record that cannot be read (bad quoting)
@@ -25,8 +26,9 @@ export class CsvParseReader implements CsvReader {
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {
-        // The message may quote the record; a NUL in it could not be stored with the row's error.
-        if (error !== undefined) skipped.push({ line: lineOf(error), error: error.message.replaceAll('\u0000', '\\0') });
+        // The message may quote the record: a NUL in it could not be stored with the row's error, and
+        // a record of many megabytes would make the error as large, so only its start is kept.
+        if (error !== undefined) skipped.push({ line: lineOf(error), error: echoed(error.message).replaceAll('\u0000', '\\0') });
         return undefined;
       },
     });

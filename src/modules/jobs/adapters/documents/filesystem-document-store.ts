@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import type { DocumentStore } from '../../application/ports.ts';
 import { DocumentTooLargeError } from '../../domain/job.errors.ts';
 
@@ -11,7 +10,9 @@ const keyPattern = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*
 
 /**
  * Documents as files under one folder. A document is written to a temporary file and renamed into
- * place once complete, so a reader never sees half of one and a failed write leaves nothing.
+ * place once complete, so a reader never sees half of one and a failed write leaves nothing. The
+ * file is synced to disk before the rename and its folder after it, so that once `put` returns (and
+ * the document is recorded as done) an OS crash cannot leave the name pointing at an empty file.
  */
 export class FilesystemDocumentStore implements DocumentStore {
   readonly #root: string;
@@ -33,12 +34,21 @@ export class FilesystemDocumentStore implements DocumentStore {
       },
     });
     try {
-      await pipeline(content, limit, createWriteStream(temporary, { flags: 'wx' }));
+      const file = await open(temporary, 'wx');
+      try {
+        await pipeline(content, limit, async (chunks: AsyncIterable<Buffer>) => {
+          for await (const chunk of chunks) await writeAll(file, chunk);
+        });
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
+    await syncFolder(dirname(path));
     return { bytes };
   }
 
@@ -57,5 +67,23 @@ export class FilesystemDocumentStore implements DocumentStore {
     const path = join(this.#root, ...key.split('/'));
     if (!path.startsWith(this.#root + sep)) throw new Error(`Invalid document key ${JSON.stringify(key)}`);
     return path;
+  }
+}
+
+/** Makes a folder's entries (a file just renamed into it) survive an OS crash. */
+async function syncFolder(path: string): Promise<void> {
+  const folder = await open(path, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+/** Writes all of `chunk` at the file's position: one write may take fewer bytes than it is given. */
+async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
+  for (let offset = 0; offset < chunk.length;) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }

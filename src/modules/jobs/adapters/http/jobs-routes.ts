@@ -12,6 +12,7 @@ import type { GetInvoice } from '../../application/get-invoice.ts';
 import type { GetJob } from '../../application/get-job.ts';
 import type { ListJobs } from '../../application/list-jobs.ts';
 import type { StartImport } from '../../application/start-import.ts';
+import { echoed } from '../../domain/echoed-text.ts';
 import {
   DocumentTooLargeError, InvalidImportFileError, InvoiceNotFoundError, JobNotCancellableError, JobNotFoundError, JobQueueUnavailableError,
 } from '../../domain/job.errors.ts';
@@ -64,7 +65,7 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
         }
         if (!isCsv(part.mimetype, part.filename)) {
           part.file.resume();
-          throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `The file must be CSV (text/csv), not ${part.mimetype}.` });
+          throw new HttpProblem({ status: 415, slug: 'unsupported-media-type', title: 'Unsupported content type', detail: `The file must be CSV (text/csv), not ${echoed(part.mimetype)}.` });
         }
         const job = await useCases.startImport.execute({ content: failWhenTruncated(part.file, options.importMaxBytes), requestId: request.id }).catch(mapJobsError);
         addToContext({ jobId: job.id });
@@ -162,7 +163,7 @@ function nulCharacterFields(part: MultipartFile): FieldError[] {
     if (field?.type !== 'field') continue;
     const text = typeof field.value === 'string' ? field.value : '';
     if (containsNulCharacter(field.fieldname) || containsNulCharacter(text)) {
-      errors.push({ location: 'body', field: field.fieldname.replaceAll('\u0000', '\\u0000'), message: nulCharacterMessage });
+      errors.push({ location: 'body', field: echoed(field.fieldname).replaceAll('\u0000', '\\u0000'), message: nulCharacterMessage });
     }
   }
   return errors;
