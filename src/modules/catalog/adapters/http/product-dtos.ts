@@ -34,7 +34,7 @@ export const createProductRequest = z.strictObject({
   name: z.string().min(1).max(maxNameLength),
   description: z.string().max(maxDescriptionLength).default(''),
   price: moneyDto,
-}).meta({ id: 'CreateProductRequest' });
+}).meta({ id: 'CreateProductRequest', examples: [{ sku: 'MUG-001', name: 'Enamel mug', description: 'Holds 350 ml.', price: { amount: 1250, currency: 'EUR' } }] });
 
 export const updateProductRequest = z.strictObject({
   name: z.string().min(1).max(maxNameLength).optional(),
@@ -42,7 +42,7 @@ export const updateProductRequest = z.strictObject({
   price: moneyDto.optional(),
 }).refine((changes) => changes.name !== undefined || changes.description !== undefined || changes.price !== undefined, {
   message: 'give at least one of name, description or price',
-}).meta({ id: 'UpdateProductRequest' });
+}).meta({ id: 'UpdateProductRequest', examples: [{ price: { amount: 1100, currency: 'EUR' } }] });
 
 const amountQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 

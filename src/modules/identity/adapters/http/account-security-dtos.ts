@@ -5,7 +5,7 @@ import type { User } from '../../domain/user.ts';
 export const changePasswordRequest = z.strictObject({
   currentPassword: z.string().min(1).max(maxPasswordLength),
   newPassword: z.string().min(1).max(maxPasswordLength).describe('At least 12 characters, not a well-known password, not the current one.'),
-}).meta({ id: 'ChangePasswordRequest' });
+}).meta({ id: 'ChangePasswordRequest', examples: [{ currentPassword: 'plum harbour violet forty-two', newPassword: 'a new and longer passphrase' }] });
 
 export const userIdParams = z.strictObject({ id: z.string().min(1).max(128) });
 

@@ -10,25 +10,25 @@ const opaqueToken = z.string().min(1).max(512);
 export const registerRequest = z.strictObject({
   email,
   password: password.describe('At least 12 characters, not a well-known password.'),
-}).meta({ id: 'RegisterRequest' });
+}).meta({ id: 'RegisterRequest', examples: [{ email: 'ada@example.com', password: 'plum harbour violet forty-two' }] });
 
-export const loginRequest = z.strictObject({ email, password }).meta({ id: 'LoginRequest' });
+export const loginRequest = z.strictObject({ email, password }).meta({ id: 'LoginRequest', examples: [{ email: 'ada@example.com', password: 'plum harbour violet forty-two' }] });
 
-export const accountEmailRequest = z.strictObject({ email }).meta({ id: 'AccountEmailRequest' });
+export const accountEmailRequest = z.strictObject({ email }).meta({ id: 'AccountEmailRequest', examples: [{ email: 'ada@example.com' }] });
 
 export const accountTokenRequest = z.strictObject({
   token: opaqueToken.describe('The token from the email (after `#token=` in its link).'),
-}).meta({ id: 'AccountTokenRequest' });
+}).meta({ id: 'AccountTokenRequest', examples: [{ token: 'kR3vX9mQ2pL7wZ4tB8nC1yF6' }] });
 
 export const passwordResetCompletion = z.strictObject({
   token: opaqueToken.describe('The token from the password-reset email.'),
   newPassword: password.describe('At least 12 characters, not a well-known password.'),
-}).meta({ id: 'PasswordResetCompletion' });
+}).meta({ id: 'PasswordResetCompletion', examples: [{ token: 'kR3vX9mQ2pL7wZ4tB8nC1yF6', newPassword: 'a new and longer passphrase' }] });
 
 /** The one answer of requests that must not tell whether an email has an account. */
 export const acceptedDto = z.object({ message: z.string() }).meta({ id: 'Accepted' });
 
-export const refreshTokenRequest = z.strictObject({ refreshToken: opaqueToken }).meta({ id: 'RefreshTokenRequest' });
+export const refreshTokenRequest = z.strictObject({ refreshToken: opaqueToken }).meta({ id: 'RefreshTokenRequest', examples: [{ refreshToken: 'Qm9yZGVyc3RyZWFtLXJlZnJlc2g' }] });
 
 export const userDto = z.object({
   id: z.string(),
@@ -50,7 +50,7 @@ export const clientCredentialsRequest = z.strictObject({
   client_id: z.string().min(1).max(128),
   client_secret: opaqueToken,
   scope: z.string().max(1000).optional().describe('Accepted and ignored: service tokens carry the service role.'),
-}).meta({ id: 'ClientCredentialsRequest' });
+}).meta({ id: 'ClientCredentialsRequest', examples: [{ grant_type: 'client_credentials', client_id: 'fulfilment-service', client_secret: 's3cr3t-issued-by-an-admin' }] });
 
 /** RFC 6749 section 5.1 access token response. */
 export const serviceTokenDto = z.object({

@@ -10,7 +10,7 @@ export const stockLevelDto = z.object({
 
 export const setStockRequest = z.strictObject({
   onHand: z.int().min(0, 'must not be negative').max(maxOnHand, `must be at most ${maxOnHand}`).describe('Units on the shelf.'),
-}).meta({ id: 'SetStockRequest' });
+}).meta({ id: 'SetStockRequest', examples: [{ onHand: 40 }] });
 
 // The SKU's form is checked by the domain (after upper-casing), which names it in a 400.
 export const skuParams = z.object({ sku: z.string().min(1).max(200) });

@@ -9,7 +9,7 @@ export const createWebhookEndpointRequest = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' }).max(maxWebhookUrlLength)
     .describe('Where events are POSTed; http or https.'),
   events: z.array(eventType).min(1).max(10).describe('Event types to receive.'),
-}).meta({ id: 'CreateWebhookEndpointRequest' });
+}).meta({ id: 'CreateWebhookEndpointRequest', examples: [{ url: 'https://shop.example.com/hooks/orderstream', events: ['orders.confirmed', 'orders.cancelled'] }] });
 
 const webhookEndpointFields = {
   id: z.string(),
@@ -28,7 +28,7 @@ export const createdWebhookEndpointDto = z.object({
 export const rollWebhookSecretRequest = z.strictObject({
   overlapSeconds: z.int().min(0).max(maxSecretRollOverlapSeconds).optional()
     .describe('How long the previous secret keeps signing beside the new one; 86400 (a day) by default, 0 to drop it at once.'),
-}).nullish().meta({ id: 'RollWebhookSecretRequest' });
+}).nullish().meta({ id: 'RollWebhookSecretRequest', examples: [{ overlapSeconds: 3600 }] });
 
 export const rolledWebhookSecretDto = z.object({
   id: z.string(),

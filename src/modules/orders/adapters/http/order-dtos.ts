@@ -9,7 +9,7 @@ export const placeOrderRequest = z.strictObject({
     quantity: z.int().min(1).max(maxQuantity),
   })).min(1).max(maxLines),
   payment: z.strictObject({ token: z.string().min(1).max(100).describe('A payment token, e.g. tok_visa') }),
-}).meta({ id: 'PlaceOrderRequest' });
+}).meta({ id: 'PlaceOrderRequest', examples: [{ items: [{ sku: 'MUG-001', quantity: 2 }], payment: { token: 'tok_visa' } }] });
 
 export const idempotencyHeaders = z.object({
   'idempotency-key': z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters').describe('Unique per order attempt; retries reuse it.'),

@@ -1,0 +1,71 @@
+/**
+ * Conventions the whole API follows, written into the OpenAPI document once instead of on every
+ * route (redocly.yaml checks them). Only the document changes: what a route does and answers is
+ * untouched.
+ */
+
+type MediaTypes = Record<string, { schema?: { $ref?: string }; example?: unknown; examples?: unknown } | undefined>;
+interface Operation {
+  operationId?: string;
+  requestBody?: { content?: MediaTypes };
+  responses?: Record<string, { description?: string; content?: MediaTypes } | undefined>;
+}
+interface Document {
+  paths?: Record<string, Record<string, Operation | undefined> | undefined>;
+  components?: { schemas?: Record<string, { examples?: unknown } | undefined> };
+}
+
+const methods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+const problemReference = '#/components/schemas/Problem';
+
+/** `post /v1/orders/{id}/cancel` → `postV1OrdersIdCancel`: stable as long as the route is. */
+function operationIdOf(method: string, path: string): string {
+  const words = path.split(/[^A-Za-z0-9]+/).filter((word) => word !== '');
+  return method.toLowerCase() + words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
+}
+
+/**
+ * Every error leaves as RFC 9457 problem+json (error-problems.ts), so a 4xx or 5xx is documented
+ * with that media type rather than the application/json the route schema defaults to.
+ */
+function asProblemJson(responses: NonNullable<Operation['responses']>): void {
+  for (const [status, response] of Object.entries(responses)) {
+    const json = response?.content?.['application/json'];
+    if (!/^[45]/.test(status) || response?.content === undefined || json === undefined) continue;
+    delete response.content['application/json'];
+    response.content['application/problem+json'] = json;
+  }
+  // Any route can be refused before it runs (an undecodable URL, oversized headers), always as
+  // problem+json; a route that declares no refusal of its own still documents that one.
+  if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
+    responses['4XX'] = {
+      description: 'Refused (for example an undecodable URL or oversized headers)',
+      content: { 'application/problem+json': { schema: { $ref: problemReference } } },
+    };
+  }
+}
+
+/** A request body's schema carries its examples (zod `.meta({ examples })`); clients read them from the media type. */
+function withBodyExample(content: MediaTypes, document: Document): void {
+  for (const media of Object.values(content)) {
+    if (media === undefined || media.example !== undefined || media.examples !== undefined) continue;
+    const reference = media.schema?.$ref;
+    const name = reference?.startsWith('#/components/schemas/') === true ? reference.slice('#/components/schemas/'.length) : undefined;
+    const examples = name === undefined ? undefined : document.components?.schemas?.[name]?.examples;
+    if (Array.isArray(examples) && examples.length > 0) media.example = examples[0];
+  }
+}
+
+/** The document with an operationId on every operation, problem+json errors and request-body examples. */
+export function withApiConventions<T extends object>(document: T): T {
+  const typed = document as Document;
+  for (const [path, item] of Object.entries(typed.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item ?? {})) {
+      if (operation === undefined || !methods.has(method)) continue;
+      operation.operationId ??= operationIdOf(method, path);
+      if (operation.responses !== undefined) asProblemJson(operation.responses);
+      if (operation.requestBody?.content !== undefined) withBodyExample(operation.requestBody.content, typed);
+    }
+  }
+  return document;
+}
