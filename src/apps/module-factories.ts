@@ -178,6 +178,7 @@ function createJobs({ config, logger, metrics, database, catalog, inventory, run
     jobMaxAttempts: config.JOB_MAX_ATTEMPTS,
     jobRetryDelaySeconds: config.JOB_RETRY_DELAY_SECONDS,
     jobTimeoutSeconds: config.JOB_TIMEOUT_SECONDS,
+    jobEvents: { pollMs: config.JOB_EVENTS_POLL_MS, maxStreams: config.JOB_EVENTS_MAX_STREAMS },
     jobQueueRetentionSeconds: config.JOB_QUEUE_RETENTION_HOURS * 3600,
     retention: { jobSeconds: config.JOB_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
     invoiceSeller: config.INVOICE_SELLER,

@@ -13,11 +13,12 @@ import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
-import type { CatalogImportClient } from '../catalog/contract.ts';
+import type { CatalogClient, CatalogImportClient } from '../catalog/contract.ts';
 import type { InventoryClient } from '../inventory/contract.ts';
 import { CancelJob } from './application/cancel-job.ts';
 import type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 import { FailJob } from './application/fail-job.ts';
+import { FollowJob } from './application/follow-job.ts';
 import { GetInvoice } from './application/get-invoice.ts';
 import { GetJob } from './application/get-job.ts';
 import { ListJobs } from './application/list-jobs.ts';
@@ -71,7 +72,7 @@ export interface JobsModuleDeps {
   databaseUrl: string;
   /** Where uploads, invoice PDFs and error reports are kept: a folder, or an S3 bucket. */
   documents: { store: 'filesystem'; directory: string } | ({ store: 's3' } & S3DocumentStoreOptions);
-  catalog: CatalogImportClient;
+  catalog: CatalogClient & CatalogImportClient;
   inventory: InventoryClient;
   devIdentityHeaders: boolean;
   /** Largest CSV upload accepted; larger ones get 413 and leave nothing behind. */
@@ -96,6 +97,8 @@ export interface JobsModuleDeps {
   jobQueueRetentionSeconds?: number;
   /** Rows per committed checkpoint of an import. Default 500. */
   importBatchSize?: number;
+  /** How the job event streams (GET /v1/jobs/{id}/events) read a job and bound themselves. Default: every 500 ms, a heartbeat each 15 s, 100 streams of at most an hour. */
+  jobEvents?: { pollMs?: number; heartbeatMs?: number; maxStreams?: number; maxLifetimeMs?: number };
   /** Whether this process runs job workers; false where it only queues them (the api role). Default true. */
   runWorkers?: boolean;
   /** Attempt durations and outcomes, dead-lettered jobs; nothing is reported without it. */
@@ -157,7 +160,11 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
       listJobs: tracedUseCase('jobs.list-jobs', new ListJobs({ jobs })),
       cancelJob: tracedUseCase('jobs.cancel-job', new CancelJob({ jobs, queue: submitter })),
       getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents, renderer, seller: deps.invoiceSeller })),
-    }, { devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes }),
+      followJob: new FollowJob({ jobs, pollMs: deps.jobEvents?.pollMs ?? 500 }),
+    }, {
+      devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes,
+      events: { heartbeatMs: deps.jobEvents?.heartbeatMs ?? 15_000, maxStreams: deps.jobEvents?.maxStreams ?? 100, maxLifetimeMs: deps.jobEvents?.maxLifetimeMs ?? 3_600_000 },
+    }),
     consumers: [orderConfirmedConsumer({ invoiceSeller: deps.invoiceSeller })],
     background: [
       queues,

@@ -26,6 +26,10 @@ export const documentVariables = {
     .describe('First retry delay of a failed job; grows exponentially.'),
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900)
     .describe('Longest one attempt of a job may run.'),
+  JOB_EVENTS_POLL_MS: z.coerce.number().int().min(50).max(10_000).default(500)
+    .describe('How often a job event stream (GET /v1/jobs/{id}/events) reads its job again; an event is sent only when the job changed.'),
+  JOB_EVENTS_MAX_STREAMS: z.coerce.number().int().min(1).max(10_000).default(100)
+    .describe('Job event streams open at once in this process; one more is refused with 503 and Retry-After.'),
   INVOICE_SELLER: z.string().min(1).max(200).default('OrderStream')
     .describe('Seller name printed on invoices; an invoice names the seller of the day its order was confirmed.'),
   PDF_RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1)

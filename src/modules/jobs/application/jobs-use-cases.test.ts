@@ -128,6 +128,34 @@ describe('RunImport', () => {
     assert.equal(resumed.counts.created + resumed.counts.updated, 19);
   });
 
+  test('when the worker dies after applying rows past the checkpoint, then a new attempt counts them as a clean import does', async () => {
+    const file = header + rows(10) + 'SKU-3,Duplicate,,1,EUR,1\n' + rows(9, 11);
+    const job = await startImport().execute({ content: bytes(file), requestId: null });
+    shelf.products.set('SKU-9', { name: 'Old', description: '', price: { amount: 1, currency: 'EUR' } });
+    shelf.failAfter = 10;
+    await assert.rejects(runImport(4).execute(job.id, { lastAttempt: false }), /simulated crash/);
+    assert.equal(jobs.jobs.get(job.id)?.checkpoint, 8, 'rows 9 and 10 are applied but not committed');
+
+    shelf.failAfter = Number.POSITIVE_INFINITY;
+    await runImport(4).execute(job.id, { lastAttempt: true });
+    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 18, updated: 1, rejected: 1 });
+  });
+
+  test('when the checkpoint write fails after its batch was applied, then a new attempt counts the batch as a clean import does', async () => {
+    const job = await startImport().execute({ content: bytes(header + rows(12)), requestId: null });
+    shelf.products.set('SKU-6', { name: 'Old', description: '', price: { amount: 1, currency: 'EUR' } });
+    const saveProgress = jobs.saveProgress.bind(jobs);
+    let saves = 0;
+    jobs.saveProgress = (id, progress, at) => (++saves === 2 ? Promise.reject(new Error('simulated crash: the commit was lost')) : saveProgress(id, progress, at));
+    await assert.rejects(runImport(4).execute(job.id, { lastAttempt: false }), /simulated crash/);
+    assert.equal(jobs.jobs.get(job.id)?.checkpoint, 4);
+    assert.ok(shelf.products.has('SKU-8'), 'the second batch was applied');
+
+    await runImport(4).execute(job.id, { lastAttempt: true });
+    assert.equal(jobs.jobs.get(job.id)?.status, 'succeeded');
+    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 11, updated: 1, rejected: 0 });
+  });
+
   test('when the last attempt fails, then the job is failed with the reason', async () => {
     const job = await startImport().execute({ content: bytes(header + rows(3)), requestId: null });
     shelf.failAfter = 0;
@@ -138,7 +166,7 @@ describe('RunImport', () => {
 
   test('when the job is cancelled while it runs, then it stops at the next checkpoint and stays cancelled', async () => {
     const job = await startImport().execute({ content: bytes(header + rows(12)), requestId: null });
-    const cancelling = { upsert: async (row: Parameters<InMemoryCatalogAndStock['upsert']>[0]) => {
+    const cancelling = { existing: (skus: readonly string[]) => shelf.existing(skus), upsert: async (row: Parameters<InMemoryCatalogAndStock['upsert']>[0]) => {
       if (shelf.upserts === 2) await jobs.cancel(job.id, now());
       return shelf.upsert(row);
     } };

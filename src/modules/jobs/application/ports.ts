@@ -37,7 +37,12 @@ export interface JobRepository {
   startAttempt(id: string, now: Date): Promise<Job | undefined>;
   /** Records the total number of rows once known. */
   setTotal(id: string, total: number): Promise<void>;
-  /** Commits a batch's progress; false when the job is no longer running (it was cancelled). */
+  /**
+   * Records, before a batch is applied, which of its SKUs had no product; answers every SKU the job
+   * has recorded since its last checkpoint, an earlier attempt's too (those are kept as they were).
+   */
+  recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Commits a batch's progress (and forgets its recorded new SKUs); false when the job is no longer running (it was cancelled). */
   saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean>;
   /** Ends a running or queued job; false when it had already ended. */
   finish(id: string, outcome: { status: 'succeeded' } | { status: 'failed'; reason: string }, now: Date): Promise<boolean>;
@@ -90,6 +95,8 @@ export interface CsvReader {
 
 /** Where imported products go (the catalog module, through its contract). */
 export interface ProductCatalog {
+  /** Which of these SKUs have a product. */
+  existing(skus: readonly string[]): Promise<ReadonlySet<string>>;
   /** Idempotent by SKU; a rejection is a rule of the catalogue the row breaks. */
   upsert(row: ImportRow): Promise<'created' | 'updated' | { rejected: string }>;
 }

@@ -8,6 +8,13 @@ import type { CsvReader, JobRepository, ProductCatalog, StockLevels } from './po
  * the product and sets its stock (up to `rowConcurrency` rows at once within a batch), and commits
  * progress every `batchSize` rows, once all of them are applied, together with the checkpoint they reach. A later attempt (after a crash or a failure) starts after the
  * checkpoint; rows past it are applied again, which upserts by SKU make harmless.
+ *
+ * Counts are those of a clean import even so. A row applied again finds the product its first
+ * application created and the catalog answers `updated`; so before a batch is applied, the SKUs
+ * of it that have no product are recorded in the jobs database, and a row whose SKU is recorded
+ * counts as created. The record is kept until the checkpoint after it commits, and a later attempt
+ * adds to it, never overwrites it. Committing rows and checkpoint in one transaction cannot do this:
+ * where the catalog is another service, its rows are written over HTTP, in its own database.
  */
 export class RunImport {
   readonly #jobs: JobRepository;
@@ -64,8 +71,12 @@ export class RunImport {
       batch = { ...batch, rejected: batch.rejected + 1 };
       batchErrors.push(error);
     };
-    const count = (change: 'created' | 'updated') => { batch = { ...batch, [change]: batch[change] + 1 }; };
     const commit = async (): Promise<boolean> => {
+      const newSkus = await this.#recordNewSkus(job.id, pending);
+      const count = (row: ImportRow, change: 'created' | 'updated') => {
+        const counted = change === 'created' || newSkus.has(row.sku) ? 'created' : 'updated';
+        batch = { ...batch, [counted]: batch[counted] + 1 };
+      };
       await this.#applyAll(pending, reject, count);
       pending = [];
       counts = addCounts(counts, batch);
@@ -102,12 +113,19 @@ export class RunImport {
     return 'done';
   }
 
+  /** Records which of the batch's SKUs have no product yet; answers all the job has recorded since its checkpoint. */
+  async #recordNewSkus(jobId: string, rows: readonly ImportRow[]): Promise<ReadonlySet<string>> {
+    const skus = rows.map((row) => row.sku);
+    const existing = skus.length === 0 ? new Set<string>() : await this.#catalog.existing(skus);
+    return this.#jobs.recordNewSkus(jobId, skus.filter((sku) => !existing.has(sku)));
+  }
+
   /**
    * Applies a batch's valid rows, `rowConcurrency` at a time: each row is its own short write in the
    * catalog and inventory, so waiting on one commit at a time would leave the database idle. Their
    * SKUs differ (a repeated SKU is rejected before), so the order they land in does not matter.
    */
-  async #applyAll(rows: readonly ImportRow[], reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {
+  async #applyAll(rows: readonly ImportRow[], reject: (error: RowError) => void, count: (row: ImportRow, change: 'created' | 'updated') => void): Promise<void> {
     let next = 0;
     const lane = async () => {
       try {
@@ -123,7 +141,7 @@ export class RunImport {
     if (failed !== undefined) throw failed.reason;
   }
 
-  async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (change: 'created' | 'updated') => void): Promise<void> {
+  async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (row: ImportRow, change: 'created' | 'updated') => void): Promise<void> {
     const product = await this.#catalog.upsert(row);
     if (typeof product === 'object') {
       reject(rowError(row.line, [{ column: null, reason: product.rejected }]));
@@ -134,6 +152,6 @@ export class RunImport {
       reject(rowError(row.line, [{ column: 'stock', reason: `the product was saved but its stock was not: ${stock.rejected}` }]));
       return;
     }
-    count(product);
+    count(row, product);
   }
 }

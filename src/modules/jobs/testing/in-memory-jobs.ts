@@ -6,6 +6,7 @@ import { isFinished, type Job, type RowError } from '../domain/job.ts';
 export class InMemoryJobs implements JobRepository, JobSubmitter {
   readonly jobs = new Map<string, Job>();
   readonly errors = new Map<string, RowError[]>();
+  readonly newSkus = new Map<string, Set<string>>();
   readonly queued: string[] = [];
   readonly withdrawn: string[] = [];
 
@@ -39,9 +40,17 @@ export class InMemoryJobs implements JobRepository, JobSubmitter {
     return Promise.resolve();
   }
 
+  recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>> {
+    const recorded = this.newSkus.get(id) ?? new Set<string>();
+    for (const sku of skus) recorded.add(sku);
+    this.newSkus.set(id, recorded);
+    return Promise.resolve(new Set(recorded));
+  }
+
   saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean> {
     const job = this.#get(id);
     if (job.status !== 'running') return Promise.resolve(false);
+    this.newSkus.delete(id);
     this.#set({ ...job, checkpoint: progress.checkpoint, progress: { ...job.progress, done: progress.done }, counts: progress.counts, updatedAt: now });
     const kept = this.errors.get(id) ?? [];
     for (const error of progress.newErrors) if (!kept.some((existing) => existing.line === error.line)) kept.push(error);
@@ -97,6 +106,10 @@ export class InMemoryCatalogAndStock implements ProductCatalog, StockLevels {
   readonly stock = new Map<string, number>();
   upserts = 0;
   failAfter = Number.POSITIVE_INFINITY;
+
+  existing(skus: readonly string[]): Promise<ReadonlySet<string>> {
+    return Promise.resolve(new Set(skus.filter((sku) => this.products.has(sku))));
+  }
 
   upsert(row: ImportRow): Promise<'created' | 'updated'> {
     if (this.upserts >= this.failAfter) return Promise.reject(new Error('simulated crash: the worker died'));

@@ -25,6 +25,11 @@ export function documentJobBursts({ fixtureOf, simple }: BurstKit): RouteBurst[]
       route: 'POST /v1/jobs/:id/cancel', expected: [200, 409],
       requests: async (count) => (await jobIds(fixtureOf(), count)).map((id) => ({ method: 'POST', path: `/v1/jobs/${id}/cancel`, token: fixtureOf().admin })),
     },
+    {
+      // After the cancellations every job has ended, so each stream sends the terminal event and closes.
+      route: 'GET /v1/jobs/:id/events', expected: [200],
+      requests: async (count) => (await jobIds(fixtureOf(), count)).map((id) => ({ method: 'GET', path: `/v1/jobs/${id}/events`, token: fixtureOf().admin })),
+    },
   ];
 }
 

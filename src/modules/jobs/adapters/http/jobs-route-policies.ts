@@ -11,5 +11,8 @@ export const jobsRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
   { method: 'GET', url: '/v1/jobs', access: 'admin', retry: true },
   { method: 'GET', url: '/v1/jobs/:id', access: 'admin', retry: true },
   { method: 'GET', url: '/v1/jobs/:id/errors.csv', access: 'admin', retry: true },
+  // The gateway streams every answer back as it arrives; `timeoutMs` also bounds the silence between
+  // two chunks, so it must outlast the stream's heartbeat (15 s), which keeps it from ever being reached.
+  { method: 'GET', url: '/v1/jobs/:id/events', access: 'admin', timeoutMs: 45_000 },
   { method: 'POST', url: '/v1/jobs/:id/cancel', access: 'admin' },
 ];

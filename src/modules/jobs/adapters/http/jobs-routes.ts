@@ -8,6 +8,7 @@ import { HttpProblem, invalidRequest, notFound, problemSchema, type FieldError }
 import { containsNulCharacter, nulCharacterMessage } from '../../../../platform/http/request-text.ts';
 import { addToContext } from '../../../../platform/logging/request-context.ts';
 import type { CancelJob } from '../../application/cancel-job.ts';
+import type { FollowJob } from '../../application/follow-job.ts';
 import type { GetInvoice } from '../../application/get-invoice.ts';
 import type { GetJob } from '../../application/get-job.ts';
 import type { ListJobs } from '../../application/list-jobs.ts';
@@ -16,6 +17,7 @@ import { echoed } from '../../domain/echoed-text.ts';
 import {
   DocumentTooLargeError, InvalidImportFileError, InvoiceNotFoundError, JobNotCancellableError, JobNotFoundError, JobQueueUnavailableError,
 } from '../../domain/job.errors.ts';
+import { jobEventsRoute, type JobEventsOptions } from './job-events-route.ts';
 import { jobAcceptedDto, jobDto, jobIdParams, jobPageDto, listJobsQuery, orderIdParams, rowErrorsCsv, toJobDto } from './job-dtos.ts';
 
 export interface JobsUseCases {
@@ -24,6 +26,7 @@ export interface JobsUseCases {
   listJobs: ListJobs;
   cancelJob: CancelJob;
   getInvoice: GetInvoice;
+  followJob: FollowJob;
 }
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema };
@@ -35,7 +38,7 @@ const csvMediaTypes = new Set(['text/csv', 'application/csv', 'text/plain', 'app
  * The jobs API: CSV imports, job state, cancellation, error reports and invoices. Multipart parsing
  * is registered inside this plugin only, so no other route accepts uploads.
  */
-export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders: boolean; importMaxBytes: number }) {
+export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders: boolean; importMaxBytes: number; events: JobEventsOptions }) {
   const requireAdmin = (request: FastifyRequest) => {
     const caller = requirePrincipal(request, options);
     if (!caller.roles.includes('admin')) throw new HttpProblem({ status: 403, slug: 'forbidden', title: 'Forbidden', detail: 'Only admins may use document jobs.' });
@@ -80,6 +83,8 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
         const { job, rowErrors } = await useCases.getJob.execute(request.params.id).catch(mapJobsError);
         return toJobDto(job, rowErrors);
       });
+
+      jobEventsRoute(useCases.followJob, requireAdmin, options.events)(scoped);
 
       scoped.get('/v1/jobs/:id/errors.csv', {
         schema: { tags: ['jobs'], summary: 'The rejected rows of an import as CSV (line,reason,columns)', params: jobIdParams },

@@ -1,4 +1,4 @@
-import type { CatalogImportClient } from '../../../catalog/contract.ts';
+import type { CatalogClient, CatalogImportClient } from '../../../catalog/contract.ts';
 import type { InventoryClient } from '../../../inventory/contract.ts';
 import type { ProductCatalog, StockLevels } from '../../application/ports.ts';
 
@@ -9,9 +9,19 @@ function ruleBroken(error: unknown): string | undefined {
   return error instanceof Error && ruleErrorNames.has(error.name) ? error.message : undefined;
 }
 
+const lookupSize = 500;
+
 /** The catalogue, through the catalog module's published client. */
-export function catalogProducts(client: CatalogImportClient): ProductCatalog {
+export function catalogProducts(client: CatalogClient & CatalogImportClient): ProductCatalog {
   return {
+    async existing(skus) {
+      const found = new Set<string>();
+      // The catalog answers at most 1,000 SKUs a lookup; a batch may be larger.
+      for (let start = 0; start < skus.length; start += lookupSize) {
+        for (const product of await client.findProductsBySku(skus.slice(start, start + lookupSize))) found.add(product.sku);
+      }
+      return found;
+    },
     async upsert(row) {
       try {
         const { created } = await client.upsertProduct({ sku: row.sku, name: row.name, description: row.description, price: { ...row.price } });

@@ -53,6 +53,15 @@ export class PgJobRepository implements JobRepository {
     await this.#db.updateTable('jobs.jobs').set({ progress_total: total }).where('id', '=', id).execute();
   }
 
+  async recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>> {
+    if (skus.length > 0) {
+      await this.#db.insertInto('jobs.import_new_skus').values(skus.map((sku) => ({ job_id: id, sku })))
+        .onConflict((conflict) => conflict.doNothing()).execute();
+    }
+    const rows = await this.#db.selectFrom('jobs.import_new_skus').select('sku').where('job_id', '=', id).execute();
+    return new Set(rows.map((row) => row.sku));
+  }
+
   async saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean> {
     return this.#db.transaction().execute(async (transaction) => {
       const updated = await transaction.updateTable('jobs.jobs')
@@ -64,6 +73,7 @@ export class PgJobRepository implements JobRepository {
         .where('id', '=', id).where('status', '=', 'running')
         .executeTakeFirst();
       if (updated.numUpdatedRows === 0n) return false;
+      await transaction.deleteFrom('jobs.import_new_skus').where('job_id', '=', id).execute();
       if (progress.newErrors.length > 0) {
         await transaction.insertInto('jobs.row_errors')
           .values(progress.newErrors.map((error) => ({
