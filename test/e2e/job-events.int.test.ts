@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { auditMigrations } from '../../src/platform/audit/index.ts';
 import type { Database } from '../../src/platform/database/database.ts';
-import { createHttpApp, type HttpApp } from '../../src/platform/http/app.ts';
-import { createLogger } from '../../src/platform/logging/logger.ts';
-import { messagingMigrations } from '../../src/platform/messaging/index.ts';
-import { createTestDatabase, embeddedServerUrl } from '../../src/platform/testing/test-database.ts';
-import { catalogMigrations, createCatalogModule } from '../../src/modules/catalog/index.ts';
-import { createInventoryModule, inventoryMigrations } from '../../src/modules/inventory/index.ts';
-import { createJobsModule, jobsMigrations, type JobsModule } from '../../src/modules/jobs/index.ts';
+import type { HttpApp } from '../../src/platform/http/app.ts';
 import { csvUpload } from '../../src/modules/jobs/testing/multipart.ts';
+import { startJobsHarness, type JobsHarness } from './harness/jobs-harness.ts';
 
 const admin = { 'x-dev-customer-id': 'admin-1', 'x-dev-roles': 'admin' };
 const header = 'sku,name,description,price,currency,stock\n';
@@ -22,35 +13,15 @@ const header = 'sku,name,description,price,currency,stock\n';
 let app: HttpApp;
 let base: string;
 let db: Database;
-let drop: () => Promise<void>;
-let jobs: JobsModule;
-let documentsDir: string;
+
+let harness: JobsHarness;
 
 before(async () => {
-  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
-  ({ db, drop } = created);
-  documentsDir = await mkdtemp(join(tmpdir(), 'orderstream-job-events-'));
-  const logger = createLogger({ level: 'silent' });
-  const catalogModule = createCatalogModule({ db });
-  const inventoryModule = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
-  jobs = createJobsModule({
-    db, logger, databaseUrl: created.url, documents: { store: 'filesystem', directory: documentsDir },
-    catalog: catalogModule.client, inventory: inventoryModule.client,
-    devIdentityHeaders: true, importMaxBytes: 64 * 1024, jobConcurrency: 1, invoiceSeller: 'OrderStream Test Shop',
-    jobPollIntervalSeconds: 0.5, importBatchSize: 3,
-    jobEvents: { pollMs: 20, heartbeatMs: 50, maxStreams: 2, maxLifetimeMs: 60_000 },
-  });
-  app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [catalogModule.routes, inventoryModule.routes, jobs.routes], readiness: [] });
-  base = await app.listen({ host: '127.0.0.1', port: 0 });
-  for (const task of jobs.background) task.start();
-  await jobs.whenReady();
+  harness = await startJobsHarness({ jobEvents: { pollMs: 20, heartbeatMs: 50, maxStreams: 2, maxLifetimeMs: 60_000 } }, { listen: true });
+  ({ app, db } = harness);
+  base = harness.base ?? '';
 });
-after(async () => {
-  await app.close();
-  await Promise.all(jobs.background.map((task) => task.stop()));
-  await drop();
-  await rm(documentsDir, { recursive: true, force: true });
-});
+after(async () => { await harness.stop(); });
 
 interface SentEvent { id: number; event: string; data: { status: string; progress: { done: number; total: number | null }; counts: { created: number; updated: number; rejected: number } } }
 

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { Database } from '../../src/platform/database/database.ts';
-import { createHttpApp, type HttpApp } from '../../src/platform/http/app.ts';
-import { createLogger } from '../../src/platform/logging/logger.ts';
-import { auditMigrations } from '../../src/platform/audit/index.ts';
-import { messagingMigrations } from '../../src/platform/messaging/index.ts';
-import { createTestDatabase, embeddedServerUrl } from '../../src/platform/testing/test-database.ts';
-import { catalogMigrations, createCatalogModule } from '../../src/modules/catalog/index.ts';
-import { createInventoryModule, inventoryMigrations } from '../../src/modules/inventory/index.ts';
-import { createJobsModule, jobsMigrations, type JobsModule } from '../../src/modules/jobs/index.ts';
+import type { HttpApp } from '../../src/platform/http/app.ts';
 import { csvUpload } from '../../src/modules/jobs/testing/multipart.ts';
+import { startJobsHarness, type JobsHarness } from './harness/jobs-harness.ts';
 
 // An import file may hold one line of many megabytes. Whatever of it an error quotes (a problem's
 // detail and errors, a row error kept with the job) must stay a short excerpt, not the line itself.
@@ -26,34 +19,15 @@ const smallBytes = 8 * 1024;
 
 let app: HttpApp;
 let db: Database;
-let drop: () => Promise<void>;
-let jobs: JobsModule;
 let documentsDir: string;
 
+let harness: JobsHarness;
+
 before(async () => {
-  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
-  ({ db, drop } = created);
-  documentsDir = await mkdtemp(join(tmpdir(), 'orderstream-jobs-echoes-'));
-  const logger = createLogger({ level: 'silent' });
-  const catalogModule = createCatalogModule({ db });
-  const inventoryModule = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
-  jobs = createJobsModule({
-    db, logger, databaseUrl: created.url, documents: { store: 'filesystem', directory: documentsDir },
-    catalog: catalogModule.client, inventory: inventoryModule.client,
-    devIdentityHeaders: true, importMaxBytes: 16 * 1024 * 1024, jobConcurrency: 1, invoiceSeller: 'OrderStream Test Shop',
-    jobPollIntervalSeconds: 0.5, jobRetryDelaySeconds: 1, importBatchSize: 10,
-  });
-  app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [catalogModule.routes, inventoryModule.routes, jobs.routes], readiness: [] });
-  await app.ready();
-  for (const task of jobs.background) task.start();
-  await jobs.whenReady();
+  harness = await startJobsHarness({ importMaxBytes: 16 * 1024 * 1024, importBatchSize: 10 });
+  ({ app, db, documentsDir } = harness);
 });
-after(async () => {
-  await app.close();
-  await Promise.all(jobs.background.map((task) => task.stop()));
-  await drop();
-  await rm(documentsDir, { recursive: true, force: true });
-});
+after(async () => { await harness.stop(); });
 
 async function jobCount(): Promise<number> {
   return (await sql<{ count: number }>`select count(*)::int as count from jobs.jobs`.execute(db)).rows[0]?.count ?? -1;

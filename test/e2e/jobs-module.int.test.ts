@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { PDFParse } from 'pdf-parse';
 import type { Database } from '../../src/platform/database/database.ts';
-import { createHttpApp, type HttpApp } from '../../src/platform/http/app.ts';
-import { createLogger } from '../../src/platform/logging/logger.ts';
-import { auditMigrations } from '../../src/platform/audit/index.ts';
-import { createEnvelope, handleOnce, messagingMigrations } from '../../src/platform/messaging/index.ts';
-import { createTestDatabase, embeddedServerUrl } from '../../src/platform/testing/test-database.ts';
-import { catalogMigrations, createCatalogModule, type CatalogClient } from '../../src/modules/catalog/index.ts';
-import { createInventoryModule, inventoryMigrations } from '../../src/modules/inventory/index.ts';
+import type { HttpApp } from '../../src/platform/http/app.ts';
+import { createEnvelope, handleOnce } from '../../src/platform/messaging/index.ts';
+import type { CatalogClient } from '../../src/modules/catalog/index.ts';
 import { ordersEvents, type OrderConfirmedV1 } from '../../src/modules/orders/index.ts';
-import { createJobsModule, jobsMigrations, type JobsModule } from '../../src/modules/jobs/index.ts';
+import type { JobsModule } from '../../src/modules/jobs/index.ts';
 import { csvUpload, multipartBody } from '../../src/modules/jobs/testing/multipart.ts';
+import { startJobsHarness, type JobsHarness } from './harness/jobs-harness.ts';
 
 const admin = { 'x-dev-customer-id': 'admin-1', 'x-dev-roles': 'admin' };
 const customer = (id: string) => ({ 'x-dev-customer-id': id });
@@ -24,36 +20,17 @@ const header = 'sku,name,description,price,currency,stock\n';
 
 let app: HttpApp;
 let db: Database;
-let drop: () => Promise<void>;
 let jobs: JobsModule;
 let catalog: CatalogClient;
 let documentsDir: string;
 
+let harness: JobsHarness;
+
 before(async () => {
-  const created = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, auditMigrations, catalogMigrations, inventoryMigrations, jobsMigrations]);
-  ({ db, drop } = created);
-  documentsDir = await mkdtemp(join(tmpdir(), 'orderstream-jobs-'));
-  const logger = createLogger({ level: 'silent' });
-  const catalogModule = createCatalogModule({ db });
-  const inventoryModule = createInventoryModule({ db, logger, reservationTtlSeconds: 900 });
-  catalog = catalogModule.client;
-  jobs = createJobsModule({
-    db, logger, databaseUrl: created.url, documents: { store: 'filesystem', directory: documentsDir },
-    catalog: catalogModule.client, inventory: inventoryModule.client,
-    devIdentityHeaders: true, importMaxBytes: maxBytes, jobConcurrency: 2, invoiceSeller: 'OrderStream Test Shop',
-    jobPollIntervalSeconds: 0.5, jobRetryDelaySeconds: 1, importBatchSize: 3,
-  });
-  app = createHttpApp({ logger, bodyLimit: 16 * 1024, routes: [catalogModule.routes, inventoryModule.routes, jobs.routes], readiness: [] });
-  await app.ready();
-  for (const task of jobs.background) task.start();
-  await jobs.whenReady();
+  harness = await startJobsHarness({ importMaxBytes: maxBytes, jobConcurrency: 2 });
+  ({ app, db, jobs, catalog, documentsDir } = harness);
 });
-after(async () => {
-  await app.close();
-  await Promise.all(jobs.background.map((task) => task.stop()));
-  await drop();
-  await rm(documentsDir, { recursive: true, force: true });
-});
+after(async () => { await harness.stop(); });
 
 interface JobBody {
   id: string;
