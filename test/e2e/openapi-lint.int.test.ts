@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../src/platform/config/config.ts';
-import { createLogger } from '../../src/platform/logging/logger.ts';
-import { createTestDatabase, embeddedServerUrl } from '../../src/platform/testing/test-database.ts';
-import { createSingleProcess } from '../../src/apps/single-process.ts';
+import { servedDocument } from './harness/served-document.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'node_modules/@redocly/cli/bin/cli.js');
@@ -37,19 +33,7 @@ async function lint(document: unknown): Promise<LintProblem[]> {
 }
 
 test('when the app\'s /openapi.json is linted with redocly.yaml, then it has no errors (operation ids, problem+json refusals, request-body examples)', async () => {
-  const database = await createTestDatabase(embeddedServerUrl(), []);
-  const orderstream = await createSingleProcess({
-    config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger({ level: 'silent' }), databaseUrl: database.url,
-    keyEncryptionKey: randomBytes(32).toString('base64'),
-  });
-  try {
-    const served = await orderstream.app.inject({ method: 'GET', url: '/openapi.json' });
-    assert.equal(served.statusCode, 200);
-    const errors = (await lint(served.json())).filter((problem) => problem.severity === 'error');
-    const listed = errors.map((problem) => `${problem.ruleId} at ${problem.location?.[0]?.pointer ?? '?'}: ${problem.message}`);
-    assert.deepEqual(listed, [], `/openapi.json breaks redocly.yaml:\n${listed.join('\n')}`);
-  } finally {
-    await orderstream.close();
-    await database.drop();
-  }
+  const errors = (await lint(await servedDocument('/openapi.json'))).filter((problem) => problem.severity === 'error');
+  const listed = errors.map((problem) => `${problem.ruleId} at ${problem.location?.[0]?.pointer ?? '?'}: ${problem.message}`);
+  assert.deepEqual(listed, [], `/openapi.json breaks redocly.yaml:\n${listed.join('\n')}`);
 });
