@@ -39,6 +39,9 @@ export async function startLocalSmtpServer(): Promise<{ url: string; received: R
       });
     },
   });
+  // A client that goes away mid-session (a process a test stops) resets its socket, and the server
+  // re-emits that as 'error': without a listener it would surface as an uncaught exception after the test.
+  server.on('error', () => undefined);
   const port = await new Promise<number>((resolve, reject) => {
     const listening = server.listen(0, '127.0.0.1', () => { resolve((listening.address() as AddressInfo).port); });
     listening.once('error', reject);
