@@ -170,12 +170,14 @@ describe('the audit trail of administrative acts, in one process', () => {
     assert.equal((entry.before as { customerId: string }).customerId, 'cus_audit');
     assert.notEqual((entry.before as { status: string }).status, (entry.after as { status: string }).status);
 
-    const count = await entryCount();
+    // Cancellations only: under load an unrelated entry was seen landing in the shared trail meanwhile.
+    const cancellations = async () => (await entries({ action: 'orders.order-cancelled' })).length;
+    const count = await cancellations();
     const own = await harness.orderstream.app.inject({ method: 'POST', url: `/v1/orders/${ownerOrderId}/cancel`, headers: customerHeaders('cus_audit') });
     assert.equal(own.statusCode, 202, own.body);
     const twice = await asAdmin('POST', `/v1/orders/${adminOrderId}/cancel`);
     assert.equal(twice.response.statusCode, 409, twice.response.body);
-    assert.equal(await entryCount(), count);
+    assert.equal(await cancellations(), count);
   });
 
   test('when an admin replays a dead letter, then one entry in its module names it; replaying it again leaves none', async () => {
