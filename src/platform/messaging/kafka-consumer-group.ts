@@ -33,6 +33,8 @@ export interface ConsumerGroupContext {
   prefix: string;
   /** How long `close()` waits for deliveries in progress before leaving them uncommitted. */
   closeTimeoutMs: number;
+  /** How long a handled offset waits to be committed with the group's others (see `GroupDeliveryOptions`). */
+  commitDelayMs?: number;
   logger: Logger;
   admin: Admin;
   /** Aborted when the transport closes. */
@@ -88,6 +90,7 @@ export class KafkaConsumerGroup {
       types: this.#types,
       currentStream: () => this.#stream,
       stopping: context.stopping,
+      ...(context.commitDelayMs === undefined ? {} : { commitDelayMs: context.commitDelayMs }),
     });
   }
 
@@ -152,6 +155,7 @@ export class KafkaConsumerGroup {
       logger.warn({ group: this.group, inFlight: this.#delivery.inFlight }, 'kafka deliveries still running at close; their offsets stay uncommitted');
     }
     // Closing the stream flushes the offsets committed so far; closing the consumer leaves the group.
+    this.#delivery.flushCommits();
     await this.#stream?.close().catch((error: unknown) => { logger.warn({ err: error, group: this.group }, 'kafka stream close failed'); });
     await this.#consumer.close(true).catch((error: unknown) => { logger.warn({ err: error, group: this.group }, 'kafka consumer close failed'); });
   }
@@ -251,6 +255,7 @@ export class KafkaConsumerGroup {
     this.#stream = undefined;
     this.#context.logger.warn({ err: error, group: this.group }, 'kafka consumer stream failed; restarting from the committed offsets');
     await this.#drain();
+    this.#delivery.flushCommits();
     await stream.close().catch(() => undefined);
     if (this.#isStopping()) return;
     this.#started = this.#startConsuming();
@@ -263,6 +268,7 @@ export class KafkaConsumerGroup {
     this.#stream = undefined;
     if (stream !== undefined) {
       await this.#drain();
+      this.#delivery.flushCommits();
       await stream.close().catch(() => undefined);
     }
     await this.#startConsuming();

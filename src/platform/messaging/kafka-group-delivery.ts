@@ -10,6 +10,12 @@ export type KafkaStream = MessagesStream<string, string, string, string>;
 /** Messages of one group delivered or waiting at once; past it the group's stream pauses. */
 export const maxInFlightPerGroup = 256;
 
+/**
+ * How long a handled message's offset waits before it is committed, so that one commit request
+ * covers what every partition of the group handled meanwhile (default of `commitDelayMs`).
+ */
+export const defaultCommitDelayMs = 500;
+
 /** What a group's deliveries read from their group, which changes them as subscriptions join and streams restart. */
 export interface GroupDeliveryOptions {
   group: string;
@@ -22,6 +28,12 @@ export interface GroupDeliveryOptions {
   currentStream: () => KafkaStream | undefined;
   /** Aborted when the transport closes. */
   stopping: AbortSignal;
+  /**
+   * How long a handled message's offset waits to be committed with the others of its group
+   * (default `defaultCommitDelayMs`). A process that dies meanwhile has its group read those
+   * messages again, which the inbox absorbs; a stream that closes commits them first.
+   */
+  commitDelayMs?: number;
 }
 
 /**
@@ -39,6 +51,9 @@ export class KafkaGroupDelivery {
   /** Per lane, the batch waiting for the lane's turn, which messages arriving meanwhile join. */
   readonly #pending = new Map<string, KafkaMessage[]>();
   #inFlight = 0;
+  /** Per topic-partition, the last handled message whose offset is not committed yet. */
+  readonly #uncommitted = new Map<string, KafkaMessage>();
+  #commitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: GroupDeliveryOptions) {
     this.#options = options;
@@ -170,11 +185,29 @@ export class KafkaGroupDelivery {
     }
   }
 
-  /** Commits each topic-partition's last offset among `messages` (the client coalesces commits per partition). */
+  /**
+   * Marks each topic-partition's last offset among `messages` as handled; it is committed with the
+   * group's others after the commit delay, or at once by `flushCommits`. At a few messages a second
+   * per partition this makes one commit request per delay instead of one per message.
+   */
   #commit(messages: readonly KafkaMessage[]): void {
-    const lastOfPartition = new Map<string, KafkaMessage>();
-    for (const message of messages) lastOfPartition.set(`${message.topic}:${message.partition}`, message);
-    for (const message of lastOfPartition.values()) {
+    for (const message of messages) {
+      const key = `${message.topic}:${message.partition}`;
+      const previous = this.#uncommitted.get(key);
+      if (previous === undefined || previous.offset < message.offset) this.#uncommitted.set(key, message);
+    }
+    if (this.#commitTimer !== undefined || this.#uncommitted.size === 0) return;
+    this.#commitTimer = setTimeout(() => { this.flushCommits(); }, this.#options.commitDelayMs ?? defaultCommitDelayMs);
+    this.#commitTimer.unref();
+  }
+
+  /** Commits the handled offsets still waiting (the client sends them in one request per flight). Before a stream closes. */
+  flushCommits(): void {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    const messages = [...this.#uncommitted.values()];
+    this.#uncommitted.clear();
+    for (const message of messages) {
       void message.commit((error?: Error) => {
         if (error) this.#options.logger.warn({ topic: message.topic, partition: message.partition, offset: String(message.offset), err: error }, 'kafka offset commit failed; the messages may be delivered again');
       });

@@ -306,6 +306,32 @@ describe('KafkaTransport against a real broker', { skip: kafka.skip }, () => {
     assert.deepEqual(redelivered, [], 'what the first consumer handled was committed before it left');
   });
 
+  test('when messages are handled, then their offsets wait for the commit delay, and closing commits them so nothing comes again', async () => {
+    const type = `${uniqueModule()}.note-taken`;
+    const consumer = `delay-${run}`;
+    const envelopes = envelopesFor(type, 8, 3);
+    const producer = openTransport();
+    await publishInBatches(producer, envelopes, 50);
+
+    const first = recorder();
+    const waiting = openTransport({ commitDelayMs: 600_000 });
+    waiting.subscribe({ consumer, types: [type], deliver: first.deliver });
+    await eventually('every message was handled', () => first.received.length >= envelopes.length);
+    await sleep(500);
+    const lag = await waiting.lag();
+    assert.equal(lag.reduce((sum, partition) => sum + partition.lag, 0), envelopes.length, 'nothing is committed before the delay');
+    await waiting.close();
+
+    // One more message per key: each arrives after anything its partition would deliver again.
+    const markers = envelopesFor(type, 8, 1);
+    await publishInBatches(producer, markers, 50);
+    const second = recorder();
+    const resumed = openTransport();
+    resumed.subscribe({ consumer, types: [type], deliver: second.deliver });
+    await eventually('every marker arrived', () => markers.every((marker) => second.ids().has(marker.id)));
+    assert.deepEqual(second.received.map((envelope) => envelope.id).sort(), markers.map((envelope) => envelope.id).sort(), 'what the first consumer handled was committed when it closed');
+  });
+
   test('when deliver keeps throwing, then the partition waits, nothing after it is committed, and a restarted consumer gets it again', async () => {
     const type = `${uniqueModule()}.payment-due`;
     const consumer = `throwing-${run}`;

@@ -30,6 +30,11 @@ export interface KafkaTransportOptions {
   /** How long `close()` waits for deliveries in progress before leaving them uncommitted (default 10 s). */
   closeTimeoutMs?: number;
   /**
+   * How long a handled message's offset waits to be committed with the others of its group
+   * (default `defaultCommitDelayMs`): one commit request per delay and group instead of one per message.
+   */
+  commitDelayMs?: number;
+  /**
    * Prefix of every topic and consumer group (`<namespace>.orderstream.orders.v1`), so that several
    * deployments (or test runs) can share one cluster without reading each other's messages.
    */
@@ -44,7 +49,8 @@ export interface KafkaTransportOptions {
  * each partition's messages in order, in batches (what arrived on any of its partitions while the
  * previous batch was being delivered, through `deliverBatch` when the subscription has it; one
  * partition's at a time, partitions concurrently, when it has not), and commits an offset only
- * after the batch was delivered:
+ * after the batch was delivered, with the group's other handled offsets once `commitDelayMs` has passed
+ * (or when the stream closes):
  * a crash or a failed delivery means redelivery (absorbed by the inbox), never loss. Failures of
  * the consumer's effect are already durable in `messaging.retries`, so there is no retry topic
  * (docs/decisions/0005-kafka-transport.md).
@@ -99,6 +105,7 @@ export class KafkaTransport implements MessageTransport {
       clientId: this.#clientId,
       prefix: this.#prefix,
       closeTimeoutMs: this.#closeTimeoutMs,
+      ...(options.commitDelayMs === undefined ? {} : { commitDelayMs: options.commitDelayMs }),
       logger: this.#logger,
       admin: this.#admin,
       stopping: this.#stopping.signal,
