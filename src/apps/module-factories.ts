@@ -38,6 +38,12 @@ export interface ModuleContext {
   catalog: (CatalogClient & CatalogImportClient) | undefined;
   /** The inventory's client, the same way. */
   inventory: InventoryClient | undefined;
+  /**
+   * The catalog and inventory are built in this process on this module's own database, so their
+   * writes can join this module's transaction (an import chunk, decision 0029); not when either is
+   * reached over HTTP, where holding a transaction open across the requests would gain nothing.
+   */
+  writersShareDatabase: boolean;
   /** Run the document job workers in this process (not in an api-only process). */
   runJobWorkers: boolean;
   /** Tests replace the payment provider (one that fails on demand) and shorten its retries. */
@@ -158,7 +164,7 @@ function createPayments({ config, logger, metrics, database, payments }: ModuleC
   });
 }
 
-function createJobs({ config, logger, metrics, database, catalog, inventory, runJobWorkers }: ModuleContext): JobsModule {
+function createJobs({ config, logger, metrics, database, catalog, inventory, runJobWorkers, writersShareDatabase }: ModuleContext): JobsModule {
   if (catalog === undefined || inventory === undefined) {
     throw new Error('The jobs module needs the catalog and inventory: run them in this process or set CATALOG_SERVICE_URL and INVENTORY_SERVICE_URL.');
   }
@@ -172,6 +178,7 @@ function createJobs({ config, logger, metrics, database, catalog, inventory, run
       : { store: 'filesystem', directory: config.DOCUMENTS_DIR },
     catalog,
     inventory,
+    importChunksInOneTransaction: writersShareDatabase,
     devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
     importMaxBytes: config.IMPORT_MAX_BYTES,
     jobConcurrency: config.JOB_CONCURRENCY,

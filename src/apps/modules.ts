@@ -81,6 +81,8 @@ export function createModules(options: {
       config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey, database,
       catalog: modules.catalog?.client ?? options.remote?.catalog,
       inventory: modules.inventory?.client ?? options.remote?.inventory,
+      writersShareDatabase: modules.catalog !== undefined && modules.inventory !== undefined
+        && databases.catalog?.db === database.db && databases.inventory?.db === database.db,
       runJobWorkers: options.runJobWorkers,
       payments: options.payments,
     });

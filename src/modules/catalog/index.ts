@@ -13,10 +13,11 @@ import { CreateProduct } from './application/create-product.ts';
 import { FindProductsBySku } from './application/find-products-by-sku.ts';
 import { GetProduct } from './application/get-product.ts';
 import { ListProducts } from './application/list-products.ts';
-import type { ProductRepository } from './application/ports.ts';
+import type { ProductBatchRepository, ProductRepository } from './application/ports.ts';
 import { RecordReportedStock } from './application/record-reported-stock.ts';
 import { UpdateProduct } from './application/update-product.ts';
 import { UpsertProduct } from './application/upsert-product.ts';
+import { UpsertProducts } from './application/upsert-products.ts';
 import { catalogInternalRoutes } from './adapters/http/catalog-internal-routes.ts';
 import { catalogRoutes } from './adapters/http/catalog-routes.ts';
 import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts';
@@ -52,7 +53,7 @@ const defaultLowStockThreshold = 5;
  * writes and the stock reports it records seen at once, other processes' after that many seconds at
  * most). Products show `low` availability under `lowStockThreshold` units (5 by default).
  */
-export function createCatalogModule(deps: ({ db: Database } | { products: ProductRepository }) & {
+export function createCatalogModule(deps: ({ db: Database } | { products: ProductRepository & ProductBatchRepository }) & {
   readCacheSeconds?: number;
   lowStockThreshold?: number;
   /** Accept the development identity headers when telling admins (who see stock quantities) apart. */
@@ -67,9 +68,14 @@ export function createCatalogModule(deps: ({ db: Database } | { products: Produc
   const writers = cache?.fresh ?? stored;
   const findProductsBySku = tracedUseCase('catalog.find-products-by-sku', new FindProductsBySku({ products }));
   const upsertProduct = tracedUseCase('catalog.upsert-product', new UpsertProduct({ products: writers }));
+  // Batches write through the store; the read cache forgets what they wrote.
+  const upsertProducts = tracedUseCase('catalog.upsert-products', new UpsertProducts({
+    products: stored, written: (written) => { cache?.forget(written); },
+  }));
   const client: CatalogClient & CatalogImportClient = {
     findProductsBySku: (skus) => findProductsBySku.execute(skus),
     upsertProduct: (product) => upsertProduct.execute(product),
+    upsertProducts: (batch) => upsertProducts.execute(batch),
   };
   const publicRoutes = catalogRoutes({
     createProduct: tracedUseCase('catalog.create-product', new CreateProduct({ products: writers })),

@@ -87,6 +87,16 @@ export interface StockChangedV1 {
   stockVersion: number;
 }
 
+/**
+ * Event `inventory.stock-levels-changed`: a batch of stock levels (a chunk of a bulk import) changed
+ * these SKUs' stock, announced once for the batch instead of one `inventory.stock-changed` each, with
+ * the same facts per SKU (a reader keeps, per SKU, the highest `stockVersion` it has seen). Keyed by
+ * the batch's key. A level the batch left as it was is not in it.
+ */
+export interface StockLevelsChangedV1 {
+  levels: StockChangedV1[];
+}
+
 export const inventoryMessages = {
   reserveStock: { type: 'inventory.reserve-stock', version: 1 },
   releaseStock: { type: 'inventory.release-stock', version: 1 },
@@ -99,12 +109,32 @@ export const inventoryMessages = {
   commitFailed: { type: 'inventory.commit-failed', version: 1 },
   restocked: { type: 'inventory.restocked', version: 1 },
   stockChanged: { type: 'inventory.stock-changed', version: 1 },
+  stockLevelsChanged: { type: 'inventory.stock-levels-changed', version: 1 },
 } as const;
 
 /** What became of a stock level an importer set: set, or refused because orders hold more units than that. */
 export type SetStockLevelResultV1 =
   | { outcome: 'set'; sku: string; onHand: number; reserved: number }
   | { outcome: 'refused'; sku: string; reason: 'below-reserved'; reserved: number };
+
+/** Most stock levels one batch sets. */
+export const maxStockLevelBatchSize = 5000;
+
+/**
+ * Stock levels a bulk writer sets at once (at most `maxStockLevelBatchSize`, one per SKU). `key`
+ * names the batch for good: a batch repeated with a key already applied changes nothing and answers
+ * the outcomes of its first application.
+ */
+export interface StockLevelBatchV1 {
+  key: string;
+  levels: { sku: string; onHand: number }[];
+}
+
+/**
+ * What became of one level of a batch, in the batch's order: set; refused because orders hold more
+ * units than that (nothing changed); or rejected for a malformed SKU or count.
+ */
+export type StockLevelOutcomeV1 = { outcome: 'set' } | { outcome: 'refused'; reserved: number } | { outcome: 'rejected'; reason: string };
 
 /** Inventory's published client; in-process in one process, HTTP between services. */
 export interface InventoryClient {
@@ -114,4 +144,10 @@ export interface InventoryClient {
    * error named `InvalidStockError` for a malformed SKU or a count out of range.
    */
   setStockLevel(sku: string, onHand: number): Promise<SetStockLevelResultV1>;
+  /**
+   * Sets a batch of stock levels in one transaction, announcing the SKUs it changes in one
+   * `inventory.stock-levels-changed`; answers one outcome per
+   * level, in order. Idempotent by the batch's key.
+   */
+  setStockLevels(batch: StockLevelBatchV1): Promise<StockLevelOutcomeV1[]>;
 }

@@ -32,6 +32,7 @@ import { orderConfirmedConsumer } from './adapters/messaging/order-confirmed-con
 import { catalogProducts, inventoryStockLevels } from './adapters/modules/module-clients.ts';
 import { PdfkitInvoiceRenderer } from './adapters/pdf/pdfkit-invoice-renderer.ts';
 import { PgBossQueues } from './adapters/pg-boss/pg-boss-queues.ts';
+import { PgImportTransactions } from './adapters/postgres/pg-import-transactions.ts';
 import { PgInvoiceRepository } from './adapters/postgres/pg-invoice-repository.ts';
 import { PgJobRepository } from './adapters/postgres/pg-job-repository.ts';
 import { PgJobSubmitter } from './adapters/postgres/pg-job-submitter.ts';
@@ -95,7 +96,13 @@ export interface JobsModuleDeps {
   jobPollIntervalSeconds?: number;
   /** pg-boss deletes a finished job's queue entry this long after it finished; the job record stays. Default one day. */
   jobQueueRetentionSeconds?: number;
-  /** Rows per committed checkpoint of an import. Default 500. */
+  /**
+   * The catalog's and inventory's writers are in this process on `db`: an import chunk's products,
+   * stock levels and checkpoint then commit in one transaction. Otherwise (over HTTP) each commits on
+   * its own, the chunk's key making a repeated request harmless. Default false.
+   */
+  importChunksInOneTransaction?: boolean;
+  /** Rows per chunk of an import: written in one request to the catalog and one to inventory, and committed with its checkpoint. Default 2,000. */
   importBatchSize?: number;
   /** How the job event streams (GET /v1/jobs/{id}/events) read a job and bound themselves. Default: every 500 ms, a heartbeat each 15 s, 100 streams of at most an hour. */
   jobEvents?: { pollMs?: number; heartbeatMs?: number; maxStreams?: number; maxLifetimeMs?: number };
@@ -119,7 +126,8 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
   const csv = new CsvParseReader({ documents });
   const runImport = tracedUseCase('jobs.run-import', new RunImport({
     jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),
-    ...(deps.importBatchSize === undefined ? {} : { batchSize: deps.importBatchSize }),
+    ...(deps.importChunksInOneTransaction === true ? { transactions: new PgImportTransactions(db) } : {}),
+    ...(deps.importBatchSize === undefined ? {} : { chunkSize: deps.importBatchSize }),
   }));
   const jobTimeoutSeconds = deps.jobTimeoutSeconds ?? 900;
   // Downloads draw: a few wait their turn, briefly; past that the download is refused, 503 with Retry-After.

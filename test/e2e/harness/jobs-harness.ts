@@ -38,7 +38,7 @@ export async function startJobsHarness(settings: JobsSettings = {}, options: { l
   const inventoryModule = createInventoryModule({ db: created.db, logger, reservationTtlSeconds: 900 });
   const jobs = createJobsModule({
     db: created.db, logger, databaseUrl: created.url, documents: { store: 'filesystem', directory: documentsDir },
-    catalog: catalogModule.client, inventory: inventoryModule.client,
+    catalog: catalogModule.client, inventory: inventoryModule.client, importChunksInOneTransaction: true,
     devIdentityHeaders: true, importMaxBytes: 64 * 1024, jobConcurrency: 1, invoiceSeller: 'OrderStream Test Shop',
     jobPollIntervalSeconds: 0.5, jobRetryDelaySeconds: 1, importBatchSize: 3,
     ...settings,

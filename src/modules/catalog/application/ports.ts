@@ -1,4 +1,4 @@
-import type { ProductChangedV1 } from '../contract.ts';
+import type { ProductChangedV1, ProductsChangedV1, ProductUpsertOutcomeV1 } from '../contract.ts';
 import type { ReportedStock } from '../domain/availability.ts';
 import type { Product } from '../domain/product.ts';
 
@@ -59,6 +59,35 @@ export interface ProductRepository {
   add(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<ReportedStock | undefined>;
   /** Throws ProductModifiedConcurrentlyError unless the stored version is `product.version - 1`. */
   update(product: Product, event: ProductChangedV1, act?: AdminAct): Promise<void>;
+}
+
+/** A product a batch upsert wrote, as stored now: created, or changed (one whose values were already those is not written). */
+export interface WrittenProduct {
+  readonly id: string;
+  readonly sku: string;
+  readonly version: number;
+  readonly change: 'created' | 'updated';
+}
+
+/** What a batch upsert commits besides its products: its event (none when it wrote nothing), and the outcomes recorded under its key. */
+export interface SettledBatch {
+  outcomes: ProductUpsertOutcomeV1[];
+  event: ProductsChangedV1 | undefined;
+}
+
+/**
+ * Writes products in batches (bulk imports). Apart from ProductRepository so that its in-memory
+ * stand-ins need not implement it.
+ */
+export interface ProductBatchRepository {
+  /**
+   * Upserts `products` (distinct SKUs) in one transaction (the caller's shared one, where it runs in
+   * one on this database) with the event and outcomes `settle` makes of what was written, and
+   * records `key` with the outcomes. A key recorded before answers its recorded outcomes and writes
+   * nothing (`written` is then empty).
+   */
+  upsertBatch(key: string, products: readonly Product[], settle: (written: readonly WrittenProduct[]) => SettledBatch):
+    Promise<{ outcomes: ProductUpsertOutcomeV1[]; written: readonly WrittenProduct[] }>;
 }
 
 /**

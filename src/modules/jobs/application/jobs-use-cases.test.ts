@@ -35,8 +35,8 @@ function startImport(maxBytes = 1024 * 1024) {
   return new StartImport({ documents, csv: new CsvParseReader({ documents }), jobs, maxBytes, now });
 }
 
-function runImport(batchSize = 4) {
-  return new RunImport({ jobs, csv: new CsvParseReader({ documents }), catalog: shelf, stock: shelf, batchSize, now });
+function runImport(chunkSize = 4) {
+  return new RunImport({ jobs, csv: new CsvParseReader({ documents }), catalog: shelf, stock: shelf, chunkSize, now });
 }
 
 describe('StartImport', () => {
@@ -103,7 +103,7 @@ describe('RunImport', () => {
     await assert.rejects(runImport(4).execute(job.id, { lastAttempt: false }), /simulated crash/);
     const crashed = jobs.jobs.get(job.id);
     assert.equal(crashed?.status, 'queued');
-    assert.equal(crashed.checkpoint, 8, 'only the two full batches before the crash are committed');
+    assert.equal(crashed.checkpoint, 8, 'only the two full chunks before the crash are committed');
     const upsertsBefore = shelf.upserts;
 
     shelf.failAfter = Number.POSITIVE_INFINITY;
@@ -114,7 +114,7 @@ describe('RunImport', () => {
     const cleanJobs = new InMemoryJobs();
     const cleanJob = await new StartImport({ documents: cleanDocuments, csv: new CsvParseReader({ documents: cleanDocuments }), jobs: cleanJobs, maxBytes: 1e6 })
       .execute({ content: bytes(file), requestId: null });
-    await new RunImport({ jobs: cleanJobs, csv: new CsvParseReader({ documents: cleanDocuments }), catalog: clean, stock: clean, batchSize: 4 })
+    await new RunImport({ jobs: cleanJobs, csv: new CsvParseReader({ documents: cleanDocuments }), catalog: clean, stock: clean, chunkSize: 4 })
       .execute(cleanJob.id, { lastAttempt: false });
 
     const resumed = jobs.jobs.get(job.id);
@@ -128,20 +128,20 @@ describe('RunImport', () => {
     assert.equal(resumed.counts.created + resumed.counts.updated, 19);
   });
 
-  test('when the worker dies after applying rows past the checkpoint, then a new attempt counts them as a clean import does', async () => {
+  test('when the worker dies in a chunk, then a new attempt applies it and counts it as a clean import does', async () => {
     const file = header + rows(10) + 'SKU-3,Duplicate,,1,EUR,1\n' + rows(9, 11);
     const job = await startImport().execute({ content: bytes(file), requestId: null });
     shelf.products.set('SKU-9', { name: 'Old', description: '', price: { amount: 1, currency: 'EUR' } });
     shelf.failAfter = 10;
     await assert.rejects(runImport(4).execute(job.id, { lastAttempt: false }), /simulated crash/);
-    assert.equal(jobs.jobs.get(job.id)?.checkpoint, 8, 'rows 9 and 10 are applied but not committed');
+    assert.equal(jobs.jobs.get(job.id)?.checkpoint, 8, 'the chunk of rows 9 to 12 is neither applied nor committed');
 
     shelf.failAfter = Number.POSITIVE_INFINITY;
     await runImport(4).execute(job.id, { lastAttempt: true });
     assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 18, updated: 1, rejected: 1 });
   });
 
-  test('when the checkpoint write fails after its batch was applied, then a new attempt counts the batch as a clean import does', async () => {
+  test('when the checkpoint write fails after its chunk was applied (another service), then a new attempt counts the chunk as its first application did', async () => {
     const job = await startImport().execute({ content: bytes(header + rows(12)), requestId: null });
     shelf.products.set('SKU-6', { name: 'Old', description: '', price: { amount: 1, currency: 'EUR' } });
     const saveProgress = jobs.saveProgress.bind(jobs);
@@ -149,7 +149,7 @@ describe('RunImport', () => {
     jobs.saveProgress = (id, progress, at) => (++saves === 2 ? Promise.reject(new Error('simulated crash: the commit was lost')) : saveProgress(id, progress, at));
     await assert.rejects(runImport(4).execute(job.id, { lastAttempt: false }), /simulated crash/);
     assert.equal(jobs.jobs.get(job.id)?.checkpoint, 4);
-    assert.ok(shelf.products.has('SKU-8'), 'the second batch was applied');
+    assert.ok(shelf.products.has('SKU-8'), 'the second chunk was applied');
 
     await runImport(4).execute(job.id, { lastAttempt: true });
     assert.equal(jobs.jobs.get(job.id)?.status, 'succeeded');
@@ -166,13 +166,48 @@ describe('RunImport', () => {
 
   test('when the job is cancelled while it runs, then it stops at the next checkpoint and stays cancelled', async () => {
     const job = await startImport().execute({ content: bytes(header + rows(12)), requestId: null });
-    const cancelling = { existing: (skus: readonly string[]) => shelf.existing(skus), upsert: async (row: Parameters<InMemoryCatalogAndStock['upsert']>[0]) => {
-      if (shelf.upserts === 2) await jobs.cancel(job.id, now());
-      return shelf.upsert(row);
-    } };
-    await new RunImport({ jobs, csv: new CsvParseReader({ documents }), catalog: cancelling, stock: shelf, batchSize: 4, now }).execute(job.id, { lastAttempt: false });
+    let chunks = 0;
+    const cancelling = {
+      upsertAll: async (key: string, chunkRows: Parameters<InMemoryCatalogAndStock['upsertAll']>[1]) => {
+        if (++chunks === 2) await jobs.cancel(job.id, now());
+        return shelf.upsertAll(key, chunkRows);
+      },
+    };
+    await new RunImport({ jobs, csv: new CsvParseReader({ documents }), catalog: cancelling, stock: shelf, chunkSize: 4, now }).execute(job.id, { lastAttempt: false });
     assert.equal(jobs.jobs.get(job.id)?.status, 'cancelled');
-    assert.equal(shelf.upserts, 4);
+    assert.equal(jobs.jobs.get(job.id)?.checkpoint, 4);
+    assert.equal(shelf.upserts, 8, 'the chunk in flight lands, none after it');
+  });
+
+  test('when a chunk has one bad row among good ones, then the good rows land and the bad one is reported with its line', async () => {
+    const file = header + 'G-1,Good,,100,EUR,1\nG-2,Good,,100,EUR,2\nG-3,,,-5,EUR,3\nG-4,Good,,100,EUR,4\n';
+    const job = await startImport().execute({ content: bytes(file), requestId: null });
+    await runImport(10).execute(job.id, { lastAttempt: false });
+    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 3, updated: 0, rejected: 1 });
+    assert.deepEqual([...shelf.products.keys()].sort(), ['G-1', 'G-2', 'G-4']);
+    assert.deepEqual([...shelf.stock.entries()].sort(), [['G-1', 1], ['G-2', 2], ['G-4', 4]]);
+    assert.deepEqual((await jobs.rowErrors(job.id)).map((error) => error.line), [4]);
+  });
+
+  test('when the catalog or inventory rejects a row of a chunk, then only that row is reported, with its line and their reason', async () => {
+    const job = await startImport().execute({ content: bytes(header + rows(3)), requestId: null });
+    const picky = {
+      upsertAll: async (key: string, chunkRows: Parameters<InMemoryCatalogAndStock['upsertAll']>[1]) => {
+        const outcomes = await shelf.upsertAll(key, chunkRows);
+        return outcomes.map((outcome, position) => (chunkRows[position]?.sku === 'SKU-2' ? { rejected: 'name breaks a rule' } : outcome));
+      },
+    };
+    const stingy = { setAll: async (key: string, levels: readonly { sku: string; onHand: number }[]) => {
+      const outcomes = await shelf.setAll(key, levels);
+      return outcomes.map((outcome, position) => (levels[position]?.sku === 'SKU-3' ? { rejected: 'orders have 9 units reserved' } : outcome));
+    } };
+    await new RunImport({ jobs, csv: new CsvParseReader({ documents }), catalog: picky, stock: stingy, chunkSize: 10, now }).execute(job.id, { lastAttempt: false });
+    assert.deepEqual(jobs.jobs.get(job.id)?.counts, { created: 1, updated: 0, rejected: 2 });
+    const errors = await jobs.rowErrors(job.id);
+    assert.deepEqual(errors.map((error) => [error.line, error.faults[0]?.column, error.faults[0]?.reason]), [
+      [3, null, 'name breaks a rule'],
+      [4, 'stock', 'the product was saved but its stock was not: orders have 9 units reserved'],
+    ]);
   });
 });
 

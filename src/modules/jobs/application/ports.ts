@@ -13,12 +13,12 @@ export interface JobPage {
   next: JobCursor | null;
 }
 
-/** What one batch of rows changed; committed together with the checkpoint after it. */
+/** What one chunk of rows changed; committed together with the checkpoint after it. */
 export interface JobProgress {
   checkpoint: number;
   done: number;
   counts: JobCounts;
-  /** Errors of this batch's rows; only those within the first kept ones are stored. */
+  /** Errors of this chunk's rows; only those within the first kept ones are stored. */
   newErrors: readonly RowError[];
 }
 
@@ -38,11 +38,9 @@ export interface JobRepository {
   /** Records the total number of rows once known. */
   setTotal(id: string, total: number): Promise<void>;
   /**
-   * Records, before a batch is applied, which of its SKUs had no product; answers every SKU the job
-   * has recorded since its last checkpoint, an earlier attempt's too (those are kept as they were).
+   * Commits a chunk's progress (in the caller's shared transaction where there is one on this
+   * database, so with the chunk's rows); false when the job is no longer running (it was cancelled).
    */
-  recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Commits a batch's progress (and forgets its recorded new SKUs); false when the job is no longer running (it was cancelled). */
   saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean>;
   /** Ends a running or queued job; false when it had already ended. */
   finish(id: string, outcome: { status: 'succeeded' } | { status: 'failed'; reason: string }, now: Date): Promise<boolean>;
@@ -93,18 +91,31 @@ export interface CsvReader {
   records(documentKey: string): AsyncIterable<CsvRecord>;
 }
 
+/** A row's fate where a chunk was written: applied (with what it did), or rejected for a rule of the module it reached. */
+export type ChunkOutcome<Applied extends string> = Applied | { rejected: string };
+
 /** Where imported products go (the catalog module, through its contract). */
 export interface ProductCatalog {
-  /** Which of these SKUs have a product. */
-  existing(skus: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Idempotent by SKU; a rejection is a rule of the catalogue the row breaks. */
-  upsert(row: ImportRow): Promise<'created' | 'updated' | { rejected: string }>;
+  /**
+   * Upserts a chunk's rows (distinct SKUs) by SKU at once; one outcome per row, in order. `key` names
+   * the chunk for good: a chunk sent again with it changes nothing and answers its first outcomes.
+   */
+  upsertAll(key: string, rows: readonly ImportRow[]): Promise<ChunkOutcome<'created' | 'updated'>[]>;
 }
 
 /** Where imported stock goes (the inventory module, through its contract). */
 export interface StockLevels {
-  /** Idempotent by SKU; a rejection is a rule of inventory the row breaks. */
-  set(sku: string, onHand: number): Promise<'set' | { rejected: string }>;
+  /** Sets a chunk's stock levels (distinct SKUs) at once; one outcome per level, in order. Idempotent by `key`, as above. */
+  setAll(key: string, levels: readonly { sku: string; onHand: number }[]): Promise<ChunkOutcome<'set'>[]>;
+}
+
+/**
+ * Runs one chunk's writes and its checkpoint as one unit of work: one transaction where the catalog,
+ * inventory and jobs share a database (the single process); elsewhere each write commits on its own
+ * and the keys of the chunk's requests make repeating them harmless.
+ */
+export interface ImportTransactions {
+  run<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Draws an invoice as a PDF, streamed. */

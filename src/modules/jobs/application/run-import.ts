@@ -1,37 +1,48 @@
 import { isRowError, parseImportRow, SeenSkus, type ImportRow } from '../domain/import-row.ts';
 import { addCounts, isFinished, maxKeptRowErrors, rowError, type Job, type JobCounts, type RowError } from '../domain/job.ts';
 import { describeFailure } from './describe-failure.ts';
-import type { CsvReader, JobRepository, ProductCatalog, StockLevels } from './ports.ts';
+import type { CsvReader, ImportTransactions, JobRepository, ProductCatalog, StockLevels } from './ports.ts';
+
+/** Rows of a chunk whose parsing left them valid, and the errors of the others. */
+interface Chunk {
+  rows: ImportRow[];
+  errors: RowError[];
+}
+
+/** Runs work as it is: for stores that share no transaction. */
+const eachOnItsOwn: ImportTransactions = { run: (work) => work() };
 
 /**
- * One attempt at a catalogue import: reads the stored CSV as a stream, validates each row, upserts
- * the product and sets its stock (up to `rowConcurrency` rows at once within a batch), and commits
- * progress every `batchSize` rows, once all of them are applied, together with the checkpoint they reach. A later attempt (after a crash or a failure) starts after the
- * checkpoint; rows past it are applied again, which upserts by SKU make harmless.
+ * One attempt at a catalogue import: reads the stored CSV as a stream, validates each row, and writes
+ * the file in chunks of `chunkSize` rows: the chunk's valid rows are upserted into the catalog in one
+ * request, their stock set in inventory in another, and the checkpoint after the chunk is committed
+ * with the counts and row errors it adds, all as one unit of work (`transactions`). A later attempt
+ * (after a crash or a failure) starts after the checkpoint.
  *
- * Counts are those of a clean import even so. A row applied again finds the product its first
- * application created and the catalog answers `updated`; so before a batch is applied, the SKUs
- * of it that have no product are recorded in the jobs database, and a row whose SKU is recorded
- * counts as created. The record is kept until the checkpoint after it commits, and a later attempt
- * adds to it, never overwrites it. Committing rows and checkpoint in one transaction cannot do this:
- * where the catalog is another service, its rows are written over HTTP, in its own database.
+ * Counts are those of a clean import even so. Where the catalog, inventory and jobs share a database,
+ * a chunk's rows and its checkpoint commit in one transaction: a chunk is applied and counted once,
+ * or not at all. Where they do not (services), each request names the chunk (`<job>:<first>-<last>`
+ * row), and the catalog and inventory answer a chunk they applied before with the outcomes of its
+ * first application, writing nothing: a chunk applied before a crash is counted as it was then.
  */
 export class RunImport {
   readonly #jobs: JobRepository;
   readonly #csv: CsvReader;
   readonly #catalog: ProductCatalog;
   readonly #stock: StockLevels;
-  readonly #batchSize: number;
-  readonly #rowConcurrency: number;
+  readonly #transactions: ImportTransactions;
+  readonly #chunkSize: number;
   readonly #now: () => Date;
 
-  constructor(deps: { jobs: JobRepository; csv: CsvReader; catalog: ProductCatalog; stock: StockLevels; batchSize?: number; rowConcurrency?: number; now?: () => Date }) {
+  constructor(deps: {
+    jobs: JobRepository; csv: CsvReader; catalog: ProductCatalog; stock: StockLevels; transactions?: ImportTransactions; chunkSize?: number; now?: () => Date;
+  }) {
     this.#jobs = deps.jobs;
     this.#csv = deps.csv;
     this.#catalog = deps.catalog;
     this.#stock = deps.stock;
-    this.#batchSize = deps.batchSize ?? 500;
-    this.#rowConcurrency = Math.max(1, deps.rowConcurrency ?? 8);
+    this.#transactions = deps.transactions ?? eachOnItsOwn;
+    this.#chunkSize = Math.max(1, deps.chunkSize ?? 2000);
     this.#now = deps.now ?? (() => new Date());
   }
 
@@ -39,9 +50,14 @@ export class RunImport {
   async execute(jobId: string, options: { lastAttempt: boolean; signal?: AbortSignal }): Promise<void> {
     const job = await this.#jobs.startAttempt(jobId, this.#now());
     if (job === undefined || isFinished(job.status) || job.inputKey === null) return;
+    // The rows are counted (for progress) while the first chunks are written: both mostly wait on I/O.
+    const counting = job.progress.total === null
+      ? this.#countRows(job.inputKey).then((total) => this.#jobs.setTotal(job.id, total))
+      : Promise.resolve();
+    counting.catch(() => undefined); // awaited below, after the rows
     try {
-      if (job.progress.total === null) await this.#jobs.setTotal(job.id, await this.#countRows(job.inputKey));
-      const outcome = await this.#importRows(job, job.inputKey, options.signal);
+      const outcome = await this.#importRows(job, job.inputKey, options.signal).finally(() => counting.catch(() => undefined));
+      await counting;
       if (outcome === 'done') await this.#jobs.finish(job.id, { status: 'succeeded' }, this.#now());
     } catch (error) {
       const reason = describeFailure(error);
@@ -62,96 +78,88 @@ export class RunImport {
     const seen = new SeenSkus();
     let counts: JobCounts = job.counts;
     let kept = Math.min(job.counts.rejected, maxKeptRowErrors);
-    let batch: JobCounts = { created: 0, updated: 0, rejected: 0 };
-    let batchErrors: RowError[] = [];
-    let pending: ImportRow[] = [];
+    let chunk: Chunk = { rows: [], errors: [] };
     let index = 0;
     let checkpoint = job.checkpoint;
-    const reject = (error: RowError) => {
-      batch = { ...batch, rejected: batch.rejected + 1 };
-      batchErrors.push(error);
+    // One chunk is written while the next is parsed; the next is written only once it has committed.
+    let writing: Promise<boolean> = Promise.resolve(true);
+    const commit = async (rows: Chunk, from: number, to: number): Promise<boolean> => {
+      const saved = await this.#transactions.run(async () => {
+        const applied = await this.#applyChunk(`${job.id}:${from}-${to}`, rows);
+        const newErrors = applied.errors.sort((a, b) => a.line - b.line).slice(0, maxKeptRowErrors - kept);
+        const after = addCounts(counts, applied.counts);
+        const done = await this.#jobs.saveProgress(job.id, { checkpoint: to, done: to, counts: after, newErrors }, this.#now());
+        return { done, after, keptErrors: newErrors.length };
+      });
+      counts = saved.after;
+      kept += saved.keptErrors;
+      return saved.done;
     };
-    const commit = async (): Promise<boolean> => {
-      const newSkus = await this.#recordNewSkus(job.id, pending);
-      const count = (row: ImportRow, change: 'created' | 'updated') => {
-        const counted = change === 'created' || newSkus.has(row.sku) ? 'created' : 'updated';
-        batch = { ...batch, [counted]: batch[counted] + 1 };
-      };
-      await this.#applyAll(pending, reject, count);
-      pending = [];
-      counts = addCounts(counts, batch);
-      // Rows of a batch finish out of order; errors are kept by line, the first ones of the file.
-      const newErrors = batchErrors.sort((a, b) => a.line - b.line).slice(0, maxKeptRowErrors - kept);
-      kept += newErrors.length;
-      const saved = await this.#jobs.saveProgress(job.id, { checkpoint: index, done: index, counts, newErrors }, this.#now());
+    /** Starts writing the chunk once the one before it committed; false when the job was cancelled meanwhile. */
+    const submit = async (): Promise<boolean> => {
+      if (!(await writing)) return false;
+      writing = commit(chunk, checkpoint + 1, index);
+      writing.catch(() => undefined); // awaited by the next submit or at the end
       checkpoint = index;
-      batch = { created: 0, updated: 0, rejected: 0 };
-      batchErrors = [];
-      return saved;
+      chunk = { rows: [], errors: [] };
+      return true;
     };
 
-    let header = true;
-    for await (const record of this.#csv.records(key)) {
-      if (header) {
-        header = false;
-        continue;
+    try {
+      let header = true;
+      for await (const record of this.#csv.records(key)) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        index += 1;
+        const row = 'error' in record
+          ? rowError(record.line, [{ column: null, reason: `cannot be read: ${record.error}` }])
+          : parseImportRow(record.values, record.line, seen);
+        // Rows before the checkpoint were handled by an earlier attempt; only their SKUs matter now.
+        if (index <= job.checkpoint) continue;
+        signal?.throwIfAborted();
+        if (isRowError(row)) chunk.errors.push(row);
+        else chunk.rows.push(row);
+        if (index - checkpoint >= this.#chunkSize && !(await submit())) return 'cancelled';
       }
-      index += 1;
-      const row = 'error' in record
-        ? rowError(record.line, [{ column: null, reason: `cannot be read: ${record.error}` }])
-        : parseImportRow(record.values, record.line, seen);
-      // Rows before the checkpoint were handled by an earlier attempt; only their SKUs matter now.
-      if (index <= job.checkpoint) continue;
-      signal?.throwIfAborted();
-      if (isRowError(row)) reject(row);
-      else pending.push(row);
-      if (index - checkpoint >= this.#batchSize && !(await commit())) return 'cancelled';
+      if ((index > checkpoint || job.checkpoint === 0) && !(await submit())) return 'cancelled';
+      return (await writing) ? 'done' : 'cancelled';
+    } catch (error) {
+      // The chunk being written has ended before the attempt fails, so nothing of it writes after its failure is recorded.
+      await writing.catch(() => undefined);
+      throw error;
     }
-    if (index > checkpoint || job.checkpoint === 0) {
-      if (!(await commit())) return 'cancelled';
-    }
-    return 'done';
-  }
-
-  /** Records which of the batch's SKUs have no product yet; answers all the job has recorded since its checkpoint. */
-  async #recordNewSkus(jobId: string, rows: readonly ImportRow[]): Promise<ReadonlySet<string>> {
-    const skus = rows.map((row) => row.sku);
-    const existing = skus.length === 0 ? new Set<string>() : await this.#catalog.existing(skus);
-    return this.#jobs.recordNewSkus(jobId, skus.filter((sku) => !existing.has(sku)));
   }
 
   /**
-   * Applies a batch's valid rows, `rowConcurrency` at a time: each row is its own short write in the
-   * catalog and inventory, so waiting on one commit at a time would leave the database idle. Their
-   * SKUs differ (a repeated SKU is rejected before), so the order they land in does not matter.
+   * Writes a chunk's valid rows: products first, then the stock of those the catalog took (a row whose
+   * product was rejected sets no stock). Answers what the chunk adds to the counts, and its row errors
+   * (those of parsing too).
    */
-  async #applyAll(rows: readonly ImportRow[], reject: (error: RowError) => void, count: (row: ImportRow, change: 'created' | 'updated') => void): Promise<void> {
-    let next = 0;
-    const lane = async () => {
-      try {
-        for (let row = rows[next++]; row !== undefined; row = rows[next++]) await this.#applyRow(row, reject, count);
-      } catch (error) {
-        next = rows.length; // the other lanes stop after their current row
-        throw error;
-      }
-    };
-    const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.#rowConcurrency, rows.length) }, lane));
-    // Every lane has stopped before the attempt fails, so nothing of it writes after its failure is recorded.
-    const failed = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-  }
+  async #applyChunk(key: string, chunk: Chunk): Promise<{ counts: JobCounts; errors: RowError[] }> {
+    const errors = [...chunk.errors];
+    const products = chunk.rows.length === 0 ? [] : await this.#catalog.upsertAll(key, chunk.rows);
+    const taken: { row: ImportRow; change: 'created' | 'updated' }[] = [];
+    chunk.rows.forEach((row, position) => {
+      const product = products[position];
+      if (product === undefined) throw new Error(`the catalog answered ${products.length} outcomes for ${chunk.rows.length} rows`);
+      if (typeof product === 'object') errors.push(rowError(row.line, [{ column: null, reason: product.rejected }]));
+      else taken.push({ row, change: product });
+    });
+    const stock = taken.length === 0 ? [] : await this.#stock.setAll(key, taken.map(({ row }) => ({ sku: row.sku, onHand: row.stock })));
 
-  async #applyRow(row: ImportRow, reject: (error: RowError) => void, count: (row: ImportRow, change: 'created' | 'updated') => void): Promise<void> {
-    const product = await this.#catalog.upsert(row);
-    if (typeof product === 'object') {
-      reject(rowError(row.line, [{ column: null, reason: product.rejected }]));
-      return;
-    }
-    const stock = await this.#stock.set(row.sku, row.stock);
-    if (typeof stock === 'object') {
-      reject(rowError(row.line, [{ column: 'stock', reason: `the product was saved but its stock was not: ${stock.rejected}` }]));
-      return;
-    }
-    count(row, product);
+    const counts = { created: 0, updated: 0, rejected: chunk.errors.length + chunk.rows.length - taken.length };
+    taken.forEach(({ row, change }, position) => {
+      const level = stock[position];
+      if (level === undefined) throw new Error(`inventory answered ${stock.length} outcomes for ${taken.length} levels`);
+      if (typeof level === 'object') {
+        errors.push(rowError(row.line, [{ column: 'stock', reason: `the product was saved but its stock was not: ${level.rejected}` }]));
+        counts.rejected += 1;
+      } else {
+        counts[change] += 1;
+      }
+    });
+    return { counts, errors };
   }
 }

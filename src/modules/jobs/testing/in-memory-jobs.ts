@@ -1,4 +1,4 @@
-import type { JobCursor, JobPage, JobProgress, JobRepository, JobSubmitter, ProductCatalog, StockLevels } from '../application/ports.ts';
+import type { ChunkOutcome, JobCursor, JobPage, JobProgress, JobRepository, JobSubmitter, ProductCatalog, StockLevels } from '../application/ports.ts';
 import type { ImportRow } from '../domain/import-row.ts';
 import { isFinished, type Job, type RowError } from '../domain/job.ts';
 
@@ -6,7 +6,6 @@ import { isFinished, type Job, type RowError } from '../domain/job.ts';
 export class InMemoryJobs implements JobRepository, JobSubmitter {
   readonly jobs = new Map<string, Job>();
   readonly errors = new Map<string, RowError[]>();
-  readonly newSkus = new Map<string, Set<string>>();
   readonly queued: string[] = [];
   readonly withdrawn: string[] = [];
 
@@ -40,17 +39,9 @@ export class InMemoryJobs implements JobRepository, JobSubmitter {
     return Promise.resolve();
   }
 
-  recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>> {
-    const recorded = this.newSkus.get(id) ?? new Set<string>();
-    for (const sku of skus) recorded.add(sku);
-    this.newSkus.set(id, recorded);
-    return Promise.resolve(new Set(recorded));
-  }
-
   saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean> {
     const job = this.#get(id);
     if (job.status !== 'running') return Promise.resolve(false);
-    this.newSkus.delete(id);
     this.#set({ ...job, checkpoint: progress.checkpoint, progress: { ...job.progress, done: progress.done }, counts: progress.counts, updatedAt: now });
     const kept = this.errors.get(id) ?? [];
     for (const error of progress.newErrors) if (!kept.some((existing) => existing.line === error.line)) kept.push(error);
@@ -100,27 +91,39 @@ export class InMemoryJobs implements JobRepository, JobSubmitter {
   }
 }
 
-/** The catalogue and stock as an import leaves them, keyed by SKU; `failAfter` simulates a crash after that many upserts. */
+/**
+ * The catalogue and stock as an import leaves them, keyed by SKU. Like the real modules, a chunk is
+ * applied whole or not at all and answered by its key when sent again; `failAfter` simulates a crash
+ * in a chunk that would take the upserts past that many (nothing of it is applied).
+ */
 export class InMemoryCatalogAndStock implements ProductCatalog, StockLevels {
   readonly products = new Map<string, { name: string; description: string; price: { amount: number; currency: string } }>();
   readonly stock = new Map<string, number>();
+  readonly #appliedProducts = new Map<string, ChunkOutcome<'created' | 'updated'>[]>();
+  readonly #appliedStock = new Map<string, ChunkOutcome<'set'>[]>();
   upserts = 0;
   failAfter = Number.POSITIVE_INFINITY;
 
-  existing(skus: readonly string[]): Promise<ReadonlySet<string>> {
-    return Promise.resolve(new Set(skus.filter((sku) => this.products.has(sku))));
+  upsertAll(key: string, rows: readonly ImportRow[]): Promise<ChunkOutcome<'created' | 'updated'>[]> {
+    const applied = this.#appliedProducts.get(key);
+    if (applied !== undefined) return Promise.resolve(applied);
+    if (this.upserts + rows.length > this.failAfter) return Promise.reject(new Error('simulated crash: the worker died'));
+    const outcomes = rows.map((row): 'created' | 'updated' => {
+      this.upserts += 1;
+      const created = !this.products.has(row.sku);
+      this.products.set(row.sku, { name: row.name, description: row.description, price: { ...row.price } });
+      return created ? 'created' : 'updated';
+    });
+    this.#appliedProducts.set(key, outcomes);
+    return Promise.resolve(outcomes);
   }
 
-  upsert(row: ImportRow): Promise<'created' | 'updated'> {
-    if (this.upserts >= this.failAfter) return Promise.reject(new Error('simulated crash: the worker died'));
-    this.upserts += 1;
-    const created = !this.products.has(row.sku);
-    this.products.set(row.sku, { name: row.name, description: row.description, price: { ...row.price } });
-    return Promise.resolve(created ? 'created' : 'updated');
-  }
-
-  set(sku: string, onHand: number): Promise<'set'> {
-    this.stock.set(sku, onHand);
-    return Promise.resolve('set');
+  setAll(key: string, levels: readonly { sku: string; onHand: number }[]): Promise<ChunkOutcome<'set'>[]> {
+    const applied = this.#appliedStock.get(key);
+    if (applied !== undefined) return Promise.resolve(applied);
+    for (const level of levels) this.stock.set(level.sku, level.onHand);
+    const outcomes = levels.map((): 'set' => 'set');
+    this.#appliedStock.set(key, outcomes);
+    return Promise.resolve(outcomes);
   }
 }

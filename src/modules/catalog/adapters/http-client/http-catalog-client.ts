@@ -1,5 +1,7 @@
 import type { ServiceCaller } from '../../../../platform/http/service-caller.ts';
-import type { CatalogClient, CatalogImportClient, ProductSnapshot, ProductUpsertV1 } from '../../contract.ts';
+import type {
+  CatalogClient, CatalogImportClient, ProductSnapshot, ProductUpsertBatchV1, ProductUpsertOutcomeV1, ProductUpsertV1,
+} from '../../contract.ts';
 import { catalogInternalPaths } from '../http/catalog-internal-routes.ts';
 
 /** The catalog's clients over HTTP, for modules running in another service than the catalog. */
@@ -27,5 +29,12 @@ export class HttpCatalogClient implements CatalogClient, CatalogImportClient {
       throw error;
     }
     throw new Error(`catalog answered ${answer.status} to a product upsert`);
+  }
+
+  async upsertProducts(batch: ProductUpsertBatchV1): Promise<ProductUpsertOutcomeV1[]> {
+    // Idempotent by its key, so a retry on another instance answers the first application's outcomes.
+    const answer = await this.#catalog.call('PUT', catalogInternalPaths.productBatch(batch.key), { products: batch.products }, { retryable: true });
+    if (answer.status === 200) return (answer.body as { items: ProductUpsertOutcomeV1[] }).items;
+    throw new Error(`catalog answered ${answer.status} to a product batch`);
   }
 }

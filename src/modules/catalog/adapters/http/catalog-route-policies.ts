@@ -12,4 +12,5 @@ export const catalogRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
   { method: 'PATCH', url: '/v1/products/:id', access: 'admin' },
   { method: 'POST', url: '/internal/v1/catalog/product-snapshots', access: 'service', retry: true },
   { method: 'PUT', url: '/internal/v1/catalog/products/:sku', access: 'service', retry: true },
+  { method: 'PUT', url: '/internal/v1/catalog/product-batches/:key', access: 'service', retry: true },
 ];

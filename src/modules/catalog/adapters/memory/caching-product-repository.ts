@@ -97,6 +97,18 @@ export class CachingProductRepository implements ProductRepository {
     };
   }
 
+  /**
+   * Products written around this repository (a batch upsert, which writes through the store): each is
+   * forgotten, and a read that overlapped the write stores nothing.
+   */
+  forget(products: readonly Pick<Product, 'id' | 'sku'>[]): void {
+    this.#writes += 1;
+    for (const product of products) {
+      this.#byId.delete(product.id);
+      this.#bySku.delete(product.sku);
+    }
+  }
+
   /** Stock reports this process has recorded (committed): reads answer them from now on, without a query. */
   stockReported(reports: readonly ReportedStock[]): void {
     const expiresAt = this.#now() + this.#ttlMs;

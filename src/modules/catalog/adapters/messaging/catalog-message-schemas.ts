@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { inventoryMessages, type StockChangedV1 } from '../../../inventory/contract.ts';
-import { catalogEvents, type ProductChangedV1 } from '../../contract.ts';
+import { inventoryMessages, type StockChangedV1, type StockLevelsChangedV1 } from '../../../inventory/contract.ts';
+import { catalogEvents, maxProductBatchSize, type ProductChangedV1, type ProductsChangedV1 } from '../../contract.ts';
 
 // The catalog's messages with the payload schemas they are checked against, read by the
 // registry-level AsyncAPI document (src/apps/asyncapi.ts) as well as by its consumers.
@@ -11,6 +11,9 @@ export const stockChanged: z.ZodType<StockChangedV1> = z.object({
   available: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   stockVersion: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
 });
+
+/** `inventory.stock-levels-changed` v1 as the catalog reads it: the same report as `inventory.stock-changed`, for several SKUs. */
+export const stockLevelsChanged: z.ZodType<StockLevelsChangedV1> = z.object({ levels: z.array(stockChanged).min(1) });
 
 /**
  * `catalog.product-changed` v1 as the catalog writes it. Its only reader, the catalogue cache of a
@@ -27,10 +30,20 @@ export const productChanged: z.ZodType<ProductChangedV1> = z.object({
   productVersion: z.int().min(1),
 });
 
+/** `catalog.products-changed` v1 as the catalog writes it (a batch upsert's one announcement). */
+export const productsChanged: z.ZodType<ProductsChangedV1> = z.object({
+  products: z.array(z.object({
+    productId: z.string().min(1), sku: z.string().min(1), change: z.enum(['created', 'updated']), productVersion: z.int().min(1),
+  })).min(1).max(maxProductBatchSize),
+});
+
 /** What `catalog.reported-stock` reads. */
 export const reportedStockSubscription = {
   consumer: 'catalog.reported-stock',
-  reads: [{ message: inventoryMessages.stockChanged, payload: stockChanged }],
+  reads: [
+    { message: inventoryMessages.stockChanged, payload: stockChanged },
+    { message: inventoryMessages.stockLevelsChanged, payload: stockLevelsChanged },
+  ],
 } as const;
 
 /**
@@ -39,12 +52,15 @@ export const reportedStockSubscription = {
  */
 export const catalogCacheSubscription = {
   consumer: 'catalog-cache',
-  reads: [{ message: catalogEvents.productChanged, payload: productChanged }],
+  reads: [
+    { message: catalogEvents.productChanged, payload: productChanged },
+    { message: catalogEvents.productsChanged, payload: productsChanged },
+  ],
   runsIn: 'in the service that calls a remote catalog with REDIS_URL set (orders, else jobs), as `<its roles>.catalog-cache` in the group `orderstream.<its roles>`',
 } as const;
 
 /** The catalog's consumers and the payloads it sends that no consumer checks. */
 export const catalogMessageSchemas = {
   consumers: [reportedStockSubscription, catalogCacheSubscription],
-  sends: [{ message: catalogEvents.productChanged, payload: productChanged }],
+  sends: [{ message: catalogEvents.productChanged, payload: productChanged }, { message: catalogEvents.productsChanged, payload: productsChanged }],
 };

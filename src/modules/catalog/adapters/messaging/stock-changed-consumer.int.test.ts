@@ -48,6 +48,18 @@ async function storedStock(sku: string): Promise<{ available: number; stockVersi
 }
 
 describe('catalog.reported-stock', () => {
+  test('when a batch announcement of several SKUs arrives with a single one, then each SKU keeps its newest report', async () => {
+    await publish(stockChanged('LEVELS-1', 9, 5));
+    const batch = createEnvelope({
+      ...inventoryMessages.stockLevelsChanged, key: 'batch:import-1:1-2',
+      payload: { levels: [{ sku: 'LEVELS-1', available: 3, stockVersion: 4 }, { sku: 'LEVELS-2', available: 7, stockVersion: 1 }] },
+    });
+    await publish(batch);
+    assert.deepEqual(await storedStock('LEVELS-1'), { available: 9, stockVersion: 5 }, 'the older report in the batch is ignored');
+    assert.deepEqual(await storedStock('LEVELS-2'), { available: 7, stockVersion: 1 });
+    assert.deepEqual(recorded.filter((report) => report.sku === 'LEVELS-2'), [{ sku: 'LEVELS-2', available: 7, stockVersion: 1 }]);
+  });
+
   test('when the same report is delivered twice, then it is recorded once and heard of once', async () => {
     const report = stockChanged('TWICE-1', 6, 2);
     await publish(report);

@@ -4,10 +4,11 @@ import { inventoryMessages } from '../../../inventory/contract.ts';
 import type { RecordReportedStock } from '../../application/record-reported-stock.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { BatchReportedStockStore, PgReportedStockStore } from '../postgres/pg-reported-stock-store.ts';
-import { reportedStockSubscription, stockChanged } from './catalog-message-schemas.ts';
+import { reportedStockSubscription, stockChanged, stockLevelsChanged } from './catalog-message-schemas.ts';
 
 /**
- * `catalog.reported-stock`: keeps what inventory announces of each SKU's available stock, in the
+ * `catalog.reported-stock`: keeps what inventory announces of each SKU's available stock (one SKU
+ * per `inventory.stock-changed`, a batch's per `inventory.stock-levels-changed`), in the
  * catalog's own tables, so product reads show availability in any shape (inventory may be another
  * service with another database). The inbox makes a redelivery a no-op and the stock version makes a
  * late report one; a batch writes the latest report of each SKU in one statement. Once a report has
@@ -23,22 +24,24 @@ export function stockChangedConsumer(deps: {
     name: reportedStockSubscription.consumer,
     types: reportedStockSubscription.reads.map(({ message }) => message.type),
     async handle(envelope: Envelope, transaction: Transaction<object>) {
-      await deps.recordReportedStock.execute(batches.of(transaction) ?? new PgReportedStockStore(transaction), [reportOf(envelope)]);
+      await deps.recordReportedStock.execute(batches.of(transaction) ?? new PgReportedStockStore(transaction), reportsOf(envelope));
     },
     lockForBatch: batches.lockForBatch,
     finishBatch: batches.finishBatch,
     afterCommit(envelope: Envelope) {
-      deps.recorded([reportOf(envelope)]);
+      deps.recorded(reportsOf(envelope));
     },
   };
 }
 
-function reportOf(envelope: Envelope): ReportedStock {
-  const message = inventoryMessages.stockChanged;
+/** The reports an announcement carries: one SKU's (`inventory.stock-changed`), or a batch's (`inventory.stock-levels-changed`). */
+function reportsOf(envelope: Envelope): ReportedStock[] {
+  const batch = envelope.type === inventoryMessages.stockLevelsChanged.type;
+  const message = batch ? inventoryMessages.stockLevelsChanged : inventoryMessages.stockChanged;
   if (envelope.version !== message.version) {
     throw new Error(`${message.type} version ${envelope.version} is not understood; this consumer reads version ${message.version}`);
   }
-  const parsed = stockChanged.safeParse(envelope.payload);
+  const parsed = (batch ? stockLevelsChanged : stockChanged.transform((level) => ({ levels: [level] }))).safeParse(envelope.payload);
   if (!parsed.success) throw new Error(`${message.type} payload is not valid: ${parsed.error.message}`);
-  return { sku: parsed.data.sku, available: parsed.data.available, stockVersion: parsed.data.stockVersion };
+  return parsed.data.levels.map((level) => ({ sku: level.sku, available: level.available, stockVersion: level.stockVersion }));
 }

@@ -19,9 +19,17 @@ export interface ReportedStockTable {
   reported_at: Date;
 }
 
+/** The `catalog.applied_batches` table as stored: batch upserts by key, with their outcomes. */
+export interface AppliedBatchesTable {
+  key: string;
+  outcomes: unknown;
+  applied_at: Date;
+}
+
 // A type alias, not an interface: kysely needs the index signature an alias has.
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type CatalogTables = {
   'catalog.products': ProductsTable;
   'catalog.reported_stock': ReportedStockTable;
+  'catalog.applied_batches': AppliedBatchesTable;
 };

@@ -1,9 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { inSharedTransaction } from '../../../../platform/database/shared-transaction.ts';
 import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
-import type { AdminAct, ProductPage, ProductQuery, ProductRepository, ProductView } from '../../application/ports.ts';
-import { catalogEvents, type ProductChangedV1 } from '../../contract.ts';
+import type {
+  AdminAct, ProductBatchRepository, ProductPage, ProductQuery, ProductRepository, ProductView, SettledBatch, WrittenProduct,
+} from '../../application/ports.ts';
+import { catalogEvents, type ProductChangedV1, type ProductUpsertOutcomeV1 } from '../../contract.ts';
 import type { ReportedStock } from '../../domain/availability.ts';
 import { DuplicateSkuError, ProductModifiedConcurrentlyError } from '../../domain/product.errors.ts';
 import type { Product } from '../../domain/product.ts';
@@ -16,11 +19,14 @@ type ProductRow = Selectable<ProductsTable> & { [Column in 'available' | 'stock_
  * Products in PostgreSQL; each write and its outbox message commit in one transaction. Reads join
  * each product's reported stock in the same statement.
  */
-export class PgProductRepository implements ProductRepository {
+export class PgProductRepository implements ProductRepository, ProductBatchRepository {
   readonly #db: Kysely<CatalogTables>;
+  /** The handle as given, by which a caller's shared transaction on the same database is recognised. */
+  readonly #given: Database;
 
   constructor(db: Database) {
     this.#db = db.$extendTables<CatalogTables>();
+    this.#given = db;
   }
 
   async findById(id: string): Promise<ProductView | undefined> {
@@ -90,12 +96,57 @@ export class PgProductRepository implements ProductRepository {
     });
   }
 
+  async upsertBatch(key: string, products: readonly Product[], settle: (written: readonly WrittenProduct[]) => SettledBatch):
+    Promise<{ outcomes: ProductUpsertOutcomeV1[]; written: readonly WrittenProduct[] }> {
+    return inSharedTransaction(this.#given, async (transaction) => {
+      // The key is claimed first: a concurrent repeat waits here for this one to commit, then answers its outcomes.
+      const claimed = await sql`insert into catalog.applied_batches (key) values (${key}) on conflict (key) do nothing returning key`.execute(transaction);
+      if (claimed.rows.length === 0) {
+        const recorded = await sql<{ outcomes: ProductUpsertOutcomeV1[] | null }>`select outcomes from catalog.applied_batches where key = ${key}`.execute(transaction);
+        return { outcomes: recorded.rows[0]?.outcomes ?? [], written: [] };
+      }
+      const written = await writeAll(transaction, products);
+      const settled = settle(written);
+      if (settled.event !== undefined) {
+        await appendToOutbox(transaction, [createEnvelope({ ...catalogEvents.productsChanged, key: `batch:${key}`, payload: settled.event })]);
+      }
+      await sql`update catalog.applied_batches set outcomes = ${JSON.stringify(settled.outcomes)}::jsonb where key = ${key}`.execute(transaction);
+      return { outcomes: settled.outcomes, written };
+    });
+  }
+
   #selectViews() {
     return this.#db.selectFrom('catalog.products as product')
       .leftJoin('catalog.reported_stock as stock', 'stock.sku', 'product.sku')
       .selectAll('product')
       .select(['stock.available', 'stock.stock_version']);
   }
+}
+
+/**
+ * One statement for the whole batch: new SKUs are inserted, existing ones changed to the batch's
+ * values unless they already have them (those are not written, so not announced). Rows are written,
+ * so locked, in SKU order: two batches over the same SKUs never wait on each other in a cycle.
+ */
+async function writeAll(transaction: Transaction<object>, products: readonly Product[]): Promise<WrittenProduct[]> {
+  if (products.length === 0) return [];
+  const sorted = [...products].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+  const column = <T>(value: (product: Product) => T) => sorted.map(value);
+  const result = await sql<Pick<ProductsTable, 'id' | 'sku' | 'version'> & { inserted: boolean }>`
+    insert into catalog.products as p (id, sku, name, description, price_amount, price_currency, created_at, updated_at, version)
+    select id, sku, name, description, price_amount, price_currency, at, at, 1
+    from unnest(
+      ${column((product) => product.id)}::text[], ${column((product) => product.sku)}::text[], ${column((product) => product.name)}::text[],
+      ${column((product) => product.description)}::text[], ${column((product) => product.price.amount)}::bigint[],
+      ${column((product) => product.price.currency)}::text[], ${column((product) => product.createdAt)}::timestamptz[]
+    ) as input (id, sku, name, description, price_amount, price_currency, at)
+    on conflict (sku) do update set
+      name = excluded.name, description = excluded.description, price_amount = excluded.price_amount,
+      price_currency = excluded.price_currency, updated_at = excluded.updated_at, version = p.version + 1
+      where (p.name, p.description, p.price_amount, p.price_currency)
+        is distinct from (excluded.name, excluded.description, excluded.price_amount, excluded.price_currency)
+    returning p.id, p.sku, p.version, (p.xmax = 0) as inserted`.execute(transaction);
+  return result.rows.map((row) => ({ id: row.id, sku: row.sku, version: row.version, change: row.inserted ? 'created' : 'updated' }));
 }
 
 function envelopeOf(event: ProductChangedV1) {

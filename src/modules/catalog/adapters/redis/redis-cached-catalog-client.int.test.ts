@@ -31,6 +31,7 @@ describe('the catalogue cache in Redis', { skip: redis.skip }, () => {
         return real.findProductsBySku(skus);
       },
       upsertProduct: (product) => real.upsertProduct(product),
+      upsertProducts: (batch) => real.upsertProducts(batch),
     };
     await catalog.upsertProduct({ sku: 'CACHE-1', name: 'Cup', description: '', price: { amount: 500, currency: 'EUR' } });
     await catalog.upsertProduct({ sku: 'CACHE-2', name: 'Saucer', description: '', price: { amount: 300, currency: 'EUR' } });
@@ -62,6 +63,25 @@ describe('the catalogue cache in Redis', { skip: redis.skip }, () => {
       const changed = createEnvelope({ ...catalogEvents.productChanged, key: 'prod_x', payload: { sku: 'CACHE-1', change: 'updated' } });
       await cached.invalidationConsumer('test.catalog-cache').handle(changed, undefined as unknown as Transaction<object>);
       assert.equal((await cached.findProductsBySku(['CACHE-1']))[0]?.price.amount, 650);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  test('when the catalog announces a batch of products changed, then the next lookup of each gets its new price', async () => {
+    const cached = createCachedCatalogClient({ client: catalog, url: redis.url ?? '', keyPrefix, ttlSeconds: 60, logger });
+    try {
+      await cached.findProductsBySku(['CACHE-1', 'CACHE-2']);
+      await catalog.upsertProducts({ key: 'cache-batch', products: [
+        { sku: 'CACHE-1', name: 'Cup', description: '', price: { amount: 700, currency: 'EUR' } },
+        { sku: 'CACHE-2', name: 'Saucer', description: '', price: { amount: 350, currency: 'EUR' } },
+      ] });
+      assert.equal((await cached.findProductsBySku(['CACHE-2']))[0]?.price.amount, 300, 'stale until the change is announced');
+      const changed = createEnvelope({ ...catalogEvents.productsChanged, key: 'batch:cache-batch', payload: { products: [
+        { productId: 'prod_1', sku: 'CACHE-1', change: 'updated', productVersion: 3 }, { productId: 'prod_2', sku: 'CACHE-2', change: 'updated', productVersion: 2 },
+      ] } });
+      await cached.invalidationConsumer('test.catalog-cache').handle(changed, undefined as unknown as Transaction<object>);
+      assert.deepEqual((await cached.findProductsBySku(['CACHE-1', 'CACHE-2'])).map((product) => product.price.amount).sort(), [350, 700]);
     } finally {
       await cached.close();
     }

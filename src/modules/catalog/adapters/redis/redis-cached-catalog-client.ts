@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../../../platform/logging/logger.ts';
 import type { Envelope, MessageConsumer } from '../../../../platform/messaging/index.ts';
-import type { CatalogClient, CatalogImportClient, ProductSnapshot, ProductUpsertV1 } from '../../contract.ts';
+import type {
+  CatalogClient, CatalogImportClient, ProductSnapshot, ProductUpsertBatchV1, ProductUpsertOutcomeV1, ProductUpsertV1,
+} from '../../contract.ts';
 import { catalogCacheSubscription } from '../messaging/catalog-message-schemas.ts';
 
 /**
@@ -58,6 +60,13 @@ export class RedisCachedCatalogClient implements CatalogClient, CatalogImportCli
     return result;
   }
 
+  async upsertProducts(batch: ProductUpsertBatchV1): Promise<ProductUpsertOutcomeV1[]> {
+    const outcomes = await this.#client.upsertProducts(batch);
+    const skus = batch.products.map((product) => this.#key(product.sku.trim().toUpperCase()));
+    if (skus.length > 0) await this.#redis.del(...skus).catch((error: unknown) => { this.#warn(error); });
+    return outcomes;
+  }
+
   /** Drops one SKU's cached snapshot (its product changed). */
   async forget(sku: string): Promise<void> {
     await this.#redis.del(this.#key(sku)).catch((error: unknown) => { this.#warn(error); });
@@ -72,8 +81,11 @@ export class RedisCachedCatalogClient implements CatalogClient, CatalogImportCli
       name,
       types: catalogCacheSubscription.reads.map(({ message }) => message.type),
       handle: async (envelope: Envelope) => {
-        const sku = (envelope.payload as { sku?: unknown }).sku;
-        if (typeof sku === 'string') await this.forget(sku);
+        // `catalog.product-changed` names one SKU; `catalog.products-changed`, a batch's.
+        const payload = envelope.payload as { sku?: unknown; products?: { sku?: unknown }[] };
+        const skus = [payload.sku, ...(Array.isArray(payload.products) ? payload.products.map((product) => product.sku) : [])]
+          .filter((sku): sku is string => typeof sku === 'string');
+        if (skus.length > 0) await this.#redis.del(...skus.map((sku) => this.#key(sku))).catch((error: unknown) => { this.#warn(error); });
       },
     };
   }

@@ -27,10 +27,18 @@ export interface ReservationLinesTable {
   quantity: number;
 }
 
+/** The `inventory.applied_batches` table as stored: batches of stock levels by key, with their outcomes. */
+export interface AppliedBatchesTable {
+  key: string;
+  outcomes: unknown;
+  applied_at: Date;
+}
+
 // A type alias, not an interface: kysely needs the index signature an alias has.
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type InventoryTables = {
   'inventory.stock_items': StockItemsTable;
   'inventory.reservations': ReservationsTable;
   'inventory.reservation_lines': ReservationLinesTable;
+  'inventory.applied_batches': AppliedBatchesTable;
 };

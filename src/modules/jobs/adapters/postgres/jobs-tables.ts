@@ -34,12 +34,6 @@ export interface RowErrorsTable {
   faults: ColumnType<StoredRowFault[] | null, string, never>;
 }
 
-/** SKUs of the batch in flight that had no product before it was applied (cleared with each checkpoint). */
-export interface ImportNewSkusTable {
-  job_id: string;
-  sku: string;
-}
-
 export interface StoredRowFault {
   column: string | null;
   reason: string;
@@ -63,5 +57,4 @@ export type JobsTables = {
   'jobs.jobs': JobsTable;
   'jobs.row_errors': RowErrorsTable;
   'jobs.invoices': InvoicesTable;
-  'jobs.import_new_skus': ImportNewSkusTable;
 };

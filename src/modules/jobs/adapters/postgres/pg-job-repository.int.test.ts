@@ -14,17 +14,21 @@ let drop: () => Promise<void>;
 before(async () => { ({ db, drop } = await createTestDatabase(embeddedServerUrl(), [messagingMigrations, jobsMigrations])); });
 after(async () => { await drop(); });
 
-test('when new SKUs are recorded again by a later attempt, then the earlier record stays; the checkpoint after them clears it', async () => {
+test('when a chunk\'s progress is saved, then checkpoint, counts and row errors are kept; once the job is cancelled, it is refused', async () => {
   const jobs = new PgJobRepository(db);
   const now = new Date();
-  const job = newJob({ id: 'import-new-skus', kind: 'catalog-import', requestId: null, inputKey: 'imports/x.csv', now });
+  const job = newJob({ id: 'import-progress', kind: 'catalog-import', requestId: null, inputKey: 'imports/x.csv', now });
   await db.$extendTables<JobsTables>().insertInto('jobs.jobs').values(toJobRow(job)).execute();
   await jobs.startAttempt(job.id, now);
 
-  assert.deepEqual([...await jobs.recordNewSkus(job.id, ['A-1', 'A-2'])].sort(), ['A-1', 'A-2']);
-  // The crashed attempt created A-1 and A-2; the next finds them and records only what is still new.
-  assert.deepEqual([...await jobs.recordNewSkus(job.id, ['A-3'])].sort(), ['A-1', 'A-2', 'A-3']);
+  const newErrors = [{ line: 3, reason: 'name must not be empty', faults: [{ column: 'name', reason: 'must not be empty' }] }];
+  assert.equal(await jobs.saveProgress(job.id, { checkpoint: 3, done: 3, counts: { created: 2, updated: 0, rejected: 1 }, newErrors }, now), true);
+  const saved = await jobs.findById(job.id);
+  assert.equal(saved?.checkpoint, 3);
+  assert.deepEqual(saved.counts, { created: 2, updated: 0, rejected: 1 });
+  assert.deepEqual(await jobs.rowErrors(job.id), newErrors);
 
-  assert.equal(await jobs.saveProgress(job.id, { checkpoint: 3, done: 3, counts: { created: 3, updated: 0, rejected: 0 }, newErrors: [] }, now), true);
-  assert.deepEqual([...await jobs.recordNewSkus(job.id, [])], []);
+  await jobs.cancel(job.id, now);
+  assert.equal(await jobs.saveProgress(job.id, { checkpoint: 6, done: 6, counts: { created: 5, updated: 0, rejected: 1 }, newErrors: [] }, now), false);
+  assert.equal((await jobs.findById(job.id))?.checkpoint, 3);
 });

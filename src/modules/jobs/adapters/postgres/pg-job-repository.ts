@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
+import { inSharedTransaction } from '../../../../platform/database/shared-transaction.ts';
 import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox, createEnvelope } from '../../../../platform/messaging/index.ts';
 import type { AdminAct, JobCursor, JobPage, JobProgress, JobRepository } from '../../application/ports.ts';
@@ -12,9 +13,12 @@ type JobRow = Selectable<JobsTable>;
 /** Job records in PostgreSQL; status changes are conditional updates, and an ending commits with its event. */
 export class PgJobRepository implements JobRepository {
   readonly #db: Kysely<JobsTables>;
+  /** The handle as given, by which an import chunk's shared transaction on the same database is recognised. */
+  readonly #given: Database;
 
   constructor(db: Database) {
     this.#db = db.$extendTables<JobsTables>();
+    this.#given = db;
   }
 
   async findById(id: string): Promise<Job | undefined> {
@@ -53,17 +57,9 @@ export class PgJobRepository implements JobRepository {
     await this.#db.updateTable('jobs.jobs').set({ progress_total: total }).where('id', '=', id).execute();
   }
 
-  async recordNewSkus(id: string, skus: readonly string[]): Promise<ReadonlySet<string>> {
-    if (skus.length > 0) {
-      await this.#db.insertInto('jobs.import_new_skus').values(skus.map((sku) => ({ job_id: id, sku })))
-        .onConflict((conflict) => conflict.doNothing()).execute();
-    }
-    const rows = await this.#db.selectFrom('jobs.import_new_skus').select('sku').where('job_id', '=', id).execute();
-    return new Set(rows.map((row) => row.sku));
-  }
-
   async saveProgress(id: string, progress: JobProgress, now: Date): Promise<boolean> {
-    return this.#db.transaction().execute(async (transaction) => {
+    return inSharedTransaction(this.#given, async (shared) => {
+      const transaction = shared.$extendTables<JobsTables>();
       const updated = await transaction.updateTable('jobs.jobs')
         .set({
           checkpoint: progress.checkpoint, progress_done: progress.done,
@@ -73,7 +69,6 @@ export class PgJobRepository implements JobRepository {
         .where('id', '=', id).where('status', '=', 'running')
         .executeTakeFirst();
       if (updated.numUpdatedRows === 0n) return false;
-      await transaction.deleteFrom('jobs.import_new_skus').where('job_id', '=', id).execute();
       if (progress.newErrors.length > 0) {
         await transaction.insertInto('jobs.row_errors')
           .values(progress.newErrors.map((error) => ({
