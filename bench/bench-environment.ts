@@ -34,6 +34,8 @@ export interface SeededData {
   setupOrders: { orderId: string; token: string }[];
   /** The body of `GET /v1/products/{id}`, which the HTTP ceiling answers byte for byte. */
   productBody: string;
+  /** The admin's access token, for the console's reads. */
+  adminToken: string;
 }
 
 /** OrderStream in one of its shapes, listening on loopback, with a catalogue, stock and customers. */
@@ -232,7 +234,7 @@ export async function seedThroughApi(options: {
   if (drained.unfinished > 0) throw new Error(`${drained.unfinished} setup orders did not finish within 60 s`);
   await observer.settle(60_000, { jobs: true });
 
-  return { productIds, skus, customers, setupOrders, productBody };
+  return { productIds, skus, customers, setupOrders, productBody, adminToken };
 }
 
 /** Setup requests through the real HTTP API, each expected to answer one status. */

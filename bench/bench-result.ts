@@ -3,7 +3,7 @@ import type { ResourceUsage } from './resource-sampler.ts';
 import type { Percentiles } from './statistics.ts';
 
 /** The scenarios `orderstream bench --scenario` can run. */
-export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed'] as const;
+export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /**

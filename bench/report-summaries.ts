@@ -100,6 +100,19 @@ export function statementSummary(report: BenchReport): string {
     `On the idle system its steps took (ms from the step before): ${counts.idleStepTimesMs.filter((step) => step.p50Ms > 0).map((step) => `${step.step} ${step.p50Ms}`).join(', ')}.`;
 }
 
+/** The console's reads in a sentence: each read's p50/p95/p99, and whether every p95 is under the target. */
+export function consoleSummary(result: ScenarioResult): string {
+  const reads = Object.entries(result.details.reads ?? {}) as [string, Percentiles][];
+  const each = reads.map(([name, figures]) => `${name} ${figures.p50}/${figures.p95}/${figures.p99}`).join(', ');
+  const target = detail(result, 'targetMs');
+  const verdict = result.details.withinTarget === true
+    ? `every read's p95 under the ${target} ms target (slowest: ${detail(result, 'slowestRead')}, ${detail(result, 'slowestP95Ms')} ms)`
+    : `✗ not every read answered within the ${target} ms target (slowest p95: ${detail(result, 'slowestRead')}, ${detail(result, 'slowestP95Ms')} ms)`;
+  return `console (the operations console's overview and order pages) with ${formatNumber(Number(result.details.orders ?? 0))} orders in the database ` +
+    `(filled in ${detail(result, 'fillSeconds')} s), ${detail(result, 'rounds')} rounds of its reads one at a time as the admin; ` +
+    `request duration p50/p95/p99 ms: ${each}; ${verdict}.`;
+}
+
 /** A scenario's detail as text, `?` when it is missing. */
 export function detail(result: ScenarioResult, key: string): string {
   const value = result.details[key];

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchReport } from './bench-result.ts';
 import {
-  databaseSummaries, detail, formatShare, invoiceSummary, loginStormSummary, overloadSummary, sagaSummary, statementSummary,
+  consoleSummary, databaseSummaries, detail, formatShare, invoiceSummary, loginStormSummary, overloadSummary, sagaSummary, statementSummary,
 } from './report-summaries.ts';
 import { headers, orderedResults, tableRows } from './report-table.ts';
 
@@ -45,6 +45,8 @@ export function renderText(report: BenchReport): string {
   output.push(...databaseSummaries(report));
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) output.push(loginStormSummary(storm));
+  const consoleReads = report.results.find((result) => result.name === 'console');
+  if (consoleReads !== undefined) output.push(consoleSummary(consoleReads));
   if (report.orderStatements !== null) output.push(statementSummary(report));
   if (report.invoices !== null) output.push(invoiceSummary(report.invoices));
   if (report.warnings.length > 0) output.push('', ...report.warnings.map((warning) => `warning: ${warning}`));
@@ -114,6 +116,8 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
   for (const summary of databaseSummaries(report)) lines.push(`- ${summary}`);
   const storm = report.results.find((result) => result.name === 'login-storm');
   if (storm !== undefined) lines.push(`- ${loginStormSummary(storm)}`);
+  const consoleReads = report.results.find((result) => result.name === 'console');
+  if (consoleReads !== undefined) lines.push(`- ${consoleSummary(consoleReads)}`);
   const place = report.results.find((result) => result.name === 'place-order');
   if (place !== undefined) {
     const alone = report.orderStatements === null ? '' : `, against ${report.orderStatements.commits} for an order on its own`;

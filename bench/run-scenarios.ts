@@ -3,7 +3,7 @@ import type { BenchReport, ScenarioResult } from './bench-result.ts';
 import { observerApplication } from './bench-environment.ts';
 import { measureInvoiceDownloads } from './invoice-downloads.ts';
 import {
-  captureOneOrder, catalogRead, databaseCeiling, findSagaRate, httpCeiling, loginStorm, mixed, overload, placeOrder, primitiveCeiling, saga,
+  captureOneOrder, catalogRead, consoleReadsScenario, databaseCeiling, findSagaRate, httpCeiling, loginStorm, mixed, overload, placeOrder, primitiveCeiling, saga,
   type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
 import { StatementCounter } from './statement-capture.ts';
@@ -74,6 +74,8 @@ export async function runScenarios(context: ScenarioContext, options: BenchOptio
     if (wanted.has('overload')) results.push(await overload(context, Number(sagaResult.details.offeredOrdersPerSecond), sagaResult.throughput));
   }
   if (wanted.has('mixed')) results.push(await mixed(context));
+  // Last: the 100,000 orders it writes would stand in the way of the scenarios that place orders.
+  if (wanted.has('console')) results.push(await consoleReadsScenario(context));
   // Messages still in flight would fail against the stopping application and be logged as retries;
   // delivered, they have recorded the invoice of every confirmed order.
   await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });

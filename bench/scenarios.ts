@@ -1,9 +1,10 @@
 /**
  * The benchmark's scenarios, one door for the harness: the HTTP ones (catalogue reads, their bare
- * HTTP ceiling, the login storm), the order ones (place-order, saga, overload, mixed) and the
- * database ceilings (the captured order's replay, durable commits, single-row statements).
+ * HTTP ceiling, the login storm), the order ones (place-order, saga, overload, mixed), the operations
+ * console's reads with 100,000 orders, and the database ceilings (the captured order's replay, durable commits, single-row statements).
  */
 export type { ScenarioContext } from './scenario-context.ts';
 export { catalogRead, httpCeiling, loginStorm } from './http-scenarios.ts';
 export { findSagaRate, mixed, overload, placeOrder, saga, type RateProbe } from './order-scenarios.ts';
+export { consoleReadsScenario } from './console-scenario.ts';
 export { captureOneOrder, databaseCeiling, primitiveCeiling, type CapturedOrder } from './ceiling-scenarios.ts';

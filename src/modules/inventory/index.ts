@@ -13,15 +13,19 @@ import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import { CommitStock } from './application/commit-stock.ts';
 import { ExpireReservations } from './application/expire-reservations.ts';
 import { GetStockLevel } from './application/get-stock-level.ts';
+import { ListStockLevels } from './application/list-stock-levels.ts';
 import { ReleaseStock } from './application/release-stock.ts';
 import { ReserveStock } from './application/reserve-stock.ts';
 import { RestockOrder } from './application/restock-order.ts';
 import { SetStockLevel } from './application/set-stock-level.ts';
+import { SetStockLevels } from './application/set-stock-levels.ts';
 import { inventoryInternalRoutes } from './adapters/http/inventory-internal-routes.ts';
 import { inventoryRoutes } from './adapters/http/inventory-routes.ts';
+import { stockLevelAdminRoutes } from './adapters/http/stock-level-admin-routes.ts';
 import { HttpInventoryClient } from './adapters/http-client/http-inventory-client.ts';
 import { inventoryConsumers } from './adapters/messaging/inventory-consumers.ts';
 import { PgInventoryTransactions } from './adapters/postgres/pg-inventory-store.ts';
+import { PgStockLevelList } from './adapters/postgres/pg-stock-level-list.ts';
 import { PgStockRepository } from './adapters/postgres/pg-stock-repository.ts';
 import type { InventoryClient } from './contract.ts';
 import { OnHandBelowReservedError } from './domain/inventory.errors.ts';
@@ -62,7 +66,9 @@ export function createInventoryModule(deps: {
   const transactions = new PgInventoryTransactions(db);
   const expireReservations = new ExpireReservations();
   const setStockLevel = tracedUseCase('inventory.set-stock-level', new SetStockLevel({ stock }));
+  const setStockLevels = tracedUseCase('inventory.set-stock-levels', new SetStockLevels({ stock }));
   const client: InventoryClient = {
+    setStockLevels: (batch) => setStockLevels.execute(batch),
     async setStockLevel(sku, onHand) {
       try {
         const level = await setStockLevel.execute({ sku, onHand });
@@ -77,10 +83,12 @@ export function createInventoryModule(deps: {
     setStockLevel,
     getStockLevel: tracedUseCase('inventory.get-stock-level', new GetStockLevel({ stock })),
   });
+  const adminRoutes = stockLevelAdminRoutes({ listStockLevels: tracedUseCase('inventory.list-stock-levels', new ListStockLevels({ stock: new PgStockLevelList(db) })) });
   const internalRoutes = inventoryInternalRoutes(client);
   return {
     routes: (app) => {
       publicRoutes(app);
+      adminRoutes(app);
       internalRoutes(app);
     },
     consumers: inventoryConsumers({

@@ -10,21 +10,25 @@ import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../..
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
-import type { MessageConsumer } from '../../platform/messaging/index.ts';
+import { countOpenDeadLetters, type MessageConsumer } from '../../platform/messaging/index.ts';
 import type { CatalogClient } from '../catalog/contract.ts';
 import { AdvanceSaga } from './application/advance-saga.ts';
 import { CancelOrder } from './application/cancel-order.ts';
+import { GetOperationsSummary } from './application/get-operations-summary.ts';
 import { GetOrder } from './application/get-order.ts';
+import { ListAllOrders } from './application/list-all-orders.ts';
 import { ListOrders } from './application/list-orders.ts';
 import { OrderAdmission } from './application/order-admission.ts';
 import { PlaceOrder } from './application/place-order.ts';
 import { TimeOutOrders } from './application/time-out-orders.ts';
 import type { OrderMetrics } from './application/ports.ts';
 import { noOrderMetrics } from './application/report-transition.ts';
+import { adminOrderRoutes } from './adapters/http/admin-order-routes.ts';
 import { orderRoutes } from './adapters/http/order-routes.ts';
 import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
 import { expiredIdempotencyKeys } from './adapters/postgres/idempotency-key-retention.ts';
 import { PgIdempotencyKeys } from './adapters/postgres/pg-idempotency-keys.ts';
+import { PgOrderOperationsReader } from './adapters/postgres/pg-order-operations-reader.ts';
 import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
 import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
 
@@ -41,6 +45,7 @@ export const ordersMigrations: MigrationSet = {
 };
 
 export interface OrdersModule {
+  /** The orders API, and the admin's reads of every order and of the operations summary. */
   routes: RouteRegistration;
   consumers: MessageConsumer[];
   background: BackgroundTask[];
@@ -84,23 +89,31 @@ export function createOrdersModule(deps: {
   const reported = deps.metrics ?? noOrderMetrics;
   const metrics: OrderMetrics = { ...reported, orderFinished: (status) => { reported.orderFinished(status); admission.finished(); } };
   const timeOutOrders = new TimeOutOrders({ orders, transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics, log: deps.logger });
+  const operations = new PgOrderOperationsReader(deps.db);
+  const customerRoutes = orderRoutes({
+    placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
+      transactions,
+      idempotencyKeys: new PgIdempotencyKeys(deps.db, {
+        ttlHours: deps.idempotencyTtlHours,
+        ...(deps.idempotencyTakeoverSeconds === undefined ? {} : { takeoverAfterSeconds: deps.idempotencyTakeoverSeconds }),
+      }),
+      catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
+      stepTimeoutMs: deps.stepTimeoutMs,
+      metrics,
+      admission,
+    })),
+    getOrder: tracedUseCase('orders.get-order', new GetOrder({ orders })),
+    listOrders: tracedUseCase('orders.list-orders', new ListOrders({ orders })),
+    cancelOrder: tracedUseCase('orders.cancel-order', new CancelOrder({ transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics })),
+  }, { devIdentityHeaders: deps.devIdentityHeaders });
+  const adminRoutes = adminOrderRoutes({
+    listAllOrders: tracedUseCase('orders.list-all-orders', new ListAllOrders({ orders: operations })),
+    getOperationsSummary: tracedUseCase('orders.get-operations-summary', new GetOperationsSummary({
+      orders: operations, admission, deadLetters: { waitingPerModule: () => countOpenDeadLetters(deps.db) },
+    })),
+  });
   return {
-    routes: orderRoutes({
-      placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
-        transactions,
-        idempotencyKeys: new PgIdempotencyKeys(deps.db, {
-          ttlHours: deps.idempotencyTtlHours,
-          ...(deps.idempotencyTakeoverSeconds === undefined ? {} : { takeoverAfterSeconds: deps.idempotencyTakeoverSeconds }),
-        }),
-        catalog: { findProducts: (skus) => deps.catalog.findProductsBySku(skus) },
-        stepTimeoutMs: deps.stepTimeoutMs,
-        metrics,
-        admission,
-      })),
-      getOrder: tracedUseCase('orders.get-order', new GetOrder({ orders })),
-      listOrders: tracedUseCase('orders.list-orders', new ListOrders({ orders })),
-      cancelOrder: tracedUseCase('orders.cancel-order', new CancelOrder({ transactions, stepTimeoutMs: deps.stepTimeoutMs, metrics })),
-    }, { devIdentityHeaders: deps.devIdentityHeaders }),
+    routes: (app) => { customerRoutes(app); adminRoutes(app); },
     consumers: [sagaConsumer(tracedUseCase('orders.advance-saga', new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs, metrics })))],
     background: [
       new BackgroundLoop({

@@ -69,3 +69,14 @@ export async function replayDeadLetter(db: Database, id: number, options: { modu
     return true;
   });
 }
+
+/**
+ * Dead letters not yet replayed in `db`, per module whose consumer they failed (the consumer's name
+ * up to its first dot); modules with none are absent. Reads only the index of open ones.
+ */
+export async function countOpenDeadLetters(db: Database): Promise<{ module: string; waiting: number }[]> {
+  const result = await sql<{ module: string; waiting: number }>`
+    select split_part(consumer, '.', 1) as module, count(*)::int as waiting
+    from messaging.dead_letters where replayed_at is null group by 1 order by 1`.execute(db);
+  return result.rows;
+}

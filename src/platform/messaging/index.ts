@@ -2,7 +2,7 @@ export { createEnvelope, topicOf, type Envelope } from './envelope.ts';
 export { appendToOutbox, type OutboxNotify } from './outbox.ts';
 export { handleOnce, recordFailedDelivery, retryDelayMs, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 export { batchStores, type BatchStore } from './batch-stores.ts';
-export { listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { countOpenDeadLetters, listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';
 export { deadLetterPaths, deadLetterRoutes } from './dead-letter-routes.ts';
 export { InProcessTransport } from './in-process-transport.ts';
 export { OutboxRelay } from './outbox-relay.ts';

@@ -23,6 +23,23 @@ export interface StockRepository {
   setOnHand(sku: string, onHand: number, act?: StockAdminAct): Promise<{ saved: StockLevel } | { refused: StockLevel }>;
 }
 
+/** What a batch of stock levels did to one level: set (also when it already was that), or refused below what is reserved. */
+export type StockBatchResult = { outcome: 'set' } | { outcome: 'refused'; reserved: number };
+
+/**
+ * Sets stock levels in batches (bulk imports). Apart from StockRepository so that its in-memory
+ * stand-ins need not implement it.
+ */
+export interface StockBatchRepository {
+  /**
+   * Sets every level (distinct, well-formed SKUs) in one transaction (the caller's shared one, where it
+   * runs in one on this database), announcing each SKU it changes, and records `key` with the
+   * outcomes `settle` makes of the results (by SKU). A key recorded before answers its recorded
+   * outcomes and writes nothing.
+   */
+  setBatch<Outcome>(key: string, levels: readonly { sku: string; onHand: number }[], settle: (results: ReadonlyMap<string, StockBatchResult>) => Outcome[]): Promise<Outcome[]>;
+}
+
 /**
  * Stock and reservations inside one transaction, with the events it emits: everything commits
  * together or not at all. Every stock change locks its stock items in SKU order first (the one order
@@ -65,4 +82,10 @@ export interface InventoryStore {
 /** Opens a transaction for work that has none yet (the expiry sweeper); consumers get theirs from the inbox. */
 export interface InventoryTransactions {
   run<T>(work: (store: InventoryStore) => Promise<T>): Promise<T>;
+}
+
+/** Stock levels of every SKU for an admin, in SKU order (port). */
+export interface StockLevelList {
+  /** `limit` stock levels after the SKU `afterSku`, optionally only those with fewer than `below` units available; `next` is the last SKU when more follow. */
+  list(query: { below?: number; afterSku?: string; limit: number }): Promise<{ items: StockLevel[]; next: string | null }>;
 }

@@ -62,7 +62,8 @@ export interface DeliveryRepository {
    */
   recordAttempt(leaseToken: string, delivery: Delivery, announcement: DeliveryAnnouncement | null): Promise<boolean>;
   findDelivery(channel: Channel, id: string): Promise<DeliveryView | undefined>;
-  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>>;
+  /** A channel's deliveries oldest first, optionally only of one status and of one order's events. */
+  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; orderId?: string; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>>;
   /** Stores a revived delivery unless its status changed since it was read (then false). */
   revive(delivery: Delivery, previousStatus: DeliveryStatus, act?: AdminAct): Promise<boolean>;
 }

@@ -64,10 +64,11 @@ export class InMemoryDeliveryRepository implements DeliveryRepository {
     return Promise.resolve(delivery?.channel === channel ? this.#view(delivery) : undefined);
   }
 
-  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
+  listDeliveries(channel: Channel, query: { status?: DeliveryStatus; orderId?: string; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
     const after = query.after;
     const matching = [...this.deliveries.values()]
       .filter((delivery) => delivery.channel === channel && (query.status === undefined || delivery.status === query.status))
+      .filter((delivery) => query.orderId === undefined || this.events.get(delivery.eventId)?.orderId === query.orderId)
       .sort(compareCreation)
       .filter((delivery) => after === undefined || compareCreation(delivery, after) > 0);
     const items = matching.slice(0, query.limit);

@@ -57,6 +57,18 @@ describe('the admission decision', () => {
     assert.equal(admission.refusal(), undefined);
   });
 
+  test('when the backlog is counted, then the last count is kept as it was reported to the metrics, orders placed since left out', async () => {
+    const { admission, backlog, reported } = anAdmission({ limit: 7, unfinished: 4 });
+    assert.equal(admission.lastCount(), undefined);
+    await admission.sample();
+    admission.placed();
+    const last = admission.lastCount();
+    assert.deepEqual([last?.unfinished, last?.limit, reported], [4, 7, ['4 of 7']]);
+    backlog.unfinished = 2;
+    await admission.sample();
+    assert.deepEqual([admission.lastCount()?.unfinished, reported.at(-1)], [2, '2 of 7']);
+  });
+
   test('when nothing has been counted yet, then every order is admitted', () => {
     const { admission } = anAdmission({ limit: 1 });
     admission.placed();

@@ -17,6 +17,13 @@ export class OrderBacklogFullError extends Error {
   }
 }
 
+/** One count of the unfinished orders, with the limit admission control applied when it was made (0: none). */
+export interface BacklogCount {
+  unfinished: number;
+  limit: number;
+  countedAt: Date;
+}
+
 /** How far back finished orders are counted to judge how fast orders finish now. */
 const finishWindowMs = 10_000;
 
@@ -49,6 +56,7 @@ export class OrderAdmission {
   readonly #metrics: OrderMetrics;
   readonly #clock: () => number;
   #count: { unfinished: number; startedAt: number; placedBefore: number } | undefined;
+  #lastCount: BacklogCount | undefined;
   #placed = 0;
 
   constructor(deps: {
@@ -79,8 +87,15 @@ export class OrderAdmission {
     const startedAt = this.#clock();
     const unfinished = await this.#orders.countUnfinished();
     this.#count = { unfinished, startedAt, placedBefore };
-    this.#metrics.backlogSampled(unfinished, this.currentLimit());
+    const limit = this.currentLimit();
+    this.#lastCount = { unfinished, limit, countedAt: new Date() };
+    this.#metrics.backlogSampled(unfinished, limit);
     return 0;
+  }
+
+  /** The last count and the limit then, as reported to the metrics (`orderstream_order_backlog`, `..._limit`); undefined before the first. */
+  lastCount(): BacklogCount | undefined {
+    return this.#lastCount;
   }
 
   /** Where new orders are refused now (0: nowhere): the fixed limit, or the finishing rate times `backlogSeconds` when that is lower. */

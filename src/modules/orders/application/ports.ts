@@ -1,4 +1,4 @@
-import type { Order, PricedProduct, SagaStep } from '../domain/order.ts';
+import type { Order, OrderStatus, PricedProduct, SagaStep } from '../domain/order.ts';
 import type { SagaAction } from '../domain/order-saga.ts';
 
 /** Orders read outside any transaction. */
@@ -10,6 +10,37 @@ export interface OrderReader {
   findTimedOut(now: Date, limit: number): Promise<string[]>;
   /** How many orders are unfinished (not CONFIRMED or CANCELLED): the backlog of sagas still running. */
   countUnfinished(): Promise<number>;
+}
+
+/** What the admin's list of every order may be narrowed to; every filter given must hold. */
+export interface OrderFilter {
+  status?: OrderStatus;
+  /** The customer email the order was placed with, compared without case. */
+  email?: string;
+  /** Placed at or after this time. */
+  from?: Date;
+  /** Placed before this time. */
+  to?: Date;
+  /** Has a line of this SKU (normal form: trimmed, upper case). */
+  sku?: string;
+}
+
+/** How many orders something happened to in each minute, by the minute's start. */
+export type MinuteCounts = Map<number, number>;
+
+/** Order queries for the people who run OrderStream: every order by filter, and the figures of the operations summary. */
+export interface OrderOperationsReader {
+  /** Every order matching the filter, newest first, `limit` after the cursor. */
+  listAll(filter: OrderFilter, page: { limit: number; after?: OrderCursor }): Promise<{ items: Order[]; next: OrderCursor | null }>;
+  /** Orders placed, confirmed and cancelled per minute (keyed by the minute's start, in ms) from `since` on. */
+  countPerMinute(since: Date): Promise<{ placed: MinuteCounts; confirmed: MinuteCounts; cancelled: MinuteCounts }>;
+  /** The 95th percentile of placed→confirmed seconds of the orders confirmed from `since` on, and how many there were; null without any. */
+  confirmationP95(since: Date): Promise<{ seconds: number | null; confirmed: number }>;
+}
+
+/** Dead letters waiting for an admin in this process's database, per module that consumed them. */
+export interface DeadLetterCounts {
+  waitingPerModule(): Promise<{ module: string; waiting: number }[]>;
 }
 
 /** Position after the last order of a page, in (createdAt desc, id desc) order. */

@@ -171,8 +171,11 @@ export interface RetryCandidate {
 
 /** Payment operations as an admin reads and re-queues them (port). */
 export interface PaymentOperationRecords {
-  /** Operations of one status, oldest first. Only unfinished and failed ones are listed: done ones are the bulk of the table. */
-  list(query: { status: 'pending' | 'failed'; after?: PageCursor; limit: number }): Promise<Page<PaymentOperationView>>;
+  /**
+   * Operations oldest first, of one status, of one order, or both. Of all orders only unfinished and
+   * failed ones are listed (done ones are the bulk of the table); an order's are listed whatever their status.
+   */
+  list(query: { status: 'pending' | 'failed'; orderId?: string; after?: PageCursor; limit: number } | { status?: 'pending' | 'failed'; orderId: string; after?: PageCursor; limit: number }): Promise<Page<PaymentOperationView>>;
   findForRetry(id: number): Promise<RetryCandidate | undefined>;
   /**
    * Makes a failed operation pending again, due now, with no attempts. Undefined when it is not

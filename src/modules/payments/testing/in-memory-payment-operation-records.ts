@@ -1,4 +1,4 @@
-import type { Page, PageCursor, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../application/ports.ts';
+import type { Page, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../application/ports.ts';
 import type { InMemoryPaymentStore } from './in-memory-payment-store.ts';
 
 /**
@@ -12,10 +12,11 @@ export class InMemoryPaymentOperationRecords implements PaymentOperationRecords 
     this.#store = store;
   }
 
-  list(query: { status: 'pending' | 'failed'; after?: PageCursor; limit: number }): Promise<Page<PaymentOperationView>> {
-    const after = query.after;
+  list(query: Parameters<PaymentOperationRecords['list']>[0]): Promise<Page<PaymentOperationView>> {
+    const { after, status, orderId } = query;
     const matching = this.#store.operations
-      .filter((operation) => operation.status === query.status && (after === undefined || operation.id > after.id))
+      .filter((operation) => (status === undefined || operation.status === status) && (orderId === undefined || operation.orderId === orderId))
+      .filter((operation) => after === undefined || operation.id > after.id)
       .sort((a, b) => a.id - b.id)
       .map((operation) => this.#view(operation.id))
       .filter((view) => view !== undefined);

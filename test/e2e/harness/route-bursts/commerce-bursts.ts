@@ -24,23 +24,35 @@ export function catalogueBursts({ simple }: BurstKit): RouteBurst[] {
       method: 'PUT', path: `/internal/v1/catalog/products/LOAD-${run}-SVC${String(index)}`, token: serviceToken,
       json: { name: `Service product ${String(index)}`, description: '', price: { amount: 700 + index, currency: 'EUR' } },
     })),
+    simple('PUT /internal/v1/catalog/product-batches/:key', [200], ({ serviceToken }, index) => ({
+      method: 'PUT', path: `/internal/v1/catalog/product-batches/load-${run}-${String(index % 4)}`, token: serviceToken,
+      json: { products: [0, 1].map((item) => ({ sku: `LOAD-${run}-BATCH${String(index % 4)}-${String(item)}`, name: `Batch product ${String(item)}`, description: '', price: { amount: 800 + item, currency: 'EUR' } })) },
+    })),
   ];
 }
 
-/** Stock levels, public and internal. */
+/** Stock levels, public, admin and internal. */
 export function inventoryBursts({ simple }: BurstKit): RouteBurst[] {
   return [
     simple('GET /v1/inventory/:sku', [200], ({ admin, products }, index) => ({ method: 'GET', path: `/v1/inventory/${at(products, index).sku}`, token: admin })),
     simple('PUT /v1/inventory/:sku', [200], ({ admin, products }, index) => ({
       method: 'PUT', path: `/v1/inventory/${at(products, index).sku}`, token: admin, json: { onHand: 10_000 + index },
     })),
+    simple('GET /v1/admin/stock-levels', [200], ({ admin }, index) => ({
+      method: 'GET', path: ['/v1/admin/stock-levels', `/v1/admin/stock-levels?below=${String(1 + (index % 50))}`, `/v1/admin/stock-levels?limit=${String(1 + (index % 100))}`][index % 3] ?? '',
+      token: admin,
+    })),
     simple('PUT /internal/v1/inventory/stock-levels/:sku', [200], ({ serviceToken }, index) => ({
       method: 'PUT', path: `/internal/v1/inventory/stock-levels/LOAD-${run}-SVC${String(index)}`, token: serviceToken, json: { onHand: 50 + index },
+    })),
+    simple('PUT /internal/v1/inventory/stock-level-batches/:key', [200], ({ serviceToken }, index) => ({
+      method: 'PUT', path: `/internal/v1/inventory/stock-level-batches/load-${run}-${String(index % 4)}`, token: serviceToken,
+      json: { levels: [0, 1].map((item) => ({ sku: `LOAD-${run}-BATCH${String(index % 4)}-${String(item)}`, onHand: 60 + item })) },
     })),
   ];
 }
 
-/** Placing, reading and cancelling orders, each as its owner. */
+/** Placing, reading and cancelling orders, each as its owner; an admin's reads of every order and of the summary. */
 export function orderBursts({ simple }: BurstKit): RouteBurst[] {
   return [
     simple('POST /v1/orders', [202], ({ customers, products }, index) => ({
@@ -51,6 +63,14 @@ export function orderBursts({ simple }: BurstKit): RouteBurst[] {
     simple('GET /v1/orders/:id', [200], ({ orders }, index) => ({ method: 'GET', path: `/v1/orders/${at(orders, index).id}`, token: at(orders, index).token })),
     simple('GET /v1/orders/:id/invoice', [200, 404], ({ orders }, index) => ({ method: 'GET', path: `/v1/orders/${at(orders, index).id}/invoice`, token: at(orders, index).token })),
     simple('POST /v1/orders/:id/cancel', [202], ({ orders }, index) => ({ method: 'POST', path: `/v1/orders/${at(orders, index).id}/cancel`, token: at(orders, index).token })),
+    simple('GET /v1/admin/orders', [200], ({ admin, products }, index) => ({
+      method: 'GET', token: admin,
+      path: [
+        '/v1/admin/orders', '/v1/admin/orders?status=CONFIRMED', `/v1/admin/orders?sku=${at(products, index).sku}`,
+        `/v1/admin/orders?from=${new Date(Date.now() - 3_600_000).toISOString()}&limit=${String(1 + (index % 100))}`,
+      ][index % 4] ?? '',
+    })),
+    simple('GET /v1/admin/summary', [200], ({ admin }) => ({ method: 'GET', path: '/v1/admin/summary', token: admin })),
   ];
 }
 

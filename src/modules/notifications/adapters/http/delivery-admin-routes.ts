@@ -28,11 +28,12 @@ export function registerDeliveryAdminRoutes(app: HttpApp, channel: {
 }): void {
   const { collection, noun, tags, list, retry, dto, pageDto, toDto } = channel;
   app.get(`/v1/admin/${collection}`, {
-    schema: { tags, summary: `List ${noun} deliveries, e.g. the dead ones`, querystring: listDeliveriesQuery, response: { 200: pageDto, ...problems } },
+    schema: { tags, summary: `List ${noun} deliveries, e.g. the dead ones or those of one order`, querystring: listDeliveriesQuery, response: { 200: pageDto, ...problems } },
   }, async (request) => {
-    const { status, cursor, limit } = request.query;
+    const { status, orderId, cursor, limit } = request.query;
     const page = await list.execute({
       ...(status === undefined ? {} : { status }),
+      ...(orderId === undefined ? {} : { orderId }),
       ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
       limit,
     });

@@ -123,6 +123,47 @@ describe('GET /v1/admin/email-deliveries', () => {
     const emails = (await app.inject({ method: 'GET', url: '/v1/admin/email-deliveries?status=dead&limit=100' })).json<{ items: { id: string }[] }>().items.map((item) => item.id);
     assert.deepEqual([emails.includes(email), emails.includes(webhook)], [true, false]);
   });
+
+  test('when listing with orderId, then only the deliveries of that order\'s events come back on each channel, of any status unless one is asked', async () => {
+    const orderId = `ord_${crypto.randomUUID()}`;
+    const endpoint = (await app.inject({ method: 'POST', url: '/v1/admin/webhooks', payload: { url: 'https://shop.example.com/hooks', events: ['orders.confirmed'] } })).json<{ id: string }>();
+    let createdAt = Date.now();
+    const deliveriesOf = async (type: string, statuses: { email: string; webhook: string }) => {
+      const eventId = crypto.randomUUID();
+      await sql`insert into notifications.events (id, type, order_id, occurred_at, notice, data)
+        values (${eventId}, ${type}, ${orderId}, now(), '{}'::jsonb, '{}'::jsonb)`.execute(db);
+      const ids = { email: `dlv_${crypto.randomUUID()}`, webhook: `dlv_${crypto.randomUUID()}` };
+      // Whole milliseconds, as the module writes them (a page cursor carries milliseconds).
+      createdAt += 1000;
+      await sql`insert into notifications.deliveries (id, event_id, channel, recipient, endpoint_id, status, attempts, next_attempt_at, created_at)
+        values (${ids.email}, ${eventId}, 'email', 'ada@example.com', null, ${statuses.email}, 1, now() + interval '1 hour', ${new Date(createdAt)}),
+               (${ids.webhook}, ${eventId}, 'webhook', ${endpoint.id}, ${endpoint.id}, ${statuses.webhook}, 1, now() + interval '1 hour', ${new Date(createdAt)})`.execute(db);
+      return ids;
+    };
+    const confirmed = await deliveriesOf('orders.confirmed', { email: 'sent', webhook: 'dead' });
+    const cancelled = await deliveriesOf('orders.cancelled', { email: 'dead', webhook: 'sent' });
+    const otherOrder = await anEmailDelivery('dead');
+    const list = async (url: string) => {
+      const response = await app.inject({ method: 'GET', url });
+      assert.equal(response.statusCode, 200, response.body);
+      return response.json<{ items: { id: string; orderId: string }[] }>().items;
+    };
+
+    const emails = await list(`/v1/admin/email-deliveries?orderId=${orderId}`);
+    assert.deepEqual(emails.map((item) => item.id), [confirmed.email, cancelled.email]);
+    assert.ok(emails.every((item) => item.orderId === orderId) && !emails.some((item) => item.id === otherOrder));
+    assert.deepEqual((await list(`/v1/admin/webhook-deliveries?orderId=${orderId}`)).map((item) => item.id), [confirmed.webhook, cancelled.webhook]);
+    assert.deepEqual((await list(`/v1/admin/email-deliveries?orderId=${orderId}&status=dead`)).map((item) => item.id), [cancelled.email]);
+    assert.deepEqual((await list(`/v1/admin/webhook-deliveries?orderId=${orderId}&status=dead`)).map((item) => item.id), [confirmed.webhook]);
+    const firstPage = await app.inject({ method: 'GET', url: `/v1/admin/email-deliveries?orderId=${orderId}&limit=1` });
+    const next = firstPage.json<{ nextCursor: string }>().nextCursor;
+    assert.deepEqual((await list(`/v1/admin/email-deliveries?orderId=${orderId}&limit=1&cursor=${encodeURIComponent(next)}`)).map((item) => item.id), [cancelled.email]);
+    for (const collection of ['email-deliveries', 'webhook-deliveries']) {
+      const bad = await app.inject({ method: 'GET', url: `/v1/admin/${collection}?orderId=${'x'.repeat(101)}` });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.ok(bad.json<{ errors: { field: string }[] }>().errors.some((error) => error.field === 'orderId'));
+    }
+  });
 });
 
 describe('POST /v1/admin/email-deliveries/{id}/retry', () => {

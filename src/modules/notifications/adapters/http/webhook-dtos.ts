@@ -91,6 +91,7 @@ export const listWebhookEndpointsQuery = z.strictObject(pageQuery);
 
 export const listDeliveriesQuery = z.strictObject({
   status: deliveryStatus.optional().describe('Only deliveries with this status, e.g. dead.'),
+  orderId: z.string().min(1).max(100).optional().describe('Only deliveries of this order\'s events, e.g. for an order\'s detail.'),
   ...pageQuery,
 });
 

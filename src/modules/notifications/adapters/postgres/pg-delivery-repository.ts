@@ -157,9 +157,11 @@ export class PgDeliveryRepository implements DeliveryRepository {
     return row === undefined ? undefined : toView(row);
   }
 
-  async listDeliveries(channel: Channel, query: { status?: DeliveryStatus; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
+  async listDeliveries(channel: Channel, query: { status?: DeliveryStatus; orderId?: string; after?: PageCursor; limit: number }): Promise<Page<DeliveryView>> {
     let select = this.#deliveriesOf(channel);
     if (query.status !== undefined) select = select.where('d.status', '=', query.status);
+    // An order's few events are found by their (order_id, type) unique index, their deliveries by (event_id, ...).
+    if (query.orderId !== undefined) select = select.where('e.order_id', '=', query.orderId);
     const after = query.after;
     if (after !== undefined) {
       select = select.where((eb) => eb(eb.refTuple('d.created_at', 'd.id'), '>', eb.tuple(after.createdAt, after.id)));

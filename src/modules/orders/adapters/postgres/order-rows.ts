@@ -22,6 +22,27 @@ export interface OrdersTable {
   created_at: Date;
   updated_at: Date;
   version: number;
+  /** When the timeline says the order was confirmed (copied by every write, read by the operations summary). */
+  confirmed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the timeline says the order was cancelled, the same way. */
+  cancelled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/**
+ * The `orders.order_search` table: what the admin's list searches by, written once with the order
+ * (migration 004 says why it is not on `orders`).
+ */
+export interface OrderSearchTable {
+  order_id: string;
+  created_at: Date;
+  customer_email_lower: string;
+}
+
+/** The `orders.order_search_skus` table: one row per SKU of an order, written once with it. */
+export interface OrderSearchSkusTable {
+  sku: string;
+  created_at: Date;
+  order_id: string;
 }
 
 export interface IdempotencyKeysTable {
@@ -41,6 +62,8 @@ export interface IdempotencyKeysTable {
 export type OrdersTables = {
   'orders.orders': OrdersTable;
   'orders.idempotency_keys': IdempotencyKeysTable;
+  'orders.order_search': OrderSearchTable;
+  'orders.order_search_skus': OrderSearchSkusTable;
 };
 
 interface StoredTimelineEntry {
@@ -77,7 +100,13 @@ export function toRow(order: Order): Insertable<OrdersTable> {
     created_at: order.createdAt,
     updated_at: order.updatedAt,
     version: order.version,
+    confirmed_at: timeOfStep(order, 'confirmed'),
+    cancelled_at: timeOfStep(order, 'cancelled'),
   };
+}
+
+function timeOfStep(order: Order, step: 'confirmed' | 'cancelled'): Date | null {
+  return order.timeline.find((entry) => entry.step === step)?.at ?? null;
 }
 
 export function toOrder(row: Selectable<OrdersTable>): Order {

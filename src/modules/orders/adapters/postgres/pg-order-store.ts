@@ -49,7 +49,14 @@ export class PgOrderStore implements OrderStore {
   }
 
   async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
-    await this.#transaction.insertInto('orders.orders').values(toRow(order)).execute();
+    // The order and its search rows in one statement: placing costs no extra round trip.
+    await sql`
+      with placed as (${this.#transaction.insertInto('orders.orders').values(toRow(order)).returning(['id', 'created_at', 'customer_email', 'lines'])}),
+      searched as (
+        insert into orders.order_search (order_id, created_at, customer_email_lower) select id, created_at, lower(customer_email) from placed
+      )
+      insert into orders.order_search_skus (sku, created_at, order_id)
+      select distinct line->>'sku', placed.created_at, placed.id from placed, jsonb_array_elements(placed.lines) line`.execute(this.#transaction);
     await appendToOutbox(this.#transaction, [orderPlacedMessage(order), ...messagesFor(order, actions)]);
   }
 
@@ -87,7 +94,7 @@ export class PgOrderStore implements OrderStore {
           total_amount = c.total_amount, currency = c.currency, payment_token = c.payment_token, started_steps = c.started_steps,
           current_step = c.current_step, step_deadline = c.step_deadline, pending_compensations = c.pending_compensations,
           cancellation_reason = c.cancellation_reason, refunded_amount = c.refunded_amount, timeline = c.timeline,
-          created_at = c.created_at, updated_at = c.updated_at, version = c.version
+          created_at = c.created_at, updated_at = c.updated_at, version = c.version, confirmed_at = c.confirmed_at, cancelled_at = c.cancelled_at
       from jsonb_populate_recordset(null::orders.orders, ${JSON.stringify(rows)}::jsonb) as c
       join unnest(${updates.map(({ order }) => order.id)}::text[], ${updates.map(({ lockedVersion }) => lockedVersion)}::int[]) as locked (id, version)
         on locked.id = c.id

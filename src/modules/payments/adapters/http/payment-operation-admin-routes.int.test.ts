@@ -121,7 +121,26 @@ describe('GET /v1/admin/payment-operations', () => {
     assert.ok(pendingOnly.every((item) => item.status === 'pending'));
   });
 
+  test('when listing with orderId, then every operation of that order is listed, done ones too, and only its own; with a status too, only those', async () => {
+    const orderId = anOrderId();
+    const authorize = await anOperation({ orderId, kind: 'authorize', status: 'done' });
+    const capture = await anOperation({ orderId, kind: 'capture', status: 'failed' });
+    const voided = await anOperation({ orderId, kind: 'void', status: 'pending' });
+    const other = await anOperation({ kind: 'authorize', status: 'done' });
+
+    const ofOrder = await listAll(`/v1/admin/payment-operations?orderId=${orderId}&limit=1`);
+    assert.deepEqual(ofOrder.map((item) => [item.id, item.kind, item.status]), [
+      [authorize.id, 'authorize', 'done'], [capture.id, 'capture', 'failed'], [voided.id, 'void', 'pending'],
+    ]);
+    assert.ok(ofOrder.every((item) => item.orderId === orderId && item.amount?.amount === 4200));
+    assert.ok(!ofOrder.some((item) => item.id === other.id));
+    assert.deepEqual((await listAll(`/v1/admin/payment-operations?orderId=${orderId}&status=failed`)).map((item) => item.id), [capture.id]);
+    assert.deepEqual(await listAll(`/v1/admin/payment-operations?orderId=ord_${crypto.randomUUID()}`), []);
+  });
+
   const badQueries: { when: string; query: string; field: string }[] = [
+    { when: 'the orderId is empty', query: 'orderId=', field: 'orderId' },
+    { when: 'the orderId is too long', query: `orderId=${'x'.repeat(101)}`, field: 'orderId' },
     { when: 'the cursor is made up', query: 'cursor=abc', field: 'cursor' },
     { when: 'the cursor names a non-numeric id', query: `cursor=${encodeCursor({ createdAt: new Date(), id: 'whe_1' })}`, field: 'cursor' },
     { when: 'the status is done', query: 'status=done', field: 'status' },

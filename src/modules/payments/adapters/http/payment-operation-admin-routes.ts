@@ -21,10 +21,13 @@ const tags = ['payments (admin)'];
 export function paymentOperationAdminRoutes(useCases: PaymentOperationAdminUseCases): RouteRegistration {
   return (app: HttpApp): void => {
     app.get('/v1/admin/payment-operations', {
-      schema: { tags, summary: 'List payment operations, failed ones by default', querystring: listPaymentOperationsQuery, response: { 200: paymentOperationPageDto, ...problems } },
+      schema: { tags, summary: 'List payment operations: failed ones by default, or those of one order', querystring: listPaymentOperationsQuery, response: { 200: paymentOperationPageDto, ...problems } },
     }, async (request) => {
-      const { status, cursor, limit } = request.query;
-      const page = await useCases.listPaymentOperations.execute({ status, ...(cursor === undefined ? {} : { after: decodeOperationCursor(cursor) }), limit });
+      const { status, orderId, cursor, limit } = request.query;
+      const page = await useCases.listPaymentOperations.execute({
+        ...(status === undefined ? {} : { status }), ...(orderId === undefined ? {} : { orderId }),
+        ...(cursor === undefined ? {} : { after: decodeOperationCursor(cursor) }), limit,
+      });
       return {
         items: page.items.map(toPaymentOperationDto),
         nextCursor: page.next === null ? null : encodeCursor({ createdAt: page.next.createdAt, id: String(page.next.id) }),

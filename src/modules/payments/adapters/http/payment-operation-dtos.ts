@@ -28,7 +28,8 @@ export const paymentOperationPageDto = z.object({
 }).meta({ id: 'PaymentOperationPage' });
 
 export const listPaymentOperationsQuery = z.strictObject({
-  status: listedStatus.default('failed').describe('Only operations with this status: failed (the default) or pending.'),
+  status: listedStatus.optional().describe('Only operations with this status: failed or pending. Without it: the failed ones, or with orderId every operation of that order.'),
+  orderId: z.string().min(1).max(100).optional().describe('Only the operations of this order (any status, unless status is given), e.g. for an order\'s detail.'),
   cursor: z.string().min(1).max(500).optional().describe('The nextCursor of the previous page.'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import type { Database } from '../../../../platform/database/database.ts';
-import type { AdminAct, Page, PageCursor, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../../application/ports.ts';
+import type { AdminAct, Page, PaymentOperationRecords, PaymentOperationView, RetryCandidate } from '../../application/ports.ts';
 import type { PaymentStatus } from '../../domain/payment.ts';
 import { toPayment, type OperationsTable, type PaymentsTables } from './payments-tables.ts';
 
@@ -19,8 +19,11 @@ export class PgPaymentOperationRecords implements PaymentOperationRecords {
     this.#db = db.$extendTables<PaymentsTables>();
   }
 
-  async list(query: { status: 'pending' | 'failed'; after?: PageCursor; limit: number }): Promise<Page<PaymentOperationView>> {
-    let select = this.#withPayment().where('o.status', '=', query.status);
+  async list(query: Parameters<PaymentOperationRecords['list']>[0]): Promise<Page<PaymentOperationView>> {
+    let select = this.#withPayment();
+    // An order's few operations are found by its (order_id, kind) unique index.
+    if (query.orderId !== undefined) select = select.where('o.order_id', '=', query.orderId);
+    if (query.status !== undefined) select = select.where('o.status', '=', query.status);
     // Keyed by id alone, which follows creation: created_at holds microseconds that a cursor's
     // millisecond timestamp cannot, so keying on it would list an operation twice.
     if (query.after !== undefined) select = select.where('o.id', '>', query.after.id);
