@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # OrderStream: one image for every shape and role. Node 24 runs the TypeScript sources directly
-# (type stripping), so there is no build step: the image is production dependencies plus sources.
+# (type stripping), so the server has no build step: the image is production dependencies, sources
+# and the operations console's static files (built in the `console` stage).
 #
 #   docker build -t orderstream:local .
 #   docker run --rm -p 8080:8080 orderstream:local                        # single process, embedded PostgreSQL
@@ -16,6 +17,16 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --workspaces=false --no-audit --no-fund
 
+# The operations console (console/, Vite + React), built into static files in a stage of its own:
+# its build tools are dev dependencies, so only console/dist reaches the image. --ignore-scripts: the
+# build needs no install script (and console/ is not there yet for `prepare` to build).
+FROM node:24-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --workspaces=false --ignore-scripts --no-audit --no-fund
+COPY console ./console
+RUN npm run build:console
+
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 # Listen on every interface inside the container; the operations listener (/metrics) too, for scrapers.
@@ -28,6 +39,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
 COPY src ./src
+COPY --from=console /app/console/dist ./console/dist
 # The only writable folder: embedded PostgreSQL (single process), documents and emails of the file stores.
 # Created here so that volumes mounted on these paths start owned by the `node` user.
 RUN mkdir -p .data/documents .data/mail-outbox && chown -R node:node .data

@@ -4,7 +4,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['node_modules/**', '.data/**', '.cache/**', '.dependency-cruiser.cjs', 'scripts/architecture-fixtures/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.cache/**', '.dependency-cruiser.cjs', 'scripts/architecture-fixtures/**', 'console/dist/**'] },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   tseslint.configs.stylisticTypeChecked,
@@ -24,7 +24,7 @@ export default defineConfig(
   {
     // A file reads in one sitting and a function fits on one screen (STYLE.md). Tests are lists of
     // small cases and are left out; generated files say so in their first line.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ignores: ['**/*.test.ts'],
     rules: {
       'max-lines': ['error', { max: 300 }],

@@ -447,8 +447,23 @@ describe('the Dockerfile', () => {
 
   test('when the build context is sent, then .dockerignore leaves out local state and keeps what the image copies', () => {
     const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-    for (const entry of ['node_modules', '.data', '.git', 'bench', 'tools', 'test']) assert.ok(ignored.includes(entry), `.dockerignore lists ${entry}`);
-    for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) assert.ok(!ignored.includes(needed), `.dockerignore keeps ${needed}`);
+    for (const entry of ['node_modules', '.data', '.git', 'bench', 'tools', 'test', 'console/dist']) assert.ok(ignored.includes(entry), `.dockerignore lists ${entry}`);
+    for (const needed of ['package.json', 'package-lock.json', 'bin', 'src', 'console']) assert.ok(!ignored.includes(needed), `.dockerignore keeps ${needed}`);
+  });
+
+  test('when the image is built, then the operations console is built in a stage of its own and only its console/dist reaches the runtime stage, where the server looks for it', () => {
+    const stage = instructions.find((instruction) => instruction.keyword === 'FROM' && / AS console$/i.test(instruction.args))?.stage;
+    assert.ok(stage !== undefined, 'a stage named console');
+    const steps = instructions.filter((instruction) => instruction.stage === stage).map((instruction) => `${instruction.keyword} ${instruction.args}`);
+    assert.ok(steps.some((step) => /^RUN .*\bnpm ci\b/.test(step) && !step.includes('--omit=dev')), 'the console stage installs the build tools (dev dependencies)');
+    assert.ok(steps.some((step) => /^COPY console\s/.test(step)), 'the console stage copies console/');
+    assert.ok(steps.some((step) => /^RUN npm run build:console$/.test(step)), 'the console stage runs npm run build:console');
+    const copies = runtime.filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args);
+    assert.ok(copies.includes('--from=console /app/console/dist ./console/dist'), 'the runtime stage copies console/dist from the console stage');
+    assert.ok(!imageFiles(runtime).some((file) => file.startsWith('console/')), 'no console source reaches the runtime stage');
+    assert.match(read('src/apps/console.ts'), /new URL\('\.\.\/\.\.\/console\/dist', import\.meta\.url\)/, 'the server serves console/dist beside src/');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    assert.match(scripts['build:console'] ?? '', /^vite build console\b/);
   });
 });
 

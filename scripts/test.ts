@@ -39,12 +39,12 @@ if (named) {
   code = await runTests([], 4);
 } else {
   // Files named `*.processes.test.ts` start several OrderStream processes each (gateways, services,
-  // crash-and-restart): on two cores they time out when run beside each other, so they run after the
-  // rest, one at a time.
+  // crash-and-restart), and `*.browser.test.ts` a headless Chromium beside one: on two cores they
+  // time out when run beside each other, so they run after the rest, one at a time.
   const all: string[] = [];
   for await (const file of glob(['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts', 'scripts/*.test.ts', 'packages/**/*.test.ts'])) all.push(file);
   all.sort();
-  const heavy = all.filter((file) => file.endsWith('.processes.test.ts'));
+  const heavy = all.filter((file) => file.endsWith('.processes.test.ts') || file.endsWith('.browser.test.ts'));
   const first = await runTests(all.filter((file) => !heavy.includes(file)), 4);
   const second = heavy.length === 0 ? 0 : await runTests(heavy, 1);
   code = first !== 0 ? first : second;

@@ -14,6 +14,7 @@ import type { IdentityModule } from '../modules/identity/index.ts';
 import type { JobsModule } from '../modules/jobs/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { asyncApiRoutes } from './asyncapi.ts';
+import { consoleFiles } from './console.ts';
 import { createRateLimiters, edgeOptions, gatewayTrustSettings } from './edge-wiring.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { moduleFactories } from './module-factories.ts';
@@ -104,6 +105,7 @@ export async function createSingleProcess(options: {
     routes: [
       ...modules.flatMap((module) => (module.routes === undefined ? [] : [module.routes])),
       asyncApiRoutes(),
+      consoleFiles(),
       ...consumingModules.map((module) => deadLetterRoutes(db, module)),
       ...auditedModules.map((module) => auditRoutes(db, module)),
     ],

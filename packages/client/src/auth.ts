@@ -112,6 +112,8 @@ export class Session {
     const expiresAt = Number.isFinite(pair.expiresIn) && pair.expiresIn > 0
       ? now + pair.expiresIn * 1000
       : tokenExpiry(pair.accessToken) ?? now;
+    // This client never asks for the refresh-token cookie, so the body always carries the token.
+    if (pair.refreshToken === undefined) throw new Error('The sign-in answer carries no refresh token.');
     this.#tokens = { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt, lifetimeMs: Math.max(0, expiresAt - now) };
     return this.#tokens;
   }

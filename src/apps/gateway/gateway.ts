@@ -12,6 +12,7 @@ import { UpstreamPool, type CircuitState } from '../../platform/http/upstream-po
 import type { Logger } from '../../platform/logging/logger.ts';
 import { circuitStates, createMetrics, type Metrics } from '../../platform/observability/metrics.ts';
 import { createOpsServer, type OpsServer } from '../../platform/observability/ops-server.ts';
+import { consoleFiles } from '../console.ts';
 import { createRateLimiters, edgeOptions, uploadBodyLimit } from '../edge-wiring.ts';
 import { routePolicies } from './route-policies.ts';
 
@@ -81,7 +82,7 @@ export function createGateway(options: {
     documentation: false,
     readiness,
     metrics,
-    routes: [(scoped) => {
+    routes: [consoleFiles(), (scoped) => {
       registerForwardedRoutes(scoped, {
         policies, upstreams, secret, logger, timeoutMs: config.GATEWAY_TIMEOUT_MS, bodyLimit: config.BODY_LIMIT_BYTES, uploadLimit: uploadBodyLimit(config),
       });

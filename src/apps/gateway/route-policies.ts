@@ -3,7 +3,7 @@ import { auditPath } from '../../platform/audit/index.ts';
 import { deadLetterPaths } from '../../platform/messaging/index.ts';
 import { auditedModules, consumingModules, moduleRegistry } from '../module-registry.ts';
 
-/** The routes the gateway answers itself (its probes) or sends to whichever service serves the documentation. */
+/** The routes the gateway answers itself (its probes, the console) or sends to whichever service serves the documentation. */
 const operationsPolicies: readonly RoutePolicy[] = [
   { method: 'GET', url: '/healthz', access: 'public', upstream: 'gateway' },
   { method: 'GET', url: '/readyz', access: 'public', upstream: 'gateway' },
@@ -11,6 +11,9 @@ const operationsPolicies: readonly RoutePolicy[] = [
   { method: 'GET', url: '/asyncapi.json', access: 'public', upstream: 'docs', retry: true },
   { method: 'GET', url: '/docs', access: 'public', upstream: 'docs', retry: true },
   { method: 'GET', url: '/docs/*', access: 'public', upstream: 'docs', retry: true },
+  // the operations console's files (src/apps/console.ts): public, as the page does its own sign-in against the API
+  { method: 'GET', url: '/console', access: 'public', upstream: 'gateway' },
+  { method: 'GET', url: '/console/*', access: 'public', upstream: 'gateway' },
 ];
 
 /**

@@ -30,6 +30,8 @@ export interface RoutePolicy {
   upload?: true;
   /** With `requireVerifiedEmail` on, a caller whose token says the email is unverified is refused (403 `email-not-verified`). */
   verifiedEmail?: true;
+  /** The route reads a cookie (identity's refresh-token cookie), so the gateway passes the client's Cookie header on; it drops it otherwise. */
+  cookies?: true;
 }
 
 /** Why a bearer token was refused; the reason is logged, never echoed in detail to the caller. */

@@ -53,7 +53,7 @@ export function registerForwardedRoutes(scoped: HttpApp, options: ForwardedRoute
       url: policy.url,
       bodyLimit,
       schema: { hide: true },
-      handler: (request, reply) => forward(request, reply, { pool, secret, timeoutMs, retryable: policy.retry === true, logger }),
+      handler: (request, reply) => forward(request, reply, { pool, secret, timeoutMs, retryable: policy.retry === true, cookies: policy.cookies === true, logger }),
     });
   };
   // Bodies pass through untouched. On ordinary routes a body is read whole, up to
@@ -79,7 +79,7 @@ export function registerForwardedRoutes(scoped: HttpApp, options: ForwardedRoute
 /** One request sent on to its upstream and the answer streamed back; an upstream that cannot answer, or a request that cannot be sent on, becomes its problem+json. */
 async function forward(
   request: FastifyRequest, reply: FastifyReply,
-  route: { pool: UpstreamPool; secret: string; timeoutMs: number; retryable: boolean; logger: Logger },
+  route: { pool: UpstreamPool; secret: string; timeoutMs: number; retryable: boolean; cookies: boolean; logger: Logger },
 ): Promise<FastifyReply> {
   // body: a Buffer read whole on ordinary routes; on upload routes a Readable streamed through.
   const body = request.body as Buffer | Readable | undefined;
@@ -89,7 +89,7 @@ async function forward(
     const response = await route.pool.request({
       method: request.method,
       path: request.url,
-      headers: forwardedHeaders(request, route.secret, body),
+      headers: forwardedHeaders(request, route.secret, body, route.cookies),
       ...(body === undefined ? {} : { body }),
       timeoutMs: route.timeoutMs,
       retryable: route.retryable,
@@ -136,11 +136,12 @@ function limitedBody(payload: Readable, limit: number): Readable {
   return body;
 }
 
-function forwardedHeaders(request: FastifyRequest, secret: string, body: Buffer | Readable | undefined): Record<string, string> {
+function forwardedHeaders(request: FastifyRequest, secret: string, body: Buffer | Readable | undefined, cookies: boolean): Record<string, string> {
   const isHopByHop = hopByHopOf(request.headers);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || isHopByHop(name) || restated.has(name) || name.startsWith('x-dev-')) continue;
+    if (value === undefined || isHopByHop(name) || name.startsWith('x-dev-')) continue;
+    if (restated.has(name) && !(cookies && name === 'cookie')) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   // A streamed upload keeps its declared length; a buffered body's length is set by the client library.

@@ -36,8 +36,8 @@ describe('dead letter administration', () => {
 
     const listed = await app.inject({ method: 'GET', url: '/v1/admin/orders/dead-letters' });
     assert.equal(listed.statusCode, 200);
-    assert.deepEqual(listed.json<{ items: { id: number; consumer: string; type: string; lastError: string }[] }>().items.map((item) => [item.id, item.consumer, item.type, item.lastError]), [
-      [ordersLetter, 'orders.saga', 'inventory.reserved', 'boom'],
+    assert.deepEqual(listed.json<{ items: { id: number; consumer: string; type: string; lastError: string; payload: unknown }[] }>().items.map((item) => [item.id, item.consumer, item.type, item.lastError, item.payload]), [
+      [ordersLetter, 'orders.saga', 'inventory.reserved', 'boom', { orderId: 'ord_1' }],
     ]);
 
     const wrongModule = await app.inject({ method: 'POST', url: `/v1/admin/orders/dead-letters/${String(inventoryLetter)}/replay` });

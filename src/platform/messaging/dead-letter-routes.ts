@@ -13,6 +13,7 @@ export const deadLetterPaths = (module: string) => ({
 const deadLetterDto = z.object({
   id: z.number(), consumer: z.string(), messageId: z.string(), type: z.string(), key: z.string(),
   attempts: z.number(), lastError: z.string(), failedAt: z.iso.datetime(),
+  payload: z.unknown().describe('The payload of the message as it was delivered, to judge before replaying it.'),
 });
 
 /**
@@ -34,7 +35,7 @@ export function deadLetterRoutes(db: Database, module: string) {
       return {
         items: letters.map((letter) => ({
           id: letter.id, consumer: letter.consumer, messageId: letter.messageId, type: letter.envelope.type, key: letter.envelope.key,
-          attempts: letter.attempts, lastError: letter.lastError, failedAt: letter.failedAt.toISOString(),
+          attempts: letter.attempts, lastError: letter.lastError, failedAt: letter.failedAt.toISOString(), payload: letter.envelope.payload,
         })),
         nextAfter: letters.length === request.query.limit ? (letters.at(-1)?.id ?? null) : null,
       };

@@ -3,7 +3,7 @@ import { consumingModules } from '../../../../src/apps/module-registry.ts';
 import type { BurstKit, RouteBurst } from './burst-kit.ts';
 import { at } from './load-run.ts';
 
-/** Health, readiness and the API documentation. */
+/** Health, readiness, the API documentation and the operations console. */
 export function operationsBursts({ simple }: BurstKit): RouteBurst[] {
   return [
     simple('GET /healthz', [200], () => ({ method: 'GET', path: '/healthz' })),
@@ -12,6 +12,9 @@ export function operationsBursts({ simple }: BurstKit): RouteBurst[] {
     simple('GET /asyncapi.json', [200], () => ({ method: 'GET', path: '/asyncapi.json' })),
     simple('GET /docs', [200], () => ({ method: 'GET', path: '/docs' })),
     simple('GET /docs/*', [200], () => ({ method: 'GET', path: '/docs/json' })),
+    // the operations console, as `npm install` builds it
+    simple('GET /console', [200], () => ({ method: 'GET', path: '/console' })),
+    simple('GET /console/*', [200], () => ({ method: 'GET', path: '/console/products' })),
   ];
 }
 

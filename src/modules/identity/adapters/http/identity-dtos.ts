@@ -28,7 +28,9 @@ export const passwordResetCompletion = z.strictObject({
 /** The one answer of requests that must not tell whether an email has an account. */
 export const acceptedDto = z.object({ message: z.string() }).meta({ id: 'Accepted' });
 
-export const refreshTokenRequest = z.strictObject({ refreshToken: opaqueToken }).meta({ id: 'RefreshTokenRequest', examples: [{ refreshToken: 'Qm9yZGVyc3RyZWFtLXJlZnJlc2g' }] });
+export const refreshTokenRequest = z.strictObject({
+  refreshToken: opaqueToken.optional().describe('Required unless the refresh-token cookie carries it (X-Refresh-Token-Mode: cookie).'),
+}).meta({ id: 'RefreshTokenRequest', examples: [{ refreshToken: 'Qm9yZGVyc3RyZWFtLXJlZnJlc2g' }] });
 
 export const userDto = z.object({
   id: z.string(),
@@ -41,7 +43,7 @@ export const tokenPairDto = z.object({
   accessToken: z.string().describe('ES256 JWT; send as `Authorization: Bearer <accessToken>`.'),
   tokenType: z.literal('Bearer'),
   expiresIn: z.int().describe('Seconds until the access token expires.'),
-  refreshToken: z.string().describe('Opaque; usable once, at POST /v1/auth/refresh.'),
+  refreshToken: z.string().optional().describe('Opaque; usable once, at POST /v1/auth/refresh. Absent when it was set as the refresh-token cookie instead (X-Refresh-Token-Mode: cookie).'),
 }).meta({ id: 'TokenPair' });
 
 /** RFC 6749 client credentials grant; sent as a form or as JSON, so its field names are OAuth's. */

@@ -9,8 +9,9 @@ export const identityRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
   // sign-in and token endpoints draw from the tighter auth rate-limit bucket
   { method: 'POST', url: '/v1/auth/register', access: 'public', rateLimit: 'auth' },
   { method: 'POST', url: '/v1/auth/login', access: 'public', rateLimit: 'auth' },
-  { method: 'POST', url: '/v1/auth/refresh', access: 'public', rateLimit: 'auth' },
-  { method: 'POST', url: '/v1/auth/logout', access: 'public', rateLimit: 'auth' },
+  // these two read the refresh-token cookie of browser pages (refresh-token-cookie.ts), so the gateway passes cookies on
+  { method: 'POST', url: '/v1/auth/refresh', access: 'public', rateLimit: 'auth', cookies: true },
+  { method: 'POST', url: '/v1/auth/logout', access: 'public', rateLimit: 'auth', cookies: true },
   { method: 'POST', url: '/v1/auth/verify-email', access: 'public', rateLimit: 'auth' },
   { method: 'POST', url: '/v1/auth/password-reset', access: 'public', rateLimit: 'auth' },
   { method: 'POST', url: '/v1/auth/password-reset/complete', access: 'public', rateLimit: 'auth' },

@@ -215,10 +215,11 @@ describe('POST /v1/auth/refresh and /v1/auth/logout', () => {
     assertProblem(revoked, 401, 'invalid-refresh-token');
   });
 
-  test('when the refresh token was never issued or the body is empty, then 401 or 400 and nothing is stored', async () => {
+  test('when the refresh token was never issued, is absent from the body and the cookie, or the body is malformed, then 401 or 400 and nothing is stored', async () => {
     const before = await counts();
     assertProblem(await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: 'made-up' } }), 401, 'invalid-refresh-token');
-    assertProblem(await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: {} }), 400, 'validation-error');
+    assertProblem(await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: {} }), 401, 'invalid-refresh-token');
+    assertProblem(await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: 42 } }), 400, 'validation-error');
     assert.deepEqual(await counts(), before);
   });
 

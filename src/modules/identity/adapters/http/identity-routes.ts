@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpApp } from '../../../../platform/http/app.ts';
 import { HttpProblem, invalidRequest, problemSchema } from '../../../../platform/http/problem.ts';
 import { clientAddressOf } from '../../../../platform/http/principal.ts';
@@ -21,6 +21,9 @@ import {
   acceptedDto, accountEmailRequest, accountTokenRequest, clientCredentialsRequest, jwksDto, loginRequest, openIdConfigurationDto,
   passwordResetCompletion, refreshTokenRequest, registerRequest, serviceTokenDto, tokenPairDto,
 } from './identity-dtos.ts';
+import {
+  clearRefreshCookie, refreshModeHeaders, refreshTokenFromCookie, setRefreshCookie, wantsRefreshCookie,
+} from './refresh-token-cookie.ts';
 
 export interface IdentityUseCases {
   signUp: SignUp;
@@ -101,28 +104,55 @@ function accountRoutes(app: HttpApp, useCases: IdentityUseCases): void {
   });
 }
 
-/** Signing in with a password, and the sessions it starts: refreshed, then ended. */
+/**
+ * Signing in with a password, and the sessions it starts: refreshed, then ended. With
+ * `X-Refresh-Token-Mode: cookie` the refresh token travels as a cookie instead of in the bodies
+ * (refresh-token-cookie.ts).
+ */
 function sessionRoutes(app: HttpApp, useCases: IdentityUseCases): void {
   app.post('/v1/auth/login', {
-    schema: { tags, summary: 'Sign in with email and password', body: loginRequest, response: { 200: tokenPairDto, ...problems } },
+    schema: { tags, summary: 'Sign in with email and password', headers: refreshModeHeaders, body: loginRequest, response: { 200: tokenPairDto, ...problems } },
   }, async (request, reply) => {
     const pair = await useCases.logIn.execute({ ...request.body, clientAddress: clientAddressOf(request) }).catch(mapIdentityError(reply));
-    return noStore(reply).send(toTokenPairDto(pair));
+    return noStore(reply).send(answerPair(request, reply, pair));
   });
 
   app.post('/v1/auth/refresh', {
-    schema: { tags, summary: 'Trade a refresh token for a new pair (the old one is used up)', body: refreshTokenRequest, response: { 200: tokenPairDto, ...problems } },
+    schema: {
+      tags, summary: 'Trade a refresh token for a new pair (the old one is used up)',
+      description: 'The refresh token comes from the body or, when the body has none, from the refresh-token cookie.',
+      headers: refreshModeHeaders, body: refreshTokenRequest, response: { 200: tokenPairDto, ...problems },
+    },
   }, async (request, reply) => {
-    const pair = await useCases.refreshSession.execute(request.body.refreshToken).catch(mapIdentityError(reply));
-    return noStore(reply).send(toTokenPairDto(pair));
+    const refreshToken = request.body.refreshToken ?? refreshTokenFromCookie(request);
+    if (refreshToken === undefined) {
+      throw new HttpProblem({ status: 401, slug: 'invalid-refresh-token', title: 'Refresh token refused', detail: 'Send refreshToken in the body, or sign in with X-Refresh-Token-Mode: cookie first.' });
+    }
+    const pair = await useCases.refreshSession.execute(refreshToken).catch((error: unknown) => {
+      if (wantsRefreshCookie(request) && error instanceof RefreshTokenRefusedError) clearRefreshCookie(request, reply);
+      return mapIdentityError(reply)(error);
+    });
+    return noStore(reply).send(answerPair(request, reply, pair));
   });
 
   app.post('/v1/auth/logout', {
-    schema: { tags, summary: 'End the session of a refresh token', body: refreshTokenRequest, response: { 204: z.null(), ...problems } },
+    schema: {
+      tags, summary: 'End the session of a refresh token (from the body, else from the refresh-token cookie, which is cleared)',
+      headers: refreshModeHeaders, body: refreshTokenRequest, response: { 204: z.null(), ...problems },
+    },
   }, async (request, reply) => {
-    await useCases.logOut.execute(request.body.refreshToken);
+    const refreshToken = request.body.refreshToken ?? refreshTokenFromCookie(request);
+    if (refreshToken !== undefined) await useCases.logOut.execute(refreshToken);
+    if (wantsRefreshCookie(request)) clearRefreshCookie(request, reply);
     return reply.status(204).send(null);
   });
+}
+
+/** The pair as the body carries it: in the cookie mode, the refresh token goes into the cookie instead. */
+function answerPair(request: FastifyRequest, reply: FastifyReply, pair: TokenPair) {
+  if (!wantsRefreshCookie(request)) return toTokenPairDto(pair);
+  setRefreshCookie(request, reply, pair.refreshToken);
+  return { accessToken: pair.accessToken, tokenType: 'Bearer' as const, expiresIn: pair.expiresIn };
 }
 
 /** What verifiers read: the public signing keys and the OpenID Provider metadata. */
