@@ -135,7 +135,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   installErrorHandlers(app, logger);
 
   const documentation = options.documentation ?? true;
-  if (documentation) registerDocumentation(app, options.title);
+  if (documentation) registerDocumentation(app, options.title, options.edge?.policies ?? options.gatewayTrust?.policies ?? []);
 
   void app.register((scoped: HttpApp, _options, done) => {
     if (documentation) scoped.get('/openapi.json', { schema: { hide: true } }, () => scoped.swagger());

@@ -42,4 +42,21 @@ describe('the API conventions written into the document', () => {
     const media = withApiConventions(routeDocument()).paths['/v1/orders/{id}/cancel'].post.requestBody.content['application/json'] as { example?: unknown };
     assert.deepEqual(media.example, { reason: 'changed my mind' });
   });
+
+  test('when route policies are given, then a public operation needs no token and any other the bearer token with its role', () => {
+    const policies = [
+      { method: 'POST', url: '/v1/orders/:id/cancel', access: 'customer', upstream: 'orders' },
+      { method: 'GET', url: '/healthz', access: 'public', upstream: 'gateway' },
+    ] as const;
+    const document = withApiConventions(routeDocument(), policies) as ReturnType<typeof routeDocument> & { components: { securitySchemes?: Record<string, { scheme?: string }> } };
+    assert.deepEqual((document.paths['/v1/orders/{id}/cancel'].post as { security?: unknown }).security, [{ bearerAuth: ['customer'] }]);
+    assert.deepEqual((document.paths['/healthz'].get as { security?: unknown }).security, []);
+    assert.equal(document.components.securitySchemes?.bearerAuth?.scheme, 'bearer');
+  });
+
+  test('when no policy covers an operation, then its security is left undeclared', () => {
+    const document = withApiConventions(routeDocument(), []);
+    assert.equal((document.paths['/healthz'].get as { security?: unknown }).security, undefined);
+    assert.equal((document.components as { securitySchemes?: unknown }).securitySchemes, undefined);
+  });
 });

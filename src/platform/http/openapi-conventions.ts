@@ -4,15 +4,18 @@
  * untouched.
  */
 
+import { findPolicy, type Access, type RoutePolicy } from './edge.ts';
+
 type MediaTypes = Record<string, { schema?: { $ref?: string }; example?: unknown; examples?: unknown } | undefined>;
 interface Operation {
   operationId?: string;
+  security?: Record<string, string[]>[];
   requestBody?: { content?: MediaTypes };
   responses?: Record<string, { description?: string; content?: MediaTypes } | undefined>;
 }
 interface Document {
   paths?: Record<string, Record<string, Operation | undefined> | undefined>;
-  components?: { schemas?: Record<string, { examples?: unknown } | undefined> };
+  components?: { schemas?: Record<string, { examples?: unknown } | undefined>; securitySchemes?: Record<string, unknown> };
 }
 
 const methods = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
@@ -56,8 +59,43 @@ function withBodyExample(content: MediaTypes, document: Document): void {
   }
 }
 
-/** The document with an operationId on every operation, problem+json errors and request-body examples. */
-export function withApiConventions<T extends object>(document: T): T {
+/** The bearer token every non-public route takes: an access token of identity (or a trusted issuer). */
+const bearerScheme = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'An access token from POST /v1/auth/login, /v1/auth/refresh or /v1/auth/token, as `Authorization: Bearer <token>`. '
+    + 'An operation names the role it needs: `customer` (an admin passes too), `admin`, or `service` (a service principal).',
+};
+
+/** `/v1/orders/{id}` → `/v1/orders/:id`, the route template the route policies name. */
+function templateOf(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+/**
+ * Who may call the operation, from the route policy that decides it: nobody needs a token for a
+ * public one (`security: []`); any other takes the bearer token with the role it needs (OpenAPI
+ * 3.1 lets a non-OAuth requirement list role names). An operation no policy covers is left as it is.
+ */
+function withSecurity(operation: Operation, method: string, path: string, policies: readonly RoutePolicy[], document: Document): void {
+  const access: Access | undefined = findPolicy(policies, method.toUpperCase(), templateOf(path))?.access;
+  if (access === undefined) return;
+  if (access === 'public') {
+    operation.security = [];
+    return;
+  }
+  operation.security = [{ bearerAuth: [access] }];
+  document.components ??= {};
+  document.components.securitySchemes ??= {};
+  document.components.securitySchemes.bearerAuth ??= bearerScheme;
+}
+
+/**
+ * The document with an operationId on every operation, problem+json errors, request-body examples
+ * and, given the route policies, the security each operation requires.
+ */
+export function withApiConventions<T extends object>(document: T, policies: readonly RoutePolicy[] = []): T {
   const typed = document as Document;
   for (const [path, item] of Object.entries(typed.paths ?? {})) {
     for (const [method, operation] of Object.entries(item ?? {})) {
@@ -65,6 +103,7 @@ export function withApiConventions<T extends object>(document: T): T {
       operation.operationId ??= operationIdOf(method, path);
       if (operation.responses !== undefined) asProblemJson(operation.responses);
       if (operation.requestBody?.content !== undefined) withBodyExample(operation.requestBody.content, typed);
+      withSecurity(operation, method, path, policies, typed);
     }
   }
   return document;
