@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { api } from '../api.ts';
 import { formatCount } from '../format.ts';
+import { Pager } from '../pager.tsx';
 import { Empty, Failure, Loading, TableScroll } from '../states.tsx';
 import { useLoad } from '../use-load.ts';
 import type { Page } from './order-types.tsx';
@@ -33,10 +34,7 @@ export function InventoryPage() {
               <tbody>{loaded.value.items.map((level) => <StockRow key={level.sku} level={level} />)}</tbody>
             </table>
           </TableScroll>
-          <div className="pager">
-            <button type="button" disabled={cursors.length === 1} onClick={() => { setCursors(cursors.slice(0, -1)); }}>Previous page</button>
-            <button type="button" disabled={loaded.value.nextCursor === null} onClick={() => { const next = loaded.value.nextCursor; if (next !== null) setCursors([...cursors, next]); }}>Next page</button>
-          </div>
+          <Pager cursors={cursors} nextCursor={loaded.value.nextCursor} setCursors={setCursors} />
         </>
       ) : null}
     </>

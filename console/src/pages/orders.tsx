@@ -2,6 +2,7 @@ import { useState, type SyntheticEvent } from 'react';
 import { api } from '../api.ts';
 import { formatClock, formatMoney, formatTime } from '../format.ts';
 import { followLink, orderHref } from '../router.ts';
+import { Pager } from '../pager.tsx';
 import { Empty, Failure, Loading, TableScroll } from '../states.tsx';
 import { usePoll } from '../use-poll.ts';
 import { orderStatuses, StatusBadge, type AdminOrder, type Page } from './order-types.tsx';
@@ -66,10 +67,7 @@ export function OrdersPage() {
               </tbody>
             </table>
           </TableScroll>
-          <div className="pager">
-            <button type="button" disabled={cursors.length === 1} onClick={() => { setCursors(cursors.slice(0, -1)); }}>Previous page</button>
-            <button type="button" disabled={loaded.value.nextCursor === null} onClick={() => { const next = loaded.value.nextCursor; if (next !== null) setCursors([...cursors, next]); }}>Next page</button>
-          </div>
+          <Pager cursors={cursors} nextCursor={loaded.value.nextCursor} setCursors={setCursors} />
         </>
       ) : null}
     </>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { formatCount, formatMoney, formatTime } from '../format.ts';
+import { Pager } from '../pager.tsx';
 import { Empty, Failure, Loading, TableScroll } from '../states.tsx';
 import { useLoad } from '../use-load.ts';
 
@@ -49,10 +50,7 @@ export function ProductsPage() {
           </tbody>
         </table>
       </TableScroll>
-      <div className="pager">
-        <button type="button" disabled={cursors.length === 1} onClick={() => { setCursors(cursors.slice(0, -1)); }}>Previous page</button>
-        <button type="button" disabled={nextCursor === null} onClick={() => { if (nextCursor !== null) setCursors([...cursors, nextCursor]); }}>Next page</button>
-      </div>
+      <Pager cursors={cursors} nextCursor={nextCursor} setCursors={setCursors} />
     </>
   );
 }
