@@ -27,9 +27,13 @@ export class ProcessTreeWatch {
     this.#peakRssBytes = 0;
   }
 
-  /** The tree's RSS now, in bytes, remembered when it is the highest yet. */
+  /**
+   * The tree's RSS now, in bytes, remembered when it is the highest yet. A process the table missed
+   * (its stat could not be read at that instant) is read directly, so a live process never counts 0.
+   */
   sample(table: ProcessTable): number {
-    const rss = treeOf(this.#pid, table).reduce((sum, pid) => sum + (readRssBytes(pid)?.total ?? 0), 0);
+    const tree = treeOf(this.#pid, table);
+    const rss = (tree.length === 0 ? [this.#pid] : tree).reduce((sum, pid) => sum + (readRssBytes(pid)?.total ?? 0), 0);
     this.#peakRssBytes = Math.max(this.#peakRssBytes, rss);
     return rss;
   }
