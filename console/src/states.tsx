@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError } from './api.ts';
+import type { Loaded } from './use-load.ts';
 
 /** What a view shows while it waits. */
 export function Loading({ what }: { what: string }) {
@@ -26,4 +27,20 @@ export function Failure({ error, retry }: { error: unknown; retry?: () => void }
 /** A wide table that scrolls sideways on a narrow screen, reachable by keyboard. */
 export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
   return <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>{children}</div>;
+}
+
+/**
+ * A loaded list in its four states: loading, failed (with a retry), empty, or its table of `items`
+ * (drawn by `children`).
+ */
+export function ListStates<T>({ loaded, what, retry, empty, children }: {
+  loaded: Loaded<{ items: readonly T[] }>;
+  what: string;
+  retry: () => void;
+  empty: ReactNode;
+  children: (items: readonly T[]) => ReactNode;
+}) {
+  if (loaded.state === 'loading') return <Loading what={what} />;
+  if (loaded.state === 'failed') return <Failure error={loaded.error} retry={retry} />;
+  return loaded.value.items.length === 0 ? <Empty>{empty}</Empty> : children(loaded.value.items);
 }

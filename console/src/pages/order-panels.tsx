@@ -1,6 +1,6 @@
 import { api } from '../api.ts';
 import { formatMoney, formatTime } from '../format.ts';
-import { Empty, Failure, Loading, TableScroll } from '../states.tsx';
+import { ListStates, TableScroll } from '../states.tsx';
 import { usePoll } from '../use-poll.ts';
 import type { Delivery, Page, PaymentOperation } from './order-types.tsx';
 
@@ -14,15 +14,12 @@ export function PaymentOperationsPanel({ orderId }: { orderId: string }) {
   return (
     <section className="panel" aria-labelledby="payment-operations">
       <h2 id="payment-operations">Payment operations</h2>
-      {loaded.state === 'loading' ? <Loading what="payment operations" /> : null}
-      {loaded.state === 'failed' ? <Failure error={loaded.error} retry={refresh} /> : null}
-      {loaded.state === 'ready' && loaded.value.items.length === 0 ? <Empty>No payment operations yet.</Empty> : null}
-      {loaded.state === 'ready' && loaded.value.items.length > 0 ? (
+      <ListStates loaded={loaded} what="payment operations" retry={refresh} empty="No payment operations yet.">{(items) => (
         <TableScroll label="Payment operations table">
           <table>
             <thead><tr><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Outcome</th><th scope="col" className="number">Amount</th><th scope="col" className="number">Attempts</th><th scope="col">Started</th><th scope="col">Finished</th></tr></thead>
             <tbody>
-              {loaded.value.items.map((operation) => (
+              {items.map((operation) => (
                 <tr key={operation.id}>
                   <td>{operation.kind}</td>
                   <td>{operation.status}</td>
@@ -36,7 +33,7 @@ export function PaymentOperationsPanel({ orderId }: { orderId: string }) {
             </tbody>
           </table>
         </TableScroll>
-      ) : null}
+      )}</ListStates>
     </section>
   );
 }
@@ -50,17 +47,15 @@ export function DeliveriesPanel({ orderId, kind }: { orderId: string; kind: 'ema
   return (
     <section className="panel" aria-labelledby={headingId}>
       <h2 id={headingId}>{title}</h2>
-      {loaded.state === 'loading' ? <Loading what={title.toLowerCase()} /> : null}
-      {loaded.state === 'failed' ? <Failure error={loaded.error} retry={refresh} /> : null}
-      {loaded.state === 'ready' && loaded.value.items.length === 0
-        ? <Empty>{kind === 'email' ? 'No emails for this order yet.' : 'No webhook deliveries for this order (none yet, or no endpoint wants its events).'}</Empty>
-        : null}
-      {loaded.state === 'ready' && loaded.value.items.length > 0 ? (
+      <ListStates
+        loaded={loaded} what={title.toLowerCase()} retry={refresh}
+        empty={kind === 'email' ? 'No emails for this order yet.' : 'No webhook deliveries for this order (none yet, or no endpoint wants its events).'}
+      >{(items) => (
         <TableScroll label={`${title} table`}>
           <table>
             <thead><tr><th scope="col">Event</th><th scope="col">{kind === 'email' ? 'To' : 'Endpoint'}</th><th scope="col">Status</th><th scope="col" className="number">Attempts</th><th scope="col">Created</th><th scope="col">Sent</th></tr></thead>
             <tbody>
-              {loaded.value.items.map((delivery) => (
+              {items.map((delivery) => (
                 <tr key={delivery.id}>
                   <td><code>{delivery.eventType}</code></td>
                   <td className="wrap">{kind === 'email' ? delivery.to : <code>{delivery.endpointId}</code>}</td>
@@ -73,7 +68,7 @@ export function DeliveriesPanel({ orderId, kind }: { orderId: string; kind: 'ema
             </tbody>
           </table>
         </TableScroll>
-      ) : null}
+      )}</ListStates>
     </section>
   );
 }
