@@ -153,7 +153,7 @@ async function processEnvironments(options: ServicesShapeOptions, shape: {
     environments.set(role, {
       ...shared, PORT: String(ports.get(role) ?? 0), OTEL_SERVICE_NAME: options.env.OTEL_SERVICE_NAME ?? `orderstream-${role}`,
       [`${role.toUpperCase()}_DATABASE_URL`]: await ensureDatabase(options.serverUrl, `${options.databasePrefix}${role}`),
-      CATALOG_SERVICE_URL: urlOf('catalog'), INVENTORY_SERVICE_URL: urlOf('inventory'),
+      CATALOG_SERVICE_URL: urlOf('catalog'), INVENTORY_SERVICE_URL: urlOf('inventory'), ORDERS_SERVICE_URL: urlOf('orders'),
     });
   }
   const upstreams = serviceRoles.map((role: ServiceRole) => `${role}=${urlOf(role)}`).join(';');

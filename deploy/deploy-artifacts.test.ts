@@ -518,8 +518,8 @@ describe('deploy/docker-compose.yml', () => {
     }
   });
 
-  test('when a service calls another (CATALOG_SERVICE_URL, INVENTORY_SERVICE_URL), then that service runs the right role on its PORT', () => {
-    const expected = { CATALOG_SERVICE_URL: 'catalog', INVENTORY_SERVICE_URL: 'inventory' };
+  test('when a service calls another (CATALOG_SERVICE_URL, INVENTORY_SERVICE_URL, ORDERS_SERVICE_URL), then that service runs the right role on its PORT', () => {
+    const expected = { CATALOG_SERVICE_URL: 'catalog', INVENTORY_SERVICE_URL: 'inventory', ORDERS_SERVICE_URL: 'orders' };
     for (const [name, service] of appServices) {
       const env = resolvedEnvironment(service);
       for (const [variable, role] of Object.entries(expected)) {
@@ -701,7 +701,7 @@ describe('deploy/k8s', () => {
     for (const gateway of gateways) assertUpstreams(`Deployment ${gateway.metadata.name}`, envOf(gateway).GATEWAY_UPSTREAMS, target);
     for (const deployment of k8s.deployments) {
       const env = envOf(deployment);
-      for (const [variable, role] of Object.entries({ CATALOG_SERVICE_URL: 'catalog', INVENTORY_SERVICE_URL: 'inventory' })) {
+      for (const [variable, role] of Object.entries({ CATALOG_SERVICE_URL: 'catalog', INVENTORY_SERVICE_URL: 'inventory', ORDERS_SERVICE_URL: 'orders' })) {
         for (const url of env[variable]?.split(',') ?? []) {
           const { hostname, port } = new URL(url);
           const found = target(hostname, Number(port));

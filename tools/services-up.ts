@@ -109,6 +109,7 @@ function processEnvironment(
     [databaseVariableOf(planned.role)]: databaseUrlOf(plan.serverUrl ?? options.serverUrl, plan.databasePrefix, planned.role),
     CATALOG_SERVICE_URL: urlOf('catalog'),
     INVENTORY_SERVICE_URL: urlOf('inventory'),
+    ORDERS_SERVICE_URL: urlOf('orders'),
   };
 }
 

@@ -10,7 +10,7 @@ import { createIdentityModule, identityMigrations, type IdentityModule } from '.
 import { createInventoryModule, inventoryMigrations, type InventoryClient, type InventoryModule } from '../modules/inventory/index.ts';
 import { createJobsModule, jobsMigrations, type JobsModule } from '../modules/jobs/index.ts';
 import { createNotificationsModule, notificationsMigrations, type NotificationsModule } from '../modules/notifications/index.ts';
-import { createOrdersModule, ordersMigrations, type OrdersModule } from '../modules/orders/index.ts';
+import { createOrdersModule, ordersMigrations, type OrdersExportClient, type OrdersModule } from '../modules/orders/index.ts';
 import { createPaymentsModule, paymentsMigrations, type PaymentsModule, type PaymentsTestOverrides } from '../modules/payments/index.ts';
 import type { ModuleName } from './module-registry.ts';
 import { jobMetricsOf, orderMetricsOf, paymentMetricsOf } from './module-metrics.ts';
@@ -38,6 +38,8 @@ export interface ModuleContext {
   catalog: (CatalogClient & CatalogImportClient) | undefined;
   /** The inventory's client, the same way. */
   inventory: InventoryClient | undefined;
+  /** The orders module's client for exports, the same way. */
+  orders: OrdersExportClient | undefined;
   /**
    * The catalog and inventory are built in this process on this module's own database, so their
    * writes can join this module's transaction (an import chunk, decision 0029); not when either is
@@ -164,9 +166,9 @@ function createPayments({ config, logger, metrics, database, payments }: ModuleC
   });
 }
 
-function createJobs({ config, logger, metrics, database, catalog, inventory, runJobWorkers, writersShareDatabase }: ModuleContext): JobsModule {
-  if (catalog === undefined || inventory === undefined) {
-    throw new Error('The jobs module needs the catalog and inventory: run them in this process or set CATALOG_SERVICE_URL and INVENTORY_SERVICE_URL.');
+function createJobs({ config, logger, metrics, database, catalog, inventory, orders, runJobWorkers, writersShareDatabase }: ModuleContext): JobsModule {
+  if (catalog === undefined || inventory === undefined || orders === undefined) {
+    throw new Error('The jobs module needs the catalog, inventory and orders: run them in this process or set CATALOG_SERVICE_URL, INVENTORY_SERVICE_URL and ORDERS_SERVICE_URL.');
   }
   return createJobsModule({
     db: database.db, logger, databaseUrl: database.url,
@@ -178,6 +180,8 @@ function createJobs({ config, logger, metrics, database, catalog, inventory, run
       : { store: 'filesystem', directory: config.DOCUMENTS_DIR },
     catalog,
     inventory,
+    orders,
+    exportPartSize: config.EXPORT_PART_SIZE,
     importChunksInOneTransaction: writersShareDatabase,
     devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
     importMaxBytes: config.IMPORT_MAX_BYTES,

@@ -49,7 +49,7 @@ describe('the route table against the modules\' routes', () => {
     const config = loadConfig({
       ...settings(), GATEWAY_SECRET: randomBytes(32).toString('base64'),
       // Only named, never called: the roles that need another module's client get it over HTTP.
-      CATALOG_SERVICE_URL: 'http://127.0.0.1:1', INVENTORY_SERVICE_URL: 'http://127.0.0.1:1',
+      CATALOG_SERVICE_URL: 'http://127.0.0.1:1', INVENTORY_SERVICE_URL: 'http://127.0.0.1:1', ORDERS_SERVICE_URL: 'http://127.0.0.1:1',
     });
     for (const role of moduleNames) {
       const service = await createServices({ config, logger, roles: [role], keyEncryptionKey, transport: new InProcessTransport() });

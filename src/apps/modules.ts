@@ -8,6 +8,7 @@ import { retryLeaseMs, type MessageConsumer, type MessagingRetention } from '../
 import type { Metrics } from '../platform/observability/metrics.ts';
 import type { CatalogClient, CatalogImportClient } from '../modules/catalog/index.ts';
 import type { InventoryClient } from '../modules/inventory/index.ts';
+import type { OrdersExportClient } from '../modules/orders/index.ts';
 import type { PaymentsTestOverrides } from '../modules/payments/index.ts';
 import { moduleFactories, retentionSettings, type ModuleTypes } from './module-factories.ts';
 import { moduleNames, type ModuleName } from './module-registry.ts';
@@ -68,7 +69,7 @@ export function createModules(options: {
   /** Encrypts identity's stored signing keys. */
   keyEncryptionKey: string;
   databases: Partial<Record<ModuleName, { db: Database; url: string }>>;
-  remote?: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient };
+  remote?: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient; orders?: OrdersExportClient };
   /** Run the document job workers in this process (not in an api-only process). */
   runJobWorkers: boolean;
   /** Tests replace the payment provider (one that fails on demand) and shorten its retries. */
@@ -81,6 +82,7 @@ export function createModules(options: {
       config, logger, metrics, keyEncryptionKey: options.keyEncryptionKey, database,
       catalog: modules.catalog?.client ?? options.remote?.catalog,
       inventory: modules.inventory?.client ?? options.remote?.inventory,
+      orders: modules.orders?.exportClient ?? options.remote?.orders,
       writersShareDatabase: modules.catalog !== undefined && modules.inventory !== undefined
         && databases.catalog?.db === database.db && databases.inventory?.db === database.db,
       runJobWorkers: options.runJobWorkers,

@@ -28,11 +28,13 @@ describe('the configuration a service role needs', () => {
     assert.equal(mistakeOf({ ...complete, DATABASE_URL: undefined, ORDERS_DATABASE_URL: 'postgres://127.0.0.1:1/orders', CATALOG_SERVICE_URL: 'http://catalog:8080' }, ['orders']), undefined);
   });
 
-  test('when the orders or jobs service cannot reach the catalog or inventory, then it says which variable to set', () => {
+  test('when the orders or jobs service cannot reach the catalog, inventory or orders, then it says which variable to set', () => {
     assert.match(mistakeOf(complete, ['orders']) ?? '', /^The orders module needs the catalog: .* set CATALOG_SERVICE_URL\.$/);
-    assert.match(mistakeOf({ ...complete, CATALOG_SERVICE_URL: 'http://catalog:8080' }, ['jobs']) ?? '', /^The jobs module needs the catalog and inventory: /);
-    assert.equal(mistakeOf({ ...complete, CATALOG_SERVICE_URL: 'http://catalog:8080', INVENTORY_SERVICE_URL: 'http://inventory:8080' }, ['jobs']), undefined);
-    assert.equal(mistakeOf(complete, ['jobs', 'catalog', 'inventory']), undefined);
+    assert.match(mistakeOf({ ...complete, CATALOG_SERVICE_URL: 'http://catalog:8080' }, ['jobs']) ?? '', /^The jobs module needs the catalog, inventory and orders: /);
+    const remote = { CATALOG_SERVICE_URL: 'http://catalog:8080', INVENTORY_SERVICE_URL: 'http://inventory:8080' };
+    assert.match(mistakeOf({ ...complete, ...remote }, ['jobs']) ?? '', /set CATALOG_SERVICE_URL, INVENTORY_SERVICE_URL and ORDERS_SERVICE_URL\.$/);
+    assert.equal(mistakeOf({ ...complete, ...remote, ORDERS_SERVICE_URL: 'http://orders:8080' }, ['jobs']), undefined);
+    assert.equal(mistakeOf(complete, ['jobs', 'catalog', 'inventory', 'orders']), undefined);
   });
 
   // The composition root refuses each of them as a configuration mistake before it opens anything.

@@ -4,7 +4,7 @@ import { databaseVariableOf, moduleNames, type ModuleName } from './module-regis
 /**
  * What `roles` need to run as services, checked before anything is opened or migrated: the gateway
  * secret, a database for each role, Kafka unless every role runs in this process (or the caller
- * brings a transport), and the catalog (and, for jobs, inventory) here or at its service URL.
+ * brings a transport), and the catalog (and, for jobs, inventory and orders) here or at its service URL.
  * Returns the gateway secret; throws a ConfigError naming the first thing missing.
  */
 export function requireServicesConfiguration(config: Config, roles: readonly ModuleName[], options: { transportGiven?: boolean } = {}): string {
@@ -20,8 +20,9 @@ export function requireServicesConfiguration(config: Config, roles: readonly Mod
   const catalogReachable = here.has('catalog') || config.CATALOG_SERVICE_URL !== undefined;
   const inventoryReachable = here.has('inventory') || config.INVENTORY_SERVICE_URL !== undefined;
   if (here.has('orders') && !catalogReachable) refuse('The orders module needs the catalog: run it in this process or set CATALOG_SERVICE_URL.');
-  if (here.has('jobs') && (!catalogReachable || !inventoryReachable)) {
-    refuse('The jobs module needs the catalog and inventory: run them in this process or set CATALOG_SERVICE_URL and INVENTORY_SERVICE_URL.');
+  const ordersReachable = here.has('orders') || config.ORDERS_SERVICE_URL !== undefined;
+  if (here.has('jobs') && (!catalogReachable || !inventoryReachable || !ordersReachable)) {
+    refuse('The jobs module needs the catalog, inventory and orders: run them in this process or set CATALOG_SERVICE_URL, INVENTORY_SERVICE_URL and ORDERS_SERVICE_URL.');
   }
   return secret;
 }

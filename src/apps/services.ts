@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../platform/observability/metrics.t
 import { createOpsServer, type OpsServer } from '../platform/observability/ops-server.ts';
 import { createCachedCatalogClient, createCatalogHttpClient, type CatalogClient, type CatalogImportClient, type RedisCachedCatalogClient } from '../modules/catalog/index.ts';
 import { createInventoryHttpClient, type InventoryClient } from '../modules/inventory/index.ts';
+import { createOrdersExportHttpClient, type OrdersExportClient } from '../modules/orders/index.ts';
 import { asyncApiRoutes } from './asyncapi.ts';
 import { routePolicies } from './gateway/route-policies.ts';
 import { gatewayTrustSettings } from './edge-wiring.ts';
@@ -185,14 +186,18 @@ async function openDatabases(config: Config, names: readonly ModuleName[], trans
   return { databases, messagingOf };
 }
 
-/** The catalog and inventory over HTTP, for the roles here that need them when those services run elsewhere. */
+/** The catalog, inventory and orders over HTTP, for the roles here that need them when those services run elsewhere. */
 function remoteClients(config: Config, logger: Logger, roles: readonly ServiceRole[], secret: string): {
-  callers: ServiceCaller[]; catalogCache: RedisCachedCatalogClient | undefined; remote: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient };
+  callers: ServiceCaller[]; catalogCache: RedisCachedCatalogClient | undefined;
+  remote: { catalog?: CatalogClient & CatalogImportClient; inventory?: InventoryClient; orders?: OrdersExportClient };
 } {
   const callers: ServiceCaller[] = [];
-  const caller = (service: string, instances: string | undefined): ServiceCaller | undefined => {
+  const caller = (service: string, instances: string | undefined, timeoutMs?: number): ServiceCaller | undefined => {
     if (instances === undefined) return undefined;
-    const created = new ServiceCaller({ service, instances: instances.split(','), secret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, caller: roles.join('+') });
+    const created = new ServiceCaller({
+      service, instances: instances.split(','), secret, previousSecret: config.GATEWAY_SECRET_PREVIOUS, caller: roles.join('+'),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
     callers.push(created);
     return created;
   };
@@ -200,6 +205,8 @@ function remoteClients(config: Config, logger: Logger, roles: readonly ServiceRo
   const needsInventory = roles.includes('jobs') && !roles.includes('inventory');
   const catalogCaller = needsCatalog ? caller('catalog', config.CATALOG_SERVICE_URL) : undefined;
   const inventoryCaller = needsInventory ? caller('inventory', config.INVENTORY_SERVICE_URL) : undefined;
+  // An export page holds up to 5,000 orders: more time than a lookup's default.
+  const ordersCaller = roles.includes('jobs') && !roles.includes('orders') ? caller('orders', config.ORDERS_SERVICE_URL, 30_000) : undefined;
   // With Redis, product lookups of a remote catalog go through a cache the catalog's own events invalidate.
   const remoteCatalog = catalogCaller === undefined ? undefined : createCatalogHttpClient(catalogCaller);
   const catalogCache: RedisCachedCatalogClient | undefined = remoteCatalog === undefined || config.REDIS_URL === undefined
@@ -210,6 +217,7 @@ function remoteClients(config: Config, logger: Logger, roles: readonly ServiceRo
     remote: {
       ...(remoteCatalog === undefined ? {} : { catalog: catalogCache ?? remoteCatalog }),
       ...(inventoryCaller === undefined ? {} : { inventory: createInventoryHttpClient(inventoryCaller) }),
+      ...(ordersCaller === undefined ? {} : { orders: createOrdersExportHttpClient(ordersCaller) }),
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The jobs module's door for composition roots (other modules import only contract.ts): its factory,
- * its migrations and its contract again. Document jobs (catalogue imports) run on pg-boss queues in
+ * its migrations and its contract again. Document jobs (catalogue imports, order exports) run on pg-boss queues in
  * the module's database; their records, progress and row errors live in the `jobs` schema. Invoice
  * PDFs are drawn when first downloaded (decision 0014).
  */
@@ -15,23 +15,28 @@ import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { MessageConsumer } from '../../platform/messaging/index.ts';
 import type { CatalogClient, CatalogImportClient } from '../catalog/contract.ts';
 import type { InventoryClient } from '../inventory/contract.ts';
+import type { OrdersExportClient } from '../orders/contract.ts';
 import { CancelJob } from './application/cancel-job.ts';
 import type { JobMetrics, JobQueueDepth } from './application/ports.ts';
 import { FailJob } from './application/fail-job.ts';
 import { FollowJob } from './application/follow-job.ts';
+import { GetExportFile } from './application/get-export-file.ts';
 import { GetInvoice } from './application/get-invoice.ts';
 import { GetJob } from './application/get-job.ts';
 import { ListJobs } from './application/list-jobs.ts';
+import { RunExport } from './application/run-export.ts';
 import { RunImport } from './application/run-import.ts';
+import { StartExport } from './application/start-export.ts';
 import { StartImport } from './application/start-import.ts';
 import { CsvParseReader } from './adapters/csv/csv-parse-reader.ts';
 import { FilesystemDocumentStore } from './adapters/documents/filesystem-document-store.ts';
 import { S3DocumentStore, type S3DocumentStoreOptions } from './adapters/documents/s3-document-store.ts';
 import { jobsRoutes } from './adapters/http/jobs-routes.ts';
 import { orderConfirmedConsumer } from './adapters/messaging/order-confirmed-consumer.ts';
-import { catalogProducts, inventoryStockLevels } from './adapters/modules/module-clients.ts';
+import { catalogProducts, inventoryStockLevels, ordersToExport } from './adapters/modules/module-clients.ts';
 import { PdfkitInvoiceRenderer } from './adapters/pdf/pdfkit-invoice-renderer.ts';
 import { PgBossQueues } from './adapters/pg-boss/pg-boss-queues.ts';
+import { PgExportParts } from './adapters/postgres/pg-export-parts.ts';
 import { PgImportTransactions } from './adapters/postgres/pg-import-transactions.ts';
 import { PgInvoiceRepository } from './adapters/postgres/pg-invoice-repository.ts';
 import { PgJobRepository } from './adapters/postgres/pg-job-repository.ts';
@@ -75,6 +80,8 @@ export interface JobsModuleDeps {
   documents: { store: 'filesystem'; directory: string } | ({ store: 's3' } & S3DocumentStoreOptions);
   catalog: CatalogClient & CatalogImportClient;
   inventory: InventoryClient;
+  /** Where exports read orders: the orders module, in this process or over HTTP. */
+  orders: OrdersExportClient;
   devIdentityHeaders: boolean;
   /** Largest CSV upload accepted; larger ones get 413 and leave nothing behind. */
   importMaxBytes: number;
@@ -104,6 +111,8 @@ export interface JobsModuleDeps {
   importChunksInOneTransaction?: boolean;
   /** Rows per chunk of an import: written in one request to the catalog and one to inventory, and committed with its checkpoint. Default 2,000. */
   importBatchSize?: number;
+  /** Orders per part of an export: read in one page and stored as one document, recorded with the job's progress. Default 5,000. */
+  exportPartSize?: number;
   /** How the job event streams (GET /v1/jobs/{id}/events) read a job and bound themselves. Default: every 500 ms, a heartbeat each 15 s, 100 streams of at most an hour. */
   jobEvents?: { pollMs?: number; heartbeatMs?: number; maxStreams?: number; maxLifetimeMs?: number };
   /** Whether this process runs job workers; false where it only queues them (the api role). Default true. */
@@ -114,7 +123,7 @@ export interface JobsModuleDeps {
   retention?: { jobSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }
 
-/** Wires the jobs module: uploads and job API, the invoice consumer, and pg-boss workers. */
+/** Wires the jobs module: uploads, exports and the job API, the invoice consumer, and pg-boss workers. */
 export function createJobsModule(deps: JobsModuleDeps): JobsModule {
   const { db, logger } = deps;
   const log = logger.child({ module: 'jobs' });
@@ -128,6 +137,10 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
     jobs, csv, catalog: catalogProducts(deps.catalog), stock: inventoryStockLevels(deps.inventory),
     ...(deps.importChunksInOneTransaction === true ? { transactions: new PgImportTransactions(db) } : {}),
     ...(deps.importBatchSize === undefined ? {} : { chunkSize: deps.importBatchSize }),
+  }));
+  const parts = new PgExportParts(db);
+  const runExport = tracedUseCase('jobs.run-export', new RunExport({
+    jobs, parts, orders: ordersToExport(deps.orders), documents, ...(deps.exportPartSize === undefined ? {} : { partSize: deps.exportPartSize }),
   }));
   const jobTimeoutSeconds = deps.jobTimeoutSeconds ?? 900;
   // Downloads draw: a few wait their turn, briefly; past that the download is refused, 503 with Retry-After.
@@ -152,6 +165,11 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
         await runImport.execute(jobId, attempt);
         log.info('import attempt ended');
       },
+      'order-export': async (jobId, attempt) => {
+        log.info({ lastAttempt: attempt.lastAttempt }, 'export attempt started');
+        await runExport.execute(jobId, attempt);
+        log.info('export attempt ended');
+      },
     },
     onDeadLetter: async (jobId) => {
       await failJob.execute(jobId, 'dead-lettered');
@@ -169,6 +187,8 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
       cancelJob: tracedUseCase('jobs.cancel-job', new CancelJob({ jobs, queue: submitter })),
       getInvoice: tracedUseCase('jobs.get-invoice', new GetInvoice({ invoices, documents, renderer, seller: deps.invoiceSeller })),
       followJob: new FollowJob({ jobs, pollMs: deps.jobEvents?.pollMs ?? 500 }),
+      startExport: tracedUseCase('jobs.start-export', new StartExport({ jobs: submitter })),
+      getExportFile: tracedUseCase('jobs.get-export-file', new GetExportFile({ jobs, parts, documents })),
     }, {
       devIdentityHeaders: deps.devIdentityHeaders, importMaxBytes: deps.importMaxBytes,
       events: { heartbeatMs: deps.jobEvents?.heartbeatMs ?? 15_000, maxStreams: deps.jobEvents?.maxStreams ?? 100, maxLifetimeMs: deps.jobEvents?.maxLifetimeMs ?? 3_600_000 },

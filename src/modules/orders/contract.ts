@@ -51,3 +51,53 @@ export const ordersEvents = {
   confirmed: { type: 'orders.confirmed', version: 1 },
   cancelled: { type: 'orders.cancelled', version: 1 },
 } as const;
+
+/** What an order export may be narrowed to; every filter given must hold. */
+export interface OrderExportFilterV1 {
+  status?: 'PENDING' | 'RESERVED' | 'AUTHORIZED' | 'CONFIRMED' | 'CANCELLING' | 'CANCELLED';
+  /** Placed at or after this instant (ISO 8601). */
+  from?: string;
+  /** Placed before this instant (ISO 8601). */
+  to?: string;
+  customerId?: string;
+  /** The customer email the order was placed with, compared without case. */
+  email?: string;
+  /** Has a line of this SKU. */
+  sku?: string;
+}
+
+/** Where an export page ends, in full precision: the next page starts after this order. */
+export interface OrderExportPositionV1 {
+  /** The order's placing time exactly as the orders module stores it (not rounded to milliseconds). */
+  placedAt: string;
+  orderId: string;
+}
+
+/** One order as an export writes it. */
+export interface ExportedOrderV1 {
+  id: string;
+  status: string;
+  customerId: string;
+  customerEmail: string;
+  lines: { sku: string; quantity: number; lineTotal: MoneyV1 }[];
+  total: MoneyV1;
+  refunded: MoneyV1 | null;
+  cancellationReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Largest page an export may ask for. */
+export const maxOrderExportPage = 10_000;
+
+/** The orders module's client for exports (the jobs module); in-process in one process, HTTP between services. */
+export interface OrdersExportClient {
+  /**
+   * Orders matching the filter placed before `placedBefore`, newest first, at most `limit` after
+   * `after`; `next` is null on the last page. With `count`, also how many match in all (the first
+   * page's question, for progress).
+   */
+  exportPage(query: {
+    filter: OrderExportFilterV1; placedBefore: string; after?: OrderExportPositionV1; limit: number; count?: boolean;
+  }): Promise<{ items: ExportedOrderV1[]; next: OrderExportPositionV1 | null; total?: number }>;
+}

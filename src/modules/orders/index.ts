@@ -8,12 +8,14 @@ import type { MigrationSet } from '../../platform/database/migrations.ts';
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
 import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
+import type { ServiceCaller } from '../../platform/http/service-caller.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Logger } from '../../platform/logging/logger.ts';
 import { countOpenDeadLetters, type MessageConsumer } from '../../platform/messaging/index.ts';
 import type { CatalogClient } from '../catalog/contract.ts';
 import { AdvanceSaga } from './application/advance-saga.ts';
 import { CancelOrder } from './application/cancel-order.ts';
+import { ExportOrderPage } from './application/export-order-page.ts';
 import { GetOperationsSummary } from './application/get-operations-summary.ts';
 import { GetOrder } from './application/get-order.ts';
 import { ListAllOrders } from './application/list-all-orders.ts';
@@ -25,14 +27,18 @@ import type { OrderMetrics } from './application/ports.ts';
 import { noOrderMetrics } from './application/report-transition.ts';
 import { adminOrderRoutes } from './adapters/http/admin-order-routes.ts';
 import { orderRoutes } from './adapters/http/order-routes.ts';
+import { ordersInternalRoutes } from './adapters/http/orders-internal-routes.ts';
+import { HttpOrdersExportClient } from './adapters/http-client/http-orders-export-client.ts';
 import { sagaConsumer } from './adapters/messaging/saga-consumer.ts';
 import { expiredIdempotencyKeys } from './adapters/postgres/idempotency-key-retention.ts';
 import { PgIdempotencyKeys } from './adapters/postgres/pg-idempotency-keys.ts';
+import { PgOrderExportReader } from './adapters/postgres/pg-order-export-reader.ts';
 import { PgOrderOperationsReader } from './adapters/postgres/pg-order-operations-reader.ts';
 import { PgOrderReader } from './adapters/postgres/pg-order-reader.ts';
 import { PgOrderTransactions } from './adapters/postgres/pg-order-store.ts';
 
 export * from './contract.ts';
+import type { OrdersExportClient } from './contract.ts';
 export { ordersMessageSchemas } from './adapters/messaging/orders-message-schemas.ts';
 export type { OrderMetrics, SagaStepOutcome } from './application/ports.ts';
 // The saga's definition, pure data and one pure function, for the blueprint that draws it (tools/blueprint/).
@@ -49,6 +55,8 @@ export interface OrdersModule {
   routes: RouteRegistration;
   consumers: MessageConsumer[];
   background: BackgroundTask[];
+  /** In-process adapter of the orders client for exports, for modules in the same process. */
+  exportClient: OrdersExportClient;
 }
 
 /**
@@ -112,8 +120,12 @@ export function createOrdersModule(deps: {
       orders: operations, admission, deadLetters: { waitingPerModule: () => countOpenDeadLetters(deps.db) },
     })),
   });
+  const exportOrderPage = tracedUseCase('orders.export-order-page', new ExportOrderPage({ orders: new PgOrderExportReader(deps.db) }));
+  const exportClient: OrdersExportClient = { exportPage: (query) => exportOrderPage.execute(query) };
+  const internalRoutes = ordersInternalRoutes(exportClient);
   return {
-    routes: (app) => { customerRoutes(app); adminRoutes(app); },
+    routes: (app) => { customerRoutes(app); adminRoutes(app); internalRoutes(app); },
+    exportClient,
     consumers: [sagaConsumer(tracedUseCase('orders.advance-saga', new AdvanceSaga({ stepTimeoutMs: deps.stepTimeoutMs, metrics })))],
     background: [
       new BackgroundLoop({
@@ -125,4 +137,9 @@ export function createOrdersModule(deps: {
       ...(deps.retention === undefined ? [] : [new RetentionSweeper({ name: 'orders.retention', db: deps.db, logger: deps.logger, rules: [expiredIdempotencyKeys], ...deps.retention })]),
     ],
   };
+}
+
+/** The orders client for exports over HTTP, for the jobs module in another service (services shape). */
+export function createOrdersExportHttpClient(orders: ServiceCaller): OrdersExportClient {
+  return new HttpOrdersExportClient(orders);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Reading the catalog and inventory: their service addresses in the services shape, and the caches in front of them. */
+/** Reading the catalog and inventory (and orders, for exports): their service addresses in the services shape, and the caches in front of them. */
 export const catalogVariables = {
   CATALOG_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
     .describe('Services shape: the catalog service instances (comma-separated) that orders and jobs ask for products and prices.'),
@@ -12,4 +12,6 @@ export const catalogVariables = {
     .describe('Services shape with REDIS_URL: how long a product snapshot stays in the Redis cache in front of the catalog service (a change announced by the catalog drops it at once).'),
   INVENTORY_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
     .describe('Services shape: the inventory service instances (comma-separated) that imports set stock through.'),
+  ORDERS_SERVICE_URL: z.string().regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, 'must be http(s) URLs separated by commas').optional()
+    .describe('Services shape: the orders service instances (comma-separated) that order exports read orders from.'),
 };

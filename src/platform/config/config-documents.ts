@@ -19,7 +19,9 @@ export const documentVariables = {
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(50 * 1024 * 1024)
     .describe('Largest CSV accepted by POST /v1/imports (the gateway streams the upload through, never holding it whole).'),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
-    .describe('Jobs of each kind (imports) run at once in this process.'),
+    .describe('Jobs of each kind (imports, exports) run at once in this process.'),
+  EXPORT_PART_SIZE: z.coerce.number().int().min(100).max(10_000).default(5000)
+    .describe('Orders per part of an order export: read in one page, stored as one document and recorded with the job\'s progress; a resumed export starts after the last part recorded.'),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(3)
     .describe('Attempts of a job before it is dead-lettered and marked failed.'),
   JOB_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5)

@@ -84,6 +84,7 @@ export async function startServicesShape(options: {
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       CATALOG_SERVICE_URL: urlOf('catalog'),
       INVENTORY_SERVICE_URL: urlOf('inventory'),
+      ORDERS_SERVICE_URL: urlOf('orders'),
       DOCUMENTS_DIR: files, EMAIL_OUTBOX_DIR: files,
     }));
   }

@@ -1,5 +1,6 @@
 import type { Invoice, StoredInvoice } from '../domain/invoice.ts';
 import type { ImportRow } from '../domain/import-row.ts';
+import type { ExportedOrder, ExportFilter, ExportPosition } from '../domain/order-export.ts';
 import type { Job, JobCounts, JobKind, RowError } from '../domain/job.ts';
 
 /** Position after the last job of a page, newest first. */
@@ -116,6 +117,37 @@ export interface StockLevels {
  */
 export interface ImportTransactions {
   run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** Where exported orders come from (the orders module, through its contract). */
+export interface OrderSource {
+  /**
+   * At most `limit` orders matching the filter placed before `placedBefore`, newest first, after
+   * `after`; `next` is null on the last page. With `count`, also how many match in all.
+   */
+  page(query: { filter: ExportFilter; placedBefore: string; after: ExportPosition | null; limit: number; count: boolean }): Promise<{
+    orders: ExportedOrder[]; next: ExportPosition | null; total?: number;
+  }>;
+}
+
+/** One written part of an export's file: its document, how many orders and bytes it holds, and where the next part starts (null: the last). */
+export interface ExportPart {
+  part: number;
+  documentKey: string;
+  orders: number;
+  bytes: number;
+  next: ExportPosition | null;
+}
+
+/** The recorded parts of export files. */
+export interface ExportParts {
+  /** An export's recorded parts, in order. */
+  list(jobId: string): Promise<ExportPart[]>;
+  /**
+   * Records a written part together with the job's progress after it (`done` orders), in one
+   * transaction; false, recording nothing, when the job is no longer running (it was cancelled).
+   */
+  record(jobId: string, part: ExportPart, done: number, now: Date): Promise<boolean>;
 }
 
 /** Draws an invoice as a PDF, streamed. */

@@ -49,3 +49,11 @@ export class JobQueueUnavailableError extends Error {
     this.name = 'JobQueueUnavailableError';
   }
 }
+
+/** The export's file is asked for before the export succeeded. */
+export class ExportNotReadyError extends Error {
+  constructor(jobId: string, status: string) {
+    super(`Export ${jobId} is ${status}; its file can be downloaded once it has succeeded.`);
+    this.name = 'ExportNotReadyError';
+  }
+}

@@ -1,8 +1,9 @@
 /**
- * The kinds of job records. Only imports still run as jobs, each kind on its own queue; `invoice`
- * names the records of invoices drawn by jobs before invoices were drawn on download (decision 0014).
+ * The kinds of job records. Imports and order exports run as jobs, each kind on its own queue;
+ * `invoice` names the records of invoices drawn by jobs before invoices were drawn on download
+ * (decision 0014).
  */
-export const jobKinds = ['catalog-import', 'invoice'] as const;
+export const jobKinds = ['catalog-import', 'invoice', 'order-export'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;

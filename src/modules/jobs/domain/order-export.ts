@@ -4,6 +4,36 @@ import { minorUnitDigits, type Money } from '../../../kernel/money.ts';
 export const exportFormats = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
+/** The order statuses an export may be narrowed to (those of the orders module). */
+export const exportableStatuses = ['PENDING', 'RESERVED', 'AUTHORIZED', 'CONFIRMED', 'CANCELLING', 'CANCELLED'] as const;
+
+/** What an export is narrowed to (every filter given must hold), as the job keeps it: instants in ISO 8601. */
+export interface ExportFilter {
+  readonly status?: (typeof exportableStatuses)[number];
+  readonly from?: string;
+  readonly to?: string;
+  readonly customerId?: string;
+  readonly email?: string;
+  readonly sku?: string;
+}
+
+/**
+ * What an export job writes, kept in the job's input: the format, the filter, and the instant the
+ * export was asked at. Only orders placed before that instant are written, so the set does not grow
+ * while the file is written, and a resumed export writes the same orders.
+ */
+export interface ExportRequest {
+  readonly format: ExportFormat;
+  readonly filter: ExportFilter;
+  readonly placedBefore: string;
+}
+
+/** Where an export page ended, in the orders module's full precision; the next page starts after this order. */
+export interface ExportPosition {
+  readonly placedAt: string;
+  readonly orderId: string;
+}
+
 /** One order as an export writes it: what the orders module lists, in plain values. */
 export interface ExportedOrder {
   readonly id: string;

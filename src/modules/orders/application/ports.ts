@@ -23,6 +23,8 @@ export interface OrderFilter {
   to?: Date;
   /** Has a line of this SKU (normal form: trimmed, upper case). */
   sku?: string;
+  /** Placed by this customer. */
+  customerId?: string;
 }
 
 /** How many orders something happened to in each minute, by the minute's start. */
@@ -36,6 +38,20 @@ export interface OrderOperationsReader {
   countPerMinute(since: Date): Promise<{ placed: MinuteCounts; confirmed: MinuteCounts; cancelled: MinuteCounts }>;
   /** The 95th percentile of placed→confirmed seconds of the orders confirmed from `since` on, and how many there were; null without any. */
   confirmationP95(since: Date): Promise<{ seconds: number | null; confirmed: number }>;
+}
+
+/** Where an export page ends: the last order's placing time in full precision (PostgreSQL's text of it), and its id. */
+export interface ExportPosition {
+  placedAt: string;
+  orderId: string;
+}
+
+/** Orders read for an export: a stable set (placed before a fixed instant), walked newest first in pages. */
+export interface OrderExportReader {
+  /** At most `limit` orders matching the filter placed before `placedBefore`, after `after`; `next` is null on the last page. */
+  page(filter: OrderFilter, placedBefore: Date, page: { limit: number; after?: ExportPosition }): Promise<{ items: Order[]; next: ExportPosition | null }>;
+  /** How many orders match the filter placed before `placedBefore`. */
+  count(filter: OrderFilter, placedBefore: Date): Promise<number>;
 }
 
 /** Dead letters waiting for an admin in this process's database, per module that consumed them. */

@@ -2,9 +2,25 @@ import { auditedModules } from '../../../../src/apps/module-registry.ts';
 import type { BurstKit, RouteBurst } from './burst-kit.ts';
 import { deadDeliveryIds, deadEmailDeliveryIds, importUpload, jobIds, webhookIds } from './fixture-pools.ts';
 
-/** Catalogue uploads and the jobs they start. */
+/** Catalogue uploads and order exports, and the jobs they start. */
 export function documentJobBursts({ fixtureOf, simple }: BurstKit): RouteBurst[] {
+  const exports: string[] = [];
   return [
+    {
+      ...simple('POST /v1/exports/orders', [202], ({ admin }, index) => ({
+        method: 'POST', path: '/v1/exports/orders', token: admin, json: index % 2 === 0 ? {} : { format: 'jsonl', status: 'CONFIRMED' },
+      })),
+      keep: (answers) => {
+        for (const answer of answers) if (answer.status === 202) exports.push((JSON.parse(answer.text) as { id: string }).id);
+      },
+    },
+    {
+      // Small exports: most have succeeded by now (200); one still queued or running answers 409.
+      route: 'GET /v1/jobs/:id/file', expected: [200, 409],
+      requests: (count) => Promise.resolve(Array.from({ length: count }, (_, index) => ({
+        method: 'GET' as const, path: `/v1/jobs/${exports[index % Math.max(1, exports.length)] ?? 'none'}/file`, token: fixtureOf().admin,
+      }))),
+    },
     {
       ...simple('POST /v1/imports', [202], ({ admin }, index) => ({ method: 'POST', path: '/v1/imports', token: admin, body: importUpload(index) })),
       keep: (answers) => {

@@ -71,6 +71,10 @@ export function orderBursts({ simple }: BurstKit): RouteBurst[] {
       ][index % 4] ?? '',
     })),
     simple('GET /v1/admin/summary', [200], ({ admin }) => ({ method: 'GET', path: '/v1/admin/summary', token: admin })),
+    simple('POST /internal/v1/orders/export-pages', [200], ({ serviceToken }, index) => ({
+      method: 'POST', path: '/internal/v1/orders/export-pages', token: serviceToken,
+      json: { filter: index % 2 === 0 ? {} : { status: 'CONFIRMED' }, placedBefore: new Date().toISOString(), limit: 1 + (index % 50), count: index % 3 === 0 },
+    })),
   ];
 }
 

@@ -15,4 +15,6 @@ export const jobsRoutePolicies: readonly Omit<RoutePolicy, 'upstream'>[] = [
   // two chunks, so it must outlast the stream's heartbeat (15 s), which keeps it from ever being reached.
   { method: 'GET', url: '/v1/jobs/:id/events', access: 'admin', timeoutMs: 45_000 },
   { method: 'POST', url: '/v1/jobs/:id/cancel', access: 'admin' },
+  { method: 'POST', url: '/v1/exports/orders', access: 'admin' },
+  { method: 'GET', url: '/v1/jobs/:id/file', access: 'admin', retry: true },
 ];

@@ -9,14 +9,17 @@ import { containsNulCharacter, nulCharacterMessage } from '../../../../platform/
 import { addToContext } from '../../../../platform/logging/request-context.ts';
 import type { CancelJob } from '../../application/cancel-job.ts';
 import type { FollowJob } from '../../application/follow-job.ts';
+import type { GetExportFile } from '../../application/get-export-file.ts';
 import type { GetInvoice } from '../../application/get-invoice.ts';
 import type { GetJob } from '../../application/get-job.ts';
 import type { ListJobs } from '../../application/list-jobs.ts';
+import type { StartExport } from '../../application/start-export.ts';
 import type { StartImport } from '../../application/start-import.ts';
 import { echoed } from '../../domain/echoed-text.ts';
 import {
-  DocumentTooLargeError, InvalidImportFileError, InvoiceNotFoundError, JobNotCancellableError, JobNotFoundError, JobQueueUnavailableError,
+  DocumentTooLargeError, ExportNotReadyError, InvalidImportFileError, InvoiceNotFoundError, JobNotCancellableError, JobNotFoundError, JobQueueUnavailableError,
 } from '../../domain/job.errors.ts';
+import { exportRoutes } from './export-routes.ts';
 import { jobEventsRoute, type JobEventsOptions } from './job-events-route.ts';
 import { jobAcceptedDto, jobDto, jobIdParams, jobPageDto, listJobsQuery, orderIdParams, rowErrorsCsv, toJobDto } from './job-dtos.ts';
 
@@ -27,6 +30,8 @@ export interface JobsUseCases {
   cancelJob: CancelJob;
   getInvoice: GetInvoice;
   followJob: FollowJob;
+  startExport: StartExport;
+  getExportFile: GetExportFile;
 }
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 413: problemSchema, 415: problemSchema, 503: problemSchema };
@@ -35,7 +40,7 @@ const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 4
 const csvMediaTypes = new Set(['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel']);
 
 /**
- * The jobs API: CSV imports, job state, cancellation, error reports and invoices. Multipart parsing
+ * The jobs API: CSV imports, order exports, job state, cancellation, error reports and invoices. Multipart parsing
  * is registered inside this plugin only, so no other route accepts uploads.
  */
 export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders: boolean; importMaxBytes: number; events: JobEventsOptions }) {
@@ -85,6 +90,7 @@ export function jobsRoutes(useCases: JobsUseCases, options: { devIdentityHeaders
       });
 
       jobEventsRoute(useCases.followJob, requireAdmin, options.events)(scoped);
+      exportRoutes(useCases, requireAdmin, mapJobsError)(scoped);
 
       scoped.get('/v1/jobs/:id/errors.csv', {
         schema: { tags: ['jobs'], summary: 'The rejected rows of an import as CSV (line,reason,columns)', params: jobIdParams },
@@ -181,6 +187,7 @@ function isCsv(mimetype: string, filename: string): boolean {
 
 function mapJobsError(error: unknown): never {
   if (error instanceof JobNotFoundError || error instanceof InvoiceNotFoundError) throw notFound(error.message);
+  if (error instanceof ExportNotReadyError) throw new HttpProblem({ status: 409, slug: 'export-not-ready', title: 'The export has not succeeded', detail: error.message });
   if (error instanceof JobNotCancellableError) throw new HttpProblem({ status: 409, slug: 'job-not-cancellable', title: 'Job already ended', detail: error.message });
   if (error instanceof InvalidImportFileError) throw invalidRequest(error.message, [{ location: 'body', field: 'file', message: error.message }]);
   if (error instanceof DocumentTooLargeError || codeOf(error) === 'FST_REQ_FILE_TOO_LARGE') {

@@ -51,10 +51,22 @@ export interface InvoicesTable {
   created_at: Date;
 }
 
+/** One part of an export's file, in order; its document holds the part's records. */
+export interface ExportPartsTable {
+  job_id: string;
+  part: number;
+  document_key: string;
+  orders: number;
+  bytes: ColumnType<string, number, never>;
+  next_placed_at: string | null;
+  next_order_id: string | null;
+}
+
 // A type alias, not an interface: kysely needs the index signature an alias has.
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type JobsTables = {
   'jobs.jobs': JobsTable;
   'jobs.row_errors': RowErrorsTable;
   'jobs.invoices': InvoicesTable;
+  'jobs.export_parts': ExportPartsTable;
 };

@@ -1,7 +1,8 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import type { MinuteCounts, OrderCursor, OrderFilter, OrderOperationsReader } from '../../application/ports.ts';
 import type { Order, OrderStatus } from '../../domain/order.ts';
+import { searchWalk } from './order-search-walk.ts';
 import { toOrder, type OrdersTable, type OrdersTables } from './order-rows.ts';
 
 // A finished order has no deadline and an unfinished one has one (order-saga.ts): saying so lets
@@ -18,7 +19,7 @@ export class PgOrderOperationsReader implements OrderOperationsReader {
 
   async listAll(filter: OrderFilter, page: { limit: number; after?: OrderCursor }): Promise<{ items: Order[]; next: OrderCursor | null }> {
     const { status, email, sku } = filter;
-    const rows = status !== undefined && email === undefined && sku === undefined
+    const rows = status !== undefined && email === undefined && sku === undefined && filter.customerId === undefined
       ? await this.#byStatus(status, filter, page)
       : await this.#bySearch(filter, page);
     const items = rows.slice(0, page.limit).map(toOrder);
@@ -43,19 +44,8 @@ export class PgOrderOperationsReader implements OrderOperationsReader {
    * primary key; the other filters are checked on the joined rows.
    */
   async #bySearch(filter: OrderFilter, page: { limit: number; after?: OrderCursor }): Promise<Selectable<OrdersTable>[]> {
-    const { status, email, from, to, sku } = filter;
-    // The walked index's own columns order the page and bound it, so the planner reads it in order.
-    const walked = sku === undefined ? sql.raw('s') : sql.raw('k');
-    const conditions: RawBuilder<unknown>[] = [];
-    if (sku !== undefined) conditions.push(sql`k.sku = ${sku}`);
-    if (email !== undefined) conditions.push(sql`s.customer_email_lower = lower(${email})`);
-    if (status !== undefined) conditions.push(sql`o.status = ${status}`);
-    if (from !== undefined) conditions.push(sql`${walked}.created_at >= ${from}`);
-    if (to !== undefined) conditions.push(sql`${walked}.created_at < ${to}`);
+    const { walked, source, conditions } = searchWalk(filter);
     if (page.after !== undefined) conditions.push(sql`(${walked}.created_at, ${walked}.order_id) < (${page.after.createdAt}, ${page.after.id})`);
-    const source = sku === undefined
-      ? sql`orders.order_search s`
-      : sql`orders.order_search_skus k${email === undefined ? sql`` : sql` join orders.order_search s on s.order_id = k.order_id`}`;
     const result = await sql<Selectable<OrdersTable>>`
       select o.* from ${source} join orders.orders o on o.id = ${walked}.order_id
       ${conditions.length === 0 ? sql`` : sql`where ${sql.join(conditions, sql` and `)}`}
