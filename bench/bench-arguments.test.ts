@@ -6,7 +6,7 @@ test('when no option is given, then every scenario runs with the defaults', () =
   // The command line's parser fills in other commands' defaults too (start's --role): they are not the bench's.
   const options = parseBenchArguments({ role: 'all' } as BenchArguments);
 
-  assert.deepEqual(options.scenarios, ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console']);
+  assert.deepEqual(options.scenarios, ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console', 'export', 'import']);
   assert.equal(options.durationSeconds, defaultBenchOptions.durationSeconds);
   assert.equal(options.connections, defaultBenchOptions.connections);
   assert.equal(options.command, 'npm run bench');

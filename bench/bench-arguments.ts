@@ -38,7 +38,8 @@ export const benchUsage = `Usage: orderstream bench [--shape single|services] [-
                  it has no db-ceiling
   --duration     measured time per scenario: 20s, 1.5m, 500ms or plain seconds (default 10s; each also gets a warm-up)
   --connections  concurrent HTTP connections, and database connections of the database ceilings (default 16)
-  --scenario     ${scenarioNames.join(', ')} (default: all)
+  --scenario     ${scenarioNames.join(', ')} (default: all); export and import move
+                 100,000 orders and catalogue rows through a job each, against PostgreSQL's COPY of the same rows (single shape only)
   --saga-rate    orders per second the saga scenario offers, and half what overload offers (default: the highest rate a short
                  search finds the saga keeping, POST→CONFIRMED p99 under 1 s, starting from half place-order's end-to-end rate)
   --results-dir  folder of the JSON results (default bench/results)

@@ -3,16 +3,17 @@ import type { ResourceUsage } from './resource-sampler.ts';
 import type { Percentiles } from './statistics.ts';
 
 /** The scenarios `orderstream bench --scenario` can run. */
-export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console'] as const;
+export const scenarioNames = ['catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console', 'export', 'import'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /**
  * The ceilings scenarios are compared with: a bare HTTP server; the database's physical limits
  * (durable commits per second, single-row statements per second); and the replay of one captured
  * order's own statements (`db-ceiling`), which measures how well the design uses the database, not
- * how far it is from what the database can do.
+ * how far it is from what the database can do; PostgreSQL's own COPY of the import's file into a
+ * table of the catalogue's shape (`copy-in-ceiling`) and of every order out to nowhere (`copy-out-ceiling`).
  */
-export type CeilingName = 'http-ceiling' | 'commit-ceiling' | 'statement-ceiling' | 'db-ceiling';
+export type CeilingName = 'http-ceiling' | 'commit-ceiling' | 'statement-ceiling' | 'db-ceiling' | 'copy-in-ceiling' | 'copy-out-ceiling';
 
 /** The ceilings measured on the database, in the order the report lists them. */
 export const databaseCeilingNames = ['commit-ceiling', 'statement-ceiling', 'db-ceiling'] as const satisfies readonly CeilingName[];
@@ -65,7 +66,7 @@ export interface ScenarioResult {
   name: ScenarioName | CeilingName;
   kind: 'scenario' | 'ceiling';
   /** What `throughput` counts per second. */
-  metric: 'req/s' | 'orders/s' | 'completions/s' | 'sign-ins/s' | 'commits/s' | 'statements/s';
+  metric: 'req/s' | 'orders/s' | 'completions/s' | 'sign-ins/s' | 'commits/s' | 'statements/s' | 'rows/s';
   throughput: number;
   /**
    * Request latency, or POST→CONFIRMED for the saga, or the catalogue reads' during the login storm,
@@ -74,7 +75,8 @@ export interface ScenarioResult {
    */
   latencyMs: Percentiles | null;
   /**
-   * The scenario's share of the ceiling that bounds it: catalog-read's of http-ceiling; for scenarios
+   * The scenario's share of the ceiling that bounds it: catalog-read's of http-ceiling, import's of
+   * copy-in-ceiling, export's of copy-out-ceiling; for scenarios
    * that complete orders, the larger of their commit-ceiling and statement-ceiling shares (see `databaseLoad`).
    */
   ratio: { ceiling: CeilingName; value: number } | null;

@@ -3,7 +3,7 @@ import { round } from './statistics.ts';
 
 /**
  * Sets each scenario's ratios to the ceilings measured in the same run: catalog-read to
- * http-ceiling; for the scenarios that complete orders (saga, place-order), what their orders ask of
+ * http-ceiling; import and export to PostgreSQL's COPY of the same rows (copy-in-, copy-out-ceiling); for the scenarios that complete orders (saga, place-order), what their orders ask of
  * the database per second (per-order figure × orders per second) to commit-ceiling and
  * statement-ceiling, and their orders per second to db-ceiling (the captured order's replay). Their
  * `ratio` is the larger physical share, the limit they are nearer to.
@@ -18,6 +18,11 @@ export function compareWithCeilings(results: ScenarioResult[]): void {
   const catalog = results.find((result) => result.name === 'catalog-read');
   const httpLimit = ceiling('http-ceiling');
   if (catalog !== undefined && httpLimit !== undefined) catalog.ratio = { ceiling: 'http-ceiling', value: round(catalog.throughput / httpLimit) };
+  for (const [name, copyCeiling] of [['import', 'copy-in-ceiling'], ['export', 'copy-out-ceiling']] as const) {
+    const result = results.find((candidate) => candidate.name === name);
+    const value = share(result?.throughput ?? null, ceiling(copyCeiling));
+    if (result !== undefined && value !== null) result.ratio = { ceiling: copyCeiling, value };
+  }
 
   for (const result of results) {
     const load = result.databaseLoad;

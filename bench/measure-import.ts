@@ -3,41 +3,28 @@
  * `node bench/measure-import.ts [rows]` (default 100,000, about 10 MB). Generates the CSV in a
  * temporary folder, uploads it through the HTTP app as the admin, samples the job's progress while
  * it runs, and prints rows/second and the peak RSS of this process (app, workers and all) as JSON.
- * Numbers go in notes only with the command that produced them.
+ * Numbers go in notes only with the command that produced them. The bench's `import` scenario
+ * measures the same import through the edge, with PostgreSQL's COPY of the same rows beside it.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { createSingleProcess, ensureDatabase } from '../src/apps/single-process.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.ts';
 import { createLogger } from '../src/platform/logging/logger.ts';
+import { writeImportFile } from './import-file.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const logger = createLogger({ level: 'warn' });
 const dataDir = await mkdtemp(path.join('/var/tmp', 'orderstream-measure-import-'));
 await chmod(dataDir, 0o755); // as root, the embedded server runs as `postgres` and must reach its folder
 
-/** Writes `count` valid rows, each with a description, so the file is about 100 bytes a row. */
-async function writeCsv(file: string, count: number): Promise<number> {
-  const out = createWriteStream(file);
-  out.write('sku,name,description,price,currency,stock\n');
-  for (let index = 1; index <= count; index += 1) {
-    const line = `MEASURE-${String(index).padStart(7, '0')},Measured product ${index},"Generated for the import measurement, row ${index} of ${count}",${100 + (index % 9_900)},${index % 3 === 0 ? 'USD' : 'EUR'},${index % 1_000}\n`;
-    if (!out.write(line)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return (await stat(file)).size;
-}
-
 const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), logger });
 try {
   const csvFile = path.join(dataDir, 'products.csv');
-  const bytes = await writeCsv(csvFile, rows);
+  const bytes = await writeImportFile(csvFile, rows);
   const databaseUrl = await ensureDatabase(server.url, 'orderstream');
   const config = loadConfig({
     LOG_LEVEL: 'warn', DEV_IDENTITY_HEADERS: 'true', RATE_LIMIT_BURST: '1000000', DOCUMENTS_DIR: path.join(dataDir, 'documents'),

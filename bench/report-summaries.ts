@@ -109,7 +109,7 @@ export function consoleSummary(result: ScenarioResult): string {
     ? `every read's p95 under the ${target} ms target (slowest: ${detail(result, 'slowestRead')}, ${detail(result, 'slowestP95Ms')} ms)`
     : `✗ not every read answered within the ${target} ms target (slowest p95: ${detail(result, 'slowestRead')}, ${detail(result, 'slowestP95Ms')} ms)`;
   return `console (the operations console's overview and order pages) with ${formatNumber(Number(result.details.orders ?? 0))} orders in the database ` +
-    `(filled in ${detail(result, 'fillSeconds')} s), ${detail(result, 'rounds')} rounds of its reads one at a time as the admin; ` +
+    `(${typeof result.details.fillSeconds === 'number' ? `filled in ${detail(result, 'fillSeconds')} s` : 'filled by an earlier scenario'}), ${detail(result, 'rounds')} rounds of its reads one at a time as the admin; ` +
     `request duration p50/p95/p99 ms: ${each}; ${verdict}.`;
 }
 
@@ -130,4 +130,54 @@ export function invoiceSummary(invoices: NonNullable<BenchReport['invoices']>): 
 function downloadLatency(downloads: InvoiceDownloads): string {
   const failed = downloads.failed > 0 ? `, ✗ ${downloads.failed} failed` : '';
   return downloads.failed === downloads.count ? `✗ all ${downloads.count} failed` : `p50 ${downloads.p50Ms} ms, p99 ${downloads.p99Ms} ms${failed}`;
+}
+
+/** A COPY ceiling's part of a sentence: the scenario's share of it, its rate, and its runs' times. */
+function copyCeilingPart(result: ScenarioResult, report: BenchReport, what: string): string {
+  const ceiling = report.results.find((candidate) => candidate.name === result.ratio?.ceiling);
+  if (result.ratio === null || ceiling === undefined) return 'no COPY ceiling measured';
+  const runs = Array.isArray(ceiling.details.runSeconds) ? (ceiling.details.runSeconds as number[]).join('/') : '?';
+  return `${formatShare(result.ratio.value)} of the ${ceiling.name} (${formatNumber(ceiling.throughput)} rows/s: ${what}, the median of ${detail(ceiling, 'runs')} runs of ${runs} s)`;
+}
+
+/** V8's heap at the process's highest RSS, reserved and in use: a peak of live data, or a heap grown lazily. */
+function heapAtPeak(result: ScenarioResult): string {
+  const peak = result.details.memoryAtPeak as { heapTotalMb: number; heapUsedMb: number } | undefined;
+  return peak === undefined ? '' : `; at its highest RSS, V8's heap ${peak.heapTotalMb} MB, ${peak.heapUsedMb} MB of it in use`;
+}
+
+/** ✓ or ✗ and the target, for the targets' list. */
+function verdict(met: boolean, target: string): string {
+  return `${met ? '✓' : '✗'} ${target}`;
+}
+
+/** The import in a sentence: rows per second end to end, the job's counts, the worker process's memory, its share of COPY and issue 22's targets. */
+export function importSummary(result: ScenarioResult, report: BenchReport): string {
+  const job = result.details.job as { counts?: { created: number; updated: number; rejected: number } } | undefined;
+  const counts = job?.counts;
+  const targets = result.details.targets as { rowsPerSecond: number; peakRssMb: number; copyCeilingShare: number } | undefined;
+  const peak = Number(result.details.peakRssMb ?? Number.NaN);
+  const checks = targets === undefined ? '' : `; issue 22's targets: ${[
+    verdict(result.throughput >= targets.rowsPerSecond, `≥ ${formatNumber(targets.rowsPerSecond)} rows/s`),
+    verdict(peak < targets.peakRssMb, `peak RSS < ${targets.peakRssMb} MB`),
+    verdict(result.ratio !== null && result.ratio.value >= targets.copyCeilingShare, `≥ ${formatShare(targets.copyCeilingShare)} of COPY`),
+  ].join(', ')}`;
+  return `import: ${formatNumber(Number(result.details.rows ?? 0))} catalogue rows (${detail(result, 'fileMegabytes')} MB of CSV) uploaded as the admin and imported: ` +
+    `${formatNumber(result.throughput)} rows/s end to end (${result.durationSeconds} s from sending the upload to the job's success, the upload answered in ` +
+    `${detail(result, 'uploadAnsweredMs')} ms); created ${counts?.created ?? '?'}, updated ${counts?.updated ?? '?'}, rejected ${counts?.rejected ?? '?'}; ` +
+    `peak RSS of the process running the import ${detail(result, 'peakRssMb')} MB (${detail(result, 'rssAtStartMb')} MB when the upload was sent${heapAtPeak(result)}); ` +
+    `${copyCeilingPart(result, report, 'PostgreSQL\'s COPY of the same file into a scratch table of the same shape')}${checks}.`;
+}
+
+/** The export in a sentence: orders per second, the downloaded file's check, the worker process's memory, its share of COPY and issue 22's target. */
+export function exportSummary(result: ScenarioResult, report: BenchReport): string {
+  const downloaded = result.details.download as { megabytes: number; records: number; seconds: number } | undefined;
+  const targets = result.details.targets as { rowsPerSecond: number } | undefined;
+  const filled = typeof result.details.fillSeconds === 'number' ? `filled in ${detail(result, 'fillSeconds')} s` : 'filled by the console scenario';
+  const checks = targets === undefined ? '' : `; issue 22's target: ${verdict(result.throughput >= targets.rowsPerSecond, `≥ ${formatNumber(targets.rowsPerSecond)} rows/s`)}`;
+  return `export: ${formatNumber(Number(result.details.orders ?? 0))} orders (the console's ${formatNumber(Number(result.details.filledOrders ?? 0))}, ${filled}, and the run's own) ` +
+    `exported as ${detail(result, 'format')} by the admin: ${formatNumber(result.throughput)} rows/s (${result.durationSeconds} s from sending the request to the job's success); ` +
+    `the file (${downloaded?.megabytes ?? '?'} MB, downloaded in ${downloaded?.seconds ?? '?'} s) holds ${formatNumber(downloaded?.records ?? 0)} records, one per order${result.details.format === 'csv' ? ' and the header' : ''}; ` +
+    `peak RSS of the process running the export ${detail(result, 'peakRssMb')} MB (${detail(result, 'rssAtStartMb')} MB when the request was sent${heapAtPeak(result)}); ` +
+    `${copyCeilingPart(result, report, 'PostgreSQL\'s COPY of every order to /dev/null on the server')}${checks}.`;
 }

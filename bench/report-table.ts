@@ -1,6 +1,6 @@
 import type { BenchReport, ScenarioErrors, ScenarioResult } from './bench-result.ts';
 
-const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
+const rowOrder = ['http-ceiling', 'catalog-read', 'login-storm', 'place-order', 'saga', 'overload', 'mixed', 'console', 'copy-out-ceiling', 'export', 'copy-in-ceiling', 'import', 'commit-ceiling', 'statement-ceiling', 'db-ceiling'];
 
 /** The table's columns. */
 export const headers = ['scenario', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio to ceiling', 'errors', 'app CPU s', 'app peak RSS MB', 'pg CPU s', 'pg peak RSS MB', 'load gen CPU s'];

@@ -2,7 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchReport } from './bench-result.ts';
 import {
-  consoleSummary, databaseSummaries, detail, formatShare, invoiceSummary, loginStormSummary, overloadSummary, sagaSummary, statementSummary,
+  consoleSummary, databaseSummaries, detail, exportSummary, formatShare, importSummary, invoiceSummary, loginStormSummary, overloadSummary, sagaSummary,
+  statementSummary,
 } from './report-summaries.ts';
 import { headers, orderedResults, tableRows } from './report-table.ts';
 
@@ -47,6 +48,7 @@ export function renderText(report: BenchReport): string {
   if (storm !== undefined) output.push(loginStormSummary(storm));
   const consoleReads = report.results.find((result) => result.name === 'console');
   if (consoleReads !== undefined) output.push(consoleSummary(consoleReads));
+  output.push(...documentJobSummaries(report));
   if (report.orderStatements !== null) output.push(statementSummary(report));
   if (report.invoices !== null) output.push(invoiceSummary(report.invoices));
   if (report.warnings.length > 0) output.push('', ...report.warnings.map((warning) => `warning: ${warning}`));
@@ -54,6 +56,13 @@ export function renderText(report: BenchReport): string {
     output.push('', '✗✗✗ THIS RUN HAD ERRORS: its throughput figures do not describe a working system ✗✗✗', ...report.problems.map((problem) => `  - ${problem}`));
   }
   return output.join('\n');
+}
+
+/** The export's and the import's sentences, when they ran. */
+function documentJobSummaries(report: BenchReport): string[] {
+  const exported = report.results.find((result) => result.name === 'export');
+  const imported = report.results.find((result) => result.name === 'import');
+  return [...(exported === undefined ? [] : [exportSummary(exported, report)]), ...(imported === undefined ? [] : [importSummary(imported, report)])];
 }
 
 /** The shape and the processes it runs, in a phrase. */
@@ -118,6 +127,7 @@ export function renderMarkdown(report: BenchReport, results: { shown: string; li
   if (storm !== undefined) lines.push(`- ${loginStormSummary(storm)}`);
   const consoleReads = report.results.find((result) => result.name === 'console');
   if (consoleReads !== undefined) lines.push(`- ${consoleSummary(consoleReads)}`);
+  for (const summary of documentJobSummaries(report)) lines.push(`- ${summary}`);
   const place = report.results.find((result) => result.name === 'place-order');
   if (place !== undefined) {
     const alone = report.orderStatements === null ? '' : `, against ${report.orderStatements.commits} for an order on its own`;

@@ -3,7 +3,8 @@ import type { BenchReport, ScenarioResult } from './bench-result.ts';
 import { observerApplication } from './bench-environment.ts';
 import { measureInvoiceDownloads } from './invoice-downloads.ts';
 import {
-  captureOneOrder, catalogRead, consoleReadsScenario, databaseCeiling, findSagaRate, httpCeiling, loginStorm, mixed, overload, placeOrder, primitiveCeiling, saga,
+  captureOneOrder, catalogRead, consoleReadsScenario, databaseCeiling, exportScenario, findSagaRate, httpCeiling, importScenario, loginStorm, mixed, overload, placeOrder,
+  primitiveCeiling, saga,
   type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
 import { StatementCounter } from './statement-capture.ts';
@@ -30,8 +31,8 @@ function sagaRateFrom(placed: ScenarioResult | undefined): number {
 
 /**
  * Runs the chosen scenarios on a started target, in the order the report needs them: in the single
- * shape one order's statements captured first (then every statement counted), the scenarios, the
- * invoice downloads, then, with OrderStream stopped, the database ceilings. The caller stops the
+ * shape one order's statements captured first (then every statement counted), the scenarios (the
+ * export and the import each followed by its COPY ceiling), the invoice downloads, then, with OrderStream stopped, the database ceilings. The caller stops the
  * load generator, the statement counter and the target, whatever happens.
  */
 export async function runScenarios(context: ScenarioContext, options: BenchOptions, warnings: string[]): Promise<ScenarioRun> {
@@ -74,8 +75,11 @@ export async function runScenarios(context: ScenarioContext, options: BenchOptio
     if (wanted.has('overload')) results.push(await overload(context, Number(sagaResult.details.offeredOrdersPerSecond), sagaResult.throughput));
   }
   if (wanted.has('mixed')) results.push(await mixed(context));
-  // Last: the 100,000 orders it writes would stand in the way of the scenarios that place orders.
+  // After the scenarios that place orders: the 100,000 orders it writes would stand in their way.
   if (wanted.has('console')) results.push(await consoleReadsScenario(context));
+  // The export reads the console's orders (filling them when the console did not run); the import's 100,000 products come after every scenario that reads the catalogue.
+  if (wanted.has('export')) results.push(...await exportScenario(context));
+  if (wanted.has('import')) results.push(...await importScenario(context));
   // Messages still in flight would fail against the stopping application and be logged as retries;
   // delivered, they have recorded the invoice of every confirmed order.
   await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });

@@ -21,3 +21,11 @@ export function percentiles(values: readonly number[]): Percentiles {
 export function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
+
+/** The middle value (the mean of the two middle ones for an even count); 0 when there are none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
