@@ -11,6 +11,7 @@ import { createLogger } from '../../src/platform/logging/logger.ts';
 import { createTestDatabase, embeddedServerUrl } from '../../src/platform/testing/test-database.ts';
 import { csvUpload } from '../../src/modules/jobs/testing/multipart.ts';
 import { createSingleProcess, type SingleProcess } from '../../src/apps/single-process.ts';
+import { insertExportableOrders } from './harness/exportable-orders.ts';
 import { adminHeaders, eventually } from './harness/fulfilment-harness.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -59,6 +60,8 @@ const workerEnvironment = (): NodeJS.ProcessEnv => ({
   IDENTITY_KEY_ENCRYPTION_KEY: keyEncryptionKey,
   JOB_RETRY_DELAY_SECONDS: '1',
   JOB_MAX_ATTEMPTS: '5',
+  // Exports in small parts: many parts recorded on both sides of a kill.
+  EXPORT_PART_SIZE: '100',
   LOG_LEVEL: 'info',
   // Workers run side by side with other tests' processes: each takes a free operations port.
   OPS_PORT: '0',
@@ -86,7 +89,7 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   workers.delete(child);
 }
 
-interface JobBody { status: string; progress: { done: number; total: number | null }; counts: { created: number; updated: number; rejected: number }; attempts: number }
+interface JobBody { id: string; status: string; progress: { done: number; total: number | null }; counts: { created: number; updated: number; rejected: number }; attempts: number }
 
 async function jobOf(id: string): Promise<JobBody> {
   const response = await api.app.inject({ method: 'GET', url: `/v1/jobs/${id}`, headers: adminHeaders });
@@ -134,20 +137,9 @@ test('when the worker process is killed (kill -9) halfway through a large import
   assert.ok(killed.progress.done < rowCount, `killed at ${killed.progress.done} of ${rowCount} rows`);
 
   worker = await startWorker();
-  let final: JobBody | undefined;
-  let last: JobBody | undefined;
-  await eventually(async () => {
-    last = await jobOf(id);
-    assert.notEqual(last.status, 'failed', JSON.stringify(last));
-    if (last.status === 'succeeded') final = last;
-    return final !== undefined;
-  }, 'the import to succeed after the restart', 90_000).catch(async (error: unknown) => {
-    const boss = await sql`select state, retry_count, started_on, heartbeat_on, heartbeat_seconds from pgboss.job where name = 'jobs.catalog-import'`.execute(api.db);
-    throw new Error(`${(error as Error).message}; job ${JSON.stringify(last)}; pg-boss ${JSON.stringify(boss.rows)}`);
-  });
+  const final = await succeeded(id, 'jobs.catalog-import');
   await kill(worker, 'SIGTERM');
 
-  assert.ok(final !== undefined);
   assert.deepEqual(final.progress, { done: rowCount, total: rowCount });
   assert.equal(final.counts.rejected, 0);
   assert.equal(final.counts.created + final.counts.updated, rowCount, 'every row counted once');
@@ -170,4 +162,69 @@ test('when the worker process is killed (kill -9) halfway through a large import
   }
   const digest = digestOf(catalogue.rows.map((row) => [row.sku, row.name, row.description, row.amount, row.currency, row.on_hand].join('|')));
   assert.equal(digest, cleanImportDigest, 'every product, price and stock level equals what a clean import of the file makes');
+});
+
+/** Waits until the job has succeeded (a failed one fails the test at once), with pg-boss's view of it on a timeout. */
+async function succeeded(id: string, queue: string): Promise<JobBody> {
+  let final: JobBody | undefined;
+  let last: JobBody | undefined;
+  await eventually(async () => {
+    last = await jobOf(id);
+    assert.notEqual(last.status, 'failed', JSON.stringify(last));
+    if (last.status === 'succeeded') final = last;
+    return final !== undefined;
+  }, `job ${id} to succeed`, 90_000).catch(async (error: unknown) => {
+    const boss = await sql`select state, retry_count, started_on, heartbeat_on, heartbeat_seconds from pgboss.job where name = ${queue}`.execute(api.db);
+    throw new Error(`${(error as Error).message}; job ${JSON.stringify(last)}; pg-boss ${JSON.stringify(boss.rows)}`);
+  });
+  assert.ok(final !== undefined);
+  return final;
+}
+
+async function exportFile(id: string): Promise<string> {
+  const response = await api.app.inject({ method: 'GET', url: `/v1/jobs/${id}/file`, headers: adminHeaders });
+  assert.equal(response.statusCode, 200, response.body.slice(0, 500));
+  return response.body;
+}
+
+test('when the worker process is killed (kill -9) halfway through an order export and started again, then the file is byte for byte that of an export without the kill', { timeout: 180_000 }, async () => {
+  const orderCount = 30_000;
+  // 70 µs apart: about fourteen orders a millisecond, so parts end inside milliseconds.
+  await insertExportableOrders(api.db, { count: orderCount, prefix: 'ord_crash_', start: new Date('2026-02-01T00:00:00Z'), stepMicroseconds: 70 });
+  let worker = await startWorker();
+  const requested = await api.app.inject({ method: 'POST', url: '/v1/exports/orders', payload: { format: 'csv', sku: 'EXP-1' }, headers: adminHeaders });
+  assert.equal(requested.statusCode, 202, requested.body);
+  const { id } = requested.json<{ id: string }>();
+  const expected = Math.ceil((orderCount - 1) / 3); // the orders whose index leaves 1 divided by 3
+
+  let atKill: JobBody | undefined;
+  await eventually(async () => {
+    const job = await jobOf(id);
+    assert.notEqual(job.status, 'succeeded', 'the export finished before the worker could be killed halfway');
+    if (job.progress.total !== null && job.progress.done >= job.progress.total * 0.1 && job.progress.done <= job.progress.total * 0.9) atKill = job;
+    return atKill !== undefined;
+  }, 'progress between 10% and 90%', 30_000);
+  await kill(worker, 'SIGKILL');
+  const killed = await jobOf(id);
+  assert.equal(killed.status, 'running', 'a killed attempt leaves the job running until its lease runs out');
+  assert.ok(killed.progress.done < expected, `killed at ${killed.progress.done} of ${expected} orders`);
+
+  worker = await startWorker();
+  const resumed = await succeeded(id, 'jobs.order-export');
+  assert.deepEqual(resumed.progress, { done: expected, total: expected });
+  assert.ok(resumed.attempts >= 2, `attempts: ${resumed.attempts}`);
+  const afterCrash = await exportFile(id);
+
+  // The same export again, with nothing killed: the orders have not changed, so neither may the file.
+  const again = await api.app.inject({ method: 'POST', url: '/v1/exports/orders', payload: { format: 'csv', sku: 'EXP-1' }, headers: adminHeaders });
+  assert.equal(again.statusCode, 202, again.body);
+  const clean = await succeeded(again.json<{ id: string }>().id, 'jobs.order-export');
+  assert.equal(clean.attempts, 1);
+  await kill(worker, 'SIGTERM');
+  const withoutCrash = await exportFile(clean.id);
+
+  const records = afterCrash.split('\r\n').slice(1, -1);
+  assert.equal(records.length, expected, 'one record per matching order');
+  assert.equal(new Set(records.map((record) => record.split(',')[0])).size, expected, 'no order twice');
+  assert.equal(createHash('sha256').update(afterCrash).digest('hex'), createHash('sha256').update(withoutCrash).digest('hex'), 'the resumed file is the clean one, byte for byte');
 });
