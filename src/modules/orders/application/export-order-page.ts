@@ -1,5 +1,5 @@
 import { maxOrderExportPage, type ExportedOrderV1, type OrderExportFilterV1, type OrderExportPositionV1 } from '../contract.ts';
-import { normaliseSku, type Order } from '../domain/order.ts';
+import { normaliseSku } from '../domain/order.ts';
 import type { OrderExportReader, OrderFilter } from './ports.ts';
 
 /**
@@ -24,7 +24,7 @@ export class ExportOrderPage {
       this.#orders.page(filter, placedBefore, { limit, ...(query.after === undefined ? {} : { after: query.after }) }),
       query.count === true ? this.#orders.count(filter, placedBefore) : Promise.resolve(undefined),
     ]);
-    return { items: page.items.map(toExportedOrder), next: page.next, ...(total === undefined ? {} : { total }) };
+    return { items: page.items, next: page.next, ...(total === undefined ? {} : { total }) };
   }
 }
 
@@ -36,15 +36,5 @@ function toFilter(filter: OrderExportFilterV1): OrderFilter {
     ...(filter.sku === undefined ? {} : { sku: normaliseSku(filter.sku) }),
     ...(filter.from === undefined ? {} : { from: new Date(filter.from) }),
     ...(filter.to === undefined ? {} : { to: new Date(filter.to) }),
-  };
-}
-
-function toExportedOrder(order: Order): ExportedOrderV1 {
-  return {
-    id: order.id, status: order.status, customerId: order.customer.id, customerEmail: order.customer.email,
-    lines: order.lines.map((line) => ({ sku: line.sku, quantity: line.quantity, lineTotal: { ...line.lineTotal } })),
-    total: { ...order.total }, refunded: order.refunded === null ? null : { ...order.refunded },
-    cancellationReason: order.cancellationReason,
-    createdAt: order.createdAt.toISOString(), updatedAt: order.updatedAt.toISOString(),
   };
 }

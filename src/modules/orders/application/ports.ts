@@ -1,3 +1,4 @@
+import type { ExportedOrderV1 } from '../contract.ts';
 import type { Order, OrderStatus, PricedProduct, SagaStep } from '../domain/order.ts';
 import type { SagaAction } from '../domain/order-saga.ts';
 
@@ -48,8 +49,11 @@ export interface ExportPosition {
 
 /** Orders read for an export: a stable set (placed before a fixed instant), walked newest first in pages. */
 export interface OrderExportReader {
-  /** At most `limit` orders matching the filter placed before `placedBefore`, after `after`; `next` is null on the last page. */
-  page(filter: OrderFilter, placedBefore: Date, page: { limit: number; after?: ExportPosition }): Promise<{ items: Order[]; next: ExportPosition | null }>;
+  /**
+   * At most `limit` orders matching the filter placed before `placedBefore`, after `after`, read as
+   * an export writes them (only the fields it writes); `next` is null on the last page.
+   */
+  page(filter: OrderFilter, placedBefore: Date, page: { limit: number; after?: ExportPosition }): Promise<{ items: ExportedOrderV1[]; next: ExportPosition | null }>;
   /** How many orders match the filter placed before `placedBefore`. */
   count(filter: OrderFilter, placedBefore: Date): Promise<number>;
 }
