@@ -11,7 +11,7 @@ export const exportOrdersBody = z.strictObject({
   customerId: z.string().min(1).max(200).optional().describe('Only this customer\'s orders.'),
   email: z.string().min(1).max(320).optional().describe('Only orders placed with this customer email, compared without case.'),
   sku: z.string().min(1).max(64).optional().describe('Only orders with a line of this SKU.'),
-}).meta({ id: 'ExportOrdersRequest' });
+}).meta({ id: 'ExportOrdersRequest', examples: [{ format: 'csv', status: 'CONFIRMED', from: '2026-12-01T00:00:00Z', sku: 'MUG-001' }] });
 
 export const exportAcceptedDto = z.object({
   id: z.string(),
