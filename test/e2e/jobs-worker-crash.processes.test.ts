@@ -124,16 +124,7 @@ test('when the worker process is killed (kill -9) halfway through a large import
   assert.equal(uploaded.statusCode, 202, uploaded.body);
   const { id } = uploaded.json<{ id: string }>();
 
-  let atKill: JobBody | undefined;
-  await eventually(async () => {
-    const job = await jobOf(id);
-    assert.notEqual(job.status, 'succeeded', 'the import finished before the worker could be killed halfway');
-    if (job.progress.total !== null && job.progress.done >= job.progress.total * 0.1 && job.progress.done <= job.progress.total * 0.9) atKill = job;
-    return atKill !== undefined;
-  }, 'progress between 10% and 90%', 30_000);
-  await kill(worker, 'SIGKILL');
-  const killed = await jobOf(id);
-  assert.equal(killed.status, 'running', 'a killed attempt leaves the job running until its lease runs out');
+  const { atKill, killed } = await killHalfway(worker, id, 'import');
   assert.ok(killed.progress.done < rowCount, `killed at ${killed.progress.done} of ${rowCount} rows`);
 
   worker = await startWorker();
@@ -153,7 +144,7 @@ test('when the worker process is killed (kill -9) halfway through a large import
     where p.sku like ${`${skuPrefix}%`} order by p.sku collate "C"`.execute(api.db);
   assert.equal(catalogue.rows.length, rowCount, 'one product per row of the file');
   assert.equal(new Set(catalogue.rows.map((row) => row.sku)).size, rowCount);
-  for (const index of [1, 2, atKill?.progress.done ?? 1, (atKill?.progress.done ?? 1) + 1, 2_500, 4_001, rowCount]) {
+  for (const index of [1, 2, atKill.progress.done, atKill.progress.done + 1, 2_500, 4_001, rowCount]) {
     const expected = rowAt(index);
     const actual = catalogue.rows[index - 1];
     assert.deepEqual(actual, {
@@ -163,6 +154,25 @@ test('when the worker process is killed (kill -9) halfway through a large import
   const digest = digestOf(catalogue.rows.map((row) => [row.sku, row.name, row.description, row.amount, row.currency, row.on_hand].join('|')));
   assert.equal(digest, cleanImportDigest, 'every product, price and stock level equals what a clean import of the file makes');
 });
+
+/**
+ * Kills the worker (SIGKILL) once the job is between 10% and 90% done; answers the job as last seen
+ * before the kill and as the kill left it: still running, its lease not yet run out.
+ */
+async function killHalfway(worker: ChildProcess, id: string, what: string): Promise<{ atKill: JobBody; killed: JobBody }> {
+  let atKill: JobBody | undefined;
+  await eventually(async () => {
+    const job = await jobOf(id);
+    assert.notEqual(job.status, 'succeeded', `the ${what} finished before the worker could be killed halfway`);
+    if (job.progress.total !== null && job.progress.done >= job.progress.total * 0.1 && job.progress.done <= job.progress.total * 0.9) atKill = job;
+    return atKill !== undefined;
+  }, 'progress between 10% and 90%', 30_000);
+  await kill(worker, 'SIGKILL');
+  const killed = await jobOf(id);
+  assert.equal(killed.status, 'running', 'a killed attempt leaves the job running until its lease runs out');
+  assert.ok(atKill !== undefined);
+  return { atKill, killed };
+}
 
 /** Waits until the job has succeeded (a failed one fails the test at once), with pg-boss's view of it on a timeout. */
 async function succeeded(id: string, queue: string): Promise<JobBody> {
@@ -197,16 +207,7 @@ test('when the worker process is killed (kill -9) halfway through an order expor
   const { id } = requested.json<{ id: string }>();
   const expected = Math.ceil((orderCount - 1) / 3); // the orders whose index leaves 1 divided by 3
 
-  let atKill: JobBody | undefined;
-  await eventually(async () => {
-    const job = await jobOf(id);
-    assert.notEqual(job.status, 'succeeded', 'the export finished before the worker could be killed halfway');
-    if (job.progress.total !== null && job.progress.done >= job.progress.total * 0.1 && job.progress.done <= job.progress.total * 0.9) atKill = job;
-    return atKill !== undefined;
-  }, 'progress between 10% and 90%', 30_000);
-  await kill(worker, 'SIGKILL');
-  const killed = await jobOf(id);
-  assert.equal(killed.status, 'running', 'a killed attempt leaves the job running until its lease runs out');
+  const { killed } = await killHalfway(worker, id, 'export');
   assert.ok(killed.progress.done < expected, `killed at ${killed.progress.done} of ${expected} orders`);
 
   worker = await startWorker();

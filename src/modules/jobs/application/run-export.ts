@@ -1,6 +1,6 @@
 import { isFinished, type Job } from '../domain/job.ts';
 import { exportFormats, exportRecord, type ExportFormat, type ExportPosition, type ExportRequest } from '../domain/order-export.ts';
-import { describeFailure } from './describe-failure.ts';
+import { recordAttemptFailure } from './describe-failure.ts';
 import type { DocumentStore, ExportParts, JobRepository, OrderSource } from './ports.ts';
 
 type Page = Awaited<ReturnType<OrderSource['page']>>;
@@ -44,9 +44,7 @@ export class RunExport {
       const outcome = await this.#writeParts(job, exportRequestOf(job), options.signal);
       if (outcome === 'done') await this.#jobs.finish(job.id, { status: 'succeeded' }, this.#now());
     } catch (error) {
-      const reason = describeFailure(error);
-      if (options.lastAttempt) await this.#jobs.finish(job.id, { status: 'failed', reason }, this.#now());
-      else await this.#jobs.recordFailedAttempt(job.id, reason, this.#now());
+      await recordAttemptFailure(this.#jobs, job.id, error, { lastAttempt: options.lastAttempt, now: this.#now() });
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { isRowError, parseImportRow, SeenSkus, type ImportRow } from '../domain/import-row.ts';
 import { addCounts, isFinished, maxKeptRowErrors, rowError, type Job, type JobCounts, type RowError } from '../domain/job.ts';
-import { describeFailure } from './describe-failure.ts';
+import { recordAttemptFailure } from './describe-failure.ts';
 import type { CsvReader, ImportTransactions, JobRepository, ProductCatalog, StockLevels } from './ports.ts';
 
 /** Rows of a chunk whose parsing left them valid, and the errors of the others. */
@@ -60,9 +60,7 @@ export class RunImport {
       await counting;
       if (outcome === 'done') await this.#jobs.finish(job.id, { status: 'succeeded' }, this.#now());
     } catch (error) {
-      const reason = describeFailure(error);
-      if (options.lastAttempt) await this.#jobs.finish(job.id, { status: 'failed', reason }, this.#now());
-      else await this.#jobs.recordFailedAttempt(job.id, reason, this.#now());
+      await recordAttemptFailure(this.#jobs, job.id, error, { lastAttempt: options.lastAttempt, now: this.#now() });
       throw error;
     }
   }
