@@ -23,14 +23,14 @@ export function jobFailure(scenario: string, job: JobView): string | undefined {
 }
 
 /**
- * Polls `GET {statusUrl}` as the admin every `pollMs` until the job ends; throws when it failed, was
- * cancelled, did not end within `timeoutMs`, or a poll was not answered 200. Each poll is one cheap
+ * Polls `GET {statusUrl}` as the admin every `pollMs` (default 100) until the job ends; throws when it
+ * failed, was cancelled, did not end within `timeoutMs` (default 15 minutes), or a poll was not answered 200. Each poll is one cheap
  * read through the edge, sent by the same process in the single shape.
  */
 export async function followJob(options: {
-  scenario: string; baseUrl: string; token: string; statusUrl: string; pollMs: number; timeoutMs: number;
+  scenario: string; baseUrl: string; token: string; statusUrl: string; pollMs?: number; timeoutMs?: number;
 }): Promise<FollowedJob> {
-  const { scenario, baseUrl, token, statusUrl, pollMs, timeoutMs } = options;
+  const { scenario, baseUrl, token, statusUrl, pollMs = 100, timeoutMs = 15 * 60_000 } = options;
   const giveUpAt = performance.now() + timeoutMs;
   for (let polls = 1; ; polls += 1) {
     const response = await fetch(`${baseUrl}${statusUrl}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });

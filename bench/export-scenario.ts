@@ -11,8 +11,6 @@ import { round } from './statistics.ts';
 export const exportTargets = { rowsPerSecond: 20_000 } as const;
 /** The format exported: CSV, whose header line the download's count checks too. */
 const exportFormat = 'csv';
-const jobTimeoutMs = 15 * 60_000;
-const pollMs = 100;
 
 /** The exported file as the harness downloaded it. */
 export interface ExportDownload {
@@ -64,7 +62,7 @@ export async function exportScenario(context: ScenarioContext): Promise<Scenario
     const sentAt = performance.now();
     const accepted = await requestExport(target.baseUrl, target.adminToken);
     const answeredAt = performance.now();
-    const followed = await followJob({ scenario: 'export', baseUrl: target.baseUrl, token: target.adminToken, statusUrl: accepted.statusUrl, pollMs, timeoutMs: jobTimeoutMs });
+    const followed = await followJob({ scenario: 'export', baseUrl: target.baseUrl, token: target.adminToken, statusUrl: accepted.statusUrl });
     return { format: exportFormat, sentAt, answeredAt, followed, fileUrl: accepted.fileUrl, memory: { atStart, atPeak: memoryPeak.stop() }, fillSeconds };
   }).finally(() => memoryPeak.stop());
   log(`export: downloading ${timed.fileUrl}`);

@@ -1,7 +1,6 @@
 import { ExportNotReadyError, JobNotFoundError } from '../domain/job.errors.ts';
-import { exportPreamble, type ExportFormat } from '../domain/order-export.ts';
+import { exportPreamble, exportRequestOf, type ExportFormat } from '../domain/order-export.ts';
 import type { DocumentStore, ExportParts, JobRepository } from './ports.ts';
-import { exportRequestOf } from './run-export.ts';
 
 /**
  * The file of an export that succeeded: its preamble (the CSV header) and then each part's document

@@ -1,5 +1,5 @@
 import { isFinished, type Job } from '../domain/job.ts';
-import { exportFormats, exportRecord, type ExportFormat, type ExportPosition, type ExportRequest } from '../domain/order-export.ts';
+import { exportRecord, exportRequestOf, type ExportFormat, type ExportPosition, type ExportRequest } from '../domain/order-export.ts';
 import { recordAttemptFailure } from './describe-failure.ts';
 import type { DocumentStore, ExportParts, JobRepository, OrderSource } from './ports.ts';
 
@@ -87,12 +87,4 @@ async function* encoded(format: ExportFormat, page: Page): AsyncIterable<Uint8Ar
     await new Promise((resolve) => { setImmediate(resolve); });
     yield encoder.encode(page.orders.slice(start, start + 500).map((order) => exportRecord(format, order)).join(''));
   }
-}
-
-/** What the job was asked to export, as StartExport stored it. */
-export function exportRequestOf(job: Job): ExportRequest {
-  const input = job.input as Partial<ExportRequest> | null;
-  const format = exportFormats.find((candidate) => candidate === input?.format);
-  if (input === null || typeof input.placedBefore !== 'string' || format === undefined) throw new Error(`job ${job.id} is not an order export`);
-  return { format, filter: input.filter ?? {}, placedBefore: input.placedBefore };
 }

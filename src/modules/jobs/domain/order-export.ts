@@ -1,4 +1,5 @@
 import { minorUnitDigits, type Money } from '../../../kernel/money.ts';
+import type { Job } from './job.ts';
 
 /** The formats an order export is written in: comma-separated values, or one JSON object per line. */
 export const exportFormats = ['csv', 'jsonl'] as const;
@@ -122,4 +123,12 @@ export function exportPreamble(format: ExportFormat): string {
 /** One order in a format. */
 export function exportRecord(format: ExportFormat, order: ExportedOrder): string {
   return format === 'csv' ? csvRecord(order) : jsonRecord(order);
+}
+
+/** What an export job was asked to write, as StartExport stored it in the job's input. */
+export function exportRequestOf(job: Job): ExportRequest {
+  const input = job.input as Partial<ExportRequest> | null;
+  const format = exportFormats.find((candidate) => candidate === input?.format);
+  if (input === null || typeof input.placedBefore !== 'string' || format === undefined) throw new Error(`job ${job.id} is not an order export`);
+  return { format, filter: input.filter ?? {}, placedBefore: input.placedBefore };
 }
