@@ -20,7 +20,7 @@ export interface QueueSettings {
   timeoutSeconds: number;
   /** Jobs of one kind run at once in this process. */
   concurrency: number;
-  /** How often an idle worker looks for new jobs. */
+  /** How often an idle worker looks for new jobs it was not told of (a queued job wakes the workers of its kind at once). */
   pollIntervalSeconds: number;
   /**
    * pg-boss deletes a finished job's queue entry this long after it finished (default one day); the
@@ -156,8 +156,13 @@ export class PgBossQueues implements BackgroundTask {
     const boss = new PgBoss({
       connectionString: this.#databaseUrl,
       application_name: 'orderstream-jobs',
-      max: Math.max(2, this.#settings.concurrency + 2),
+      // One more connection than before: pg-boss holds one for LISTEN (below).
+      max: Math.max(3, this.#settings.concurrency + 3),
       schedule: false,
+      // A queued job wakes the workers of its kind at once, in this process or another (the api role
+      // queues, the jobs role runs): queueing is rare, so one NOTIFY each costs nothing, and the poll
+      // interval stays as the floor should a notification be missed.
+      useListenNotify: true,
       superviseIntervalSeconds,
       monitorIntervalSeconds: superviseIntervalSeconds,
       // How soon a worker sees a backlog (below) and bursts through it.
@@ -172,7 +177,7 @@ export class PgBossQueues implements BackgroundTask {
       await createOrUpdateQueue(boss, deadLetterQueueOf(kind), { retryLimit: 2, retryDelay: 5, retryBackoff: true, expireInSeconds: 60, deleteAfterSeconds });
       await createOrUpdateQueue(boss, queueOf(kind), {
         retryLimit: maxAttempts - 1, retryDelay: retryDelaySeconds, retryBackoff: true,
-        expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind), deleteAfterSeconds,
+        expireInSeconds: timeoutSeconds, heartbeatSeconds, deadLetter: deadLetterQueueOf(kind), deleteAfterSeconds, notify: true,
       });
     }
     // A kind that no longer runs as a job (invoice, decision 0014): its queue goes, with whatever
@@ -191,6 +196,8 @@ export class PgBossQueues implements BackgroundTask {
       // the queue holds more than one ready job, workers fetch again at once.
       await boss.work(queueOf(kind), {
         localConcurrency: concurrency, includeMetadata: true, batchSize: 1, pollingIntervalSeconds: pollIntervalSeconds, burstWhenReadyExceeds: 1,
+        // Retries come due without a notification: they are found by the poll, as often as without NOTIFY.
+        notifyPollingIntervalSeconds: pollIntervalSeconds,
       },
         async (jobs: JobWithMetadata<JobData>[]) => {
           for (const job of jobs) {
@@ -243,6 +250,7 @@ function contextOf(data: JobData): { jobId: string; requestId?: string } {
 
 async function createOrUpdateQueue(boss: PgBoss, name: string, options: {
   retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number; heartbeatSeconds?: number; deadLetter?: string; deleteAfterSeconds: number;
+  notify?: boolean;
 }): Promise<void> {
   if ((await boss.getQueue(name)) === null) {
     await boss.createQueue(name, options);
