@@ -1,4 +1,4 @@
-import { createProduct, type NewProduct } from '../domain/product.ts';
+import { createProduct, newProductId, type NewProduct } from '../domain/product.ts';
 import type { ProductRepository, ProductView } from './ports.ts';
 import { productChangedEvent } from './product-changed-event.ts';
 
@@ -13,7 +13,7 @@ export class CreateProduct {
 
   constructor(deps: { products: ProductRepository; newId?: () => string; now?: () => Date }) {
     this.#products = deps.products;
-    this.#newId = deps.newId ?? (() => `prod_${crypto.randomUUID()}`);
+    this.#newId = deps.newId ?? newProductId;
     this.#now = deps.now ?? (() => new Date());
   }
 

@@ -1,6 +1,6 @@
 import type { ProductUpsertBatchV1, ProductUpsertOutcomeV1 } from '../contract.ts';
 import { InvalidProductError } from '../domain/product.errors.ts';
-import { createProduct, type Product } from '../domain/product.ts';
+import { createProduct, newProductId, type Product } from '../domain/product.ts';
 import type { ProductBatchRepository, WrittenProduct } from './ports.ts';
 
 /**
@@ -17,7 +17,7 @@ export class UpsertProducts {
 
   constructor(deps: { products: ProductBatchRepository; newId?: () => string; now?: () => Date; written?: (products: readonly WrittenProduct[]) => void }) {
     this.#products = deps.products;
-    this.#newId = deps.newId ?? (() => `prod_${crypto.randomUUID()}`);
+    this.#newId = deps.newId ?? newProductId;
     this.#now = deps.now ?? (() => new Date());
     this.#written = deps.written ?? (() => undefined);
   }

@@ -1,5 +1,6 @@
 import { money, sameMoney, type Money } from './money.ts';
 import { InvalidProductError } from './product.errors.ts';
+import { TimeOrderedIds } from '../../../kernel/time-ordered-id.ts';
 
 /** A sellable item. The SKU is its identity towards inventory and orders and never changes. */
 export interface Product {
@@ -32,6 +33,17 @@ export const maxNameLength = 200;
 export const maxDescriptionLength = 5000;
 
 /** Creates a product, enforcing every catalogue rule. SKUs are upper-cased so `ab-1` and `AB-1` are one SKU. */
+const productIds = new TimeOrderedIds();
+
+/**
+ * A new product's id, `prod_` and a time-ordered UUID: ids made later sort later, so the products
+ * table's indexes on the id and on (created_at, id) grow at their right edge, which a bulk import
+ * of many thousands of products at once writes several times faster than ids at random places.
+ */
+export function newProductId(): string {
+  return `prod_${productIds.next()}`;
+}
+
 export function createProduct(input: NewProduct, id: string, now: Date): Product {
   const sku = input.sku.trim().toUpperCase();
   if (!skuPattern.test(sku)) {
