@@ -7,9 +7,16 @@
  * the index on their creation time, as appends. They are as unguessable as version 4's below the
  * millisecond, and they say when they were made, as the record they name does anyway.
  */
+/** Two hexadecimal digits for each byte value. */
+const hexOf = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** Ids' worth of random bytes drawn at once: one draw per id would cost more than the rest of the id. */
+const pooledIds = 256;
+
 export class TimeOrderedIds {
   readonly #now: () => number;
   readonly #random: (bytes: Uint8Array) => void;
+  readonly #pool = new Uint8Array(16 * pooledIds);
+  #pooled = 0;
   #lastMs = -1;
   #sequence = 0;
 
@@ -20,8 +27,12 @@ export class TimeOrderedIds {
 
   /** A new id, after every id this generator made before, whatever the clock did meanwhile. */
   next(): string {
-    const bytes = new Uint8Array(16);
-    this.#random(bytes);
+    if (this.#pooled === 0) {
+      this.#random(this.#pool);
+      this.#pooled = pooledIds;
+    }
+    this.#pooled -= 1;
+    const bytes = this.#pool.subarray(this.#pooled * 16, this.#pooled * 16 + 16);
     let ms = Math.max(0, Math.floor(this.#now()));
     if (ms > this.#lastMs) {
       // A new millisecond starts its sequence at a random point of the lower half, leaving room to count up.
@@ -43,7 +54,11 @@ export class TimeOrderedIds {
     bytes[6] = 0x70 | (this.#sequence >> 8);
     bytes[7] = this.#sequence & 0xff;
     bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
-    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    let id = '';
+    for (let index = 0; index < 16; index += 1) {
+      if (index === 4 || index === 6 || index === 8 || index === 10) id += '-';
+      id += hexOf[bytes[index] ?? 0] ?? '00';
+    }
+    return id;
   }
 }
