@@ -8,6 +8,14 @@ export class ExpiringCache<Key, Value> {
   readonly #entries = new Map<Key, { value: Value; expiresAt: number }>();
   readonly #maxEntries: number;
   readonly #now: () => number;
+  /**
+   * Walks the entries in the order they were stored, for eviction. A Map keeps a deleted entry's
+   * slot until it next resizes, so a new iterator per eviction would step over every entry evicted
+   * before it: in a full cache taking many new keys (an import's stock reports), each eviction
+   * cost more than the last. This one carries on where the last eviction stopped; every entry
+   * before that point is gone, so the next entry it yields is still the oldest.
+   */
+  #oldest: MapIterator<Key> | undefined;
 
   constructor(options: { maxEntries: number; now?: () => number }) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError(`maxEntries must be a whole number >= 1, got ${options.maxEntries}`);
@@ -30,8 +38,14 @@ export class ExpiringCache<Key, Value> {
     if (expiresAt <= this.#now()) return;
     this.#entries.set(key, { value, expiresAt });
     if (this.#entries.size > this.#maxEntries) {
-      // A Map iterates in insertion order: its first key was stored first.
-      const oldest = this.#entries.keys().next();
+      // A Map iterates in insertion order (an entry stored again is a new one, at the end), and an
+      // iterator goes on to entries added after it was made; once it has ended it stays ended.
+      this.#oldest ??= this.#entries.keys();
+      let oldest = this.#oldest.next();
+      if (oldest.done === true) {
+        this.#oldest = this.#entries.keys();
+        oldest = this.#oldest.next();
+      }
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
   }
@@ -42,6 +56,7 @@ export class ExpiringCache<Key, Value> {
 
   clear(): void {
     this.#entries.clear();
+    this.#oldest = undefined;
   }
 
   get size(): number {
