@@ -90,6 +90,12 @@ export type CsvRecord = { line: number; values: string[] } | { line: number; err
 export interface CsvReader {
   /** Every record, the header first; stops early when the caller stops iterating. */
   records(documentKey: string): AsyncIterable<CsvRecord>;
+  /**
+   * How many records `records` yields, the header included, counted from the line ends outside
+   * quotes without reading any value: a pass over the bytes, for progress. Exact for a well-formed
+   * file; where quoting is broken it is an estimate (`records` reports such records as unreadable).
+   */
+  countRecords(documentKey: string): Promise<number>;
 }
 
 /** A row's fate where a chunk was written: applied (with what it did), or rejected for a rule of the module it reached. */

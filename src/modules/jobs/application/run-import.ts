@@ -52,12 +52,14 @@ export class RunImport {
     if (job === undefined || isFinished(job.status) || job.inputKey === null) return;
     // The rows are counted (for progress) while the first chunks are written: both mostly wait on I/O.
     const counting = job.progress.total === null
-      ? this.#countRows(job.inputKey).then((total) => this.#jobs.setTotal(job.id, total))
-      : Promise.resolve();
+      ? this.#countRows(job.inputKey).then(async (total) => { await this.#jobs.setTotal(job.id, total); return total; })
+      : Promise.resolve(job.progress.total);
     counting.catch(() => undefined); // awaited below, after the rows
     try {
-      const outcome = await this.#importRows(job, job.inputKey, options.signal).finally(() => counting.catch(() => undefined));
-      await counting;
+      const { outcome, rows } = await this.#importRows(job, job.inputKey, options.signal).finally(() => counting.catch(() => undefined));
+      const counted = await counting;
+      // The count reads line ends, not values: in a file with broken quoting it can be off, and the rows read are the truth.
+      if (outcome === 'done' && counted !== rows) await this.#jobs.setTotal(job.id, rows);
       if (outcome === 'done') await this.#jobs.finish(job.id, { status: 'succeeded' }, this.#now());
     } catch (error) {
       await recordAttemptFailure(this.#jobs, job.id, error, { lastAttempt: options.lastAttempt, now: this.#now() });
@@ -66,13 +68,11 @@ export class RunImport {
   }
 
   async #countRows(key: string): Promise<number> {
-    let records = 0;
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the number of records matters
-    for await (const _record of this.#csv.records(key)) records += 1;
-    return Math.max(0, records - 1);
+    return Math.max(0, (await this.#csv.countRecords(key)) - 1);
   }
 
-  async #importRows(job: Job, key: string, signal: AbortSignal | undefined): Promise<'done' | 'cancelled'> {
+  /** Writes the rows after the checkpoint; answers how the attempt ended and how many rows the file has. */
+  async #importRows(job: Job, key: string, signal: AbortSignal | undefined): Promise<{ outcome: 'done' | 'cancelled'; rows: number }> {
     const seen = new SeenSkus();
     let counts: JobCounts = job.counts;
     let kept = Math.min(job.counts.rejected, maxKeptRowErrors);
@@ -119,10 +119,10 @@ export class RunImport {
         signal?.throwIfAborted();
         if (isRowError(row)) chunk.errors.push(row);
         else chunk.rows.push(row);
-        if (index - checkpoint >= this.#chunkSize && !(await submit())) return 'cancelled';
+        if (index - checkpoint >= this.#chunkSize && !(await submit())) return { outcome: 'cancelled', rows: index };
       }
-      if ((index > checkpoint || job.checkpoint === 0) && !(await submit())) return 'cancelled';
-      return (await writing) ? 'done' : 'cancelled';
+      if ((index > checkpoint || job.checkpoint === 0) && !(await submit())) return { outcome: 'cancelled', rows: index };
+      return { outcome: (await writing) ? 'done' : 'cancelled', rows: index };
     } catch (error) {
       // The chunk being written has ended before the attempt fails, so nothing of it writes after its failure is recorded.
       await writing.catch(() => undefined);

@@ -15,6 +15,14 @@ export class CsvParseReader implements CsvReader {
     this.#documents = deps.documents;
   }
 
+  async countRecords(documentKey: string): Promise<number> {
+    const content = await this.#documents.read(documentKey);
+    if (content === undefined) throw new Error(`Document ${documentKey} does not exist`);
+    const counter = new RecordCounter();
+    for await (const bytes of content) counter.add(bytes);
+    return counter.end();
+  }
+
   async *records(documentKey: string): AsyncIterable<CsvRecord> {
     const content = await this.#documents.read(documentKey);
     if (content === undefined) throw new Error(`Document ${documentKey} does not exist`);
@@ -49,6 +57,61 @@ export class CsvParseReader implements CsvReader {
       source.destroy();
       parser.destroy();
     }
+  }
+}
+
+const quote = 0x22;
+const lineFeed = 0x0a;
+const carriageReturn = 0x0d;
+/** The UTF-8 byte order mark, which csv-parse drops (`bom`) and which makes no record on its own. */
+const byteOrderMark = [0xef, 0xbb, 0xbf];
+
+/**
+ * Counts records as csv-parse reads them with the options above: a record ends at a line feed
+ * outside quotes (a doubled quote inside quotes toggles twice, so it changes nothing), a line with
+ * nothing on it is skipped, and a carriage return is part of a line end, not of its content.
+ */
+class RecordCounter {
+  records = 0;
+  #inQuotes = false;
+  #lineHasContent = false;
+  /** Bytes of the file still compared with the byte order mark; -1 once past it. */
+  #bomMatched = 0;
+
+  add(bytes: Uint8Array): void {
+    let inQuotes = this.#inQuotes;
+    let lineHasContent = this.#lineHasContent;
+    let index = 0;
+    while (this.#bomMatched >= 0 && index < bytes.length) {
+      if (bytes[index] !== byteOrderMark[this.#bomMatched]) {
+        // Not a byte order mark after all: the bytes compared so far were content.
+        if (this.#bomMatched > 0) lineHasContent = true;
+        this.#bomMatched = -1;
+        break;
+      }
+      this.#bomMatched += 1;
+      index += 1;
+      if (this.#bomMatched === byteOrderMark.length) this.#bomMatched = -1;
+    }
+    for (; index < bytes.length; index += 1) {
+      const byte = bytes[index];
+      if (byte === quote) {
+        inQuotes = !inQuotes;
+        lineHasContent = true;
+      } else if (byte === lineFeed && !inQuotes) {
+        if (lineHasContent) this.records += 1;
+        lineHasContent = false;
+      } else if (byte !== carriageReturn || inQuotes) {
+        lineHasContent = true;
+      }
+    }
+    this.#inQuotes = inQuotes;
+    this.#lineHasContent = lineHasContent;
+  }
+
+  /** The count once every byte was added: a last line without a line end is a record too. */
+  end(): number {
+    return this.records + (this.#lineHasContent ? 1 : 0);
   }
 }
 
