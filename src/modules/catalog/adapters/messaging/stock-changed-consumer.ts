@@ -34,8 +34,19 @@ export function stockChangedConsumer(deps: {
   };
 }
 
+/** Reports already read from an envelope: handling and `afterCommit` both need them, and a batch's hold thousands. */
+const readReports = new WeakMap<Envelope, ReportedStock[]>();
+
 /** The reports an announcement carries: one SKU's (`inventory.stock-changed`), or a batch's (`inventory.stock-levels-changed`). */
 function reportsOf(envelope: Envelope): ReportedStock[] {
+  const known = readReports.get(envelope);
+  if (known !== undefined) return known;
+  const reports = readReportsOf(envelope);
+  readReports.set(envelope, reports);
+  return reports;
+}
+
+function readReportsOf(envelope: Envelope): ReportedStock[] {
   const batch = envelope.type === inventoryMessages.stockLevelsChanged.type;
   const message = batch ? inventoryMessages.stockLevelsChanged : inventoryMessages.stockChanged;
   if (envelope.version !== message.version) {
