@@ -47,8 +47,8 @@ export function assembleReport(run: ScenarioRun, setting: {
         orderstream: target.processes.app.map((watched) => watched.name), others: target.processes.others.map((watched) => watched.name),
       },
       databaseCeiling: target.shape === 'single'
-        ? { measured: measuresDatabaseCeiling, how: 'one order\'s statements, captured in this process, replayed on the same database' }
-        : { measured: false, how: 'not measured in the services shape: the statement capture wraps pg in the harness\'s own process and cannot see the services\' processes' },
+        ? { measured: measuresDatabaseCeiling, how: 'one order\'s statements, captured inside OrderStream\'s process, replayed on the same database' }
+        : { measured: false, how: 'not measured in the services shape: the statement capture sees inside one process, and an order there spans several' },
       physicalCeilings: {
         measured: completesOrders,
         how: `once OrderStream has stopped, on ${target.shape === 'single' ? 'its database' : 'the orders service\'s database'}, over ${options.connections} connections: ` +

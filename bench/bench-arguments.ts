@@ -32,7 +32,7 @@ export interface BenchArguments {
 
 export const benchUsage = `Usage: orderstream bench [--shape single|services] [--duration 10s] [--connections 16] [--scenario NAME[,NAME...]] [--saga-rate N]
 
-  --shape        single: OrderStream in the harness's process (default); services: nginx, two gateways and a
+  --shape        single: OrderStream in one process, as npm start runs it (default); services: nginx, two gateways and a
                  process per service, each service on its own database, Kafka (KAFKA_BROKERS, else the local
                  broker of infra/kafka/run.sh) and Redis (REDIS_URL, else redis://127.0.0.1:6379) between them;
                  it has no db-ceiling

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { sql } from 'kysely';
@@ -8,10 +7,12 @@ import { loadConfig, type Config } from '../src/platform/config/config.ts';
 import { createDatabase, type Database } from '../src/platform/database/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../src/platform/database/embedded-postgres.ts';
 import type { Logger } from '../src/platform/logging/logger.ts';
-import { createSingleProcess, ensureDatabase } from '../src/apps/single-process.ts';
+import { ensureDatabase } from '../src/apps/single-process.ts';
 import { benchSku } from './catalogue.ts';
 import { oneDatabase, OrderObserver } from './order-observer.ts';
+import type { OrderStreamProbe } from './orderstream-probe.ts';
 import { postmasterOf, type WatchedProcess } from './resource-sampler.ts';
+import { environmentWithoutSettings, startSingleShapeProcess } from './single-shape-process.ts';
 
 /** `application_name` of the harness's own connections, which statement captures leave out. */
 export const observerApplication = 'orderstream-bench-observer';
@@ -41,17 +42,22 @@ export interface SeededData {
 /** OrderStream in one of its shapes, listening on loopback, with a catalogue, stock and customers. */
 export interface BenchTarget extends SeededData {
   shape: 'single' | 'services';
-  /** Where the API answers: the single process, or nginx in front of the services shape's gateways. */
+  /** Where the API answers: the single shape's process, or nginx in front of the services shape's gateways. */
   baseUrl: string;
   /** The single shape's database, which the db-ceiling replays on; undefined in the services shape (it has no db-ceiling). */
   databaseUrl: string | undefined;
   /** A database on the same PostgreSQL server where commit-ceiling and statement-ceiling work in a scratch schema: the single shape's, the services shape's orders database. */
   ceilingDatabaseUrl: string;
-  /** What OrderStream runs with; in the services shape, what every process reads besides its own address and database. */
+  /** What OrderStream runs with, read from the environment its processes get; in the services shape, what every process reads besides its own address and database. */
   config: Config;
   observer: OrderObserver;
-  /** The services shape's processes, sampled by pid: OrderStream's (gateways, services) and the others (nginx, Kafka). Empty in the single shape, which is this process. */
+  /**
+   * The processes sampled by pid: OrderStream's (the single shape's one process; the services
+   * shape's gateways and services) and the others (nginx, Kafka; none in the single shape).
+   */
   processes: { app: WatchedProcess[]; others: WatchedProcess[] };
+  /** The single shape's: what only OrderStream's own process sees (the statements it sends, its V8 heap). Undefined in the services shape. */
+  probe: OrderStreamProbe | undefined;
   postgres: { version: string; postmasterPid: number | undefined };
   /** Stops OrderStream (HTTP and background work) but keeps the database running. */
   closeApp(): Promise<void>;
@@ -125,14 +131,15 @@ export async function openBenchWorkspace(options: BenchTargetOptions): Promise<B
 }
 
 /**
- * Starts OrderStream in the single-process shape for a benchmark on a fresh database: a new
- * embedded PostgreSQL in a temporary folder under /var/tmp (or a new database on
+ * Starts OrderStream in the single-process shape for a benchmark on a fresh database, as a user
+ * starts it (`node src/cli.ts start`, see single-shape-process.ts) but as a child of the harness: a
+ * new embedded PostgreSQL in a temporary folder under /var/tmp (or a new database on
  * `databaseServerUrl`), rate limits out of the way, development identity headers off (the JWT
  * check at the edge is part of what is measured), and `products` products with ample stock and
- * `customers` customers registered and signed in through the HTTP API.
+ * `customers` customers registered and signed in through the HTTP API; the admin is made one in
+ * the database, as in the services shape.
  */
 export async function startBenchTarget(options: BenchTargetOptions): Promise<BenchTarget> {
-  const { logger } = options;
   const log = options.log ?? (() => undefined);
   const { workDir, serverUrl, sharedServer, onCleanUp, cleanUp } = await openBenchWorkspace(options);
   try {
@@ -146,27 +153,33 @@ export async function startBenchTarget(options: BenchTargetOptions): Promise<Ben
       });
     }
     const databaseUrl = await ensureDatabase(serverUrl, databaseName);
-    const config = loadConfig({
+    const env: NodeJS.ProcessEnv = {
+      ...environmentWithoutSettings(process.env),
       ...benchSettings,
       DOCUMENTS_DIR: path.join(workDir, 'documents'),
       EMAIL_OUTBOX_DIR: path.join(workDir, 'mail'),
-    });
-    const orderstream = await createSingleProcess({ config, logger, databaseUrl, keyEncryptionKey: randomBytes(32).toString('base64') });
-    const closeApp = onlyOnce(() => orderstream.close());
+      DATABASE_URL: databaseUrl,
+      // Set, so that the process keeps no development key file in the checkout.
+      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    };
+    const config = loadConfig(env);
+    const orderstream = await startSingleShapeProcess({ dir: workDir, env, log });
+    const closeApp = onlyOnce(() => orderstream.stop());
     onCleanUp(closeApp);
-    await orderstream.start();
-    await orderstream.app.listen({ host: '127.0.0.1', port: 0 });
-    const baseUrl = `http://127.0.0.1:${(orderstream.app.server.address() as AddressInfo).port}`;
+    const { baseUrl } = orderstream;
     const observerDb: Database = createDatabase({ url: databaseUrl, poolSize: 2, applicationName: observerApplication });
     onCleanUp(() => observerDb.destroy());
     const observer = new OrderObserver(oneDatabase(observerDb));
     const seeded = await seedThroughApi({
       baseUrl, products: options.products, customers: options.customers, observer, log,
-      grantAdmin: async (email) => { await orderstream.identity.grantAdmin(email); },
+      grantAdmin: async (email) => {
+        await sql`update identity.users set roles = array['customer', 'admin'] where email = ${email}`.execute(observerDb);
+      },
     });
     const backendPid = await observer.backendPid();
     return {
-      ...seeded, shape: 'single', baseUrl, databaseUrl, ceilingDatabaseUrl: databaseUrl, config, observer, processes: { app: [], others: [] },
+      ...seeded, shape: 'single', baseUrl, databaseUrl, ceilingDatabaseUrl: databaseUrl, config, observer,
+      processes: { app: [orderstream.process], others: [] }, probe: orderstream.probe,
       postgres: { version: await observer.serverVersion(), postmasterPid: postmasterOf(backendPid) },
       closeApp,
       close: cleanUp,

@@ -2,7 +2,7 @@ import type { ScenarioName } from './bench-result.ts';
 
 /** How a benchmark run is set up. */
 export interface BenchOptions {
-  /** OrderStream in one process, or the services shape (nginx, two gateways, a process per service) as child processes. */
+  /** OrderStream in one process, or the services shape (nginx, two gateways, a process per service); either as child processes of the harness. */
   shape: 'single' | 'services';
   durationSeconds: number;
   warmUpSeconds: number;

@@ -130,7 +130,7 @@ export interface BenchReport {
     /**
      * The services shape's processes by name: OrderStream's (gateways, services; the table's `app`
      * is their sum) and the others (nginx, the Kafka broker when it is found). Null in the single
-     * shape, where OrderStream runs in the harness's own process.
+     * shape, whose one process (a child of the harness, as the services') is the table's `app`.
      */
     processes: { orderstream: string[]; others: string[] } | null;
     /** Whether the db-ceiling (the captured order's replay) was measured, and how (or why not). */

@@ -57,6 +57,14 @@ test('when the benchmark runs for a second per scenario, then every scenario and
       assert.ok([load.commitCeilingShare, load.statementCeilingShare, load.replayShare].every((value) => value !== null && Number.isFinite(value) && value > 0), `${name} shares`);
     }
     assert.equal(report.settings.physicalCeilings.measured, true);
+    // OrderStream ran as a process of its own: `app` is that process, with no breakdown to repeat it.
+    assert.equal(report.settings.processes, null);
+    assert.deepEqual(report.results.filter((result) => result.resources.processes !== null).map((result) => result.name), []);
+    for (const name of ['import', 'export']) {
+      const details = report.results.find((result) => result.name === name)?.details ?? assert.fail(`no ${name} result`);
+      const atPeak = details.memoryAtPeak as { rssMb: number; heapTotalMb: number };
+      assert.ok(atPeak.heapTotalMb > 0 && Number(details.peakRssMb) >= atPeak.rssMb, `${name}: the memory of OrderStream's process, seen from inside it: ${JSON.stringify(atPeak)}`);
+    }
     const statements = report.orderStatements;
     assert.ok(statements !== null && statements.statements > 0 && statements.commits > 0 && statements.commits <= statements.statements);
     assert.ok(statements.byTable['orders.orders'] !== undefined, 'the captured saga writes the order');

@@ -28,9 +28,9 @@ export interface BenchRun {
  * CPU and memory of every process, and then invoice downloads (each drawn on its first); writes
  * the JSON results and the Markdown table. A run with any non-2xx answer, failed replay, failed
  * invoice download or order left unfinished is reported as failed (`report.ok` false).
- * The services shape has no db-ceiling (the replay): the statement capture it replays wraps `pg` in
- * this process and cannot see the services' processes; for the same reason it counts no statements
- * per order.
+ * The statement capture the db-ceiling replays, and the statement counts per order, are taken
+ * inside the single shape's OrderStream process (a preload the harness talks to); the services
+ * shape, whose orders span several processes, has neither.
  */
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => undefined);
@@ -39,8 +39,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const warnings: string[] = [];
   const logger = createLogger({ level: 'warn' });
   const load = LoadGeneratorProcess.start();
-  // The embedded database runs in its own process group: a Ctrl-C must stop it and remove the folder,
-  // not orphan them. (Exiting, rather than dying of the signal, also stops a database still starting.)
+  // The embedded database runs in its own process group: a Ctrl-C must stop it and OrderStream's
+  // processes and remove the folder, not orphan them. (Exiting, rather than dying of the signal,
+  // also stops a database still starting.)
   const running: { target?: BenchTarget } = {};
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping the benchmark`);
@@ -71,7 +72,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   try {
     run = await runScenarios(context, options, warnings);
   } finally {
-    context.statements?.stop();
+    await context.statements?.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await load.stop();

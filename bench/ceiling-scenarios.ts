@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { withTotal, type ScenarioResult } from './bench-result.ts';
 import { observerApplication } from './bench-environment.ts';
 import { countOrderStatements, selectOrderUnits, tokensIn, type OrderStatementCounts } from './order-statements.ts';
+import { probeOf } from './orderstream-probe.ts';
 import { measurePrimitiveCeiling, type PrimitiveOperation } from './primitive-ceiling.ts';
 import { replayOrders } from './replay-orders.ts';
 import { planReplay, type ReplayPlan } from './replay-plan.ts';
 import { ResourceSampler, type ResourceUsage } from './resource-sampler.ts';
 import { settle, type ScenarioContext } from './scenario-context.ts';
-import { StatementCapture } from './statement-capture.ts';
 import { round } from './statistics.ts';
 
 /** One order's saga, captured from the real flow, ready to replay. */
@@ -23,9 +23,9 @@ export interface CapturedOrder {
 }
 
 /**
- * Places one order on the otherwise idle system while recording every statement sent to
- * PostgreSQL, until the order is CONFIRMED and the background has nothing left to do; keeps the
- * units that belong to the order (see `selectOrderUnits`).
+ * Places one order on the otherwise idle system while recording every statement OrderStream's
+ * process sends to PostgreSQL (inside it, through the probe), until the order is CONFIRMED and the
+ * background has nothing left to do; keeps the units that belong to the order (see `selectOrderUnits`).
  */
 export async function captureOneOrder(context: ScenarioContext): Promise<CapturedOrder> {
   const { target } = context;
@@ -34,9 +34,9 @@ export async function captureOneOrder(context: ScenarioContext): Promise<Capture
   if (customer === undefined) throw new Error('the benchmark needs at least one customer');
   const skus = [...new Set([target.skus[1 % target.skus.length], target.skus[2 % target.skus.length]])].filter((sku) => sku !== undefined);
   const idempotencyKey = randomUUID();
-  const capture = new StatementCapture({ ignoredApplication: observerApplication });
+  const probe = probeOf(target);
   const capturedAtMs = Date.now();
-  capture.start();
+  await probe.startCapture(observerApplication);
   let units;
   let orderId: string;
   try {
@@ -54,7 +54,7 @@ export async function captureOneOrder(context: ScenarioContext): Promise<Capture
     // The notification worker records its last steps a moment after the backlog empties.
     await new Promise((resolve) => setTimeout(resolve, 1500));
   } finally {
-    units = capture.stop();
+    units = await probe.stopCapture();
   }
   const status = (await target.observer.statusOf([orderId])).get(orderId)?.status;
   if (status !== 'CONFIRMED') throw new Error(`the captured order ended ${status ?? 'nowhere'}, not CONFIRMED`);

@@ -25,7 +25,7 @@ export function jobFailure(scenario: string, job: JobView): string | undefined {
 /**
  * Polls `GET {statusUrl}` as the admin every `pollMs` (default 100) until the job ends; throws when it
  * failed, was cancelled, did not end within `timeoutMs` (default 15 minutes), or a poll was not answered 200. Each poll is one cheap
- * read through the edge, sent by the same process in the single shape.
+ * read through the edge.
  */
 export async function followJob(options: {
   scenario: string; baseUrl: string; token: string; statusUrl: string; pollMs?: number; timeoutMs?: number;
@@ -102,7 +102,7 @@ export interface MemoryBreakdown {
 /**
  * This process's memory at its highest RSS over a window, split into V8's heap (reserved and used)
  * and memory outside it, sampled every `intervalMs`: whether a peak is live data or a heap grown
- * lazily. Only meaningful where the work runs in this process (the single shape).
+ * lazily. The benchmark runs it inside OrderStream's process (bench/orderstream-probe-preload.ts).
  */
 export class MemoryPeak {
   readonly #intervalMs: number;

@@ -1,8 +1,9 @@
 import { noErrors, type ScenarioResult } from './bench-result.ts';
 import { consoleOrders, fillConsoleOrdersOnce } from './console-scenario.ts';
 import { measureCopyOut } from './copy-ceiling.ts';
-import { breakdownOf, followJob, MemoryPeak, perSecond, RecordCounter, type FollowedJob, type JobView, type MemoryBreakdown } from './document-jobs.ts';
+import { followJob, perSecond, RecordCounter, type FollowedJob, type JobView, type MemoryBreakdown } from './document-jobs.ts';
 import { copyCeilingResult, jobFigures } from './import-scenario.ts';
+import { probeOf } from './orderstream-probe.ts';
 import type { ResourceUsage } from './resource-sampler.ts';
 import { sampled, settle, type ScenarioContext } from './scenario-context.ts';
 import { round } from './statistics.ts';
@@ -30,7 +31,7 @@ export interface TimedExport {
   followed: FollowedJob;
   /** Where the request's answer said the file will be. */
   fileUrl: string;
-  /** This process's memory just before the request was sent and at its highest RSS until the job succeeded (the single shape's worker runs here). */
+  /** OrderStream's process's memory (as it sees it) just before the request was sent and at its highest RSS until the job succeeded. */
   memory: { atStart: MemoryBreakdown; atPeak: MemoryBreakdown };
   /** Seconds the console's orders took to fill, or null when an earlier scenario of the run filled them. */
   fillSeconds: number | null;
@@ -40,11 +41,11 @@ export interface TimedExport {
  * Issue 22's export: every order in the database (the console's 100,000, filled unless the console
  * scenario already did, and the run's own) exported as CSV by the admin through the edge
  * (`POST /v1/exports/orders`), its job followed until it succeeded; orders per second from sending
- * the request to the job's success, and the peak RSS of the process running the export's worker (in
- * the single shape, the harness's own). The file is then downloaded (`GET /v1/jobs/{id}/file`) and
- * must hold a record per exported order plus the header. Then PostgreSQL's COPY of every order to
- * `/dev/null` on the server, three times, the median its ceiling (copy-out-ceiling). Not run in the
- * services shape.
+ * the request to the job's success, and the peak RSS of the process running the export's worker (the
+ * single shape's one OrderStream process, the harness apart). The file is then downloaded
+ * (`GET /v1/jobs/{id}/file`) and must hold a record per exported order plus the header. Then
+ * PostgreSQL's COPY of every order to `/dev/null` on the server, three times, the median its
+ * ceiling (copy-out-ceiling). Not run in the services shape.
  */
 export async function exportScenario(context: ScenarioContext): Promise<ScenarioResult[]> {
   const { target, log } = context;
@@ -55,16 +56,14 @@ export async function exportScenario(context: ScenarioContext): Promise<Scenario
   await settle(context, 'export');
   const fillSeconds = await fillConsoleOrdersOnce(context, 'export', new Date());
   log(`export: exporting every order as ${exportFormat} as the admin and following the job`);
-  const atStart = breakdownOf(process.memoryUsage());
-  const memoryPeak = new MemoryPeak();
-  memoryPeak.start();
+  const memory = await probeOf(target).watchMemory();
   const { value: timed, resources } = await sampled(context, async (): Promise<TimedExport> => {
     const sentAt = performance.now();
     const accepted = await requestExport(target.baseUrl, target.adminToken);
     const answeredAt = performance.now();
     const followed = await followJob({ scenario: 'export', baseUrl: target.baseUrl, token: target.adminToken, statusUrl: accepted.statusUrl });
-    return { format: exportFormat, sentAt, answeredAt, followed, fileUrl: accepted.fileUrl, memory: { atStart, atPeak: memoryPeak.stop() }, fillSeconds };
-  }).finally(() => memoryPeak.stop());
+    return { format: exportFormat, sentAt, answeredAt, followed, fileUrl: accepted.fileUrl, memory: { atStart: memory.atStart, atPeak: await memory.stop() }, fillSeconds };
+  }).finally(() => memory.stop().catch(() => undefined));
   log(`export: downloading ${timed.fileUrl}`);
   const downloaded = await download(target.baseUrl, target.adminToken, timed.fileUrl, timed.format);
   const problem = exportFileProblem(timed.format, timed.followed.job, downloaded);
@@ -113,7 +112,12 @@ export function exportFileProblem(format: 'csv' | 'jsonl', job: JobView, downloa
   return `the file holds ${downloaded.records} records, the job exported ${job.progress.done} orders${format === 'csv' ? ' (plus a header line expected)' : ''}`;
 }
 
-/** The export's row: orders per second from the request to the job's success, the download, and the worker process's memory. */
+/**
+ * The export's row: orders per second from the request to the job's success, the download, and the
+ * memory of OrderStream's process, which runs the worker: `memoryAtStart`/`memoryAtPeak` as the
+ * process's own `process.memoryUsage()` split it (sampled there every 250 ms, through the probe),
+ * `peakRssMb` the higher of that peak and the resource sampler's (every 500 ms, from outside).
+ */
 export function exportResult(timed: TimedExport, downloaded: ExportDownload, resources: ResourceUsage): ScenarioResult {
   const { job, endedAt } = timed.followed;
   const seconds = (endedAt - timed.sentAt) / 1000;
@@ -126,7 +130,7 @@ export function exportResult(timed: TimedExport, downloaded: ExportDownload, res
       measuredAs: 'from sending POST /v1/exports/orders to the job read as succeeded (polled every 100 ms)',
       requestAnsweredMs: round(timed.answeredAt - timed.sentAt), job: jobFigures(job), polls: timed.followed.polls,
       download: { megabytes: megabytes(downloaded.bytes), records: downloaded.records, seconds: round(downloaded.seconds), contentType: downloaded.contentType },
-      rssAtStartMb: timed.memory.atStart.rssMb, peakRssMb: resources.app.peakRssMb, memoryAtStart: timed.memory.atStart, memoryAtPeak: timed.memory.atPeak, rssOf: 'the process running the export\'s worker: in the single shape, the harness\'s own',
+      rssAtStartMb: timed.memory.atStart.rssMb, peakRssMb: Math.max(resources.app.peakRssMb, timed.memory.atPeak.rssMb), memoryAtStart: timed.memory.atStart, memoryAtPeak: timed.memory.atPeak, rssOf: 'OrderStream\'s process, which runs the export\'s worker (the harness is another process)',
       targets: exportTargets,
     },
   };

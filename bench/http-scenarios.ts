@@ -17,9 +17,8 @@ export async function catalogRead(context: ScenarioContext): Promise<ScenarioRes
 }
 
 /**
- * The HTTP ceiling: a bare `node:http` server in the harness's process (OrderStream's own in the
- * single shape) answering the product's JSON byte for byte, under the same load as catalog-read;
- * its `app` resources are that process's.
+ * The HTTP ceiling: a bare `node:http` server in the harness's process answering the product's JSON
+ * byte for byte, under the same load as catalog-read; its `app` resources are that process's.
  */
 export async function httpCeiling(context: ScenarioContext): Promise<ScenarioResult> {
   const body = context.target.productBody;

@@ -3,8 +3,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { noErrors, type ScenarioResult } from './bench-result.ts';
 import { measureCopyIn, type CopyMeasurement } from './copy-ceiling.ts';
-import { breakdownOf, followJob, MemoryPeak, perSecond, type FollowedJob, type JobView, type MemoryBreakdown } from './document-jobs.ts';
+import { followJob, perSecond, type FollowedJob, type JobView, type MemoryBreakdown } from './document-jobs.ts';
 import { writeImportFile } from './import-file.ts';
+import { probeOf } from './orderstream-probe.ts';
 import type { ResourceUsage } from './resource-sampler.ts';
 import { sampled, settle, type ScenarioContext } from './scenario-context.ts';
 import { round } from './statistics.ts';
@@ -21,7 +22,7 @@ export interface TimedImport {
   sentAt: number;
   answeredAt: number;
   followed: FollowedJob;
-  /** This process's memory just before the upload was sent and at its highest RSS until the job succeeded (the single shape's worker runs here). */
+  /** OrderStream's process's memory (as it sees it) just before the upload was sent and at its highest RSS until the job succeeded. */
   memory: { atStart: MemoryBreakdown; atPeak: MemoryBreakdown };
 }
 
@@ -29,11 +30,11 @@ export interface TimedImport {
  * Issue 22's import: a catalogue file of `importRows` rows written to a temporary folder, uploaded as
  * the admin through the edge (`POST /v1/imports`, multipart, streamed from the disk) and its job
  * followed (`GET /v1/jobs/{id}` every 100 ms) until it succeeded; rows per second from sending the
- * upload to the job's success, and the peak RSS of the process running the import's worker (in the
- * single shape, the harness's own). Then PostgreSQL's COPY of the same file into a scratch table of
- * the same shape, three times, the median its ceiling (copy-in-ceiling). The services shape is not
- * measured: its import runs across the jobs, catalog and inventory processes, and issue 22's figures
- * are the single process's.
+ * upload to the job's success, and the peak RSS of the process running the import's worker (the
+ * single shape's one OrderStream process, the harness apart). Then PostgreSQL's COPY of the same
+ * file into a scratch table of the same shape, three times, the median its ceiling
+ * (copy-in-ceiling). The services shape is not measured: its import runs across the jobs, catalog
+ * and inventory processes, and issue 22's figures are the single process's.
  */
 export async function importScenario(context: ScenarioContext): Promise<ScenarioResult[]> {
   const { target, log } = context;
@@ -50,16 +51,14 @@ export async function importScenario(context: ScenarioContext): Promise<Scenario
     const bytes = await writeImportFile(file, importRows, 'IMPORT');
     await chmod(file, 0o644);
     log(`import: uploading ${importRows.toLocaleString('en-US')} rows (${megabytes(bytes)} MB) as the admin and following the job`);
-    const atStart = breakdownOf(process.memoryUsage());
-    const memoryPeak = new MemoryPeak();
-    memoryPeak.start();
+    const memory = await probeOf(target).watchMemory();
     const { value: timed, resources } = await sampled(context, async (): Promise<TimedImport> => {
       const sentAt = performance.now();
       const statusUrl = await upload(target.baseUrl, target.adminToken, file);
       const answeredAt = performance.now();
       const followed = await followJob({ scenario: 'import', baseUrl: target.baseUrl, token: target.adminToken, statusUrl });
-      return { rows: importRows, bytes, sentAt, answeredAt, followed, memory: { atStart, atPeak: memoryPeak.stop() } };
-    }).finally(() => memoryPeak.stop());
+      return { rows: importRows, bytes, sentAt, answeredAt, followed, memory: { atStart: memory.atStart, atPeak: await memory.stop() } };
+    }).finally(() => memory.stop().catch(() => undefined));
     const imported = importResult(timed, resources);
     const { created, updated, rejected } = timed.followed.job.counts;
     if (created + updated !== importRows || rejected > 0) context.warn(`import: ${importRows} valid rows gave ${created} created, ${updated} updated and ${rejected} rejected`);
@@ -82,7 +81,12 @@ async function upload(baseUrl: string, token: string, file: string): Promise<str
   return (JSON.parse(body) as { statusUrl: string }).statusUrl;
 }
 
-/** The import's row: rows per second from sending the upload to the job's success, its counts and the worker process's memory. */
+/**
+ * The import's row: rows per second from sending the upload to the job's success, its counts and
+ * the memory of OrderStream's process, which runs the worker: `memoryAtStart`/`memoryAtPeak` as
+ * the process's own `process.memoryUsage()` split it (sampled there every 250 ms, through the
+ * probe), `peakRssMb` the higher of that peak and the resource sampler's (every 500 ms, from outside).
+ */
 export function importResult(timed: TimedImport, resources: ResourceUsage): ScenarioResult {
   const { job, endedAt } = timed.followed;
   const seconds = (endedAt - timed.sentAt) / 1000;
@@ -93,7 +97,7 @@ export function importResult(timed: TimedImport, resources: ResourceUsage): Scen
       rows: timed.rows, fileMegabytes: megabytes(timed.bytes), measuredAs: 'from sending the upload to the job read as succeeded (polled every 100 ms)',
       uploadAnsweredMs: round(timed.answeredAt - timed.sentAt), rowsPerSecondFromAnswer: round(perSecond(timed.rows, (endedAt - timed.answeredAt) / 1000)),
       job: jobFigures(job), polls: timed.followed.polls,
-      rssAtStartMb: timed.memory.atStart.rssMb, peakRssMb: resources.app.peakRssMb, memoryAtStart: timed.memory.atStart, memoryAtPeak: timed.memory.atPeak, rssOf: 'the process running the import\'s worker: in the single shape, the harness\'s own',
+      rssAtStartMb: timed.memory.atStart.rssMb, peakRssMb: Math.max(resources.app.peakRssMb, timed.memory.atPeak.rssMb), memoryAtStart: timed.memory.atStart, memoryAtPeak: timed.memory.atPeak, rssOf: 'OrderStream\'s process, which runs the import\'s worker (the harness is another process)',
       targets: importTargets,
     },
   };

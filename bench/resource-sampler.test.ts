@@ -45,7 +45,26 @@ test('when OrderStream runs in other processes, then app sums their CPU and each
   }
 });
 
-test('when OrderStream runs in this process, then app is this process and there is no per-process breakdown', () => {
+test('when OrderStream is one process (the single shape), then app is that process alone and there is no per-process breakdown', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const orderstream = await busyProcess(300);
+  try {
+    const sampler = new ResourceSampler({ appProcesses: [{ name: 'orderstream', pid: orderstream.pid }], intervalMs: 50 });
+    sampler.start();
+    const done = once(orderstream.stdout ?? orderstream, 'data');
+    orderstream.stdin?.write('go\n');
+    await done;
+    const usage = sampler.stop();
+
+    assert.equal(usage.processes, null);
+    // This process only waited meanwhile: app's CPU is the busy child's.
+    assert.ok(usage.app.cpuSeconds >= 0.25, `the busy process used ${usage.app.cpuSeconds} s`);
+    assert.ok(usage.app.peakRssMb > 0);
+  } finally {
+    orderstream.kill('SIGKILL');
+  }
+});
+
+test('when no OrderStream process is given (a ceiling the harness runs itself), then app is this process and there is no per-process breakdown', () => {
   const sampler = new ResourceSampler({});
   sampler.start();
   const usage = sampler.stop();

@@ -13,13 +13,15 @@ export interface ProcessUsage {
 /** Usage of every process taking part in a benchmark run, over one scenario. */
 export interface ResourceUsage {
   /**
-   * OrderStream: in the single shape, the Node.js process running it (and the harness around it);
-   * in the services shape, the sum of its processes (gateways and services), RSS summed per sample.
+   * OrderStream: in the single shape, its one process; in the services shape, the sum of its
+   * processes (gateways and services), RSS summed per sample. For a ceiling the harness runs
+   * itself (the HTTP ceiling's bare server, the COPY ceilings), the harness's own process.
    */
   app: ProcessUsage;
   /**
    * The services shape's processes one by one, by name: each gateway and service (the parts of
-   * `app`), nginx with its workers, the Kafka broker. Null in the single shape.
+   * `app`), nginx with its workers, the Kafka broker. Null in the single shape (its one process is
+   * `app`) and for the harness's own ceilings.
    */
   processes: Record<string, ProcessUsage> | null;
   /** The process sending the HTTP load. */
@@ -32,9 +34,9 @@ export interface ResourceUsage {
 }
 
 /**
- * Samples the benchmark's processes while a scenario runs: the Node process with
- * `process.cpuUsage`/`memoryUsage`, other processes (in the services shape OrderStream's too) from
- * `/proc/<pid>/stat` and `status`.
+ * Samples the benchmark's processes while a scenario runs: OrderStream's and the others from
+ * `/proc/<pid>/stat` and `status`, or, when no OrderStream process is given (a ceiling the harness
+ * runs itself), this process with `process.cpuUsage`/`memoryUsage` as `app`.
  * PostgreSQL's children are found by their parent pid (the postmaster), so backends that come and
  * go are counted; the CPU of children that exited during the window is read from the postmaster's
  * reaped-children counters.
@@ -43,7 +45,7 @@ export class ResourceSampler {
   readonly #postmasterPid: number | undefined;
   readonly #loadGeneratorPid: number | undefined;
   readonly #intervalMs: number;
-  /** The services shape's OrderStream processes; empty when OrderStream is this process. */
+  /** OrderStream's processes; empty when `app` is this process. */
   readonly #appProcesses: ProcessTreeWatch[];
   readonly #otherProcesses: ProcessTreeWatch[];
   #timer: NodeJS.Timeout | undefined;
@@ -59,7 +61,7 @@ export class ResourceSampler {
   constructor(options: {
     postmasterPid?: number | undefined;
     loadGeneratorPid?: number | undefined;
-    /** OrderStream's processes when it is not this one (the services shape): `app` is their sum. */
+    /** OrderStream's processes (the single shape's one, the services shape's several): `app` is their sum. Unset: `app` is this process. */
     appProcesses?: readonly WatchedProcess[];
     /** Other processes of the shape, reported one by one (nginx, the Kafka broker). */
     otherProcesses?: readonly WatchedProcess[];
@@ -103,13 +105,14 @@ export class ResourceSampler {
       postgres: null,
     };
     const table = this.#processTable();
-    if (this.#appProcesses.length > 0 || this.#otherProcesses.length > 0) {
-      const appParts = this.#appProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
-      const others = this.#otherProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
+    const appParts = this.#appProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
+    const others = this.#otherProcesses.map((watch) => [watch.name, watch.stop(table)] as const);
+    if (appParts.length > 0) {
+      usage.app = { cpuSeconds: round(appParts.reduce((sum, [, part]) => sum + part.cpuTicks, 0) / ticksPerSecond), peakRssMb: megabytes(this.#appPeakRss) };
+    }
+    // One OrderStream process alone (the single shape) is `app` already: a breakdown would repeat it.
+    if (appParts.length > 1 || others.length > 0) {
       usage.processes = Object.fromEntries([...appParts, ...others].map(([name, part]) => [name, { cpuSeconds: round(part.cpuTicks / ticksPerSecond), peakRssMb: megabytes(part.peakRssBytes) }]));
-      if (appParts.length > 0) {
-        usage.app = { cpuSeconds: round(appParts.reduce((sum, [, part]) => sum + part.cpuTicks, 0) / ticksPerSecond), peakRssMb: megabytes(this.#appPeakRss) };
-      }
     }
     if (this.#loadGeneratorPid !== undefined) {
       const ticks = readStat(this.#loadGeneratorPid)?.cpuTicks ?? this.#loadStartTicks;

@@ -2,12 +2,12 @@ import type { BenchOptions } from './bench-options.ts';
 import type { BenchReport, ScenarioResult } from './bench-result.ts';
 import { observerApplication } from './bench-environment.ts';
 import { measureInvoiceDownloads } from './invoice-downloads.ts';
+import { probeOf } from './orderstream-probe.ts';
 import {
   captureOneOrder, catalogRead, consoleReadsScenario, databaseCeiling, exportScenario, findSagaRate, httpCeiling, importScenario, loginStorm, mixed, overload, placeOrder,
   primitiveCeiling, saga,
   type CapturedOrder, type ScenarioContext,
 } from './scenarios.ts';
-import { StatementCounter } from './statement-capture.ts';
 
 /** What a run's scenarios, invoice downloads and ceilings measured, and which ceilings it asked for. */
 export interface ScenarioRun {
@@ -31,9 +31,10 @@ function sagaRateFrom(placed: ScenarioResult | undefined): number {
 
 /**
  * Runs the chosen scenarios on a started target, in the order the report needs them: in the single
- * shape one order's statements captured first (then every statement counted), the scenarios (the
- * export and the import each followed by its COPY ceiling), the invoice downloads, then, with OrderStream stopped, the database ceilings. The caller stops the
- * load generator, the statement counter and the target, whatever happens.
+ * shape one order's statements captured first (then every statement counted), inside OrderStream's
+ * process; the scenarios (the export and the import each followed by its COPY ceiling), the invoice
+ * downloads, then, with OrderStream stopped, the database ceilings. The caller stops the load
+ * generator, the statement counter and the target, whatever happens.
  */
 export async function runScenarios(context: ScenarioContext, options: BenchOptions, warnings: string[]): Promise<ScenarioRun> {
   const { target, log } = context;
@@ -47,10 +48,9 @@ export async function runScenarios(context: ScenarioContext, options: BenchOptio
     captured = await captureOneOrder(context);
     log(`one order: ${captured.counts.statements} statements in ${captured.counts.commits} commits`);
     // Started after the capture has put `pg` back as it was: each wraps the client's query in turn.
-    context.statements = new StatementCounter({ ignoredApplication: observerApplication });
-    context.statements.start();
+    context.statements = await probeOf(target).startCounting(observerApplication);
   } else {
-    log('the services shape has no db-ceiling and counts no statements: the statement capture cannot see the services\' processes');
+    log('the services shape has no db-ceiling and counts no statements: an order there spans several processes, and the statement capture sees inside one');
   }
   if (wanted.has('catalog-read')) {
     results.push(await httpCeiling(context));
@@ -84,7 +84,7 @@ export async function runScenarios(context: ScenarioContext, options: BenchOptio
   // delivered, they have recorded the invoice of every confirmed order.
   await target.observer.settle(options.drainTimeoutSeconds * 1000, { jobs: false });
   const { invoices, problem: invoiceProblem } = await measureInvoiceDownloads(context);
-  context.statements?.stop();
+  await context.statements?.stop();
   log(completesOrders ? 'stopping OrderStream for the database ceilings' : 'stopping OrderStream');
   await target.closeApp();
   if (completesOrders) {

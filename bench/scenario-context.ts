@@ -2,8 +2,8 @@ import type { DatabaseLoad } from './bench-result.ts';
 import type { BenchTarget } from './bench-environment.ts';
 import type { LoadGeneratorProcess } from './load-generator-process.ts';
 import type { LoadPlan, LoadResult } from './load-plan.ts';
+import type { StatementCounting } from './orderstream-probe.ts';
 import { ResourceSampler, type ResourceUsage } from './resource-sampler.ts';
-import type { StatementCounter } from './statement-capture.ts';
 import { round } from './statistics.ts';
 
 /** What every scenario runs with. */
@@ -17,13 +17,14 @@ export interface ScenarioContext {
   log: (line: string) => void;
   /** Noted in the report without failing the run. */
   warn: (line: string) => void;
-  /** Counts the statements OrderStream sends while scenarios run; unset in the services shape, whose clients are other processes. */
-  statements?: StatementCounter | undefined;
+  /** Counts, inside the single shape's process, the statements OrderStream sends while scenarios run; unset in the services shape, whose statements come from many processes. */
+  statements?: StatementCounting | undefined;
 }
 
 /** Committed transactions (every observed database) and statements (when counted) so far. */
 export async function databaseCounts(context: ScenarioContext): Promise<{ commits: number; statements: number | null }> {
-  return { commits: await context.target.observer.commits(), statements: context.statements?.read().statements ?? null };
+  const [commits, statements] = await Promise.all([context.target.observer.commits(), context.statements?.read()]);
+  return { commits, statements: statements?.statements ?? null };
 }
 
 /** What happened between two `databaseCounts`. */
@@ -42,8 +43,9 @@ export function databaseLoadOf(orders: number, counted: { commits: number; state
 }
 
 /**
- * Runs `work` while sampling every process's CPU and memory. `app` is OrderStream, or, for the HTTP
- * ceiling's bare server, the harness's own process (in the single shape they are the same process).
+ * Runs `work` while sampling every process's CPU and memory. `app` is OrderStream's processes, or,
+ * for the ceilings the harness runs itself (the HTTP ceiling's bare server, the COPY ceilings), the
+ * harness's own process.
  */
 export async function sampled<T>(context: ScenarioContext, work: () => Promise<T>, app: 'orderstream' | 'harness' = 'orderstream'): Promise<{ value: T; resources: ResourceUsage }> {
   const { target } = context;

@@ -76,7 +76,7 @@ export async function startServicesBenchTarget(options: BenchTargetOptions & { k
     const backendPid = await observer.backendPid();
     return {
       ...seeded, shape: 'services', baseUrl, databaseUrl: undefined, ceilingDatabaseUrl: databaseUrlOf('orders'), config: loadConfig(env), observer,
-      processes: { app: shape.orderstream, others: shape.others },
+      processes: { app: shape.orderstream, others: shape.others }, probe: undefined,
       postgres: { version: await observer.serverVersion(), postmasterPid: postmasterOf(backendPid) },
       closeApp,
       close: cleanUp,

@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { readPidFile, tailOf } from '../tools/background-process.ts';
+import { readPidFile } from '../tools/background-process.ts';
 import { ensureNginx, localNginxArguments, localNginxFiles, writeLocalNginxConfig } from '../tools/local-nginx.ts';
 import { serviceRoles, type ServiceRole } from '../src/apps/services.ts';
 import { ensureDatabase } from '../src/apps/single-process.ts';
+import { freeLoopbackPort, startLogged, stopChild, waitForReady, type StartedProcess } from './child-processes.ts';
 import type { WatchedProcess } from './resource-sampler.ts';
 
 /**
@@ -24,7 +22,6 @@ import type { WatchedProcess } from './resource-sampler.ts';
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const gatewayNames = ['gateway-1', 'gateway-2'] as const;
 const startTimeoutMs = 180_000;
-const stopGraceMs = 15_000;
 
 /** The services shape, started and ready behind nginx. */
 export interface RunningServicesShape {
@@ -37,12 +34,6 @@ export interface RunningServicesShape {
   kafkaBrokers: string;
   /** Stops nginx, then the gateways, then the services (SIGTERM, SIGKILL after 15 s), then the local broker if this started it. */
   stop(): Promise<void>;
-}
-
-interface StartedProcess {
-  name: string;
-  child: ChildProcess;
-  logFile: string;
 }
 
 /** Where and how the services shape is started. */
@@ -167,46 +158,6 @@ async function processEnvironments(options: ServicesShapeOptions, shape: {
   return environments;
 }
 
-/** Starts `command` with its output appended to `<logs>/<name>.log`. */
-function startLogged(name: string, command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }, logs: string): StartedProcess {
-  const logFile = path.join(logs, `${name}.log`);
-  const output = openSync(logFile, 'a');
-  try {
-    return { name, child: spawn(command, args, { ...options, stdio: ['ignore', output, output] }), logFile };
-  } finally {
-    closeSync(output);
-  }
-}
-
-/** Waits until `url` answers 200; fails early, with the end of its log, when the process exits first. */
-async function waitForReady(started: StartedProcess, url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (started.child.exitCode !== null || started.child.signalCode !== null) {
-      throw new Error(`${started.name} exited while starting; the end of ${started.logFile}:\n${await tailOf(started.logFile, 20)}`);
-    }
-    const status = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(async (response) => {
-      await response.body?.cancel();
-      return response.status;
-    }, () => undefined);
-    if (status === 200) return;
-    if (Date.now() > deadline) {
-      throw new Error(`${started.name} was not ready at ${url} within ${Math.round(timeoutMs / 1000)} s (last: ${status ?? 'no answer'}); the end of ${started.logFile}:\n${await tailOf(started.logFile, 20)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** SIGTERM, then SIGKILL if it is still running after the grace period (a service finishes in-flight work first). */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => { child.kill('SIGKILL'); }, stopGraceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** The brokers to use: the given ones, else the local broker of infra/kafka/run.sh, started when it is not running. */
 async function ensureKafka(brokers: string | undefined, log: (line: string) => void): Promise<{ brokers: string; startedHere: boolean }> {
   if (brokers !== undefined) return { brokers, startedHere: false };
@@ -241,22 +192,4 @@ async function localKafkaBrokerPid(brokers: string): Promise<number | undefined>
   if (pid === undefined) return undefined;
   const commandLine = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
   return commandLine.includes('kafka.Kafka') ? pid : undefined;
-}
-
-/** A port nothing listens on at 127.0.0.1 now and not handed out before (in `taken`). */
-async function freeLoopbackPort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0); });
-      });
-    });
-    if (port > 0 && !taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
 }
