@@ -11,7 +11,7 @@ export type ScenarioName = (typeof scenarioNames)[number];
  * (durable commits per second, single-row statements per second); and the replay of one captured
  * order's own statements (`db-ceiling`), which measures how well the design uses the database, not
  * how far it is from what the database can do; PostgreSQL's own COPY of the import's file into a
- * table of the catalogue's shape (`copy-in-ceiling`) and of every order out to nowhere (`copy-out-ceiling`).
+ * table of the catalogue file's columns (`copy-in-ceiling`) and of every order out to nowhere (`copy-out-ceiling`).
  */
 export type CeilingName = 'http-ceiling' | 'commit-ceiling' | 'statement-ceiling' | 'db-ceiling' | 'copy-in-ceiling' | 'copy-out-ceiling';
 

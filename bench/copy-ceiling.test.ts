@@ -23,6 +23,9 @@ test('when the import file is copied in by the server, then every row lands in a
     assert.equal(copy.runSeconds.length, copyRuns);
     assert.ok(copy.rowsPerSecond > 0);
     assert.match(copy.statement, /^copy bench_copy\.products \(sku, name, description, price, currency, stock\) from '.*products\.csv' with \(format csv, header true\)$/);
+    assert.equal(copy.withCatalogueIndexes?.rows, 2000, 'the same rows copied into a table with the catalogue\'s indexes');
+    assert.equal(copy.withCatalogueIndexes.runSeconds.length, copyRuns);
+    assert.match(copy.withCatalogueIndexes.statement, /^copy bench_copy\.indexed_products \(sku, name, description, price, currency, stock\) from /);
     const left = await sql<{ count: number }>`select count(*)::int as count from information_schema.schemata where schema_name like 'bench_copy_%'`.execute(database.db);
     assert.equal(left.rows[0]?.count, 0);
   } finally {
