@@ -9,6 +9,7 @@ import { serviceRoles, type ServiceRole } from '../src/apps/services.ts';
 import { ensureDatabase } from '../src/apps/single-process.ts';
 import { freeLoopbackPort, startLogged, stopChild, waitForReady, type StartedProcess } from './child-processes.ts';
 import type { WatchedProcess } from './resource-sampler.ts';
+import { serverNodeFlags } from '../src/cli/server-node-flags.ts';
 
 /**
  * The services shape as the benchmark runs it: the layout of `orderstream services up`
@@ -90,7 +91,7 @@ export async function startServicesShapeProcesses(options: ServicesShapeOptions)
     log(`starting ${gatewayNames.length} gateways and ${serviceRoles.length} services (logs in ${logs})`);
     for (const [name, env] of environments) {
       const role = name.startsWith('gateway') ? 'gateway' : name;
-      started.push(startLogged(name, process.execPath, ['src/cli.ts', 'start', '--role', role], { cwd: projectRoot, env }, logs));
+      started.push(startLogged(name, process.execPath, [...serverNodeFlags, 'src/cli.ts', 'start', '--role', role], { cwd: projectRoot, env }, logs));
     }
     await Promise.all(started.map((one) => waitForReady(one, `${urlOf(one.name)}/readyz`, startTimeoutMs)));
 

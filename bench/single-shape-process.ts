@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { tailOf } from '../tools/background-process.ts';
+import { serverNodeFlags } from '../src/cli/server-node-flags.ts';
 import { configSchema } from '../src/platform/config/config.ts';
 import { freeLoopbackPort, hasExited, startLogged, stopChild, waitForReady } from './child-processes.ts';
 import { OrderStreamProbe } from './orderstream-probe.ts';
@@ -21,11 +22,10 @@ const preload = path.join(import.meta.dirname, 'orderstream-probe-preload.ts');
 const startTimeoutMs = 120_000;
 
 /**
- * Node.js flags of the single shape's OrderStream process, besides the preload: the one place to
- * try a runtime setting (say `--max-semi-space-size=N`) on what the benchmark measures. None: it
- * runs as `npm start` runs it.
+ * Node.js flags of the single shape's OrderStream process, besides the preload: those `npm start`
+ * runs it with (decision 0031). The one place to try another runtime setting on what is measured.
  */
-export const singleProcessNodeArguments: readonly string[] = [];
+export const singleProcessNodeArguments: readonly string[] = serverNodeFlags;
 
 /** The single shape's process, started and ready. */
 export interface RunningSingleProcess {

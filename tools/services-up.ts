@@ -13,6 +13,7 @@ import {
 } from './services-plan.ts';
 import { printTable, statusRows } from './services-status.ts';
 import { databaseVariableOf } from '../src/apps/module-registry.ts';
+import { serverNodeFlags } from '../src/cli/server-node-flags.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -50,7 +51,7 @@ export async function servicesUp(options: ServicesOptions): Promise<number> {
       const offset = await logOffset(logFile);
       let exited = false;
       const pid = startDetached({
-        command: process.execPath, args: ['src/cli.ts', 'start', '--role', planned.role], cwd: projectRoot, logFile,
+        command: process.execPath, args: [...serverNodeFlags, 'src/cli.ts', 'start', '--role', planned.role], cwd: projectRoot, logFile,
         env: processEnvironment(planned, plan, options, files, secrets),
         onExit: () => { exited = true; },
       });
