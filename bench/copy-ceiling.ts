@@ -42,13 +42,7 @@ export async function measureCopyIn(databaseUrl: string, file: string): Promise<
 
 async function copyInto(client: pg.Client, schema: string, file: string): Promise<CopyMeasurement> {
   await client.query(`create table ${schema}.products (sku text primary key, name text not null, description text not null, price bigint not null, currency text not null, stock int not null)`);
-  const statement = `copy ${schema}.products (sku, name, description, price, currency, stock) from ${pg.escapeLiteral(file)} with (format csv, header true)`;
-  const runs: { rows: number; seconds: number }[] = [];
-  for (let run = 0; run < copyRuns; run += 1) {
-    await client.query(`truncate ${schema}.products`);
-    runs.push(await timed(client, statement));
-  }
-  return measurement(runs, statement.replace(`${schema}.`, 'bench_copy.'));
+  return copyRunsInto(client, schema, 'products', file);
 }
 
 async function copyIntoIndexed(client: pg.Client, schema: string, file: string): Promise<CopyMeasurement> {
@@ -58,10 +52,15 @@ async function copyIntoIndexed(client: pg.Client, schema: string, file: string):
     id text primary key default 'prod_' || lpad(nextval('${schema}.product_ids')::text, 20, '0'), sku text not null unique, name text not null,
     description text not null, price bigint not null, currency text not null, stock int not null, created_at timestamptz not null default now())`);
   await client.query(`create index on ${schema}.indexed_products (created_at, id)`);
-  const statement = `copy ${schema}.indexed_products (sku, name, description, price, currency, stock) from ${pg.escapeLiteral(file)} with (format csv, header true)`;
+  return copyRunsInto(client, schema, 'indexed_products', file);
+}
+
+/** Copies the file's columns into `table` `copyRuns` times, each into the emptied table. */
+async function copyRunsInto(client: pg.Client, schema: string, table: string, file: string): Promise<CopyMeasurement> {
+  const statement = `copy ${schema}.${table} (sku, name, description, price, currency, stock) from ${pg.escapeLiteral(file)} with (format csv, header true)`;
   const runs: { rows: number; seconds: number }[] = [];
   for (let run = 0; run < copyRuns; run += 1) {
-    await client.query(`truncate ${schema}.indexed_products`);
+    await client.query(`truncate ${schema}.${table}`);
     runs.push(await timed(client, statement));
   }
   return measurement(runs, statement.replace(`${schema}.`, 'bench_copy.'));
