@@ -7,7 +7,7 @@
  *   limit on a large machine (4 GB here), about 1.4× under 512 MB. A 100,000-row import keeps well
  *   under 100 MB live, yet grew the heap to some 300 MB; under this limit it stays near 150 MB.
  * - `--max-semi-space-size=16`: Node 24's young generation may grow to three 64 MB semi-spaces on a
- *   large machine; three of 16 MB keep well over 100 MB less resident at the import's peak.
+ *   large machine; three of 16 MB kept about 100 MB less resident at the import's peak.
  *
  * Together they took the import's peak RSS from about 430 MB to about 260 MB, for about a fifth
  * more CPU in garbage collection (docs/benchmarks.md). Where a container's memory limit applies,

@@ -4,8 +4,8 @@
  * by one generator compare (as strings, as PostgreSQL's B-trees compare them in the C collation, and
  * as bytes) in the order they were made, so a table keyed by them grows at the right edge of its
  * indexes instead of at random pages all over them: a bulk import writes its products' ids, and
- * the index on their creation time, as appends. They are as unguessable as version 4's below the
- * millisecond, and they say when they were made, as the record they name does anyway.
+ * the index on their creation time, as appends. Their 62 random bits make them hard to guess, if
+ * less so than version 4's 122, and they say when they were made, as the record they name does anyway.
  */
 /** Two hexadecimal digits for each byte value. */
 const hexOf = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
