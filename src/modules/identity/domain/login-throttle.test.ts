@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  accountDelaySeconds, addressKey, defaultThrottlePolicy, pairDelaySeconds, reserveAccount, reserveAddress,
-  reservePair, type BucketState, type GateState, type ThrottlePolicy,
+  accountDelaySeconds, addressKey, defaultThrottlePolicy, pairDelaySeconds, refusalWaitSeconds, reserveAccount, reserveAddress,
+  reservePair, type AttemptBudgets, type BucketState, type GateState, type ThrottlePolicy,
 } from './login-throttle.ts';
 
 const start = new Date(Date.UTC(2026, 0, 1));
@@ -144,6 +144,63 @@ describe('reserveAccount and reserveAddress', () => {
     assert.equal(refused.retryAfterSeconds, 60);
     assert.ok(!reserveAddress(bucket, new Date(start.getTime() + 59_000), limits).allowed);
     assert.ok(reserveAddress(bucket, new Date(start.getTime() + 60_000), limits).allowed);
+  });
+});
+
+describe('refusalWaitSeconds', () => {
+  test('when an address has spent its budget and the pair also waits, then the refusal asks for the longer of the two waits', () => {
+    // Two accounts fail twice each from one address: the bucket is full (4 of 4) and each pair waits 1 s.
+    const limits: ThrottlePolicy = { ...policy, failuresBeforeDelay: 2, baseDelaySeconds: 1, maxDelaySeconds: 8, addressBudget: 4, addressWindowSeconds: 32 };
+    let address: BucketState | undefined;
+    let pair: GateState | undefined;
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const bucket = reserveAddress(address, start, limits);
+      assert.ok(bucket.allowed);
+      address = bucket.state;
+      if (attempt % 2 === 0) {
+        const gate = reservePair(pair, start, limits);
+        assert.ok(gate.allowed);
+        pair = gate.state;
+      }
+    }
+    assert.equal(refusalWaitSeconds({ pair, account: undefined, address }, start, limits), 8);
+    assert.equal(refusalWaitSeconds({ pair: undefined, account: undefined, address: undefined }, start, limits), undefined);
+  });
+
+  test('when attempts from a few accounts and addresses come in any order, then one refused comes back after its wait to find every budget open', () => {
+    // Small budgets, so a short run closes each of them and often two at once. Whole seconds and a
+    // drain of a power of two per second keep the bucket's arithmetic exact.
+    const exactPolicy: fc.Arbitrary<ThrottlePolicy> = fc.record({
+      failuresBeforeDelay: fc.integer({ min: 1, max: 3 }), baseDelaySeconds: fc.integer({ min: 1, max: 4 }), maxDelaySeconds: fc.integer({ min: 1, max: 60 }),
+      addressBudget: fc.integer({ min: 1, max: 8 }), windowShift: fc.integer({ min: 0, max: 4 }),
+      accountFailuresBeforeDelay: fc.integer({ min: 2, max: 6 }), accountMaxDelaySeconds: fc.integer({ min: 1, max: 30 }), forgetAfterSeconds: fc.integer({ min: 60, max: 600 }),
+    }).map(({ windowShift, ...limits }) => ({ ...limits, addressWindowSeconds: limits.addressBudget * 2 ** windowShift }));
+    const attempts = fc.array(fc.record({ account: fc.nat(2), address: fc.nat(1), waitSeconds: fc.oneof(fc.constant(0), fc.nat(30)) }), { minLength: 1, maxLength: 60 });
+    fc.assert(fc.property(exactPolicy, attempts, (limits, steps) => {
+      const pairs = new Map<string, GateState>();
+      const accounts = new Map<number, GateState>();
+      const addresses = new Map<number, BucketState>();
+      let nowMs = start.getTime();
+      for (const step of steps) {
+        nowMs += step.waitSeconds * 1000;
+        const now = new Date(nowMs);
+        const budgets = (): AttemptBudgets => ({ pair: pairs.get(`${step.account}/${step.address}`), account: accounts.get(step.account), address: addresses.get(step.address) });
+        const wait = refusalWaitSeconds(budgets(), now, limits);
+        if (wait !== undefined) {
+          assert.ok(wait >= 1);
+          assert.equal(refusalWaitSeconds(budgets(), new Date(nowMs + wait * 1000), limits), undefined, `still refused ${String(wait)} s later`);
+          continue;
+        }
+        const pair = reservePair(budgets().pair, now, limits);
+        const bucket = reserveAddress(budgets().address, now, limits);
+        assert.ok(pair.allowed && bucket.allowed);
+        const account = reserveAccount(budgets().account, pair.state.failures <= limits.failuresBeforeDelay, now, limits);
+        assert.ok(account.allowed);
+        pairs.set(`${step.account}/${step.address}`, pair.state);
+        accounts.set(step.account, account.state);
+        addresses.set(step.address, bucket.state);
+      }
+    }));
   });
 });
 

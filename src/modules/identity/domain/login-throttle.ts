@@ -138,6 +138,25 @@ export function reserveAddress(state: BucketState | undefined, now: Date, policy
   return { allowed: true, state: { level, updatedAt: now } };
 }
 
+/** The three budgets one sign-in attempt passes through, as stored before it. */
+export interface AttemptBudgets {
+  readonly pair: GateState | undefined;
+  readonly account: GateState | undefined;
+  readonly address: BucketState | undefined;
+}
+
+/**
+ * How long a refused attempt waits: the longest wait of the budgets that refuse it, so a client that
+ * comes back after it finds none of them still closed (unless other attempts have counted meanwhile).
+ * Undefined when no budget refuses. Whether an attempt counts for its account does not decide whether
+ * the account's gate is closed, so it plays no part here.
+ */
+export function refusalWaitSeconds(budgets: AttemptBudgets, now: Date, policy: ThrottlePolicy): number | undefined {
+  const decisions = [reservePair(budgets.pair, now, policy), reserveAccount(budgets.account, false, now, policy), reserveAddress(budgets.address, now, policy)];
+  const waits = decisions.flatMap((decision) => (decision.allowed ? [] : [decision.retryAfterSeconds]));
+  return waits.length === 0 ? undefined : Math.max(...waits);
+}
+
 /**
  * The key an address is counted under: an IPv6 address by its /64 (one subscriber's usual share, so
  * changing the last 64 bits buys nothing), an IPv4 address (also IPv4-mapped) as itself.

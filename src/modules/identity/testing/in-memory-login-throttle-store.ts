@@ -1,6 +1,6 @@
 import type { LoginThrottleStore, ThrottleReservation } from '../application/ports.ts';
 import {
-  bucketLevel, reserveAccount, reserveAddress, reservePair, type BucketState, type GateState, type SignInAttempt, type ThrottlePolicy,
+  bucketLevel, refusalWaitSeconds, reserveAccount, reserveAddress, reservePair, type BucketState, type GateState, type SignInAttempt, type ThrottlePolicy,
 } from '../domain/login-throttle.ts';
 
 /** The sign-in budgets in memory, applying the domain's rules as PgLoginThrottleStore applies them in SQL. */
@@ -16,13 +16,15 @@ export class InMemoryLoginThrottleStore implements LoginThrottleStore {
 
   reserve(attempt: SignInAttempt, now: Date): Promise<ThrottleReservation | { retryAfterSeconds: number }> {
     const policy = this.#policy;
-    const address = reserveAddress(this.addresses.get(attempt.address), now, policy);
-    if (!address.allowed) return Promise.resolve({ retryAfterSeconds: address.retryAfterSeconds });
-    const pair = reservePair(this.pairs.get(pairKey(attempt)), now, policy);
-    if (!pair.allowed) return Promise.resolve({ retryAfterSeconds: pair.retryAfterSeconds });
+    const budgets = { pair: this.pairs.get(pairKey(attempt)), account: this.accounts.get(attempt.account), address: this.addresses.get(attempt.address) };
+    const wait = refusalWaitSeconds(budgets, now, policy);
+    if (wait !== undefined) return Promise.resolve({ retryAfterSeconds: wait });
+    const address = reserveAddress(budgets.address, now, policy);
+    const pair = reservePair(budgets.pair, now, policy);
+    if (!address.allowed || !pair.allowed) throw new Error('a budget refused that refusalWaitSeconds let through');
     const counts = pair.state.failures <= policy.failuresBeforeDelay;
-    const account = reserveAccount(this.accounts.get(attempt.account), counts, now, policy);
-    if (!account.allowed) return Promise.resolve({ retryAfterSeconds: account.retryAfterSeconds });
+    const account = reserveAccount(budgets.account, counts, now, policy);
+    if (!account.allowed) throw new Error('a budget refused that refusalWaitSeconds let through');
     this.addresses.set(attempt.address, address.state);
     this.pairs.set(pairKey(attempt), pair.state);
     this.accounts.set(attempt.account, account.state);

@@ -2,11 +2,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import type { LoginThrottleStore, ThrottleReservation } from '../../application/ports.ts';
 import {
-  reserveAccount, reserveAddress, reservePair, type SignInAttempt, type ThrottlePolicy,
+  refusalWaitSeconds, type SignInAttempt, type ThrottlePolicy,
 } from '../../domain/login-throttle.ts';
 import type { IdentityTables } from './identity-tables.ts';
-
-type Budget = 'address' | 'pair' | 'account';
 
 interface DelayLimits { failuresBeforeDelay: number; baseDelaySeconds: number; maxDelaySeconds: number }
 
@@ -22,12 +20,8 @@ function delayAfter(failures: RawBuilder<unknown>, limits: DelayLimits): RawBuil
 
 /** Thrown inside the reserving transaction to roll back what it had counted. */
 class Refused extends Error {
-  readonly budget: Budget;
-  readonly countsForAccount: boolean;
-  constructor(budget: Budget, countsForAccount = false) {
-    super(`sign-in refused by the ${budget} budget`);
-    this.budget = budget;
-    this.countsForAccount = countsForAccount;
+  constructor() {
+    super('sign-in refused by a budget');
   }
 }
 
@@ -75,7 +69,7 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
           where pair.next_attempt_at <= greatest(pair.last_attempt_at, ${now}::timestamptz) or pair.last_attempt_at < ${forgetBefore}
           returning failures, next_attempt_at`.execute(transaction);
         const pairRow = pair.rows[0];
-        if (pairRow === undefined) throw new Refused('pair');
+        if (pairRow === undefined) throw new Refused();
 
         // Only a pair's first failures count for the account: past them, the pair's own delay is what slows it.
         const counts = pairRow.failures <= policy.failuresBeforeDelay ? 1 : 0;
@@ -94,7 +88,7 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
           where gate.next_attempt_at <= greatest(gate.last_attempt_at, ${now}::timestamptz) or gate.last_attempt_at < ${forgetBefore}
           returning next_attempt_at`.execute(transaction);
         const accountRow = account.rows[0];
-        if (accountRow === undefined) throw new Refused('account', counts === 1);
+        if (accountRow === undefined) throw new Refused();
         // Last: every sign-in from one address takes this row, so it is held for the shortest time.
         const address = await sql<{ level: number }>`
           insert into identity.login_throttle_addresses as bucket (address, level, updated_at) values (${attempt.address}, 1, ${now})
@@ -104,33 +98,34 @@ export class PgLoginThrottleStore implements LoginThrottleStore {
           where greatest(0, bucket.level - greatest(0, extract(epoch from ${now}::timestamptz - bucket.updated_at)::float8) * ${drainPerSecond}::float8) + 1
             <= ${policy.addressBudget}::float8
           returning level`.execute(transaction);
-        if (address.rows.length === 0) throw new Refused('address');
+        if (address.rows.length === 0) throw new Refused();
         return { attempt, at: now, pairGateAt: pairRow.next_attempt_at, accountGateAt: counts === 1 ? accountRow.next_attempt_at : undefined };
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
-      return { retryAfterSeconds: await this.#retryAfter(error, attempt, now) };
+      return { retryAfterSeconds: await this.#retryAfter(attempt, now) };
     }
   }
 
-  /** How long the budget that refused makes the attempt wait, read after the refusal rolled back. */
-  async #retryAfter(refusal: Refused, attempt: SignInAttempt, now: Date): Promise<number> {
-    let decision: { allowed: true } | { allowed: false; retryAfterSeconds: number };
-    if (refusal.budget === 'address') {
-      const row = await this.#db.selectFrom('identity.login_throttle_addresses').select(['level', 'updated_at'])
-        .where('address', '=', attempt.address).executeTakeFirst();
-      decision = reserveAddress(row === undefined ? undefined : { level: row.level, updatedAt: row.updated_at }, now, this.#policy);
-    } else {
-      const row = refusal.budget === 'pair'
-        ? await this.#db.selectFrom('identity.login_throttle_pairs').select(['failures', 'next_attempt_at', 'last_attempt_at'])
-          .where('account', '=', attempt.account).where('address', '=', attempt.address).executeTakeFirst()
-        : await this.#db.selectFrom('identity.login_throttle_accounts').select(['failures', 'next_attempt_at', 'last_attempt_at'])
-          .where('account', '=', attempt.account).executeTakeFirst();
-      const state = row === undefined ? undefined : { failures: row.failures, nextAttemptAt: row.next_attempt_at, lastAttemptAt: row.last_attempt_at };
-      decision = refusal.budget === 'pair' ? reservePair(state, now, this.#policy) : reserveAccount(state, refusal.countsForAccount, now, this.#policy);
-    }
-    // The budget may have reopened between the refusal and this read: the client just tries again.
-    return decision.allowed ? 1 : decision.retryAfterSeconds;
+  /**
+   * How long a refused attempt waits, read after the refusal rolled back: the longest wait of every
+   * budget that refuses it, not only of the one that refused first, so the client that comes back then
+   * is not refused again by another.
+   */
+  async #retryAfter(attempt: SignInAttempt, now: Date): Promise<number> {
+    // One after another, not at once: a refusal holds one pool connection, as the reservation did.
+    const pair = await this.#db.selectFrom('identity.login_throttle_pairs').select(['failures', 'next_attempt_at', 'last_attempt_at'])
+      .where('account', '=', attempt.account).where('address', '=', attempt.address).executeTakeFirst();
+    const account = await this.#db.selectFrom('identity.login_throttle_accounts').select(['failures', 'next_attempt_at', 'last_attempt_at'])
+      .where('account', '=', attempt.account).executeTakeFirst();
+    const address = await this.#db.selectFrom('identity.login_throttle_addresses').select(['level', 'updated_at'])
+      .where('address', '=', attempt.address).executeTakeFirst();
+    const gate = (row: typeof pair) => (row === undefined ? undefined : { failures: row.failures, nextAttemptAt: row.next_attempt_at, lastAttemptAt: row.last_attempt_at });
+    const wait = refusalWaitSeconds({
+      pair: gate(pair), account: gate(account), address: address === undefined ? undefined : { level: address.level, updatedAt: address.updated_at },
+    }, now, this.#policy);
+    // The budgets may have reopened between the refusal and this read: the client just tries again.
+    return wait ?? 1;
   }
 
   async succeed(reservation: ThrottleReservation): Promise<void> {
