@@ -80,6 +80,7 @@ export interface DocumentStore {
   put(key: string, content: AsyncIterable<Uint8Array>, limits: { maxBytes: number }): Promise<{ bytes: number }>;
   /** The document's bytes, or undefined when there is none. */
   read(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /** Deletes the document; removing one that is not there (never stored, or removed already) succeeds. */
   remove(key: string): Promise<void>;
 }
 

@@ -69,6 +69,27 @@ describe('FilesystemDocumentStore', () => {
     assert.equal(await store.read('imports/job-2.csv'), undefined);
   });
 
+  test('when a document is removed, then its file is gone, and removing it again, or one never stored, succeeds', async () => {
+    await store.put('imports/job-4.csv', chunksOf('sku,name\n'), { maxBytes: 1024 });
+    await store.remove('imports/job-4.csv');
+    assert.equal(await store.read('imports/job-4.csv'), undefined);
+    assert.ok(!existsSync(join(directory, 'imports', 'job-4.csv')));
+    await store.remove('imports/job-4.csv');
+    await store.remove('imports/never-stored.csv');
+    await store.remove('exports/never-stored/part-000001.csv');
+    assert.ok(existsSync(join(directory, 'imports')), 'a first-level folder stays for the documents still to come');
+  });
+
+  test('when the last document of a folder below the first level is removed, then the folder goes with it', async () => {
+    await store.put('exports/job-5/part-000001.csv', chunksOf('a\n'), { maxBytes: 1024 });
+    await store.put('exports/job-5/part-000002.csv', chunksOf('b\n'), { maxBytes: 1024 });
+    await store.remove('exports/job-5/part-000001.csv');
+    assert.deepEqual(await readdir(join(directory, 'exports', 'job-5')), ['part-000002.csv'], 'a folder with documents left stays');
+    await store.remove('exports/job-5/part-000002.csv');
+    assert.ok(!existsSync(join(directory, 'exports', 'job-5')));
+    assert.ok(existsSync(join(directory, 'exports')));
+  });
+
   test('when its content fails part-way, then the error is passed on and no file remains', async () => {
     async function* failing(): AsyncIterable<Uint8Array> {
       yield Buffer.from('half of it');

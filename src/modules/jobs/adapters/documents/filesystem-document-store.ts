@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,15 @@ export class FilesystemDocumentStore implements DocumentStore {
 
   async remove(key: string): Promise<void> {
     await rm(this.#pathOf(key), { force: true });
+    // A folder of its own below the first level (an export's `exports/<job>/`) goes with its last
+    // document, or finished jobs would leave a folder each behind. First-level folders (`imports/`)
+    // stay, as new documents keep arriving in them: only a finished job's own folder is taken, and
+    // nothing writes into that one any more. Best effort: a folder left behind is harmless.
+    const folders = key.split('/').slice(0, -1);
+    for (let depth = folders.length; depth >= 2; depth -= 1) {
+      const removed = await rmdir(join(this.#root, ...folders.slice(0, depth))).then(() => true, () => false);
+      if (!removed) break;
+    }
   }
 
   #pathOf(key: string): string {
