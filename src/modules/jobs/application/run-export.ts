@@ -1,5 +1,5 @@
 import { isFinished, type Job } from '../domain/job.ts';
-import { exportRecord, exportRequestOf, type ExportFormat, type ExportPosition, type ExportRequest } from '../domain/order-export.ts';
+import { exportPartKey, exportRecord, exportRequestOf, type ExportFormat, type ExportPosition, type ExportRequest } from '../domain/order-export.ts';
 import { recordAttemptFailure } from './describe-failure.ts';
 import type { DocumentStore, ExportParts, JobRepository, OrderSource } from './ports.ts';
 
@@ -67,7 +67,7 @@ export class RunExport {
       if (page.total !== undefined) await this.#jobs.setTotal(job.id, page.total);
       if (page.next !== null) reading = read(page.next, false);
       part += 1;
-      const documentKey = `exports/${job.id}/part-${String(part).padStart(6, '0')}.${request.format}`;
+      const documentKey = exportPartKey(job.id, part, request.format);
       const stored = await this.#documents.put(documentKey, encoded(request.format, page), { maxBytes: maxPartBytes });
       done += page.orders.length;
       const kept = await this.#parts.record(job.id, { part, documentKey, orders: page.orders.length, bytes: stored.bytes, next: page.next }, done, this.#now());

@@ -125,6 +125,11 @@ export function exportRecord(format: ExportFormat, order: ExportedOrder): string
   return format === 'csv' ? csvRecord(order) : jsonRecord(order);
 }
 
+/** The stored document of an export's `part` (counted from 1): `exports/<job>/part-000001.csv`. */
+export function exportPartKey(jobId: string, part: number, format: ExportFormat): string {
+  return `exports/${jobId}/part-${String(part).padStart(6, '0')}.${format}`;
+}
+
 /** What an export job was asked to write, as StartExport stored it in the job's input. */
 export function exportRequestOf(job: Job): ExportRequest {
   const input = job.input as Partial<ExportRequest> | null;
