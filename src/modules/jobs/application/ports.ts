@@ -84,6 +84,23 @@ export interface DocumentStore {
   remove(key: string): Promise<void>;
 }
 
+/** A finished job past its retention, with the key of every document it may have stored. */
+export interface ExpiredJobDocuments {
+  jobId: string;
+  documentKeys: readonly string[];
+}
+
+/**
+ * Finished jobs past their retention whose stored documents are still to be removed. Retention
+ * deletes a job's row only once it is marked here, so no document is ever left without its job.
+ */
+export interface ExpiredJobs {
+  /** Up to `limit` of them, those that finished first first, leaving out the jobs named in `except`. */
+  withDocuments(query: { limit: number; except: readonly string[] }): Promise<ExpiredJobDocuments[]>;
+  /** Records that these jobs' documents are gone, so their rows may be deleted. */
+  markDocumentsRemoved(jobIds: readonly string[], now: Date): Promise<void>;
+}
+
 /** One record of a CSV document: its values, or why it could not be read (bad quoting), with its line. */
 export type CsvRecord = { line: number; values: string[] } | { line: number; error: string };
 
