@@ -17,17 +17,19 @@ import type { CatalogClient, CatalogImportClient } from '../catalog/contract.ts'
 import type { InventoryClient } from '../inventory/contract.ts';
 import type { OrdersExportClient } from '../orders/contract.ts';
 import { CancelJob } from './application/cancel-job.ts';
-import type { JobMetrics, JobQueueDepth } from './application/ports.ts';
+import type { DocumentStore, JobMetrics, JobQueueDepth } from './application/ports.ts';
 import { FailJob } from './application/fail-job.ts';
 import { FollowJob } from './application/follow-job.ts';
 import { GetExportFile } from './application/get-export-file.ts';
 import { GetInvoice } from './application/get-invoice.ts';
 import { GetJob } from './application/get-job.ts';
 import { ListJobs } from './application/list-jobs.ts';
+import { RemoveExpiredDocuments } from './application/remove-expired-documents.ts';
 import { RunExport } from './application/run-export.ts';
 import { RunImport } from './application/run-import.ts';
 import { StartExport } from './application/start-export.ts';
 import { StartImport } from './application/start-import.ts';
+import { DocumentRetention } from './adapters/background/document-retention.ts';
 import { CsvParseReader } from './adapters/csv/csv-parse-reader.ts';
 import { FilesystemDocumentStore } from './adapters/documents/filesystem-document-store.ts';
 import { S3DocumentStore, type S3DocumentStoreOptions } from './adapters/documents/s3-document-store.ts';
@@ -36,6 +38,7 @@ import { orderConfirmedConsumer } from './adapters/messaging/order-confirmed-con
 import { catalogProducts, inventoryStockLevels, ordersToExport } from './adapters/modules/module-clients.ts';
 import { PdfkitInvoiceRenderer } from './adapters/pdf/pdfkit-invoice-renderer.ts';
 import { PgBossQueues } from './adapters/pg-boss/pg-boss-queues.ts';
+import { PgExpiredJobs } from './adapters/postgres/pg-expired-jobs.ts';
 import { PgExportParts } from './adapters/postgres/pg-export-parts.ts';
 import { PgImportTransactions } from './adapters/postgres/pg-import-transactions.ts';
 import { PgInvoiceRepository } from './adapters/postgres/pg-invoice-repository.ts';
@@ -59,7 +62,8 @@ export interface JobsModule {
   consumers: MessageConsumer[];
   /**
    * `jobs.pg-boss`: starts pg-boss, its queues and (unless `runWorkers` is false) this process's workers; stops them gracefully.
-   * `jobs.retention` (with `retention`): deletes finished jobs past their retention.
+   * `jobs.document-retention` (with `retention`): removes the stored documents of finished jobs past their retention.
+   * `jobs.retention` (with `retention`): then deletes those jobs' rows.
    */
   background: BackgroundTask[];
   /** Resolves once the queues are up (after the background task started); for tests and readiness. */
@@ -119,7 +123,10 @@ export interface JobsModuleDeps {
   runWorkers?: boolean;
   /** Attempt durations and outcomes, dead-lettered jobs; nothing is reported without it. */
   metrics?: JobMetrics;
-  /** How long finished jobs are kept and how their sweeper runs; without it they are kept for ever. */
+  /**
+   * How long finished jobs are kept, with their documents, and how their sweepers run; without it they
+   * are kept for ever. Documents are removed in batches of at most 100 jobs (fewer with a smaller `batchSize`).
+   */
   retention?: { jobSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }
 
@@ -196,12 +203,26 @@ export function createJobsModule(deps: JobsModuleDeps): JobsModule {
     consumers: [orderConfirmedConsumer({ invoiceSeller: deps.invoiceSeller })],
     background: [
       queues,
-      ...(deps.retention === undefined ? [] : [new RetentionSweeper({
-        name: 'jobs.retention', db, logger, ...deps.retention, rules: jobRetentionRules(deps.retention.jobSeconds),
-      })]),
+      ...(deps.retention === undefined ? [] : retentionTasks(deps, documents, deps.retention)),
     ],
     whenReady: () => queues.ready(),
     queueDepths: () => queues.depths(),
     workLimiters: [renderer.limiter],
   };
+}
+
+/**
+ * Retention of finished jobs: their stored documents are removed first (`jobs.document-retention`, at
+ * most 100 jobs a batch), then their rows (`jobs.retention`), which wait for their documents.
+ */
+function retentionTasks(deps: JobsModuleDeps, documents: DocumentStore, retention: NonNullable<JobsModuleDeps['retention']>): BackgroundTask[] {
+  const { db, logger } = deps;
+  const removeExpired = new RemoveExpiredDocuments({
+    expired: new PgExpiredJobs(db, retention.jobSeconds), documents,
+    limits: { batchSize: Math.min(100, retention.limits.batchSize), maxBatches: retention.limits.maxBatches, pauseMs: retention.limits.pauseMs },
+  });
+  return [
+    new DocumentRetention({ removeExpired, logger: logger.child({ module: 'jobs' }), intervalMs: retention.intervalMs }),
+    new RetentionSweeper({ name: 'jobs.retention', db, logger, ...retention, rules: jobRetentionRules(retention.jobSeconds) }),
+  ];
 }

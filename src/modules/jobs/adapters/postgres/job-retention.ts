@@ -7,7 +7,7 @@ import type { RetentionRule } from '../../../../platform/database/retention-swee
  * by a job (before invoices were drawn on download, decision 0014) refers to that job, so the job
  * stays as long as the invoice.
  */
-function finishedJob(alias: string, seconds: number): RawBuilder<unknown> {
+export function finishedJob(alias: string, seconds: number): RawBuilder<unknown> {
   const job = sql.id(alias);
   return sql`${job}.status in ('succeeded', 'failed', 'cancelled')
     and ${job}.finished_at < now() - make_interval(secs => ${seconds})
@@ -28,12 +28,15 @@ export function rowErrorsOfOldJobs(seconds: number): RetentionRule {
 
 /**
  * Jobs past their retention (see `finishedJob`) whose row errors are gone already
- * (`rowErrorsOfOldJobs`, swept first). Their stored documents are not deleted here.
+ * (`rowErrorsOfOldJobs`, swept first) and whose stored documents are gone too (`PgExpiredJobs`,
+ * removed by the `jobs.document-retention` task before): a row never goes before its documents, so
+ * none is left that no job names. An invoice job has no document of its own (decision 0014).
  */
 export function oldJobs(seconds: number): RetentionRule {
   return {
     table: 'jobs.jobs',
     expired: sql`${finishedJob('jobs', seconds)}
+      and (jobs.documents_removed_at is not null or jobs.kind = 'invoice')
       and not exists (select 1 from jobs.row_errors e where e.job_id = jobs.id)`,
     // The partial index of finished jobs, oldest first.
     scan: { orderBy: 'finished_at' },

@@ -24,6 +24,8 @@ export interface JobsTable {
   updated_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** When retention removed the job's stored documents (migration 008); its row may be deleted only after. */
+  documents_removed_at: Date | null;
 }
 
 export interface RowErrorsTable {

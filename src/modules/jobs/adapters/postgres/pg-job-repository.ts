@@ -144,6 +144,7 @@ export function toJobRow(job: Job): JobsTable {
     created_count: job.counts.created, updated_count: job.counts.updated, rejected_count: job.counts.rejected,
     attempts: job.attempts, last_error: job.lastError,
     created_at: job.createdAt, updated_at: job.updatedAt, started_at: job.startedAt, finished_at: job.finishedAt,
+    documents_removed_at: null,
   };
 }
 
