@@ -95,7 +95,12 @@ export function createNotificationsModule(deps: {
     name: 'notifications.delivery-worker',
     intervalMs: deps.workerIntervalMs ?? 1000,
     logger: logFor,
-    step: () => sendDueDeliveries.execute(),
+    // Only a full batch may leave more due: after a smaller one the worker sleeps until a delivery is
+    // recorded (a wake-up during the sends counts) or its interval passes (retries), not one more look.
+    step: async () => {
+      const attempted = await sendDueDeliveries.execute();
+      return attempted < sendDueDeliveries.batchSize ? 0 : attempted;
+    },
   });
   const wakeWorker = () => { worker.wake(); };
   const webhookRoutes = webhookAdminRoutes({

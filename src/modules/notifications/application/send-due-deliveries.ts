@@ -47,6 +47,11 @@ export class SendDueDeliveries {
     this.#around = deps.aroundAttempt ?? ((_claim, attempt) => attempt());
   }
 
+  /** The most deliveries one `execute` attempts: fewer means it took every delivery that was due. */
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
   /** Returns how many deliveries were attempted. */
   async execute(): Promise<number> {
     const now = this.#now();

@@ -4,6 +4,9 @@ import { continueTrace } from '../../../../platform/observability/tracing.ts';
 import type { ClaimedOperation } from '../../application/ports.ts';
 import type { RunPaymentOperations } from '../../application/run-payment-operations.ts';
 
+/** What the worker needs of `RunPaymentOperations`. */
+export type OperationRunner = Pick<RunPaymentOperations, 'claim' | 'run' | 'extendLease'>;
+
 /**
  * Runs payment operations in the background, up to `concurrency` provider calls at once: a slow
  * call holds one slot, not the whole worker. Sleeps until woken (a consumer recorded work) or
@@ -13,14 +16,19 @@ import type { RunPaymentOperations } from '../../application/run-payment-operati
  */
 export class PaymentOperationsWorker implements BackgroundTask {
   readonly name = 'payments.operations-worker';
-  readonly #operations: RunPaymentOperations;
+  readonly #operations: OperationRunner;
   readonly #logger: Logger;
   readonly #concurrency: number;
   readonly #heartbeatMs: number;
   readonly #loop: BackgroundLoop;
   readonly #inFlight = new Set<Promise<void>>();
+  /**
+   * Whether a call that ends should make the worker look again: work was recorded while calls ran
+   * (an operation may wait for its order's call in flight), or the last look stopped at the limit.
+   */
+  #lookAgainWhenACallEnds = false;
 
-  constructor(options: { operations: RunPaymentOperations; logger: Logger; intervalMs: number; concurrency: number; heartbeatMs: number }) {
+  constructor(options: { operations: OperationRunner; logger: Logger; intervalMs: number; concurrency: number; heartbeatMs: number }) {
     this.#operations = options.operations;
     this.#logger = options.logger;
     this.#concurrency = Math.max(1, options.concurrency);
@@ -34,6 +42,7 @@ export class PaymentOperationsWorker implements BackgroundTask {
 
   /** Looks for due operations now. */
   wake(): void {
+    if (this.#inFlight.size > 0) this.#lookAgainWhenACallEnds = true;
     this.#loop.wake();
   }
 
@@ -42,9 +51,17 @@ export class PaymentOperationsWorker implements BackgroundTask {
     await Promise.all(this.#inFlight);
   }
 
+  /**
+   * Claims what is due, up to the free slots. Only a claim that filled them may leave more due, so
+   * only then does the loop look again at once; otherwise it sleeps until woken (work recorded, or a
+   * call ended that something waited for) or the interval passes (retries and leases come due by time).
+   */
   async #step(): Promise<number> {
     const free = this.#concurrency - this.#inFlight.size;
-    if (free <= 0) return 0;
+    if (free <= 0) {
+      this.#lookAgainWhenACallEnds = true;
+      return 0;
+    }
     const claimed = await this.#operations.claim(free);
     for (const operation of claimed) {
       const heartbeat = setInterval(() => { void this.#renew(operation); }, this.#heartbeatMs);
@@ -59,11 +76,15 @@ export class PaymentOperationsWorker implements BackgroundTask {
         .finally(() => {
           clearInterval(heartbeat);
           this.#inFlight.delete(running);
-          this.#loop.wake();
+          // Kept while calls run: what was recorded may wait for a call other than this one.
+          if (this.#lookAgainWhenACallEnds) {
+            if (this.#inFlight.size === 0) this.#lookAgainWhenACallEnds = false;
+            this.#loop.wake();
+          }
         });
       this.#inFlight.add(running);
     }
-    return claimed.length;
+    return claimed.length === free ? claimed.length : 0;
   }
 
   async #renew(operation: ClaimedOperation): Promise<void> {
