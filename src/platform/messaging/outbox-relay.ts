@@ -1,9 +1,8 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { listenInProcess, openDedicatedConnection, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
 import { outboxChannel, type OutboxNotify } from './outbox.ts';
-import { OutboxListener } from './outbox-listener.ts';
 import {
   markSent, markSentAndSelectNext, relayLockKey, releaseRelayLock, selectUnsent, toOutgoingMessage, tryRelayLock, type OutboxRow,
 } from './outbox-relay-statements.ts';
@@ -12,12 +11,8 @@ import { WakeSignal } from './wake-signal.ts';
 
 export type { OutboxRow } from './outbox-relay-statements.ts';
 
-/**
- * With several passes in flight, how long a published pass waits to be marked sent with the next
- * read before the relay reads (and marks) for it alone: the next wake-up usually comes sooner, from
- * the commit of a consumer the pass reached.
- */
-const markLingerMs = 20;
+const listenRetryBaseMs = 500;
+const listenRetryMaxMs = 30_000;
 
 /**
  * Publishes unsent outbox rows through the transport in outbox order, then marks them sent. A
@@ -33,9 +28,7 @@ const markLingerMs = 20;
  * while it runs (a relay of the same database elsewhere stands by, trying the lock when woken) and
  * gives it up on any failure and at stop, when its connection closes. Publishing one pass at a
  * time, it marks a pass sent and reads the next in one statement, so a busy relay costs one
- * round trip per pass and an idle one a read per wake-up. With several passes in flight, a
- * published pass is marked by the relay's next read (within `markLingerMs`, or at stop), so there
- * too a pass costs one statement, not a read and a mark.
+ * round trip per pass and an idle one a read per wake-up.
  */
 export class OutboxRelay {
   readonly #db: Database;
@@ -43,10 +36,12 @@ export class OutboxRelay {
   readonly #logger: Logger;
   readonly #pollIntervalMs: number;
   readonly #batchSize: number;
+  readonly #listenUrl: string | undefined;
   readonly #notify: OutboxNotify;
   readonly #wake = new WakeSignal();
   #stopListeningInProcess: (() => void) | undefined;
-  readonly #listener: OutboxListener | undefined;
+  #listener: pg.Client | undefined;
+  #listenFailures = 0;
   #loop: Promise<void> | undefined;
   #stopping = false;
   /** The relay's own connection, and whether it holds the leader lock now. */
@@ -61,9 +56,6 @@ export class OutboxRelay {
   #queries: Promise<void> = Promise.resolve();
   /** Unsent rows read by the statement that marked the previous pass sent (one pass at a time only). */
   #next: OutboxRow[] | undefined;
-  /** Positions of passes published but not yet marked sent (several passes at a time): the next read marks them. */
-  #marksDue: number[] = [];
-  #markTimer: NodeJS.Timeout | undefined;
 
   constructor(options: {
     db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
@@ -80,9 +72,7 @@ export class OutboxRelay {
     this.#logger = options.logger;
     this.#pollIntervalMs = options.pollIntervalMs;
     this.#batchSize = options.batchSize ?? 100;
-    this.#listener = options.listenUrl === undefined
-      ? undefined
-      : new OutboxListener({ url: options.listenUrl, logger: options.logger, onNotification: () => { this.#wake.wake(); } });
+    this.#listenUrl = options.listenUrl;
     this.#notify = options.notify ?? 'postgres';
     this.#publishesInFlight = Math.max(1, options.publishesInFlight ?? 1);
   }
@@ -115,13 +105,8 @@ export class OutboxRelay {
     if (rows === undefined || this.#inFlight.size > 0) {
       try {
         const inFlight = [...this.#inFlight.values()].flat();
-        const marking = this.#takeMarksDue();
-        // The select reads the snapshot from before the update, so it leaves out the rows it marks by position.
-        rows = marking.length === 0
-          ? (await this.#query<OutboxRow>(connection, selectUnsent, [this.#batchSize, inFlight])).rows
-          : (await this.#query<OutboxRow>(connection, markSentAndSelectNext, [this.#batchSize, marking, [...inFlight, ...marking]])).rows;
+        rows = (await this.#query<OutboxRow>(connection, selectUnsent, [this.#batchSize, inFlight])).rows;
       } catch (error) {
-        // Marks not made are not lost work: their rows are published again once the relay starts over.
         if (this.#inFlight.size === 0) await this.#resign();
         throw error;
       }
@@ -136,9 +121,7 @@ export class OutboxRelay {
     const done = traced('outbox.relay-batch', async () => {
       await this.#transport.publish(rows.map(toOutgoingMessage));
       if (this.#publishesInFlight > 1) {
-        // The loop's passes are marked by its next read (or after markLingerMs); relayOnce's at once.
-        if (readAhead) this.#markLater(positions);
-        else await this.#query(connection, markSent, [positions]);
+        await this.#query(connection, markSent, [positions]);
         return;
       }
       // The select reads the snapshot from before the update, so it leaves out the rows it marks, and
@@ -148,23 +131,6 @@ export class OutboxRelay {
       if (next.length > 0 && this.#leading && this.#inFlight.size === 1) this.#next = next;
     }, isTracingEnabled() ? batchSpan(rows) : undefined).finally(() => { this.#inFlight.delete(pass); });
     return { count: rows.length, done };
-  }
-
-  /** Leaves a published pass's positions for the next read to mark, which happens within `markLingerMs`. */
-  #markLater(positions: readonly number[]): void {
-    this.#marksDue.push(...positions);
-    this.#markTimer ??= setTimeout(() => {
-      this.#markTimer = undefined;
-      this.#wake.wake();
-    }, markLingerMs).unref();
-  }
-
-  #takeMarksDue(): number[] {
-    const marking = this.#marksDue;
-    this.#marksDue = [];
-    clearTimeout(this.#markTimer);
-    this.#markTimer = undefined;
-    return marking;
   }
 
   /**
@@ -198,13 +164,9 @@ export class OutboxRelay {
     return this.#leading ? this.#connection : undefined;
   }
 
-  /**
-   * Gives up the lead (a connection that cannot say so is closed, which ends its lock too). Rows
-   * published but not marked sent are published again by whichever relay leads next.
-   */
+  /** Gives up the lead (a connection that cannot say so is closed, which ends its lock too). */
   async #resign(): Promise<void> {
     this.#next = undefined;
-    this.#takeMarksDue();
     if (!this.#leading || this.#connection === undefined) return;
     this.#leading = false;
     try {
@@ -214,30 +176,18 @@ export class OutboxRelay {
     }
   }
 
-  /** Marks what was published and not yet marked (at stop), so a restart does not publish it again. */
-  async #markDueNow(): Promise<void> {
-    const marking = this.#takeMarksDue();
-    if (marking.length === 0 || this.#connection === undefined || !this.#leading) return;
-    try {
-      await this.#query(this.#connection, markSent, [marking]);
-    } catch (error) {
-      this.#logger.warn({ err: error, rows: marking.length }, 'outbox relay could not mark its last published rows sent; they will be published again');
-    }
-  }
-
   async #closeConnection(): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#leading = false;
     this.#next = undefined;
-    this.#takeMarksDue();
     await connection?.end().catch(() => undefined);
   }
 
   /** Starts relaying in the background until `stop()`. */
   async start(): Promise<void> {
     if (this.#notify === 'in-process') this.#stopListeningInProcess ??= listenInProcess(this.#db, outboxChannel, () => { this.#wake.wake(); });
-    await this.#listener?.start();
+    await this.#listen();
     this.#loop = this.#run();
   }
 
@@ -247,8 +197,7 @@ export class OutboxRelay {
     this.#stopListeningInProcess = undefined;
     this.#wake.wake();
     await this.#loop;
-    await this.#listener?.stop();
-    await this.#markDueNow();
+    await this.#listener?.end().catch(() => undefined);
     await this.#closeConnection();
   }
 
@@ -288,6 +237,45 @@ export class OutboxRelay {
       await this.#wake.wait(this.#pollIntervalMs);
     }
     await Promise.all(running);
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#listenUrl === undefined) return;
+    const client = new pg.Client({ connectionString: this.#listenUrl, application_name: 'orderstream-outbox-listener' });
+    client.on('notification', () => { this.#wake.wake(); });
+    client.on('error', (error) => {
+      // A lost connection reports twice (the server's message, then the socket's end): reconnect once.
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#logger.warn({ err: error }, 'outbox listener lost its connection; polling until it reconnects');
+      void client.end().catch(() => undefined);
+      this.#listenAgainLater();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${outboxChannel}`);
+    } catch (error) {
+      this.#logger.warn({ err: error, failures: this.#listenFailures + 1 }, 'outbox listener could not connect; polling until it does');
+      await client.end().catch(() => undefined);
+      this.#listenFailures += 1;
+      this.#listenAgainLater();
+      return;
+    }
+    if (this.#stopping) { // stop() ran while connecting, and has no handle on this client
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#listenFailures = 0;
+    this.#listener = client;
+    this.#wake.wake(); // rows may have been committed while not listening
+  }
+
+  // Reconnects soon, not after a poll interval (which may be long because notifications are expected),
+  // backing off while the database stays unreachable.
+  #listenAgainLater(): void {
+    if (this.#stopping) return;
+    const delayMs = Math.min(listenRetryBaseMs * 2 ** this.#listenFailures, listenRetryMaxMs);
+    setTimeout(() => { if (!this.#stopping) void this.#listen(); }, delayMs).unref();
   }
 }
 
