@@ -144,3 +144,15 @@ test('when statements are counted, then BEGIN and COMMIT count only as round tri
 
   assert.deepEqual(counter.read(), { statements: 3, roundTrips: 5 });
 });
+
+test('when a plan holds the outbox relay\'s reads and marks, then those, and only those, are replayed one at a time across replays', () => {
+  const plan = planReplay([
+    unit(0, [statement('insert into messaging.outbox (id) values ($1)', [messageId], [], 'INSERT')]),
+    unit(1, [
+      statement('select position, id from messaging.outbox where sent_at is null and position <> all($1::bigint[]) order by position limit 100', [[]], [{ position: 41, id: messageId }]),
+      statement('update messaging.outbox set sent_at = now() where position = any($1::bigint[])', [[41]], [], 'UPDATE'),
+    ]),
+    unit(2, [statement('insert into messaging.inbox (message_id) values ($1)', [messageId], [], 'INSERT')]),
+  ], capturedAt);
+  assert.deepEqual(plan.units.map((statements) => statements.some((replayed) => replayed.relay)), [false, true, false]);
+});

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { ReplayInstance } from './replay-instance.ts';
-import { firstValue, type ReplayPlan } from './replay-plan.ts';
+import { firstValue, type ReplayPlan, type ReplayStatement } from './replay-plan.ts';
 
 /** Result of replaying orders' statements for a while. */
 export interface ReplayResult {
@@ -39,10 +39,11 @@ export async function replayOrders(options: {
   const timings = plan.units.map((unit) => unit.map(() => ({ totalMs: 0, count: 0 })));
   const startedAt = performance.now();
   const endsAt = startedAt + options.durationSeconds * 1000;
+  const relay = new OneAtATime();
   try {
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (performance.now() < endsAt) {
-        const outcome = await replayOne(pool, plan, options.skus, timings);
+        const outcome = await replayOne(pool, plan, options.skus, timings, relay);
         result.orders += 1;
         result.rowCountMismatches += outcome.rowCountMismatches;
         result.writesReplayed += outcome.writes;
@@ -67,45 +68,66 @@ export async function replayOrders(options: {
   return { ...result, durationSeconds, ordersPerSecond: (result.orders - result.failedOrders) / durationSeconds, slowestStatements };
 }
 
+/** Runs the tasks given to it one after another, in the order given, whoever gives them. */
+class OneAtATime {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.then(() => undefined, () => undefined);
+    return result;
+  }
+}
+
 async function replayOne(
-  pool: pg.Pool, plan: ReplayPlan, skus: readonly string[], timings: { totalMs: number; count: number }[][],
+  pool: pg.Pool, plan: ReplayPlan, skus: readonly string[], timings: { totalMs: number; count: number }[][], relay: OneAtATime,
 ): Promise<{ error?: string; rowCountMismatches: number; writes: number; lockSkips: number }> {
   const replay = new ReplayInstance(plan, skus);
-  let rowCountMismatches = 0;
-  let writes = 0;
-  let lockSkips = 0;
+  const counts = { rowCountMismatches: 0, writes: 0, lockSkips: 0 };
   for (const [unitIndex, unit] of plan.units.entries()) {
-    const client = await pool.connect();
-    let inTransaction = false;
-    try {
-      for (const [statementIndex, statement] of unit.entries()) {
-        const { text, values } = replay.build(statement);
-        const sentAt = performance.now();
-        const answered = await client.query(text, values);
-        const timing = timings[unitIndex]?.[statementIndex];
-        if (timing !== undefined) {
-          timing.totalMs += performance.now() - sentAt;
-          timing.count += 1;
-        }
-        inTransaction = /^\s*begin\b/i.test(text) || (inTransaction && !/^\s*commit\b/i.test(text));
-        replay.answer(unitIndex, statementIndex, answered.rows as Record<string, unknown>[]);
-        if (statement.capturedRowCount !== null) {
-          writes += 1;
-          if (answered.rowCount !== statement.capturedRowCount) rowCountMismatches += 1;
-        }
-        if (statement.tryLock && firstValue(answered.rows as Record<string, unknown>[]) !== true) {
-          lockSkips += 1;
-          await client.query('commit');
-          inTransaction = false;
-          break;
-        }
+    const replayUnit = () => replayOneUnit(pool, replay, unit, unitIndex, timings, counts);
+    // The relay's units go one at a time across every replay, as the one relay leading a database sends them.
+    const error = await (unit.some((statement) => statement.relay) ? relay.run(replayUnit) : replayUnit());
+    if (error !== undefined) return { error, ...counts };
+  }
+  return counts;
+}
+
+/** Replays one unit on a connection of its own; the error that ended it, if any. */
+async function replayOneUnit(
+  pool: pg.Pool, replay: ReplayInstance, unit: readonly ReplayStatement[], unitIndex: number,
+  timings: { totalMs: number; count: number }[][], counts: { rowCountMismatches: number; writes: number; lockSkips: number },
+): Promise<string | undefined> {
+  const client = await pool.connect();
+  let inTransaction = false;
+  try {
+    for (const [statementIndex, statement] of unit.entries()) {
+      const { text, values } = replay.build(statement);
+      const sentAt = performance.now();
+      const answered = await client.query(text, values);
+      const timing = timings[unitIndex]?.[statementIndex];
+      if (timing !== undefined) {
+        timing.totalMs += performance.now() - sentAt;
+        timing.count += 1;
       }
-    } catch (error) {
-      if (inTransaction) await client.query('rollback').catch(() => undefined);
-      client.release();
-      return { error: error instanceof Error ? error.message : String(error), rowCountMismatches, writes, lockSkips };
+      inTransaction = /^\s*begin\b/i.test(text) || (inTransaction && !/^\s*commit\b/i.test(text));
+      replay.answer(unitIndex, statementIndex, answered.rows as Record<string, unknown>[]);
+      if (statement.capturedRowCount !== null) {
+        counts.writes += 1;
+        if (answered.rowCount !== statement.capturedRowCount) counts.rowCountMismatches += 1;
+      }
+      if (statement.tryLock && firstValue(answered.rows as Record<string, unknown>[]) !== true) {
+        counts.lockSkips += 1;
+        await client.query('commit');
+        inTransaction = false;
+        break;
+      }
     }
+  } catch (error) {
+    if (inTransaction) await client.query('rollback').catch(() => undefined);
+    return error instanceof Error ? error.message : String(error);
+  } finally {
     client.release();
   }
-  return { rowCountMismatches, writes, lockSkips };
+  return undefined;
 }

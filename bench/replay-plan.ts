@@ -26,7 +26,16 @@ export interface ReplayStatement {
    * skipped and the transaction committed, as the code that took it does (the outbox relay: one at a time).
    */
   tryLock: boolean;
+  /**
+   * One of the outbox relay's reads or marks. One relay leads a database and sends them one at a time,
+   * so a replay's relay statements wait for every other replay's: sixteen relays marking each other's
+   * rows at once are not what the design asks of the database (and deadlock).
+   */
+  relay: boolean;
 }
+
+/** The outbox relay's statements: reading unsent rows and marking rows sent. */
+const relayStatement = /messaging\.outbox where sent_at is null|update messaging\.outbox set sent_at/i;
 
 /** One order's committed statements, ready to be replayed with fresh ids. */
 export interface ReplayPlan {
@@ -77,6 +86,7 @@ export function planReplay(units: readonly CapturedUnit[], capturedAtMs: number)
         values: statement.values.map(compile),
         capturedRowCount: ['INSERT', 'UPDATE', 'DELETE'].includes(statement.command ?? '') ? statement.rowCount : null,
         tryLock: /pg_try_advisory_xact_lock/i.test(statement.text) && firstValue(statement.rows) === true,
+        relay: relayStatement.test(statement.text),
       });
       if (!/^\s*(begin|commit)\b/i.test(statement.text)) statements += 1;
       statement.rows.forEach((row, rowIndex) => {
