@@ -67,14 +67,18 @@ export const moduleFactories: { readonly [Name in ModuleName]: ModuleFactory<Mod
   identity: { migrations: identityMigrations, create: createIdentity },
   catalog: {
     migrations: catalogMigrations,
-    create: ({ config, database }) => createCatalogModule({
+    create: ({ config, logger, metrics, database }) => createCatalogModule({
       db: database.db, readCacheSeconds: config.CATALOG_READ_CACHE_SECONDS,
       lowStockThreshold: config.LOW_STOCK_THRESHOLD, devIdentityHeaders: config.DEV_IDENTITY_HEADERS,
+      retention: { logger, appliedBatchSeconds: config.JOB_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
     }),
   },
   inventory: {
     migrations: inventoryMigrations,
-    create: ({ config, logger, database }) => createInventoryModule({ db: database.db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS }),
+    create: ({ config, logger, metrics, database }) => createInventoryModule({
+      db: database.db, logger, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+      retention: { appliedBatchSeconds: config.JOB_RETENTION_DAYS * 86_400, ...retentionSettings(config, metrics) },
+    }),
   },
   orders: { migrations: ordersMigrations, create: createOrders },
   payments: { migrations: paymentsMigrations, create: createPayments },

@@ -2,7 +2,9 @@
  * The catalog module's door for composition roots: its factory, its migrations, and its contract again.
  * Other modules import only its contract.ts, so they never load this factory, its adapters or their SDKs.
  */
+import type { BackgroundTask } from '../../platform/background/background-loop.ts';
 import type { Database } from '../../platform/database/database.ts';
+import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
 import type { RouteRegistration } from '../../platform/http/app.ts';
 import type { ServiceCaller } from '../../platform/http/service-caller.ts';
@@ -24,6 +26,7 @@ import { HttpCatalogClient } from './adapters/http-client/http-catalog-client.ts
 import { CachingProductRepository } from './adapters/memory/caching-product-repository.ts';
 import { stockChangedConsumer } from './adapters/messaging/stock-changed-consumer.ts';
 import { RedisCachedCatalogClient } from './adapters/redis/redis-cached-catalog-client.ts';
+import { oldAppliedProductBatches } from './adapters/postgres/applied-batch-retention.ts';
 import { PgProductRepository } from './adapters/postgres/pg-product-repository.ts';
 import type { CatalogClient, CatalogImportClient } from './contract.ts';
 
@@ -42,6 +45,8 @@ export interface CatalogModule {
   consumers: MessageConsumer[];
   /** In-process adapter of the catalog's clients (reads and bulk writes), for modules in the same process. */
   client: CatalogClient & CatalogImportClient;
+  /** With `retention`, the sweeper of old applied batches. */
+  background: BackgroundTask[];
 }
 
 /** Stock under which a product shows `low` when no LOW_STOCK_THRESHOLD is given. */
@@ -58,6 +63,8 @@ export function createCatalogModule(deps: ({ db: Database } | { products: Produc
   lowStockThreshold?: number;
   /** Accept the development identity headers when telling admins (who see stock quantities) apart. */
   devIdentityHeaders?: boolean;
+  /** `catalog.retention` (with `db`): deletes applied batches of products older than `appliedBatchSeconds`. */
+  retention?: { logger: Logger; appliedBatchSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }): CatalogModule {
   const stored = 'products' in deps ? deps.products : new PgProductRepository(deps.db);
   const cache = deps.readCacheSeconds === undefined || deps.readCacheSeconds <= 0
@@ -97,6 +104,11 @@ export function createCatalogModule(deps: ({ db: Database } | { products: Produc
       })]
       : [],
     client,
+    background: 'db' in deps && deps.retention !== undefined
+      ? [new RetentionSweeper({
+        name: 'catalog.retention', db: deps.db, ...deps.retention, rules: [oldAppliedProductBatches(deps.retention.appliedBatchSeconds)],
+      })]
+      : [],
   };
 }
 

@@ -3,6 +3,7 @@
  * Other modules import only its contract.ts, so they never load this factory, its adapters or their SDKs.
  */
 import { BackgroundLoop, type BackgroundTask } from '../../platform/background/background-loop.ts';
+import { RetentionSweeper, type BatchLimits, type RetentionMetrics } from '../../platform/database/retention-sweeper.ts';
 import { tracedUseCase } from '../../platform/observability/tracing.ts';
 import type { Database } from '../../platform/database/database.ts';
 import type { MigrationSet } from '../../platform/database/migrations.ts';
@@ -24,6 +25,7 @@ import { inventoryRoutes } from './adapters/http/inventory-routes.ts';
 import { stockLevelAdminRoutes } from './adapters/http/stock-level-admin-routes.ts';
 import { HttpInventoryClient } from './adapters/http-client/http-inventory-client.ts';
 import { inventoryConsumers } from './adapters/messaging/inventory-consumers.ts';
+import { oldAppliedStockBatches } from './adapters/postgres/applied-batch-retention.ts';
 import { PgInventoryTransactions } from './adapters/postgres/pg-inventory-store.ts';
 import { PgStockLevelList } from './adapters/postgres/pg-stock-level-list.ts';
 import { PgStockRepository } from './adapters/postgres/pg-stock-repository.ts';
@@ -43,7 +45,7 @@ export interface InventoryModule {
   routes: RouteRegistration;
   /** `inventory.reserve-stock`, `inventory.release-stock`, `inventory.commit-stock`, `inventory.restock`. */
   consumers: MessageConsumer[];
-  /** The reservation expiry sweeper. */
+  /** The reservation expiry sweeper, and with `retention` the sweeper of old applied batches. */
   background: BackgroundTask[];
   /** In-process adapter of inventory's client, for modules in the same process. */
   client: InventoryClient;
@@ -60,6 +62,8 @@ export function createInventoryModule(deps: {
   reservationTtlSeconds: number;
   /** How often the expiry sweeper looks for expired reservations; 1000 ms by default. */
   sweepIntervalMs?: number;
+  /** `inventory.retention`: deletes applied batches of stock levels older than `appliedBatchSeconds`. */
+  retention?: { appliedBatchSeconds: number; intervalMs: number; limits: BatchLimits; metrics?: RetentionMetrics };
 }): InventoryModule {
   const { db, logger } = deps;
   const stock = new PgStockRepository(db);
@@ -104,6 +108,9 @@ export function createInventoryModule(deps: {
         logger,
         step: () => transactions.run((store) => expireReservations.execute(store, expiryBatchSize)),
       }),
+      ...(deps.retention === undefined ? [] : [new RetentionSweeper({
+        name: 'inventory.retention', db, logger, ...deps.retention, rules: [oldAppliedStockBatches(deps.retention.appliedBatchSeconds)],
+      })]),
     ],
     client,
   };

@@ -51,13 +51,13 @@ export const retentionVariables = {
   JOB_QUEUE_RETENTION_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(24)
     .describe('pg-boss deletes a finished job\'s queue entry this long after it finished (the job record, with its outcome, stays for JOB_RETENTION_DAYS).'),
   JOB_RETENTION_DAYS: z.coerce.number().int().min(1).max(10 * 365).default(30)
-    .describe('A finished document job (succeeded, failed or cancelled) is deleted, with its row errors, this long after it finished; its stored documents (an import\'s upload, an export\'s parts) are removed first, and the job stays until they are gone. An invoice job of before invoices were drawn on download stays as long as its invoice, and its PDF with it.'),
+    .describe('A finished document job (succeeded, failed or cancelled) is deleted, with its row errors, this long after it finished; its stored documents (an import\'s upload, an export\'s parts) are removed first, and the job stays until they are gone. An invoice job of before invoices were drawn on download stays as long as its invoice, and its PDF with it. The catalog and inventory keep what each import chunk did (to answer the chunk sent again) as long.'),
   WEBHOOK_EVENT_RETENTION_DAYS: z.coerce.number().int()
     .min(4, 'must be at least 4 days: a payment provider webhook event is kept to recognise its redeliveries, which Stripe sends for up to 3 days')
     .max(10 * 365).default(30)
     .describe('A received payment provider webhook event is deleted this long after it arrived; a copy arriving later would be applied again. At least 4 (Stripe redelivers for up to 3 days).'),
   RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60)
-    .describe('How often each retention sweeper (messaging tables, idempotency keys, payment provider calls and webhook events, document jobs) deletes what is past its retention.'),
+    .describe('How often each retention sweeper (messaging tables, idempotency keys, payment provider calls and webhook events, document jobs, import chunks\' outcomes) deletes what is past its retention.'),
   RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000)
     .describe('Rows one retention batch deletes at most, in one short transaction; at most 100 batches per table and sweep. Finished jobs\' stored documents are removed for at most 100 jobs a batch (fewer when this is smaller), 8 documents at a time.'),
   RETENTION_BATCH_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(20)
