@@ -14,7 +14,7 @@ import { moduleFactories, retentionSettings, type ModuleTypes } from './module-f
 import { moduleNames, type ModuleName } from './module-registry.ts';
 
 /** How every pooled database connection of a process is bounded (DATABASE_* variables). */
-export function databaseSettings(config: Config): { limits: DatabaseLimits; nestingGuard: boolean } {
+export function databaseSettings(config: Config): { limits: DatabaseLimits; nestingGuard: boolean; preparedStatements: boolean } {
   return {
     limits: {
       acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
@@ -23,6 +23,7 @@ export function databaseSettings(config: Config): { limits: DatabaseLimits; nest
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     nestingGuard: config.DATABASE_NESTING_GUARD,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   };
 }
 

@@ -34,6 +34,8 @@ export const databasePoolVariables = {
     .describe('PostgreSQL `idle_in_transaction_session_timeout`: a connection left idle inside a transaction this long is ended by the server, and its locks freed.'),
   DATABASE_NESTING_GUARD: z.enum(['on', 'off']).default('on').transform((value) => value === 'on')
     .describe('Refuse (with both stacks) a unit of work that asks the pool for a second connection while it holds one, the pattern that wedges a pool under load. Costs one stack capture per transaction.'),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on').transform((value) => value === 'on')
+    .describe('Keep the statements a process runs most (from their third run; at most 250) prepared on each pooled connection, so PostgreSQL does not parse and plan them again on every run. Turn off behind a connection pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).'),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres')
     .describe('Data folder of the embedded PostgreSQL (relative to the working directory).'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0)

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { GuardedPool, type PoolStats } from './guarded-pool.ts';
+import { PreparedStatements } from './prepared-statements.ts';
 
 export { DatabaseBusyError, isDatabaseBusy, NestedConnectionError } from './database-errors.ts';
 export type { PoolStats } from './guarded-pool.ts';
@@ -48,6 +49,8 @@ export function createDatabase(options: {
   limits?: Partial<DatabaseLimits>;
   /** Refuse a second connection to a unit of work that holds one (default on; DATABASE_NESTING_GUARD). */
   nestingGuard?: boolean;
+  /** Keep the statements that run most prepared on each connection (default on; DATABASE_PREPARED_STATEMENTS). */
+  preparedStatements?: boolean;
 }): Database {
   const limits = { ...defaultDatabaseLimits, ...options.limits };
   const pool = new pg.Pool({
@@ -62,7 +65,8 @@ export function createDatabase(options: {
   // An idle client losing its connection (a database restart, an idle-in-transaction timeout) must
   // not crash the process; the pool discards it and the next query opens a fresh one.
   pool.on('error', () => undefined);
-  const guarded = new GuardedPool(pool, options.nestingGuard ?? true, limits.acquireTimeoutMs);
+  const prepared = (options.preparedStatements ?? true) ? new PreparedStatements() : undefined;
+  const guarded = new GuardedPool(pool, options.nestingGuard ?? true, limits.acquireTimeoutMs, prepared);
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool: guarded }) });
   pools.set(db, guarded);
   return db;

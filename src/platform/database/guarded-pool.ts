@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DatabaseBusyError, NestedConnectionError } from './database-errors.ts';
+import type { PreparedStatements } from './prepared-statements.ts';
 import { installWorkScopes, scopes, type Holding, type WorkScope } from './work-scopes.ts';
 
 /** How the connection pool behind `db` is used right now. */
@@ -31,11 +32,14 @@ export class GuardedPool {
   #acquireTimeouts = 0;
   #probeClient: Promise<pg.Client> | undefined;
   readonly #inProcessListeners = new Map<string, Set<() => void>>();
+  readonly #prepared: PreparedStatements | undefined;
 
-  constructor(pool: pg.Pool, guard: boolean, acquireTimeoutMs: number) {
+  /** `prepared`: the statements this pool's connections keep prepared; undefined prepares none. */
+  constructor(pool: pg.Pool, guard: boolean, acquireTimeoutMs: number, prepared?: PreparedStatements) {
     this.#pool = pool;
     this.#guard = guard;
     this.#acquireTimeoutMs = acquireTimeoutMs;
+    this.#prepared = prepared;
     installWorkScopes();
     pool.on('release', (_error: Error | undefined, client: pg.PoolClient) => {
       const holding = this.#holdings.get(client);
@@ -81,6 +85,7 @@ export class GuardedPool {
       if (!this.#listened.has(client)) {
         this.#listened.add(client);
         client.on('error', () => undefined);
+        this.#prepared?.prepareOn(client);
       }
       if (holding !== undefined) this.#holdings.set(client, holding);
       return client;
@@ -167,6 +172,7 @@ export class GuardedPool {
   async openClient(applicationName: string, overrides: pg.ClientConfig = {}): Promise<pg.Client> {
     const client = new pg.Client({ ...this.#pool.options, application_name: applicationName, ...overrides });
     client.on('error', () => undefined);
+    this.#prepared?.prepareOn(client);
     try {
       await client.connect();
     } catch (error) {
