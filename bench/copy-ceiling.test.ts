@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
@@ -26,6 +26,11 @@ test('when the import file is copied in by the server, then every row lands in a
     assert.equal(copy.withCatalogueIndexes?.rows, 2000, 'the same rows copied into a table with the catalogue\'s indexes');
     assert.equal(copy.withCatalogueIndexes.runSeconds.length, copyRuns);
     assert.match(copy.withCatalogueIndexes.statement, /^copy bench_copy\.indexed_products \(sku, name, description, price, currency, stock\) from /);
+    assert.equal(copy.intoImportTables?.rows, 2000, 'the same rows copied into tables shaped as the import\'s three');
+    assert.equal(copy.intoImportTables.runSeconds.length, copyRuns);
+    assert.match(copy.intoImportTables.statement, /^copy bench_copy\.catalog_products \(id, sku, .*; copy bench_copy\.inventory_stock_items .*; copy bench_copy\.catalog_reported_stock /);
+    const leftFiles = (await readdir(folder)).sort();
+    assert.deepEqual(leftFiles, ['products.csv'], 'the tables\' files are removed');
     const left = await sql<{ count: number }>`select count(*)::int as count from information_schema.schemata where schema_name like 'bench_copy_%'`.execute(database.db);
     assert.equal(left.rows[0]?.count, 0);
   } finally {

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { measureImportTablesCopy } from './import-tables-copy.ts';
 import { median } from './statistics.ts';
 
 /** What one COPY ceiling measured: the rows each COPY moved, and how long each of its runs took. */
 export interface CopyMeasurement {
   /** The import's ceiling only: the same COPY into a table with the catalogue's indexes, measured the same way. */
-  withCatalogueIndexes?: Omit<CopyMeasurement, 'withCatalogueIndexes'>;
+  withCatalogueIndexes?: Omit<CopyMeasurement, 'withCatalogueIndexes' | 'intoImportTables'>;
+  /** The import's ceiling only: the same rows copied into tables shaped as the three an import writes (see `measureImportTablesCopy`). */
+  intoImportTables?: Omit<CopyMeasurement, 'withCatalogueIndexes' | 'intoImportTables'>;
   rows: number;
   /** Each run's time in seconds, in the order they ran. */
   runSeconds: number[];
@@ -25,7 +28,8 @@ export const copyRuns = 3;
  * committed: the ceiling. Then the same COPY into a table that also carries the products table's
  * other indexes (an id primary key, time-ordered as the catalogue's are, and (created_at, id) for
  * the product list), `withCatalogueIndexes`: how much of the gap to the ceiling the catalogue's
- * indexes make by themselves. Works in a scratch schema of its own (`bench_copy_<random>`), dropped at the end.
+ * indexes make by themselves. Then the same rows into tables shaped as the three an import writes, `intoImportTables`:
+ * the floor under the import's own writes. Works in a scratch schema of its own (`bench_copy_<random>`), dropped at the end.
  */
 export async function measureCopyIn(databaseUrl: string, file: string): Promise<CopyMeasurement> {
   return withClient(databaseUrl, async (client) => {
@@ -33,7 +37,10 @@ export async function measureCopyIn(databaseUrl: string, file: string): Promise<
     await client.query(`create schema ${schema}`);
     try {
       const bare = await copyInto(client, schema, file);
-      return { ...bare, withCatalogueIndexes: await copyIntoIndexed(client, schema, file) };
+      const withCatalogueIndexes = await copyIntoIndexed(client, schema, file);
+      const tables = await measureImportTablesCopy(client, schema, file, copyRuns);
+      const intoImportTables = measurement(tables.runSeconds.map((seconds) => ({ rows: tables.rows, seconds })), tables.statement);
+      return { ...bare, withCatalogueIndexes, intoImportTables };
     } finally {
       await client.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
     }

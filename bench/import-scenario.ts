@@ -111,13 +111,14 @@ export function copyCeilingResult(name: 'copy-in-ceiling' | 'copy-out-ceiling', 
     errors: noErrors(), durationSeconds: round(totalSeconds), warmUpSeconds: 0, connections: 1, resources,
     details: {
       rows: copy.rows, runs: copy.runSeconds.length, runSeconds: copy.runSeconds.map(secondsOf), statement: copy.statement,
-      ...(copy.withCatalogueIndexes === undefined ? {} : {
-        withCatalogueIndexes: {
-          rowsPerSecond: round(copy.withCatalogueIndexes.rowsPerSecond), runSeconds: copy.withCatalogueIndexes.runSeconds.map(secondsOf), statement: copy.withCatalogueIndexes.statement,
-        },
-      }),
+      ...(copy.withCatalogueIndexes === undefined ? {} : { withCatalogueIndexes: copyFigures(copy.withCatalogueIndexes) }),
+      ...(copy.intoImportTables === undefined ? {} : { intoImportTables: copyFigures(copy.intoImportTables) }),
     },
   };
+}
+
+function copyFigures(copy: Omit<CopyMeasurement, 'withCatalogueIndexes' | 'intoImportTables'>) {
+  return { rowsPerSecond: round(copy.rowsPerSecond), runSeconds: copy.runSeconds.map(secondsOf), statement: copy.statement };
 }
 
 function secondsOf(seconds: number): number {

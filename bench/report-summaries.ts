@@ -167,7 +167,21 @@ export function importSummary(result: ScenarioResult, report: BenchReport): stri
     `${detail(result, 'uploadAnsweredMs')} ms); created ${counts?.created ?? '?'}, updated ${counts?.updated ?? '?'}, rejected ${counts?.rejected ?? '?'}; ` +
     `peak RSS of the process running the import ${detail(result, 'peakRssMb')} MB (${detail(result, 'rssAtStartMb')} MB when the upload was sent${heapAtPeak(result)}); ` +
     copyCeilingPart(result, report, 'PostgreSQL\'s COPY of the same file into a scratch table of its columns, the SKU its only index') +
-    `${indexedCopyPart(result, report)}${checks}.`;
+    `${indexedCopyPart(result, report)}${importTablesCopyPart(result, report, targets?.copyCeilingShare)}${checks}.`;
+}
+
+/**
+ * The import's share of the same rows copied into tables shaped as the three it writes, when that was
+ * measured, and whether the share of COPY aimed at lies above that floor.
+ */
+function importTablesCopyPart(result: ScenarioResult, report: BenchReport, aimedShare: number | undefined): string {
+  const ceiling = report.results.find((candidate) => candidate.name === result.ratio?.ceiling);
+  const tables = ceiling?.details.intoImportTables as { rowsPerSecond: number; runSeconds: number[] } | undefined;
+  if (ceiling === undefined || tables === undefined || tables.rowsPerSecond <= 0) return '';
+  const aimed = aimedShare === undefined ? '' : `; ${formatShare(aimedShare)} of the copy-in-ceiling is ${formatNumber(Math.round(ceiling.throughput * aimedShare))} rows/s, ` +
+    `${ceiling.throughput * aimedShare > tables.rowsPerSecond ? 'more than' : 'no more than'} COPY itself writes into those tables`;
+  return `; ${formatShare(result.throughput / tables.rowsPerSecond)} of the same rows copied into tables shaped as the three the import writes ` +
+    `(products, stock levels and the catalog's reported stock, with their keys, indexes and checks: ${formatNumber(tables.rowsPerSecond)} rows/s, runs of ${tables.runSeconds.join('/')} s)${aimed}`;
 }
 
 /** The import's share of the same COPY into a table with the catalogue's indexes, when it was measured. */
