@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
 import { createDatabase, openDedicatedConnection, type Database } from './database.ts';
-import { maxPreparedStatements, PreparedStatements, preparedAfterUses } from './prepared-statements.ts';
+import { OverloadedError } from '../concurrency/overloaded.ts';
+import { maxPreparedStatements, PreparedStatements, preparedAfterUses, StatementChangedError } from './prepared-statements.ts';
 
 let database: { url: string; db: Database; drop: () => Promise<void> };
 
@@ -40,6 +41,16 @@ describe('PreparedStatements', () => {
     assert.equal(statements.size, maxPreparedStatements);
     assert.equal(statements.nameOf('select 0 + $1'), named[0]);
   });
+
+  test('when a named text is forgotten, then it runs unnamed from then on, however often it runs', () => {
+    const statements = new PreparedStatements();
+    let name: string | undefined;
+    for (let use = 0; use < preparedAfterUses; use += 1) name = statements.nameOf('select * from t where id = $1');
+    assert.notEqual(name, undefined);
+    statements.forget('select * from t where id = $1');
+    for (let use = 0; use < preparedAfterUses * 2; use += 1) assert.equal(statements.nameOf('select * from t where id = $1'), undefined);
+    assert.equal(statements.size, 0);
+  });
 });
 
 describe('a pool keeping statements prepared', () => {
@@ -69,6 +80,36 @@ describe('a pool keeping statements prepared', () => {
       assert.deepEqual(values.rows.map((row) => row.value), [...Array.from({ length: preparedAfterUses }, (_value, index) => index + 1), 11]);
     } finally {
       await sql`drop table if exists kept`.execute(db);
+      await db.destroy();
+    }
+  });
+
+  test('when a migration adds a column while a pool holds a select * over its table, then outside a transaction it answers with the column at once, and inside one it fails once as work to try again', async () => {
+    const db = createDatabase({ url: database.url, poolSize: 1 });
+    const migrator = createDatabase({ url: database.url, poolSize: 1 });
+    try {
+      await sql`create table widened (id int primary key, name text)`.execute(db);
+      await sql`insert into widened values (1, 'one')`.execute(db);
+      const alone = () => sql<Record<string, unknown>>`select * from widened where id = ${1}`.execute(db);
+      const inTransaction = () => db.transaction().execute(async (transaction) => sql<Record<string, unknown>>`select * from widened where id >= ${1}`.execute(transaction));
+      const columns = () => sql<{ name: string }>`select name from widened where id = ${1}`.execute(db);
+      for (let use = 0; use < preparedAfterUses + 2; use += 1) {
+        await alone();
+        await inTransaction();
+        await columns();
+      }
+      assert.equal((await preparedOn(db)).length, 3);
+      await sql`alter table widened add column extra int not null default 7`.execute(migrator);
+
+      assert.deepEqual((await alone()).rows, [{ id: 1, name: 'one', extra: 7 }]);
+      const refused = await inTransaction().then(() => undefined, (error: unknown) => error);
+      assert.ok(refused instanceof StatementChangedError, `expected a StatementChangedError, got ${String(refused)}`);
+      assert.ok(refused instanceof OverloadedError, 'answered as work to try again (503 with Retry-After, a message delivered again)');
+      assert.deepEqual((await inTransaction()).rows, [{ id: 1, name: 'one', extra: 7 }]);
+      assert.deepEqual((await columns()).rows, [{ name: 'one' }], 'a statement naming its columns is not affected');
+    } finally {
+      await sql`drop table if exists widened`.execute(migrator);
+      await migrator.destroy();
       await db.destroy();
     }
   });

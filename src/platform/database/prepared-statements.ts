@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { OverloadedError } from '../concurrency/overloaded.ts';
 
 /** How often a statement's text must have run in this process before its connections keep it prepared. */
 export const preparedAfterUses = 3;
@@ -16,7 +17,8 @@ const maxCountedTexts = 5000;
  * better than the generic one. The texts that run all the time (a relay's read, a worker's claim,
  * a consumer's inbox insert) are the same few dozen; a text made once for its values (an `in`
  * list of a given length) rarely reaches the count, and the number of names is capped, so what
- * each connection holds on the server stays bounded.
+ * each connection holds on the server stays bounded. A `select *` whose table gained a column
+ * while the process ran is refused by PostgreSQL once; its text is then never named again.
  */
 export class PreparedStatements {
   readonly #uses = new Map<string, number>();
@@ -27,7 +29,9 @@ export class PreparedStatements {
     const named = this.#names.get(text);
     if (named !== undefined) return named;
     if (this.#names.size >= maxPreparedStatements) return undefined;
-    const uses = (this.#uses.get(text) ?? 0) + 1;
+    const counted = this.#uses.get(text);
+    if (counted === never) return undefined;
+    const uses = (counted ?? 0) + 1;
     if (uses < preparedAfterUses) {
       if (uses === 1 && this.#uses.size >= maxCountedTexts) return undefined;
       this.#uses.set(text, uses);
@@ -37,6 +41,12 @@ export class PreparedStatements {
     const name = `os_${createHash('sha1').update(text).digest('base64url')}`;
     this.#names.set(text, name);
     return name;
+  }
+
+  /** Runs `text` unnamed from now on (its named statements stay on the connections that hold them, unused). */
+  forget(text: string): void {
+    this.#names.delete(text);
+    this.#uses.set(text, never);
   }
 
   /** How many statements are named now. */
@@ -57,9 +67,18 @@ export class PreparedStatements {
     const replacement = (...args: unknown[]): unknown => {
       const query = (Object.getPrototypeOf(client) as { query: (...queryArgs: unknown[]) => unknown }).query;
       const [text, values] = args;
-      if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      // Only promise calls: a refused statement is answered below, which a callback could not be.
+      if (typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length === 2) {
         const name = this.nameOf(text);
-        if (name !== undefined) return query.call(client, { name, text, values }, ...args.slice(2));
+        if (name !== undefined) {
+          return (query.call(client, { name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+            if (!isResultTypeChanged(error)) throw error;
+            this.forget(text);
+            // Outside a transaction nothing else was affected: run it again, unnamed. Inside, the transaction has failed.
+            if (client.getTransactionStatus() === 'I') return query.call(client, text, values);
+            throw new StatementChangedError(error);
+          });
+        }
       }
       return query.apply(client, args);
     };
@@ -68,3 +87,30 @@ export class PreparedStatements {
 }
 
 const prepared = new WeakSet<pg.ClientBase>();
+
+/** Counted uses of a text that is never named. */
+const never = -1;
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result type changed: a `select *` over a
+ * table a migration added a column to while the process ran (a service's new version migrating at
+ * start while the old one still serves).
+ */
+function isResultTypeChanged(error: unknown): boolean {
+  const candidate = error as { code?: unknown; message?: unknown } | null;
+  return candidate?.code === '0A000' && typeof candidate.message === 'string' && candidate.message.includes('cached plan must not change result type');
+}
+
+/**
+ * A named statement's table changed under it (a migration while the process ran) inside a
+ * transaction, which the refusal ended. Its text is not named again, so the same work succeeds when
+ * tried again: HTTP answers 503 with Retry-After, messaging delivers the message again.
+ */
+export class StatementChangedError extends OverloadedError {
+  readonly code = 'STATEMENT_CHANGED';
+
+  constructor(cause: unknown) {
+    super('a statement whose table changed', 'a prepared statement\'s table changed under it (a migration); its transaction can be tried again', { cause });
+    this.name = 'StatementChangedError';
+  }
+}
