@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { PreparedStatements } from '../src/platform/database/prepared-statements.ts';
 import { ReplayInstance } from './replay-instance.ts';
 import { firstValue, type ReplayPlan, type ReplayStatement } from './replay-plan.ts';
 
@@ -21,7 +22,8 @@ export interface ReplayResult {
 /**
  * Replays `plan` as fast as `concurrency` workers can, each replaying whole orders one unit after
  * another on a pool of `concurrency` connections: what the database can commit when nothing but
- * the saga's own statements is asked of it.
+ * the saga's own statements is asked of it. They are sent as OrderStream sends them: a text that
+ * recurs is kept prepared on each connection (decision 0034).
  */
 export async function replayOrders(options: {
   databaseUrl: string;
@@ -35,6 +37,9 @@ export async function replayOrders(options: {
   const { plan, concurrency } = options;
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: concurrency, application_name: 'orderstream-bench-replay' });
   pool.on('error', () => undefined);
+  // The statements go as OrderStream sends them, kept prepared once they recur (decision 0034).
+  const statements = new PreparedStatements();
+  pool.on('connect', (client) => { statements.prepareOn(client); });
   const result = { orders: 0, failedOrders: 0, firstError: null as string | null, rowCountMismatches: 0, writesReplayed: 0, lockSkips: 0 };
   const timings = plan.units.map((unit) => unit.map(() => ({ totalMs: 0, count: 0 })));
   const startedAt = performance.now();
