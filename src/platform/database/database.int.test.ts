@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
 import {
-  createDatabase, DatabaseBusyError, databaseReadiness, isDatabaseReachable, listenInProcess, NestedConnectionError, notifyInProcessAfterCommit, poolStats, type Database,
+  createDatabase, DatabaseBusyError, databaseReadiness, isDatabaseReachable, listenInProcess, NestedConnectionError, notifyInProcessAfterCommit, openDedicatedConnection, poolStats,
+  type Database,
 } from './database.ts';
 
 let database: { url: string; db: Database; drop: () => Promise<void> };
@@ -244,3 +245,20 @@ async function waitFor(condition: () => boolean, deadlineMs = 5000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('a dedicated connection', () => {
+  test('when it is opened with settings, then its session has them from the start and the pool\'s connections keep the defaults', async () => {
+    await withPool({ poolSize: 2 }, async (db) => {
+      const client = await openDedicatedConnection(db, 'dedicated-settings-test', { enable_bitmapscan: 'off', enable_seqscan: 'off' });
+      try {
+        const own = await client.query<{ bitmap: string; seq: string; timeout: string }>(
+          "select current_setting('enable_bitmapscan') as bitmap, current_setting('enable_seqscan') as seq, current_setting('statement_timeout') as timeout");
+        assert.deepEqual(own.rows, [{ bitmap: 'off', seq: 'off', timeout: '30s' }], 'its own settings, and the pool\'s limits still');
+        const pooled = await sql<{ bitmap: string }>`select current_setting('enable_bitmapscan') as bitmap`.execute(db);
+        assert.deepEqual(pooled.rows, [{ bitmap: 'on' }]);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+});

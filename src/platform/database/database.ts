@@ -101,13 +101,20 @@ export async function isDatabaseReachable(db: Database, timeoutMs: number): Prom
 /**
  * A connection of its own, outside the pool, with the pool's settings and limits: for one actor that
  * holds a session-level lock for a long time (the outbox relay's leadership), whose connection must
- * never compete with the work it serves. The caller ends it; an error on it is left to the caller's
- * next statement (it is never unheard).
+ * never compete with the work it serves. `settings` are PostgreSQL settings of that session only. The
+ * caller ends it; an error on it is left to the caller's next statement (it is never unheard).
  */
-export async function openDedicatedConnection(db: Database, applicationName: string): Promise<pg.Client> {
+export async function openDedicatedConnection(db: Database, applicationName: string, settings: Readonly<Record<string, string>> = {}): Promise<pg.Client> {
   const guarded = pools.get(db);
   if (guarded === undefined) throw new Error('a dedicated connection needs a database made by createDatabase');
-  return guarded.openClient(applicationName);
+  return guarded.openClient(applicationName, startupSettings(guarded.options.options, settings));
+}
+
+/** Session settings sent when the connection starts (no statement, no round trip), after any the pool's own options carry. */
+function startupSettings(poolOptions: string | undefined, settings: Readonly<Record<string, string>>): pg.ClientConfig {
+  const given = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
+  if (given.length === 0) return {};
+  return { options: [poolOptions, ...given].filter((part) => part !== undefined && part !== '').join(' ') };
 }
 
 /**

@@ -147,12 +147,11 @@ export class OutboxRelay {
   async #lead(): Promise<pg.Client | undefined> {
     if (this.#connection !== undefined && this.#broken) await this.#closeConnection();
     if (this.#connection === undefined) {
-      const connection = await openDedicatedConnection(this.#db, 'orderstream-outbox-relay');
       // The relay's statements go by index scans only. The planner likes a bitmap scan for the read of
       // unsent rows, and a bitmap scan visits the index entry of every row sent since the last vacuum
       // on every read (only an index scan marks them dead for the next); a seq scan is what a mark by
       // positions gets when the table was small at its last analyse.
-      await connection.query('set enable_bitmapscan = off; set enable_seqscan = off');
+      const connection = await openDedicatedConnection(this.#db, 'orderstream-outbox-relay', { enable_bitmapscan: 'off', enable_seqscan: 'off' });
       connection.on('error', () => { if (this.#connection === connection) this.#broken = true; });
       this.#connection = connection;
       this.#broken = false;
