@@ -175,20 +175,25 @@ export function importSummary(result: ScenarioResult, report: BenchReport): stri
  * measured, and whether the share of COPY aimed at lies above that floor.
  */
 function importTablesCopyPart(result: ScenarioResult, report: BenchReport, aimedShare: number | undefined): string {
-  const ceiling = report.results.find((candidate) => candidate.name === result.ratio?.ceiling);
-  const tables = ceiling?.details.intoImportTables as { rowsPerSecond: number; runSeconds: number[] } | undefined;
-  if (ceiling === undefined || tables === undefined || tables.rowsPerSecond <= 0) return '';
+  const { ceiling, copy: tables } = ceilingCopy(result, report, 'intoImportTables');
+  if (ceiling === undefined || tables === undefined) return '';
   const aimed = aimedShare === undefined ? '' : `; ${formatShare(aimedShare)} of the copy-in-ceiling is ${formatNumber(Math.round(ceiling.throughput * aimedShare))} rows/s, ` +
     `${ceiling.throughput * aimedShare > tables.rowsPerSecond ? 'more than' : 'no more than'} COPY itself writes into those tables`;
   return `; ${formatShare(result.throughput / tables.rowsPerSecond)} of the same rows copied into tables shaped as the three the import writes ` +
     `(products, stock levels and the catalog's reported stock, with their keys, indexes and checks: ${formatNumber(tables.rowsPerSecond)} rows/s, runs of ${tables.runSeconds.join('/')} s)${aimed}`;
 }
 
+/** The result's COPY ceiling, and one of the further COPY figures in its details when it was measured (a positive rate). */
+function ceilingCopy(result: ScenarioResult, report: BenchReport, figure: 'withCatalogueIndexes' | 'intoImportTables') {
+  const ceiling = report.results.find((candidate) => candidate.name === result.ratio?.ceiling);
+  const copy = ceiling?.details[figure] as { rowsPerSecond: number; runSeconds: number[] } | undefined;
+  return { ceiling, copy: copy === undefined || copy.rowsPerSecond <= 0 ? undefined : copy };
+}
+
 /** The import's share of the same COPY into a table with the catalogue's indexes, when it was measured. */
 function indexedCopyPart(result: ScenarioResult, report: BenchReport): string {
-  const ceiling = report.results.find((candidate) => candidate.name === result.ratio?.ceiling);
-  const indexed = ceiling?.details.withCatalogueIndexes as { rowsPerSecond: number; runSeconds: number[] } | undefined;
-  if (indexed === undefined || indexed.rowsPerSecond <= 0) return '';
+  const indexed = ceilingCopy(result, report, 'withCatalogueIndexes').copy;
+  if (indexed === undefined) return '';
   return `; ${formatShare(result.throughput / indexed.rowsPerSecond)} of the same COPY into a table with the products table's indexes ` +
     `(an id primary key, the SKU, created_at and id: ${formatNumber(indexed.rowsPerSecond)} rows/s, runs of ${indexed.runSeconds.join('/')} s)`;
 }
