@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { createDatabase, type Database } from '../database/database.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, embeddedServerUrl } from '../testing/test-database.ts';
@@ -330,6 +331,35 @@ describe('OutboxRelay', () => {
       releaseFirst();
       await relay.stop();
     }
+  });
+
+  test('when passes are in flight at once, then each pass is marked sent by the next read, one statement a pass', async () => {
+    const appended = await appendInTransactions(db, 100, 100, 'marked-by-the-next-read');
+    const transport = new RecordingTransport({ delayMs: 5 });
+    const statements: string[] = [];
+    const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = prototype.query;
+    prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]): unknown {
+      const application = (this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name;
+      if (application === 'orderstream-outbox-relay') statements.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text);
+      return original.apply(this, args);
+    };
+    const relay = track(new OutboxRelay({ db, transport, logger, pollIntervalMs: 60_000, batchSize: 10, publishesInFlight: 3 }));
+    try {
+      await relay.start();
+      await eventually('every row is sent', async () => await unsentCount(db) === 0);
+    } finally {
+      prototype.query = original;
+      await relay.stop();
+    }
+    assertEachOnce(transport.ids, appended.map((envelope) => envelope.id));
+    const reads = statements.filter((text) => text.includes('select position')).length;
+    const marksAlone = statements.filter((text) => text.startsWith('update messaging.outbox')).length;
+    // Ten passes: each read after the first marks what was published before it, none is marked
+    // alone. At the tail, a read after the last pass finds nothing, and so may one woken by each
+    // of the last three passes' completions (against twenty statements, marking each pass alone).
+    assert.equal(marksAlone, 0, 'no pass marked by a statement of its own');
+    assert.ok(reads <= 14, `${String(reads)} reads for 10 passes`);
   });
 
   test('when two relays run relayOnce concurrently, then no row is published twice', async () => {

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { listenInProcess, openDedicatedConnection, type Database } from '../database/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { isTracingEnabled, traced, type SpanOptions } from '../observability/tracing.ts';
@@ -7,12 +7,10 @@ import {
   markSent, markSentAndSelectNext, relayLockKey, releaseRelayLock, selectUnsent, toOutgoingMessage, tryRelayLock, type OutboxRow,
 } from './outbox-relay-statements.ts';
 import type { MessageTransport } from './transport.ts';
+import { OutboxListener } from './outbox-listener.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export type { OutboxRow } from './outbox-relay-statements.ts';
-
-const listenRetryBaseMs = 500;
-const listenRetryMaxMs = 30_000;
 
 /**
  * Publishes unsent outbox rows through the transport in outbox order, then marks them sent. A
@@ -28,7 +26,10 @@ const listenRetryMaxMs = 30_000;
  * while it runs (a relay of the same database elsewhere stands by, trying the lock when woken) and
  * gives it up on any failure and at stop, when its connection closes. Publishing one pass at a
  * time, it marks a pass sent and reads the next in one statement, so a busy relay costs one
- * round trip per pass and an idle one a read per wake-up.
+ * round trip per pass and an idle one a read per wake-up. With several passes in flight, a pass
+ * that was published is marked sent by the relay's next read (woken at once for it), so there too
+ * a pass costs one round trip; a crash before that read publishes the pass again, as a crash
+ * before any mark does.
  */
 export class OutboxRelay {
   readonly #db: Database;
@@ -40,8 +41,7 @@ export class OutboxRelay {
   readonly #notify: OutboxNotify;
   readonly #wake = new WakeSignal();
   #stopListeningInProcess: (() => void) | undefined;
-  #listener: pg.Client | undefined;
-  #listenFailures = 0;
+  #listener: OutboxListener | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
   /** The relay's own connection, and whether it holds the leader lock now. */
@@ -56,6 +56,8 @@ export class OutboxRelay {
   #queries: Promise<void> = Promise.resolve();
   /** Unsent rows read by the statement that marked the previous pass sent (one pass at a time only). */
   #next: OutboxRow[] | undefined;
+  /** Positions of passes published and not yet marked sent (several passes in flight): the next read marks them. */
+  #published: number[] = [];
 
   constructor(options: {
     db: Database; transport: MessageTransport; logger: Logger; pollIntervalMs: number; batchSize?: number; listenUrl?: string; notify?: OutboxNotify;
@@ -84,6 +86,7 @@ export class OutboxRelay {
     if (pass === undefined) return 0;
     try {
       await pass.done;
+      await this.#markPublished();
     } catch (error) {
       if (this.#inFlight.size === 0) await this.#resign();
       throw error;
@@ -105,7 +108,13 @@ export class OutboxRelay {
     if (rows === undefined || this.#inFlight.size > 0) {
       try {
         const inFlight = [...this.#inFlight.values()].flat();
-        rows = (await this.#query<OutboxRow>(connection, selectUnsent, [this.#batchSize, inFlight])).rows;
+        // Passes published since the last read are marked sent by this one; its select sees the
+        // snapshot from before the mark, so it leaves them out by position, as it does those in flight.
+        const published = this.#published;
+        this.#published = [];
+        rows = published.length === 0
+          ? (await this.#query<OutboxRow>(connection, selectUnsent, [this.#batchSize, inFlight])).rows
+          : (await this.#query<OutboxRow>(connection, markSentAndSelectNext, [this.#batchSize, published, [...inFlight, ...published]])).rows;
       } catch (error) {
         if (this.#inFlight.size === 0) await this.#resign();
         throw error;
@@ -121,7 +130,8 @@ export class OutboxRelay {
     const done = traced('outbox.relay-batch', async () => {
       await this.#transport.publish(rows.map(toOutgoingMessage));
       if (this.#publishesInFlight > 1) {
-        await this.#query(connection, markSent, [positions]);
+        this.#published.push(...positions);
+        this.#wake.wake();
         return;
       }
       // The select reads the snapshot from before the update, so it leaves out the rows it marks, and
@@ -168,14 +178,30 @@ export class OutboxRelay {
     return this.#leading ? this.#connection : undefined;
   }
 
-  /** Gives up the lead (a connection that cannot say so is closed, which ends its lock too). */
+  /** Marks sent the passes published and not yet marked (those a read has not marked yet). */
+  async #markPublished(): Promise<void> {
+    if (this.#published.length === 0 || this.#connection === undefined || !this.#leading) return;
+    const positions = this.#published;
+    this.#published = [];
+    await this.#query(this.#connection, markSent, [positions]);
+  }
+
+  /**
+   * Gives up the lead (a connection that cannot say so is closed, which ends its lock too), marking
+   * sent first what it published; passes it could not mark are published again by the next leader.
+   */
   async #resign(): Promise<void> {
     this.#next = undefined;
-    if (!this.#leading || this.#connection === undefined) return;
-    this.#leading = false;
+    if (!this.#leading || this.#connection === undefined) {
+      this.#published = [];
+      return;
+    }
     try {
+      await this.#markPublished();
+      this.#leading = false;
       await this.#query(this.#connection, releaseRelayLock, [relayLockKey]);
     } catch {
+      this.#published = [];
       await this.#closeConnection();
     }
   }
@@ -185,13 +211,17 @@ export class OutboxRelay {
     this.#connection = undefined;
     this.#leading = false;
     this.#next = undefined;
+    this.#published = [];
     await connection?.end().catch(() => undefined);
   }
 
   /** Starts relaying in the background until `stop()`. */
   async start(): Promise<void> {
     if (this.#notify === 'in-process') this.#stopListeningInProcess ??= listenInProcess(this.#db, outboxChannel, () => { this.#wake.wake(); });
-    await this.#listen();
+    if (this.#listenUrl !== undefined) {
+      this.#listener = new OutboxListener({ url: this.#listenUrl, logger: this.#logger, onWake: () => { this.#wake.wake(); } });
+      await this.#listener.start();
+    }
     this.#loop = this.#run();
   }
 
@@ -201,7 +231,10 @@ export class OutboxRelay {
     this.#stopListeningInProcess = undefined;
     this.#wake.wake();
     await this.#loop;
-    await this.#listener?.end().catch(() => undefined);
+    await this.#listener?.stop();
+    await this.#markPublished().catch((error: unknown) => {
+      this.#logger.warn({ err: error }, 'outbox relay could not mark its last passes sent; they will be published again');
+    });
     await this.#closeConnection();
   }
 
@@ -241,45 +274,6 @@ export class OutboxRelay {
       await this.#wake.wait(this.#pollIntervalMs);
     }
     await Promise.all(running);
-  }
-
-  async #listen(): Promise<void> {
-    if (this.#listenUrl === undefined) return;
-    const client = new pg.Client({ connectionString: this.#listenUrl, application_name: 'orderstream-outbox-listener' });
-    client.on('notification', () => { this.#wake.wake(); });
-    client.on('error', (error) => {
-      // A lost connection reports twice (the server's message, then the socket's end): reconnect once.
-      if (this.#listener !== client) return;
-      this.#listener = undefined;
-      this.#logger.warn({ err: error }, 'outbox listener lost its connection; polling until it reconnects');
-      void client.end().catch(() => undefined);
-      this.#listenAgainLater();
-    });
-    try {
-      await client.connect();
-      await client.query(`listen ${outboxChannel}`);
-    } catch (error) {
-      this.#logger.warn({ err: error, failures: this.#listenFailures + 1 }, 'outbox listener could not connect; polling until it does');
-      await client.end().catch(() => undefined);
-      this.#listenFailures += 1;
-      this.#listenAgainLater();
-      return;
-    }
-    if (this.#stopping) { // stop() ran while connecting, and has no handle on this client
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.#listenFailures = 0;
-    this.#listener = client;
-    this.#wake.wake(); // rows may have been committed while not listening
-  }
-
-  // Reconnects soon, not after a poll interval (which may be long because notifications are expected),
-  // backing off while the database stays unreachable.
-  #listenAgainLater(): void {
-    if (this.#stopping) return;
-    const delayMs = Math.min(listenRetryBaseMs * 2 ** this.#listenFailures, listenRetryMaxMs);
-    setTimeout(() => { if (!this.#stopping) void this.#listen(); }, delayMs).unref();
   }
 }
 
