@@ -5,7 +5,7 @@ import { appendToOutbox, createEnvelope, type Envelope } from '../../../../platf
 import { claimDue, leaseHeld, leasesHeldBy, msFromNow, type TokenWorkTable } from '../../../../platform/work-queue/index.ts';
 import type { PaymentMessage } from '../../application/payment-messages.ts';
 import type { ClaimedOperation, PaymentOperationQueue, ProviderCallRecord, SettleResult } from '../../application/ports.ts';
-import type { OperationKind, Settlement } from '../../domain/payment.ts';
+import type { DeclineReason, OperationKind, Payment, PaymentStatus, Settlement } from '../../domain/payment.ts';
 import { toPayment, type PaymentsTables } from './payments-tables.ts';
 
 /** A claim takes an attempt and a fresh token; done and failed operations stay as the record. */
@@ -20,6 +20,16 @@ interface ClaimRow {
   attempts: number;
   claim_token: string;
   traceparent: string | null;
+  /** The order's payment, null columns when it has none (joined by the claiming statement). */
+  payment_id: string | null;
+  amount: number | null;
+  currency: string | null;
+  token: string | null;
+  payment_status: PaymentStatus | null;
+  provider_payment_id: string | null;
+  decline_reason: DeclineReason | null;
+  payment_created_at: Date | null;
+  payment_updated_at: Date | null;
 }
 
 /** A settlement to write. */
@@ -58,21 +68,22 @@ export class PgPaymentOperationQueue implements PaymentOperationQueue {
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedOperation[]> {
     // An operation waits while an earlier one of its order is pending, claimed or not, so an
     // order's operations run strictly in the order they were requested.
+    // One statement claims them and reads their orders' payments (as they stand when it runs).
     const claimed = await claimDue<ClaimRow>(operations, {
       limit, leaseUntil: msFromNow(leaseMs), tiebreak: ['id'],
       where: sql`not exists (
         select 1 from payments.operations earlier
         where earlier.order_id = o.order_id and earlier.status = 'pending' and earlier.id < o.id)`,
       set: sql`updated_at = now()`,
-      returning: sql`o.id, o.order_id, o.kind, o.attempts, o.claim_token, o.traceparent`,
+      carry: ['order_id'],
+      join: sql`left join payments.payments as p on p.order_id = due.order_id`,
+      returning: sql`o.id, o.order_id, o.kind, o.attempts, o.claim_token, o.traceparent,
+        p.id as payment_id, p.amount, p.currency, p.token, p.status as payment_status, p.provider_payment_id, p.decline_reason,
+        p.created_at as payment_created_at, p.updated_at as payment_updated_at`,
     }).execute(this.#db);
-    if (claimed.rows.length === 0) return [];
-    const payments = await this.#db.selectFrom('payments.payments').selectAll()
-      .where('order_id', 'in', claimed.rows.map((row) => row.order_id)).execute();
-    const byOrder = new Map(payments.map((row) => [row.order_id, toPayment(row)]));
     return claimed.rows.map((row) => ({
       id: row.id, orderId: row.order_id, kind: row.kind, attempts: row.attempts, claimToken: row.claim_token,
-      payment: byOrder.get(row.order_id),
+      payment: paymentOf(row),
       ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
     }));
   }
@@ -207,6 +218,15 @@ function callRow(call: ProviderCallRecord) {
     operation_id: call.operationId, order_id: call.orderId, operation: call.call, idempotency_key: call.idempotencyKey,
     attempt: call.attempt, outcome: call.outcome, detail: call.detail, duration_ms: Math.round(call.durationMs), called_at: call.calledAt,
   };
+}
+
+function paymentOf(row: ClaimRow): Payment | undefined {
+  if (row.payment_id === null || row.amount === null || row.currency === null || row.token === null || row.payment_status === null
+    || row.payment_created_at === null || row.payment_updated_at === null) return undefined;
+  return toPayment({
+    order_id: row.order_id, id: row.payment_id, amount: row.amount, currency: row.currency, token: row.token, status: row.payment_status,
+    provider_payment_id: row.provider_payment_id, decline_reason: row.decline_reason, created_at: row.payment_created_at, updated_at: row.payment_updated_at,
+  });
 }
 
 function idsOf(result: { rows: readonly { id: number }[] }): Set<number> {
