@@ -100,7 +100,6 @@ export function createOrdersModule(deps: {
   const operations = new PgOrderOperationsReader(deps.db);
   const customerRoutes = orderRoutes({
     placeOrder: tracedUseCase('orders.place-order', new PlaceOrder({
-      transactions,
       idempotencyKeys: new PgIdempotencyKeys(deps.db, {
         ttlHours: deps.idempotencyTtlHours,
         ...(deps.idempotencyTakeoverSeconds === undefined ? {} : { takeoverAfterSeconds: deps.idempotencyTakeoverSeconds }),

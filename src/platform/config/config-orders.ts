@@ -5,7 +5,7 @@ export const orderVariables = {
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24)
     .describe('How long an `Idempotency-Key` of `POST /v1/orders` is remembered per customer.'),
   IDEMPOTENCY_TAKEOVER_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(60)
-    .describe('A `POST /v1/orders` still unfinished after this long counts as crashed: a retry with its `Idempotency-Key` takes the key over, and the stalled request can no longer place its order.'),
+    .describe('An `Idempotency-Key` left claimed in progress (by versions before 2026-12-06, which claimed a key before placing its order) counts as crashed after this long: a request with the key then takes it over. Keys are now taken by the statement that places the order, which leaves no claim behind.'),
   SAGA_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000)
     .describe('How long an order waits for one saga step (reservation, authorisation, capture) before compensating.'),
   ORDER_BACKLOG_LIMIT: z.coerce.number().int().min(0).max(10_000_000).default(5000)

@@ -1,5 +1,5 @@
 export { createEnvelope, topicOf, type Envelope } from './envelope.ts';
-export { appendToOutbox, type OutboxNotify } from './outbox.ts';
+export { appendToOutbox, gatedOutboxAppend, type OutboxNotify } from './outbox.ts';
 export { handleOnce, recordFailedDelivery, retryDelayMs, type MessageConsumer, type RetryPolicy } from './inbox.ts';
 export { batchStores, type BatchStore } from './batch-stores.ts';
 export { countOpenDeadLetters, listDeadLetters, replayDeadLetter, type DeadLetter } from './dead-letters.ts';

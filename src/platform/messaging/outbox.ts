@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql, type QueryExecutorProvider } from 'kysely';
+import { sql, type QueryExecutorProvider, type RawBuilder } from 'kysely';
 import { notifyInProcessAfterCommit } from '../database/database.ts';
 import { topicOf, type Envelope } from './envelope.ts';
 
@@ -39,6 +39,32 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
     return;
   }
   await sql`with appended as (${insert}) select pg_notify(${outboxChannel}, '')`.execute(transaction);
+}
+
+/**
+ * For a change written with its messages by one statement on its own, which commits by itself (run
+ * inside `db.connection().execute`, whose scope wakes this process's relay once it resolved): the
+ * CTEs that append `envelopes` to the outbox only when the statement's CTE named `gate` returned a
+ * row, to follow the statement's own. Without an in-process relay on the pool a NOTIFY goes along;
+ * a CTE that only selects runs when named, so the statement's final select must name `wake`.
+ */
+export function gatedOutboxAppend(envelopes: readonly Envelope[], gate: string): { ctes: RawBuilder<unknown>[]; wake: RawBuilder<unknown> } {
+  if (envelopes.length === 0) return { ctes: [], wake: sql`0` };
+  // Typed by hand: values in a subquery are not typed by the columns they go to.
+  const rows = envelopes.map((envelope) => sql`(
+    ${envelope.id}::uuid, ${topicOf(envelope)}::text, ${envelope.type}::text, ${envelope.version}::integer, ${envelope.key}::text,
+    ${envelope.occurredAt}::timestamptz, ${envelope.traceparent ?? null}::text, ${envelope.requestId ?? null}::text, ${JSON.stringify(envelope.payload)}::jsonb
+  )`);
+  const gated = sql.table(gate);
+  const appended = sql`outbox_appended as (
+    insert into messaging.outbox (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
+    select message.* from (values ${sql.join(rows)}) as message (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
+    where exists (select from ${gated}))`;
+  if (notifyInProcessAfterCommit(outboxChannel)) return { ctes: [appended], wake: sql`0` };
+  return {
+    ctes: [appended, sql`outbox_notified as (select pg_notify(${outboxChannel}, '') from ${gated})`],
+    wake: sql`(select count(*) from outbox_notified)`,
+  };
 }
 
 const outboxBatches = new AsyncLocalStorage<Envelope[]>();

@@ -146,7 +146,7 @@ describe('placing an order under admission control', () => {
     const admission = new OrderAdmission({ orders, limit, staleAfterMs: 60_000 });
     let next = 0;
     const placeOrder = new PlaceOrder({
-      transactions: orders, idempotencyKeys: orders.idempotencyKeys, catalog, stepTimeoutMs: 30_000, admission,
+      idempotencyKeys: orders.idempotencyKeys, catalog, stepTimeoutMs: 30_000, admission,
       metrics: { ...noOrderMetrics, orderRefused: () => { refused.push('refused'); } },
       newId: () => `ord_${String((next += 1))}`,
     });
@@ -156,7 +156,7 @@ describe('placing an order under admission control', () => {
     return { orders, admission, placeOrder, request, refused };
   }
 
-  test('when the backlog is at the limit, then a new order is refused before its key is claimed and nothing is written', async () => {
+  test('when the backlog is at the limit, then a new order is refused before its key is taken and nothing is written', async () => {
     const { orders, admission, placeOrder, request, refused } = setUp(1);
     await placeOrder.execute(request('key-1'));
     await admission.sample();

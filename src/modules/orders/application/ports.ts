@@ -78,12 +78,6 @@ export interface OrderStore {
   lock(orderId: string): Promise<Order | undefined>;
   insert(order: Order, actions: readonly SagaAction[]): Promise<void>;
   update(order: Order, actions: readonly SagaAction[]): Promise<void>;
-  /**
-   * Records the order placed under an idempotency key, in the same transaction as the order, only
-   * while the key is still in progress under this claim; false (nothing recorded) when the claim was
-   * taken over or has expired, and the transaction must then roll back.
-   */
-  completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean>;
   /** Records an administrative act in the audit trail, in this transaction: it commits or rolls back with the act. */
   recordAdminAct(act: AdminAct): Promise<void>;
 }
@@ -107,26 +101,27 @@ export type IdempotencyKeyAnswer =
   | { kind: 'different-request' }
   | { kind: 'in-progress' };
 
-/** An idempotency key as one request holds it; the token is made for this claim alone. */
-export interface HeldIdempotencyKey {
+/** The idempotency key a request to place an order comes with. */
+export interface IdempotencyKeyRequest {
   customerId: string;
   key: string;
-  token: string;
+  /** A digest of the request body: the same key with another body is refused. */
+  requestHash: string;
 }
 
-/** Outcome of claiming an idempotency key for a new request. */
-export type IdempotencyClaim = { kind: 'claimed'; claim: HeldIdempotencyKey } | IdempotencyKeyAnswer;
-
 /**
- * Idempotency keys of order placement, scoped per customer and expiring. A claim still in progress
- * after the takeover time counts as abandoned (its request crashed) and a new request may take it
- * over with a new token; the old token can then neither complete nor release the key.
+ * Idempotency keys of order placement, scoped per customer and expiring. An order is placed under
+ * its key in one step: the key, completed with the order as its answer, commits with the order and
+ * its first saga messages or not at all, so a key never names an order that was not placed, and one
+ * key never places two. A request that finds the key taken waits for the placement holding it.
  */
 export interface IdempotencyKeys {
-  /** Claims the key for this request (committed at once, so a concurrent duplicate sees it), or says why not. */
-  claim(customerId: string, key: string, requestHash: string): Promise<IdempotencyClaim>;
-  /** Gives up this request's claim after it failed before placing anything; a claim taken over since is left alone. */
-  release(claim: HeldIdempotencyKey): Promise<void>;
+  /**
+   * Places the order under the key; false, with nothing written, when the key is taken: done with
+   * and not expired, or claimed in progress (by a version that claimed keys before placing) and not
+   * yet abandoned. An expired key, or a claim older than the takeover time, is taken over.
+   */
+  placeUnderKey(order: Order, request: IdempotencyKeyRequest, actions: readonly SagaAction[]): Promise<boolean>;
   /** What the key says now to a request that does not hold it; undefined when no request holds it. */
   lookUp(customerId: string, key: string, requestHash: string): Promise<IdempotencyKeyAnswer | undefined>;
 }

@@ -1,7 +1,7 @@
 import type { SagaAction } from '../domain/order-saga.ts';
 import type { Order } from '../domain/order.ts';
 import type {
-  AdminAct, HeldIdempotencyKey, IdempotencyClaim, IdempotencyKeyAnswer, IdempotencyKeys, OrderCursor, OrderReader, OrderStore, OrderTransactions,
+  AdminAct, IdempotencyKeyAnswer, IdempotencyKeyRequest, IdempotencyKeys, OrderCursor, OrderReader, OrderStore, OrderTransactions,
 } from '../application/ports.ts';
 
 /** One idempotency key as `orders.idempotency_keys` keeps it. */
@@ -9,46 +9,43 @@ export interface IdempotencyKeyRow {
   requestHash: string;
   state: 'in-progress' | 'completed';
   order: Order | null;
-  claimToken: string;
+  claimToken: string | null;
   claimedAt: Date;
   expiresAt: Date;
 }
 
 /**
- * Idempotency keys in a map, with PostgreSQL's rules: a token per claim, takeover after the
- * takeover time and expiry by an injectable clock, completion and release by the current token only.
+ * Idempotency keys in a map, with PostgreSQL's rules: an order placed under its key in one step,
+ * expiry by an injectable clock, and an `in-progress` claim (as earlier versions made) taken over
+ * after the takeover time. Placing hands the order to `place`, as the statement writes it.
  */
 export class InMemoryIdempotencyKeys implements IdempotencyKeys {
   readonly rows = new Map<string, IdempotencyKeyRow>();
   readonly #now: () => Date;
   readonly #ttlHours: number;
   readonly #takeoverAfterSeconds: number;
-  #claims = 0;
+  readonly #place: (order: Order, actions: readonly SagaAction[]) => void;
 
-  constructor(options: { now?: () => Date; ttlHours?: number; takeoverAfterSeconds?: number } = {}) {
+  constructor(options: {
+    now?: () => Date; ttlHours?: number; takeoverAfterSeconds?: number; place?: (order: Order, actions: readonly SagaAction[]) => void;
+  } = {}) {
     this.#now = options.now ?? (() => new Date());
     this.#ttlHours = options.ttlHours ?? 24;
     this.#takeoverAfterSeconds = options.takeoverAfterSeconds ?? 60;
+    this.#place = options.place ?? (() => undefined);
   }
 
-  claim(customerId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
+  placeUnderKey(order: Order, request: IdempotencyKeyRequest, actions: readonly SagaAction[]): Promise<boolean> {
     const now = this.#now();
-    const existing = this.rows.get(rowKey(customerId, key));
+    const existing = this.rows.get(rowKey(request.customerId, request.key));
     const abandoned = existing?.state === 'in-progress' && existing.claimedAt.getTime() < now.getTime() - this.#takeoverAfterSeconds * 1000;
-    if (existing === undefined || existing.expiresAt <= now || abandoned) {
-      this.#claims += 1;
-      const token = `claim-${String(this.#claims)}`;
-      this.rows.set(rowKey(customerId, key), {
-        requestHash, state: 'in-progress', order: null, claimToken: token, claimedAt: now, expiresAt: new Date(now.getTime() + this.#ttlHours * 3_600_000),
-      });
-      return Promise.resolve({ kind: 'claimed', claim: { customerId, key, token } });
-    }
-    return Promise.resolve(answerOf(existing, requestHash));
-  }
-
-  release(claim: HeldIdempotencyKey): Promise<void> {
-    if (this.holds(claim)) this.rows.delete(rowKey(claim.customerId, claim.key));
-    return Promise.resolve();
+    if (existing !== undefined && existing.expiresAt > now && !abandoned) return Promise.resolve(false);
+    this.rows.set(rowKey(request.customerId, request.key), {
+      requestHash: request.requestHash, state: 'completed', order, claimToken: null, claimedAt: now,
+      expiresAt: new Date(now.getTime() + this.#ttlHours * 3_600_000),
+    });
+    this.#place(order, actions);
+    return Promise.resolve(true);
   }
 
   lookUp(customerId: string, key: string, requestHash: string): Promise<IdempotencyKeyAnswer | undefined> {
@@ -59,20 +56,6 @@ export class InMemoryIdempotencyKeys implements IdempotencyKeys {
   /** The key as stored, for assertions. */
   peek(customerId: string, key: string): IdempotencyKeyRow | undefined {
     return this.rows.get(rowKey(customerId, key));
-  }
-
-  /** Whether the key is still in progress under this claim. */
-  holds(claim: HeldIdempotencyKey): boolean {
-    const row = this.rows.get(rowKey(claim.customerId, claim.key));
-    return row?.state === 'in-progress' && row.claimToken === claim.token;
-  }
-
-  /** Completes the key with its order, as the order transaction commits. */
-  complete(claim: HeldIdempotencyKey, order: Order): void {
-    const row = this.rows.get(rowKey(claim.customerId, claim.key));
-    // PostgreSQL's row lock keeps a takeover out between completing and committing; here it must not have happened.
-    if (row === undefined || !this.holds(claim)) throw new Error(`Idempotency key ${claim.key} was taken over inside an open transaction`);
-    this.rows.set(rowKey(claim.customerId, claim.key), { ...row, state: 'completed', order });
   }
 }
 
@@ -92,11 +75,14 @@ export class InMemoryOrders implements OrderTransactions, OrderReader {
   readonly actions: SagaAction[] = [];
   /** Administrative acts recorded by committed work, as the audit trail would keep them. */
   readonly adminActs: AdminAct[] = [];
-  /** The idempotency keys whose completion commits with the orders. */
+  /** The idempotency keys under which orders are placed (into `orders` and `actions`). */
   readonly idempotencyKeys: InMemoryIdempotencyKeys;
 
   constructor(idempotency: ConstructorParameters<typeof InMemoryIdempotencyKeys>[0] = {}) {
-    this.idempotencyKeys = new InMemoryIdempotencyKeys(idempotency);
+    this.idempotencyKeys = new InMemoryIdempotencyKeys({
+      ...idempotency,
+      place: (order, caused) => { this.orders.set(order.id, order); this.actions.push(...caused); },
+    });
   }
 
   async run<T>(work: (store: OrderStore) => Promise<T>): Promise<T> {
@@ -108,11 +94,6 @@ export class InMemoryOrders implements OrderTransactions, OrderReader {
       lock: (orderId) => Promise.resolve(staged.get(orderId)),
       insert: (order, caused) => { staged.set(order.id, order); actions.push(...caused); return Promise.resolve(); },
       update: (order, caused) => { staged.set(order.id, order); actions.push(...caused); return Promise.resolve(); },
-      completeIdempotencyKey: (claim, order) => {
-        if (!this.idempotencyKeys.holds(claim)) return Promise.resolve(false);
-        completions.push(() => { this.idempotencyKeys.complete(claim, order); });
-        return Promise.resolve(true);
-      },
       recordAdminAct: (act) => { completions.push(() => { this.adminActs.push(act); }); return Promise.resolve(); },
     };
     const result = await work(store);

@@ -11,9 +11,8 @@ import { PlaceOrder, type PlaceOrderInput } from '../../application/place-order.
 import type { PriceCatalog } from '../../application/ports.ts';
 import type { Order } from '../../domain/order.ts';
 import { ordersMigrations } from '../../index.ts';
-import { anOrderRequest, aPlacedOrder, mugProduct, teaProduct } from '../../testing/order-builder.ts';
+import { anOrderRequest, mugProduct, teaProduct } from '../../testing/order-builder.ts';
 import { PgIdempotencyKeys } from './pg-idempotency-keys.ts';
-import { PgOrderTransactions } from './pg-order-store.ts';
 
 const takeoverAfterSeconds = 1;
 const pastTakeoverMs = 1300;
@@ -28,7 +27,6 @@ const pricesAtOnce: PriceCatalog = { findProducts: () => Promise.resolve([mugPro
 
 function placeOrderWith(catalog: PriceCatalog): PlaceOrder {
   return new PlaceOrder({
-    transactions: new PgOrderTransactions(db),
     idempotencyKeys: new PgIdempotencyKeys(db, { ttlHours: 24, takeoverAfterSeconds }),
     catalog,
     stepTimeoutMs: 60_000,
@@ -44,6 +42,12 @@ async function ordersOf(customerId: string): Promise<string[]> {
   return rows.rows.map((row) => row.id);
 }
 
+/** The outbox's messages about these orders, by type. */
+async function messagesAbout(orderIds: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ type: string }>`select type from messaging.outbox where key = any(${orderIds}::text[]) order by position`.execute(db);
+  return rows.rows.map((row) => row.type);
+}
+
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!(await condition())) {
@@ -52,21 +56,42 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
   }
 }
 
-/** What the first, stalled request ended with: its own order, a replay, or an error. */
+/** What a request ended with: an order (its own or a replay), or an error. */
 function settle(placing: Promise<{ order: Order; replayed: boolean }>): Promise<{ order: Order; replayed: boolean } | Error> {
   return placing.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
 }
 
-function assertNeverItsOwnOrder(first: { order: Order; replayed: boolean } | Error, secondOrderId: string): void {
-  if (first instanceof Error) {
-    assert.ok(first instanceof IdempotencyKeyInUseError, `the stalled request failed with ${first.name}: ${first.message}`);
-  } else {
-    assert.deepEqual({ id: first.order.id, replayed: first.replayed }, { id: secondOrderId, replayed: true });
-  }
+/** Claims the key as a version that claimed keys before placing did, `secondsAgo` seconds ago. */
+async function claimAsAnEarlierVersion(customerId: string, secondsAgo: number): Promise<void> {
+  await sql`
+    insert into orders.idempotency_keys (customer_id, key, request_hash, state, claim_token, claimed_at, expires_at)
+    values (${customerId}, 'key-1', 'hash-of-the-body', 'in-progress', ${crypto.randomUUID()}, now() - make_interval(secs => ${secondsAgo}), now() + interval '1 day')`.execute(db);
 }
 
-describe('an Idempotency-Key taken over from a stalled request', () => {
-  test('when the first request stalls in the catalogue past the takeover time and a retry places the order, then the first gets the replay, never an order of its own', async () => {
+describe('placing an order under its Idempotency-Key in one statement', () => {
+  test('when two requests with one key are held by a lock on the orders table and then run at once, then one order is placed with its messages, and both answer it', async () => {
+    const lock = await holdTableLock(db, 'orders.orders');
+    try {
+      const first = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
+      const second = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
+      await until(async () => (await lock.waiting()) === 2, 'both requests to wait for the lock');
+      await lock.release();
+
+      const outcomes = [await first, await second];
+      const placed = await ordersOf('cus_lock_stall');
+      assert.equal(placed.length, 1, `one key placed ${String(placed.length)} orders`);
+      for (const outcome of outcomes) {
+        assert.ok(!(outcome instanceof Error), `a request failed: ${outcome instanceof Error ? outcome.message : ''}`);
+        assert.equal(outcome.order.id, placed[0]);
+      }
+      assert.deepEqual(outcomes.map((outcome) => !(outcome instanceof Error) && outcome.replayed).sort(), [false, true]);
+      assert.deepEqual(await messagesAbout(placed), ['orders.placed', 'inventory.reserve-stock']);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test('when the first request stalls in the catalogue and a retry places the order meanwhile, then the first answers that order as a replay and writes nothing', async () => {
     const answer = Promise.withResolvers<undefined>();
     let firstAsked = false;
     const stalledCatalog: PriceCatalog = {
@@ -77,61 +102,30 @@ describe('an Idempotency-Key taken over from a stalled request', () => {
       },
     };
     const first = settle(placeOrderWith(stalledCatalog).execute(requestOf('cus_catalog_stall')));
-    await until(() => Promise.resolve(firstAsked), 'the first request to claim the key');
-    await sleep(pastTakeoverMs);
+    await until(() => Promise.resolve(firstAsked), 'the first request to ask the catalogue');
 
     const second = await placeOrderWith(pricesAtOnce).execute(requestOf('cus_catalog_stall'));
     answer.resolve(undefined);
 
     assert.equal(second.replayed, false);
-    assertNeverItsOwnOrder(await first, second.order.id);
+    const firstOutcome = await first;
+    assert.ok(!(firstOutcome instanceof Error), `the first request failed: ${firstOutcome instanceof Error ? firstOutcome.message : ''}`);
+    assert.deepEqual({ id: firstOutcome.order.id, replayed: firstOutcome.replayed }, { id: second.order.id, replayed: true });
     assert.deepEqual(await ordersOf('cus_catalog_stall'), [second.order.id]);
+    assert.deepEqual(await messagesAbout([second.order.id]), ['orders.placed', 'inventory.reserve-stock']);
   });
 
-  test('when a lock on the orders table stalls the first request past the takeover time and a retry takes the key over, then one order exists once both finish', async () => {
-    const lock = await holdTableLock(db, 'orders.orders');
-    try {
-      const first = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
-      await until(async () => (await lock.waiting()) === 1, 'the first request to wait for the lock');
-      await sleep(pastTakeoverMs);
-      const second = settle(placeOrderWith(pricesAtOnce).execute(requestOf('cus_lock_stall')));
-      // The retry took the key over: it waits behind the lock too instead of answering 409.
-      await until(async () => (await lock.waiting()) === 2, 'the retry to wait for the lock');
-      await lock.release();
+  test('when an earlier version\'s claim holds the key in progress, then a request gets 409 until the takeover time and then places the order', async () => {
+    await claimAsAnEarlierVersion('cus_claimed_before', 0);
+    await assert.rejects(placeOrderWith(pricesAtOnce).execute(requestOf('cus_claimed_before')), IdempotencyKeyInUseError);
+    assert.deepEqual(await ordersOf('cus_claimed_before'), []);
 
-      const [firstOutcome, secondOutcome] = [await first, await second];
-      const placed = await ordersOf('cus_lock_stall');
-      assert.equal(placed.length, 1, `one key placed ${String(placed.length)} orders`);
-      assert.ok(!(secondOutcome instanceof Error), `the retry failed: ${secondOutcome instanceof Error ? secondOutcome.message : ''}`);
-      assert.deepEqual({ id: secondOutcome.order.id, replayed: secondOutcome.replayed }, { id: placed[0], replayed: false });
-      assertNeverItsOwnOrder(firstOutcome, secondOutcome.order.id);
-    } finally {
-      await lock.release();
-    }
-  });
-});
-
-describe('PgIdempotencyKeys claim tokens', () => {
-  test('when a crashed request\'s claim is taken over, then the new claim has its own token and the old one can neither release nor complete the key', async () => {
-    const keys = new PgIdempotencyKeys(db, { ttlHours: 24, takeoverAfterSeconds });
-    const crashed = await keys.claim('cus_tokens', 'key-1', 'hash-of-the-body');
-    assert.ok(crashed.kind === 'claimed');
-    assert.equal((await keys.claim('cus_tokens', 'key-1', 'hash-of-the-body')).kind, 'in-progress');
     await sleep(pastTakeoverMs);
-    const retry = await keys.claim('cus_tokens', 'key-1', 'hash-of-the-body');
-    assert.ok(retry.kind === 'claimed', 'the retry takes the abandoned key over');
-    assert.notEqual(retry.claim.token, crashed.claim.token);
-
-    await keys.release(crashed.claim);
-    assert.deepEqual(await keys.lookUp('cus_tokens', 'key-1', 'hash-of-the-body'), { kind: 'in-progress' });
-    const transactions = new PgOrderTransactions(db);
-    const order = aPlacedOrder();
-    assert.equal(await transactions.run((store) => store.completeIdempotencyKey(crashed.claim, order)), false);
-    assert.equal(await transactions.run((store) => store.completeIdempotencyKey(retry.claim, order)), true);
-    assert.equal(await transactions.run((store) => store.completeIdempotencyKey(retry.claim, order)), false, 'a completed key is completed once');
-    const answer = await keys.lookUp('cus_tokens', 'key-1', 'hash-of-the-body');
-    assert.equal(answer?.kind === 'replay' ? answer.order.id : answer?.kind, order.id);
-    await keys.release(retry.claim);
-    assert.equal((await keys.lookUp('cus_tokens', 'key-1', 'hash-of-the-body'))?.kind, 'replay', 'a completed key is never released');
+    const placed = await placeOrderWith(pricesAtOnce).execute(requestOf('cus_claimed_before'));
+    assert.equal(placed.replayed, false);
+    assert.deepEqual(await ordersOf('cus_claimed_before'), [placed.order.id]);
+    const keys = new PgIdempotencyKeys(db, { ttlHours: 24, takeoverAfterSeconds });
+    const answer = await keys.lookUp('cus_claimed_before', 'key-1', 'hash-of-the-body');
+    assert.equal(answer?.kind === 'replay' ? answer.order.id : answer?.kind, placed.order.id);
   });
 });

@@ -1,12 +1,12 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../../../../platform/database/database.ts';
 import { recordAdminAct } from '../../../../platform/audit/index.ts';
 import { appendToOutbox } from '../../../../platform/messaging/index.ts';
-import type { AdminAct, HeldIdempotencyKey, OrderStore, OrderTransactions } from '../../application/ports.ts';
+import type { AdminAct, OrderStore, OrderTransactions } from '../../application/ports.ts';
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
 import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
-import { storeOrder, storeTimelineEntry, toOrder, toRow, type OrdersTables } from './order-rows.ts';
+import { storeTimelineEntry, toOrder, toRow, type OrdersTables } from './order-rows.ts';
 
 /**
  * Updates a batch's transaction holds back until `writeDeferred`: by order id, the order as it
@@ -49,14 +49,8 @@ export class PgOrderStore implements OrderStore {
   }
 
   async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
-    // The order and its search rows in one statement: placing costs no extra round trip.
-    await sql`
-      with placed as (${this.#transaction.insertInto('orders.orders').values(toRow(order)).returning(['id', 'created_at', 'customer_email', 'lines'])}),
-      searched as (
-        insert into orders.order_search (order_id, created_at, customer_email_lower) select id, created_at, lower(customer_email) from placed
-      )
-      insert into orders.order_search_skus (sku, created_at, order_id)
-      select distinct line->>'sku', placed.created_at, placed.id from placed, jsonb_array_elements(placed.lines) line`.execute(this.#transaction);
+    // The order and its search rows in one statement.
+    await sql`with always as (select 1), ${sql.join(gatedOrderInsert(order, 'always'))} select from placed`.execute(this.#transaction);
     await appendToOutbox(this.#transaction, [orderPlacedMessage(order), ...messagesFor(order, actions)]);
   }
 
@@ -104,16 +98,6 @@ export class PgOrderStore implements OrderStore {
     }
   }
 
-  async completeIdempotencyKey(claim: HeldIdempotencyKey, order: Order): Promise<boolean> {
-    // The row lock this takes until commit makes a concurrent takeover wait and then find the key completed.
-    const result = await this.#transaction.updateTable('orders.idempotency_keys')
-      .set({ state: 'completed', order_snapshot: JSON.stringify(storeOrder(order)) })
-      .where('customer_id', '=', claim.customerId).where('key', '=', claim.key)
-      .where('state', '=', 'in-progress').where('claim_token', '=', claim.token)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
-  }
-
   async recordAdminAct(act: AdminAct): Promise<void> {
     await recordAdminAct(this.#transaction, 'orders', act);
   }
@@ -130,4 +114,25 @@ export class PgOrderTransactions implements OrderTransactions {
   run<T>(work: (store: OrderStore) => Promise<T>): Promise<T> {
     return this.#db.transaction().execute((transaction) => work(new PgOrderStore(transaction)));
   }
+}
+
+/**
+ * The CTEs that write a new order and its search rows when the statement's CTE named `gate`
+ * returned a row (`placed`, `searched`, `searched_skus`), for a statement that writes the order
+ * with other things in one step.
+ */
+export function gatedOrderInsert(order: Order, gate: string): RawBuilder<unknown>[] {
+  const row = Object.entries(toRow(order));
+  // In `insert … select` PostgreSQL types each parameter by the column it goes to.
+  return [
+    sql`placed as (
+      insert into orders.orders (${sql.join(row.map(([column]) => sql.ref(column)))})
+      select ${sql.join(row.map(([, value]) => sql`${value}`))} from ${sql.table(gate)}
+      returning id, created_at, customer_email, lines)`,
+    sql`searched as (
+      insert into orders.order_search (order_id, created_at, customer_email_lower) select id, created_at, lower(customer_email) from placed)`,
+    sql`searched_skus as (
+      insert into orders.order_search_skus (sku, created_at, order_id)
+      select distinct line->>'sku', placed.created_at, placed.id from placed, jsonb_array_elements(placed.lines) line)`,
+  ];
 }
