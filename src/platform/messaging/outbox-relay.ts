@@ -201,7 +201,6 @@ export class OutboxRelay {
       this.#leading = false;
       await this.#query(this.#connection, releaseRelayLock, [relayLockKey]);
     } catch {
-      this.#published = [];
       await this.#closeConnection();
     }
   }

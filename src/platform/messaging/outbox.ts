@@ -24,13 +24,7 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
     batch.push(...envelopes);
     return;
   }
-  const rows = envelopes.map((envelope) => sql`(
-    ${envelope.id}, ${topicOf(envelope)}, ${envelope.type}, ${envelope.version}, ${envelope.key},
-    ${envelope.occurredAt}, ${envelope.traceparent ?? null}, ${envelope.requestId ?? null}, ${JSON.stringify(envelope.payload)}::jsonb
-  )`);
-  const insert = sql`
-    insert into messaging.outbox (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
-    values ${sql.join(rows)}`;
+  const insert = sql`insert into messaging.outbox ${outboxColumns} values ${sql.join(outboxRows(envelopes))}`;
   // Both are transactional: signalled on commit, dropped on rollback. The in-process signal is taken
   // only when this process's relay listens in-process on the pool the transaction runs on; NOTIFY
   // rides on the insert (a data-modifying CTE always runs), one round trip for both.
@@ -50,21 +44,29 @@ export async function appendToOutbox(transaction: QueryExecutorProvider, envelop
  */
 export function gatedOutboxAppend(envelopes: readonly Envelope[], gate: string): { ctes: RawBuilder<unknown>[]; wake: RawBuilder<unknown> } {
   if (envelopes.length === 0) return { ctes: [], wake: sql`0` };
-  // Typed by hand: values in a subquery are not typed by the columns they go to.
-  const rows = envelopes.map((envelope) => sql`(
-    ${envelope.id}::uuid, ${topicOf(envelope)}::text, ${envelope.type}::text, ${envelope.version}::integer, ${envelope.key}::text,
-    ${envelope.occurredAt}::timestamptz, ${envelope.traceparent ?? null}::text, ${envelope.requestId ?? null}::text, ${JSON.stringify(envelope.payload)}::jsonb
-  )`);
   const gated = sql.table(gate);
   const appended = sql`outbox_appended as (
-    insert into messaging.outbox (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
-    select message.* from (values ${sql.join(rows)}) as message (id, topic, type, version, key, occurred_at, traceparent, request_id, payload)
+    insert into messaging.outbox ${outboxColumns}
+    select message.* from (values ${sql.join(outboxRows(envelopes))}) as message ${outboxColumns}
     where exists (select from ${gated}))`;
   if (notifyInProcessAfterCommit(outboxChannel)) return { ctes: [appended], wake: sql`0` };
   return {
     ctes: [appended, sql`outbox_notified as (select pg_notify(${outboxChannel}, '') from ${gated})`],
     wake: sql`(select count(*) from outbox_notified)`,
   };
+}
+
+const outboxColumns = sql`(id, topic, type, version, key, occurred_at, traceparent, request_id, payload)`;
+
+/**
+ * The outbox rows of `envelopes`, in `outboxColumns` order. Typed by hand: values in a subquery
+ * (`gatedOutboxAppend`) are not typed by the columns they go to.
+ */
+function outboxRows(envelopes: readonly Envelope[]): RawBuilder<unknown>[] {
+  return envelopes.map((envelope) => sql`(
+    ${envelope.id}::uuid, ${topicOf(envelope)}::text, ${envelope.type}::text, ${envelope.version}::integer, ${envelope.key}::text,
+    ${envelope.occurredAt}::timestamptz, ${envelope.traceparent ?? null}::text, ${envelope.requestId ?? null}::text, ${JSON.stringify(envelope.payload)}::jsonb
+  )`);
 }
 
 const outboxBatches = new AsyncLocalStorage<Envelope[]>();

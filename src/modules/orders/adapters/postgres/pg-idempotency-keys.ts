@@ -5,7 +5,7 @@ import type { IdempotencyKeyAnswer, IdempotencyKeyRequest, IdempotencyKeys } fro
 import type { SagaAction } from '../../domain/order-saga.ts';
 import type { Order } from '../../domain/order.ts';
 import { messagesFor, orderPlacedMessage } from '../messaging/saga-messages.ts';
-import { gatedOrderInsert } from './pg-order-store.ts';
+import { orderInsert } from './pg-order-store.ts';
 import { readOrder, storeOrder, type OrdersTables } from './order-rows.ts';
 
 /**
@@ -48,7 +48,7 @@ export class PgIdempotencyKeys implements IdempotencyKeys {
                or (idempotency_keys.state = 'in-progress' and idempotency_keys.claimed_at < now() - make_interval(secs => ${this.#takeoverAfterSeconds}))
           returning 1
         ),
-        ${sql.join([...gatedOrderInsert(order, 'claimed'), ...outbox.ctes])}
+        ${sql.join([...orderInsert(order, 'claimed'), ...outbox.ctes])}
         select (select count(*) from placed)::int as placed, ${outbox.wake} as woken`.execute(connection);
       return result.rows[0]?.placed === 1;
     });

@@ -50,7 +50,7 @@ export class PgOrderStore implements OrderStore {
 
   async insert(order: Order, actions: readonly SagaAction[]): Promise<void> {
     // The order and its search rows in one statement.
-    await sql`with always as (select 1), ${sql.join(gatedOrderInsert(order, 'always'))} select from placed`.execute(this.#transaction);
+    await sql`with ${sql.join(orderInsert(order))} select from placed`.execute(this.#transaction);
     await appendToOutbox(this.#transaction, [orderPlacedMessage(order), ...messagesFor(order, actions)]);
   }
 
@@ -117,17 +117,17 @@ export class PgOrderTransactions implements OrderTransactions {
 }
 
 /**
- * The CTEs that write a new order and its search rows when the statement's CTE named `gate`
- * returned a row (`placed`, `searched`, `searched_skus`), for a statement that writes the order
- * with other things in one step.
+ * The CTEs that write a new order and its search rows (`placed`, `searched`, `searched_skus`), for a
+ * statement that writes the order with other things in one step; with `gate`, only when the
+ * statement's CTE of that name returned a row.
  */
-export function gatedOrderInsert(order: Order, gate: string): RawBuilder<unknown>[] {
+export function orderInsert(order: Order, gate?: string): RawBuilder<unknown>[] {
   const row = Object.entries(toRow(order));
   // In `insert … select` PostgreSQL types each parameter by the column it goes to.
   return [
     sql`placed as (
       insert into orders.orders (${sql.join(row.map(([column]) => sql.ref(column)))})
-      select ${sql.join(row.map(([, value]) => sql`${value}`))} from ${sql.table(gate)}
+      select ${sql.join(row.map(([, value]) => sql`${value}`))} ${gate === undefined ? sql`` : sql`from ${sql.table(gate)}`}
       returning id, created_at, customer_email, lines)`,
     sql`searched as (
       insert into orders.order_search (order_id, created_at, customer_email_lower) select id, created_at, lower(customer_email) from placed)`,
